@@ -1,0 +1,632 @@
+/*
+ * exec.c: tasks that are child processes.
+ *
+ * A child runs in its own process group so that a timeout or a cancel can
+ * end the whole tree.  Its stdout and stderr are non-blocking pipes read
+ * by the loop and capped; fd 3 is the yield pipe.  A proc is done only
+ * when the child has been reaped AND its pipes are closed (or a short
+ * drain period after the reap has passed, for grandchildren that keep them
+ * open); only then is the outcome recorded and the slot released.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "futured.h"
+
+#define EXEC_TAIL	4096		/* stderr kept for ProcessError */
+#define EXEC_DRAIN	2.0		/* seconds to wait for pipes after exit */
+#define EXEC_READ	65536
+
+extern char **environ;
+
+struct exec_stream {
+	int		 fd;
+	struct event	*ev;
+	char		*buf;
+	size_t		 len;
+	size_t		 limit;
+	int		 truncated;
+	char		 tail[EXEC_TAIL];	/* last bytes, ring */
+	size_t		 tail_pos;
+	int		 tail_full;
+};
+
+struct exec_proc {
+	struct task		*task;
+	pid_t			 pid;
+	int			 status;
+	int			 reaped;
+	int			 timed_out;
+	int			 abandoned;	/* outcome decided elsewhere */
+	double			 started;
+	struct exec_stream	 out;
+	struct exec_stream	 err;
+	struct exec_stream	 yield;
+	int			 in_fd;
+	struct event		*in_ev;
+	size_t			 in_off;
+	struct event		*timeout_ev;
+	struct event		*kill_ev;
+	struct event		*drain_ev;
+};
+
+static struct idmap	*exec_procs;	/* pid -> proc */
+
+static void	exec_check_done(struct exec_proc *);
+
+size_t
+exec_running(void)
+{
+	return exec_procs != NULL ? idmap_count(exec_procs) : 0;
+}
+
+static void
+exec_stream_close(struct exec_stream *s)
+{
+	if (s->ev != NULL)
+		event_free(s->ev);
+	s->ev = NULL;
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+}
+
+static void
+exec_tail_add(struct exec_stream *s, const char *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		s->tail[s->tail_pos++] = p[i];
+		if (s->tail_pos == EXEC_TAIL) {
+			s->tail_pos = 0;
+			s->tail_full = 1;
+		}
+	}
+}
+
+/* Keeps what fits under the limit; counts the rest as truncated. */
+static void
+exec_stream_add(struct exec_stream *s, const char *p, size_t n)
+{
+	size_t	keep = n;
+
+	exec_tail_add(s, p, n);
+	if (s->len + keep > s->limit) {
+		keep = s->limit - s->len;
+		s->truncated = 1;
+	}
+	if (keep == 0)
+		return;
+	s->buf = xreallocarray(s->buf, s->len + keep + 1, 1);
+	memcpy(s->buf + s->len, p, keep);
+	s->len += keep;
+}
+
+static void
+exec_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct exec_proc	*p = arg;
+	struct exec_stream	*s;
+	char			 buf[EXEC_READ];
+	ssize_t			 n;
+
+	s = fd == p->out.fd ? &p->out : fd == p->err.fd ? &p->err : &p->yield;
+	n = read(fd, buf, sizeof buf);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		exec_stream_close(s);
+		exec_check_done(p);
+		return;
+	}
+	if (s != &p->yield)
+		exec_stream_add(s, buf, (size_t)n);
+}
+
+static void
+exec_write_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct exec_proc	*p = arg;
+	const char		*in = json_string_value(json_object_get(
+				    p->task->spec, "stdin"));
+	size_t			 len = json_string_length(json_object_get(
+				    p->task->spec, "stdin"));
+	ssize_t			 n;
+
+	n = write(fd, in + p->in_off, len - p->in_off);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		p->in_off += (size_t)n;
+	if (n == -1 || p->in_off == len) {
+		event_free(p->in_ev);
+		p->in_ev = NULL;
+		close(p->in_fd);
+		p->in_fd = -1;
+	}
+}
+
+/* The environment: futured's own, the task's overrides, the yield fd. */
+static char **
+exec_envp(struct task *t)
+{
+	json_t		*env = json_object_get(t->spec, "env"), *v;
+	const char	*k;
+	char		**envp;
+	size_t		 n = 0, i, klen;
+
+	while (environ[n] != NULL)
+		n++;
+	envp = xcalloc(n + json_object_size(env) + 3, sizeof *envp);
+	n = 0;
+	for (i = 0; environ[i] != NULL; i++) {
+		klen = strcspn(environ[i], "=");
+		if (strncmp(environ[i], "FUTURED_", 8) == 0)
+			continue;
+		json_object_foreach(env, k, v)
+			if (strlen(k) == klen && strncmp(k, environ[i], klen) == 0)
+				break;
+		if (k == NULL)
+			envp[n++] = xstrdup(environ[i]);
+	}
+	json_object_foreach(env, k, v)
+		xasprintf(&envp[n++], "%s=%s", k, json_string_value(v));
+	envp[n++] = xstrdup("FUTURED_YIELD_FD=3");
+	xasprintf(&envp[n++], "FUTURED_TASK_ID=%lld", (long long)t->id);
+	return envp;
+}
+
+static void
+exec_strv_free(char **v)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **
+exec_argv(struct task *t)
+{
+	json_t	*argv = json_object_get(t->spec, "argv");
+	char	**v;
+	size_t	 i;
+
+	if (argv == NULL) {
+		v = xcalloc(4, sizeof *v);
+		v[0] = xstrdup("/bin/sh");
+		v[1] = xstrdup("-c");
+		v[2] = xstrdup(json_string_value(json_object_get(t->spec,
+		    "shell")));
+		return v;
+	}
+	v = xcalloc(json_array_size(argv) + 1, sizeof *v);
+	for (i = 0; i < json_array_size(argv); i++)
+		v[i] = xstrdup(json_string_value(json_array_get(argv, i)));
+	return v;
+}
+
+/* pipes[k][0] read end, [1] write end; all close-on-exec. */
+struct exec_pipes {
+	int	fds[4][2];		/* stdin, stdout, stderr, yield */
+};
+
+static void
+exec_pipes_close(struct exec_pipes *pp, int end)
+{
+	int	k;
+
+	for (k = 0; k < 4; k++) {
+		if (pp->fds[k][end] != -1)
+			close(pp->fds[k][end]);
+		pp->fds[k][end] = -1;
+	}
+}
+
+static int
+exec_pipes_open(struct exec_pipes *pp, int want_stdin)
+{
+	int	k;
+
+	memset(pp, -1, sizeof *pp);
+	for (k = 0; k < 4; k++) {
+		if (k == 0 && !want_stdin) {
+			pp->fds[0][0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (pp->fds[0][0] == -1)
+				goto fail;
+			continue;
+		}
+		if (pipe2(pp->fds[k], O_CLOEXEC) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	exec_pipes_close(pp, 0);
+	exec_pipes_close(pp, 1);
+	return -1;
+}
+
+/* Spawns the child; returns 0 or an errno. */
+static int
+exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	sigset_t			 mask;
+	const char			*cwd;
+	char				**argv = exec_argv(t), **envp = exec_envp(t);
+	int				 rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&fa, pp->fds[0][0], 0);
+	posix_spawn_file_actions_adddup2(&fa, pp->fds[1][1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pp->fds[2][1], 2);
+	posix_spawn_file_actions_adddup2(&fa, pp->fds[3][1], 3);
+	if ((cwd = json_string_value(json_object_get(t->spec, "cwd"))) != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	sigemptyset(&mask);
+	posix_spawnattr_setsigmask(&attr, &mask);
+	sigfillset(&mask);
+	posix_spawnattr_setsigdefault(&attr, &mask);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	exec_strv_free(argv);
+	exec_strv_free(envp);
+	return rc;
+}
+
+static void
+exec_stream_watch(struct exec_proc *p, struct exec_stream *s, int fd,
+    size_t limit)
+{
+	s->fd = fd;
+	s->limit = limit;
+	evutil_make_socket_nonblocking(fd);
+	s->ev = event_new(loop_base, fd, EV_READ | EV_PERSIST, exec_read_cb, p);
+	event_add(s->ev, NULL);
+}
+
+static void
+exec_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct exec_proc	*p = arg;
+
+	log_info("task %lld: timed out after %.3gs", (long long)p->task->id,
+	    p->task->timeout);
+	p->timed_out = 1;
+	exec_kill(p->task, 1);
+}
+
+static void
+exec_arm(struct event **ev, event_callback_fn cb, void *arg, double secs)
+{
+	struct timeval	tv;
+
+	if (*ev == NULL)
+		*ev = evtimer_new(loop_base, cb, arg);
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	evtimer_add(*ev, &tv);
+}
+
+/* Sets up the loop's side of a spawned child. */
+static struct exec_proc *
+exec_proc_create(struct task *t, pid_t pid, struct exec_pipes *pp)
+{
+	struct exec_proc	*p = xcalloc(1, sizeof *p);
+	json_t			*mo = json_object_get(t->spec, "max_output");
+	size_t			 limit = mo != NULL ?
+				    (size_t)json_integer_value(mo) :
+				    (size_t)cfg.max_output;
+
+	p->task = t;
+	task_ref(t, __func__);
+	p->pid = pid;
+	p->started = loop_now();
+	p->out.fd = p->err.fd = p->yield.fd = p->in_fd = -1;
+	exec_stream_watch(p, &p->out, pp->fds[1][0], limit);
+	exec_stream_watch(p, &p->err, pp->fds[2][0], limit);
+	exec_stream_watch(p, &p->yield, pp->fds[3][0], 0);
+	pp->fds[1][0] = pp->fds[2][0] = pp->fds[3][0] = -1;
+	if (pp->fds[0][1] != -1) {
+		p->in_fd = pp->fds[0][1];
+		pp->fds[0][1] = -1;
+		evutil_make_socket_nonblocking(p->in_fd);
+		p->in_ev = event_new(loop_base, p->in_fd, EV_WRITE | EV_PERSIST,
+		    exec_write_cb, p);
+		event_add(p->in_ev, NULL);
+	}
+	if (t->timeout > 0)
+		exec_arm(&p->timeout_ev, exec_timeout_cb, p, t->timeout);
+	if (exec_procs == NULL)
+		exec_procs = idmap_create();
+	idmap_put(exec_procs, pid, p);
+	t->proc = p;
+	return p;
+}
+
+/* Why a child could not start: SpawnError, and the slot is given back. */
+static int
+exec_spawn_failed(struct task *t, const char *what, int error)
+{
+	const char	*prog = json_object_get(t->spec, "argv") != NULL ?
+			    json_string_value(json_array_get(json_object_get(
+			    t->spec, "argv"), 0)) : "/bin/sh";
+
+	t->queue->running--;
+	task_fail(t, xjson(fp_exception_create("SpawnError",
+	    "cannot start %s '%s': %s", what, what[0] == 'p' ? prog :
+	    json_string_value(json_object_get(t->spec, "cwd")),
+	    strerror(error))));
+	sched_kick();
+	return -1;
+}
+
+int
+exec_start(struct task *t)
+{
+	struct exec_pipes	 pp;
+	struct stat		 sb;
+	const char		*cwd = json_string_value(json_object_get(t->spec,
+				    "cwd"));
+	pid_t			 pid;
+	int			 rc;
+
+	if (cwd != NULL && stat(cwd, &sb) == -1)
+		return exec_spawn_failed(t, "in directory", errno);
+	if (cwd != NULL && !S_ISDIR(sb.st_mode))
+		return exec_spawn_failed(t, "in directory", ENOTDIR);
+	if (exec_pipes_open(&pp, json_object_get(t->spec, "stdin") != NULL)
+	    == -1)
+		return exec_spawn_failed(t, "program", errno);
+	rc = exec_spawn(t, &pp, &pid);
+	exec_pipes_close(&pp, 1);
+	if (pp.fds[0][0] != -1)
+		close(pp.fds[0][0]);
+	pp.fds[0][0] = -1;
+	if (rc != 0) {
+		exec_pipes_close(&pp, 0);
+		return exec_spawn_failed(t, "program", rc);
+	}
+	exec_proc_create(t, pid, &pp);
+	log_debug("%s: task %lld pid %ld", __func__, (long long)t->id,
+	    (long)pid);
+	return 0;
+}
+
+static void
+exec_kill_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct exec_proc	*p = arg;
+
+	if (killpg(p->pid, SIGKILL) == 0)
+		log_info("task %lld: SIGKILL after %.3gs grace",
+		    (long long)p->task->id, cfg.kill_grace);
+}
+
+void
+exec_kill(struct task *t, int graceful)
+{
+	struct exec_proc	*p = t->proc;
+
+	if (p == NULL)
+		return;
+	if (!p->timed_out)
+		p->abandoned = 1;
+	if (p->timeout_ev != NULL)
+		evtimer_del(p->timeout_ev);
+	if (!graceful) {
+		killpg(p->pid, SIGKILL);
+		return;
+	}
+	killpg(p->pid, SIGTERM);
+	killpg(p->pid, SIGCONT);
+	exec_arm(&p->kill_ev, exec_kill_cb, p, cfg.kill_grace);
+}
+
+static json_t *
+exec_text(const struct exec_stream *s)
+{
+	return xjson(fp_string_from_bytes(s->buf != NULL ? s->buf : "",
+	    s->len));
+}
+
+/* The last EXEC_TAIL bytes of stderr, in order. */
+static json_t *
+exec_tail(const struct exec_stream *s)
+{
+	char	buf[EXEC_TAIL];
+	size_t	n = 0, first;
+
+	if (s->tail_full) {
+		first = EXEC_TAIL - s->tail_pos;
+		memcpy(buf, s->tail + s->tail_pos, first);
+		memcpy(buf + first, s->tail, s->tail_pos);
+		n = EXEC_TAIL;
+	} else {
+		memcpy(buf, s->tail, s->tail_pos);
+		n = s->tail_pos;
+	}
+	return xjson(fp_string_from_bytes(buf, n));
+}
+
+/* The fields every exec outcome carries. */
+static json_t *
+exec_outcome(struct exec_proc *p, json_t *o)
+{
+	json_object_set_new(o, "stdout", exec_text(&p->out));
+	json_object_set_new(o, "stderr", exec_text(&p->err));
+	json_object_set_new(o, "stdout_truncated",
+	    json_boolean(p->out.truncated));
+	json_object_set_new(o, "stderr_truncated",
+	    json_boolean(p->err.truncated));
+	json_object_set_new(o, "duration", json_real(loop_now() - p->started));
+	return o;
+}
+
+static void
+exec_succeeded(struct exec_proc *p)
+{
+	struct task	*t = p->task;
+	json_error_t	 jerr;
+	json_t		*v;
+	const char	*capture = json_string_value(json_object_get(t->spec,
+			    "capture"));
+
+	if (capture == NULL || strcmp(capture, "json") != 0) {
+		v = xjson(json_object());
+		json_object_set_new(v, "exit_code", json_integer(0));
+		task_finish(t, FP_SUCCEEDED, exec_outcome(p, v), NULL);
+		return;
+	}
+	v = p->out.truncated ? NULL : json_loadb(p->out.buf != NULL ?
+	    p->out.buf : "", p->out.len, JSON_DECODE_ANY, &jerr);
+	if (v != NULL) {
+		task_finish(t, FP_SUCCEEDED, v, NULL);
+		return;
+	}
+	v = xjson(fp_exception_create("ResultDecodeError",
+	    "stdout is not JSON: %s", p->out.truncated ?
+	    "output was truncated" : jerr.text));
+	task_fail(t, exec_outcome(p, v));
+}
+
+static void
+exec_failed(struct exec_proc *p)
+{
+	json_t	*e;
+	int	 st = p->status;
+
+	if (p->timed_out) {
+		e = xjson(fp_exception_create("TimeoutError",
+		    "task did not finish within %gs", p->task->timeout));
+		json_object_set_new(e, "timeout", json_real(p->task->timeout));
+	} else if (WIFSIGNALED(st)) {
+		e = xjson(fp_exception_create("ProcessError",
+		    "killed by signal %d (%s)", WTERMSIG(st),
+		    strsignal(WTERMSIG(st))));
+		json_object_set_new(e, "signal", json_integer(WTERMSIG(st)));
+	} else {
+		e = xjson(fp_exception_create("ProcessError",
+		    "exited with status %d", WEXITSTATUS(st)));
+		json_object_set_new(e, "exit_code",
+		    json_integer(WEXITSTATUS(st)));
+	}
+	json_object_set_new(e, "stderr_tail", exec_tail(&p->err));
+	task_fail(p->task, exec_outcome(p, e));
+}
+
+static void
+exec_proc_free(struct exec_proc *p)
+{
+	exec_stream_close(&p->out);
+	exec_stream_close(&p->err);
+	exec_stream_close(&p->yield);
+	if (p->in_ev != NULL)
+		event_free(p->in_ev);
+	if (p->in_fd != -1)
+		close(p->in_fd);
+	if (p->timeout_ev != NULL)
+		event_free(p->timeout_ev);
+	if (p->kill_ev != NULL)
+		event_free(p->kill_ev);
+	if (p->drain_ev != NULL)
+		event_free(p->drain_ev);
+	free(p->out.buf);
+	free(p->err.buf);
+	free(p);
+}
+
+/* Reaped and drained: record the outcome, give the slot back. */
+static void
+exec_done(struct exec_proc *p)
+{
+	struct task	*t = p->task;
+
+	idmap_remove(exec_procs, p->pid);
+	t->proc = NULL;
+	t->queue->running--;
+	if (!p->abandoned && t->state == FP_RUNNING) {
+		if (!p->timed_out && WIFEXITED(p->status) &&
+		    WEXITSTATUS(p->status) == 0)
+			exec_succeeded(p);
+		else
+			exec_failed(p);
+	}
+	exec_proc_free(p);
+	task_unref(t, __func__);
+	sched_kick();
+}
+
+static void
+exec_drain_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct exec_proc	*p = arg;
+
+	log_info("task %lld: output pipes still open %.0fs after exit; "
+	    "closing them", (long long)p->task->id, EXEC_DRAIN);
+	exec_stream_close(&p->out);
+	exec_stream_close(&p->err);
+	exec_stream_close(&p->yield);
+	exec_check_done(p);
+}
+
+static void
+exec_check_done(struct exec_proc *p)
+{
+	if (!p->reaped)
+		return;
+	if (p->out.fd == -1 && p->err.fd == -1 && p->yield.fd == -1) {
+		exec_done(p);
+		return;
+	}
+	if (p->drain_ev == NULL)
+		exec_arm(&p->drain_ev, exec_drain_cb, p, EXEC_DRAIN);
+}
+
+void
+exec_child_exited(pid_t pid, int status)
+{
+	struct exec_proc	*p;
+
+	if (exec_procs == NULL || (p = idmap_get(exec_procs, pid)) == NULL)
+		return;
+	p->reaped = 1;
+	p->status = status;
+	if (p->timeout_ev != NULL)
+		evtimer_del(p->timeout_ev);
+	/* What is left in the pipes arrives through their read events. */
+	exec_check_done(p);
+}
+
+static void
+exec_kill_all_cb(int64_t pid, void *value, void *arg)
+{
+	struct exec_proc	*p = value;
+
+	exec_kill(p->task, 1);
+}
+
+void
+exec_kill_all(void)
+{
+	if (exec_procs != NULL)
+		idmap_foreach(exec_procs, exec_kill_all_cb, NULL);
+}

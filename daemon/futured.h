@@ -1,0 +1,263 @@
+/*
+ * futured.h: the daemon's shared structures and per-file prototypes.
+ */
+#ifndef FUTURED_H
+#define FUTURED_H
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "proto.h"
+
+struct event_base;
+struct evhttp_request;
+
+#define FUTURED_VERSION		PACKAGE_VERSION
+
+/* futured.c: configuration, one table describes every option. */
+struct config {
+	char	*state_dir;
+	char	*socket_path;
+	char	*listen;		/* HOST:PORT or NULL */
+	char	*token_file;
+	char	*config_file;
+	int	 jobs;
+	int	 log_level;
+	long	 max_request;		/* bytes of one HTTP body */
+	long	 max_requests;		/* requests in flight -> 503 */
+	long	 max_output;		/* bytes kept per stream */
+	double	 max_wait;		/* long-poll cap, seconds */
+	double	 kill_grace;		/* SIGTERM -> SIGKILL, seconds */
+	int	 sync_full;		/* synchronous=FULL */
+};
+extern struct config cfg;
+extern double start_time;
+
+/* log.c */
+#define LOG_LEVEL_ERROR	0
+#define LOG_LEVEL_WARN	1
+#define LOG_LEVEL_INFO	2
+#define LOG_LEVEL_DEBUG	3
+void	 log_init(int level);
+int	 log_level_parse(const char *);
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn, format(printf, 1, 2)))
+void	 fatal(const char *, ...);
+__attribute__((noreturn, format(printf, 1, 2)))
+void	 fatalx(const char *, ...);
+
+/* xmalloc.c: allocation failure inside the daemon is fatal. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* jansson results that cannot be NULL except on allocation failure. */
+json_t	*xjson(json_t *);
+
+/* loop.c */
+extern struct event_base *loop_base;
+void	 loop_init(void);
+int	 loop_run(void);
+void	 loop_shutdown(void);
+int	 loop_shutting_down(void);
+double	 loop_now(void);		/* wall clock, epoch seconds */
+/* Runs cb(arg) at the start of the next turn (deferred free and the like). */
+void	 loop_defer(void (*cb)(void *), void *arg);
+
+/* idmap.c: int64 id -> pointer, open addressing. */
+struct idmap;
+struct idmap	*idmap_create(void);
+void		 idmap_free(struct idmap *);
+void		*idmap_get(struct idmap *, int64_t);
+void		 idmap_put(struct idmap *, int64_t, void *);
+void		*idmap_remove(struct idmap *, int64_t);
+size_t		 idmap_count(struct idmap *);
+/* Calls cb for each entry; cb must not change the map. */
+void		 idmap_foreach(struct idmap *, void (*)(int64_t, void *, void *),
+		    void *);
+
+/* watch.c: callbacks for "task id finished", fired after its commit. */
+struct watch;
+typedef void	 watch_cb(int64_t id, enum fp_state, void *arg);
+struct watch	*watch_add(int64_t id, watch_cb *, void *arg);
+void		 watch_remove(struct watch *);
+void		 watch_fire(int64_t id, enum fp_state);
+size_t		 watch_count(void);
+
+/* task.c: tasks that are not finished live in memory; finished ones only
+ * in the store. */
+enum task_kind {
+	TASK_EXEC,
+	TASK_SLEEP,
+};
+
+struct exec_proc;
+struct queue;
+
+struct task {
+	int64_t		 id;
+	enum task_kind	 kind;
+	enum fp_state	 state;
+	int		 refs;
+	struct queue	*queue;
+	int		 priority;
+	char		*key;
+	json_t		*spec;		/* kind fields */
+	json_t		*labels;
+	json_t		*after;		/* array of ids or NULL */
+	double		 timeout;	/* < 0: none */
+	double		 not_before;	/* 0: none */
+	double		 retry_backoff;
+	int		 attempt;	/* 0 until first start */
+	int		 max_retries;
+	double		 created_at;
+	double		 started_at;
+	double		 finished_at;
+	json_t		*result;
+	json_t		*exception;
+
+	int		 deps_left;	/* unfinished dependencies */
+	struct watch	**dep_watches;
+	size_t		 heap_index;	/* in its queue's heap, or SIZE_MAX */
+	struct event	*timer;		/* delay, sleep, retry backoff */
+	struct exec_proc *proc;		/* TASK_EXEC while running */
+};
+#define TASK_NOT_QUEUED	((size_t)-1)
+
+struct task	*task_create(void);
+/* The client's view of an in-memory task (fp_task_to_json). */
+json_t		*task_json(struct task *);
+void		 task_ref(struct task *, const char *);
+void		 task_unref(struct task *, const char *);
+struct task	*task_find(int64_t);
+void		 task_table_add(struct task *);
+size_t		 task_count_running(void);
+/*
+ * Moves t to a final state: stores it, then after commit fires watchers and
+ * drops the table's reference.  result and exception are stolen.
+ */
+void		 task_finish(struct task *, enum fp_state, json_t *result,
+		    json_t *exception);
+/* A failed attempt: retried after a backoff when retries are left. */
+void		 task_fail(struct task *, json_t *exception);
+/* The scheduler picked t: mark it running and start its kind. */
+void		 task_start(struct task *);
+/* Cancels t; 1 when it was cancelled, 0 when already finished. */
+int		 task_cancel(struct task *);
+/* Loads unfinished tasks from the store and schedules them. */
+int		 task_recover(void);
+/* Shutdown: terminate running work and record its fate. */
+void		 task_shutdown(void);
+void		 task_free_all(void);
+
+/* sched.c: which pending task runs next. */
+struct queue {
+	char		*name;
+	int		 concurrency;	/* 0: no limit beyond --jobs */
+	int		 paused;
+	int		 running;
+	struct task	**heap;
+	size_t		 heap_len;
+	size_t		 heap_cap;
+};
+void		 sched_init(void);
+void		 sched_free(void);
+struct queue	*sched_queue(const char *name);
+/* A pending task whose dependencies and delay are satisfied. */
+void		 sched_ready(struct task *);
+/* A pending task: arms its delay, watches its dependencies. */
+void		 sched_submit(struct task *);
+/* Removes a pending task from its queue (cancel). */
+void		 sched_remove(struct task *);
+/* A slot was freed: start what can start. */
+void		 sched_kick(void);
+size_t		 sched_pending(void);
+
+/* exec.c: child processes. */
+int		 exec_start(struct task *);
+void		 exec_kill(struct task *, int graceful);
+void		 exec_child_exited(pid_t, int status);
+size_t		 exec_running(void);
+void		 exec_kill_all(void);
+
+/* sleep.c */
+void		 sleep_start(struct task *);
+void		 sleep_resume(struct task *);
+
+/* http.c */
+int		 http_init(void);
+void		 http_stop_accepting(void);
+void		 http_free(void);
+/* ["unix:PATH", "tcp:HOST:PORT", ...]: where futured listens. */
+json_t		*http_listen_info(void);
+/* Sends body (stolen, may be NULL for an empty 200) to req. */
+void		 http_send_json(struct evhttp_request *, json_t *body);
+
+/* rpc.c: a batch is one HTTP request's worth of calls. */
+struct rpc_batch;
+struct rpc_call;
+enum rpc_ret {
+	RPC_DONE,
+	RPC_WAIT,
+};
+typedef enum rpc_ret rpc_handler(struct rpc_call *);
+
+struct rpc_call {
+	struct rpc_batch	*batch;
+	size_t			 index;
+	json_t			*id;		/* NULL: notification */
+	json_t			*params;
+	const char		*method;
+	int			 replied;
+	/* a waiting call: cancel undoes its watches if the client goes away */
+	void			(*cancel)(struct rpc_call *);
+	void			*wait;		/* rpc.c: the deadline */
+	void			*state;		/* the handler's own */
+};
+/*
+ * Parses and dispatches body; calls http_send_json(req, ...) once every
+ * call has replied and the store committed.  The batch stays valid until
+ * then (http.c uses it to report a vanished client).
+ */
+struct rpc_batch *rpc_handle(struct evhttp_request *, const char *, size_t);
+/* Client went away: cancels waiting calls, never replies. */
+void		 rpc_batch_orphan(struct rpc_batch *);
+void		 rpc_reply(struct rpc_call *, json_t *result);
+void		 rpc_error(struct rpc_call *, int code, json_t *data);
+void		 rpc_invalid(struct rpc_call *, const struct fp_invalid *);
+int		 rpc_is_notification(struct rpc_call *);
+/* The call waits: fire(c) runs after secs unless it replied before. */
+void		 rpc_wait(struct rpc_call *, double secs,
+		    void (*fire)(struct rpc_call *));
+size_t		 rpc_in_flight(void);
+/* Answers every waiting long-poll now (shutdown). */
+void		 rpc_wake_all(void);
+
+/* rpc-task.c, rpc-future.c, rpc-admin.c: method handlers. */
+enum rpc_ret	 rpc_task_submit(struct rpc_call *);
+enum rpc_ret	 rpc_task_get(struct rpc_call *);
+enum rpc_ret	 rpc_task_cancel(struct rpc_call *);
+enum rpc_ret	 rpc_task_list(struct rpc_call *);
+enum rpc_ret	 rpc_future_result(struct rpc_call *);
+enum rpc_ret	 rpc_future_exception(struct rpc_call *);
+enum rpc_ret	 rpc_future_wait(struct rpc_call *);
+enum rpc_ret	 rpc_admin_info(struct rpc_call *);
+enum rpc_ret	 rpc_admin_discover(struct rpc_call *);
+
+/* notify.c: systemd integration (no-ops without libsystemd). */
+void		 notify_ready(void);
+void		 notify_stopping(void);
+/* Listening sockets handed over by socket activation; 0 when none. */
+int		 notify_listen_fds(int **fds);
+
+#endif

@@ -1,0 +1,160 @@
+/* loop.c: the one event_base, its signals, and shutdown. */
+#include <sys/wait.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <event2/event.h>
+
+#include "futured.h"
+#include "store.h"
+
+struct event_base	*loop_base;
+
+static struct event	*loop_signals[4];
+static int		 loop_stopping;
+
+/* Reaps every exited child without blocking. */
+static void
+loop_reap(void)
+{
+	pid_t	pid;
+	int	status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == 0 || (pid == -1 && errno == ECHILD))
+			return;
+		if (pid == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("waitpid");
+			return;
+		}
+		exec_child_exited(pid, status);
+	}
+}
+
+static void
+loop_signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	switch (sig) {
+	case SIGCHLD:
+		loop_reap();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: shutting down", (int)sig);
+		loop_shutdown();
+		break;
+	case SIGHUP:
+		log_info("SIGHUP: nothing to reload");
+		break;
+	}
+}
+
+void
+loop_init(void)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	size_t	i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((loop_base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		loop_signals[i] = evsignal_new(loop_base, sigs[i],
+		    loop_signal_cb, NULL);
+		if (loop_signals[i] == NULL || evsignal_add(loop_signals[i],
+		    NULL) == -1)
+			fatalx("cannot watch signal %d", sigs[i]);
+	}
+}
+
+int
+loop_run(void)
+{
+	int	rv = event_base_dispatch(loop_base);
+	size_t	i;
+
+	for (i = 0; i < sizeof loop_signals / sizeof loop_signals[0]; i++)
+		if (loop_signals[i] != NULL)
+			event_free(loop_signals[i]);
+	return rv;
+}
+
+/* Ends the loop once no child is left (exec.c reaps them). */
+static void
+loop_drain_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct event	*ev = arg;
+
+	if (exec_running() > 0 || rpc_in_flight() > 0) {
+		struct timeval	tv = { 0, 20000 };
+
+		evtimer_add(ev, &tv);
+		return;
+	}
+	event_free(ev);
+	store_flush();
+	event_base_loopexit(loop_base, NULL);
+}
+
+void
+loop_shutdown(void)
+{
+	struct event	*ev;
+	struct timeval	 tv = { 0, 0 };
+
+	if (loop_stopping)
+		return;
+	loop_stopping = 1;
+	notify_stopping();
+	http_stop_accepting();
+	rpc_wake_all();
+	task_shutdown();
+	ev = evtimer_new(loop_base, loop_drain_cb, NULL);
+	evtimer_assign(ev, loop_base, loop_drain_cb, ev);
+	evtimer_add(ev, &tv);
+}
+
+int
+loop_shutting_down(void)
+{
+	return loop_stopping;
+}
+
+double
+loop_now(void)
+{
+	struct timeval	tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+struct loop_deferred {
+	void	(*cb)(void *);
+	void	*arg;
+};
+
+static void
+loop_deferred_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct loop_deferred	d = *(struct loop_deferred *)arg;
+
+	free(arg);
+	d.cb(d.arg);
+}
+
+void
+loop_defer(void (*cb)(void *), void *arg)
+{
+	struct loop_deferred	*d = xmalloc(sizeof *d);
+
+	d->cb = cb;
+	d->arg = arg;
+	if (event_base_once(loop_base, -1, EV_TIMEOUT, loop_deferred_cb, d,
+	    NULL) == -1)
+		fatalx("event_base_once failed");
+}

@@ -1,0 +1,155 @@
+/* rpc-task.c: task.submit, task.get, task.cancel, task.list. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "futured.h"
+#include "store.h"
+
+/* Does a task exist (unfinished in memory, or in the store)? */
+static int
+rpc_task_exists(int64_t id)
+{
+	enum fp_state	st;
+
+	return task_find(id) != NULL || store_task_state(id, &st) == 0;
+}
+
+/* ensure_future: the same key returns the task it already names. */
+static int
+rpc_task_keyed(struct rpc_call *c, struct fp_submit *s)
+{
+	json_t	*spec = NULL;
+	int64_t	 id;
+
+	if (s->key == NULL || store_task_by_key(s->key, &id, &spec) == -1)
+		return 0;
+	if (spec != NULL && json_equal(spec, s->spec))
+		rpc_reply(c, store_task_get(id));
+	else
+		rpc_error(c, FP_ERR_KEY_CONFLICT, json_pack("{s:s,s:I}", "key",
+		    s->key, "id", (json_int_t)id));
+	json_decref(spec);
+	return 1;
+}
+
+static struct task *
+rpc_task_from_submit(struct fp_submit *s)
+{
+	struct task	*t = task_create();
+	double		 now = loop_now();
+	size_t		 i;
+
+	t->kind = strcmp(s->kind, FP_KIND_EXEC) == 0 ? TASK_EXEC : TASK_SLEEP;
+	t->state = FP_PENDING;
+	t->queue = sched_queue(s->queue);
+	t->priority = s->priority;
+	t->key = s->key != NULL ? xstrdup(s->key) : NULL;
+	t->spec = json_incref(s->spec);
+	t->labels = json_incref(s->labels);
+	if (s->n_after > 0) {
+		t->after = xjson(json_array());
+		for (i = 0; i < s->n_after; i++)
+			json_array_append_new(t->after,
+			    json_integer(s->after[i]));
+	}
+	t->timeout = s->timeout;
+	t->not_before = s->not_before > 0 ? s->not_before :
+	    s->delay > 0 ? now + s->delay : 0;
+	t->retry_backoff = s->retry_backoff;
+	t->max_retries = s->retries;
+	t->created_at = now;
+	return t;
+}
+
+enum rpc_ret
+rpc_task_submit(struct rpc_call *c)
+{
+	struct fp_submit	 s;
+	struct fp_invalid	 inv;
+	struct task		*t;
+	size_t			 i;
+
+	if (fp_submit_parse(c->params, &s, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return RPC_DONE;
+	}
+	if (rpc_task_keyed(c, &s))
+		goto done;
+	for (i = 0; i < s.n_after; i++) {
+		if (!rpc_task_exists(s.after[i])) {
+			rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack("{s:I,s:s}",
+			    "id", (json_int_t)s.after[i], "field", "after"));
+			goto done;
+		}
+	}
+	t = rpc_task_from_submit(&s);
+	if (store_task_insert(t) == -1) {
+		task_unref(t, __func__);
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot record the task"));
+		goto done;
+	}
+	task_table_add(t);
+	log_debug("%s: task %lld (%s) in queue %s", __func__, (long long)t->id,
+	    s.kind, s.queue);
+	sched_submit(t);
+	rpc_reply(c, task_json(t));
+done:
+	fp_submit_clear(&s);
+	return RPC_DONE;
+}
+
+enum rpc_ret
+rpc_task_get(struct rpc_call *c)
+{
+	struct fp_invalid	 inv;
+	int64_t			 id;
+	json_t			*o;
+
+	if (fp_params_id(c->params, NULL, &id, &inv) == -1)
+		rpc_invalid(c, &inv);
+	else if ((o = store_task_get(id)) == NULL)
+		rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack("{s:I}", "id",
+		    (json_int_t)id));
+	else
+		rpc_reply(c, o);
+	return RPC_DONE;
+}
+
+enum rpc_ret
+rpc_task_cancel(struct rpc_call *c)
+{
+	struct fp_invalid	 inv;
+	struct task		*t;
+	int64_t			 id;
+
+	if (fp_params_id(c->params, NULL, &id, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return RPC_DONE;
+	}
+	if ((t = task_find(id)) != NULL)
+		rpc_reply(c, json_pack("{s:b}", "cancelled", task_cancel(t)));
+	else if (rpc_task_exists(id))
+		rpc_reply(c, json_pack("{s:b}", "cancelled", 0));
+	else
+		rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack("{s:I}", "id",
+		    (json_int_t)id));
+	return RPC_DONE;
+}
+
+enum rpc_ret
+rpc_task_list(struct rpc_call *c)
+{
+	struct fp_invalid	 inv;
+	struct fp_list		 l;
+	json_t			*r;
+
+	if (fp_list_parse(c->params, &l, &inv) == -1)
+		rpc_invalid(c, &inv);
+	else if ((r = store_task_list(&l)) == NULL)
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot read the task list"));
+	else
+		rpc_reply(c, r);
+	return RPC_DONE;
+}

@@ -1,0 +1,356 @@
+/*
+ * rpc.c: JSON-RPC 2.0 dispatch.
+ *
+ * One HTTP body is a batch of calls (a single request is a batch of one
+ * that answers without the array).  Handlers reply at once or wait; the
+ * batch answers when every call has replied, and only after the store has
+ * committed what the calls changed, so an acknowledged change is durable.
+ * Every request gets exactly one reply, or none when its client is gone.
+ */
+#include <sys/queue.h>
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "futured.h"
+#include "store.h"
+
+#define RPC_MAX_BATCH	10000
+
+struct rpc_batch {
+	struct evhttp_request	*req;		/* NULL: client went away */
+	json_t			*doc;		/* the parsed body */
+	json_t			*replies;	/* one slot per call */
+	struct rpc_call		*calls;
+	size_t			 ncalls;
+	size_t			 outstanding;
+	int			 is_array;
+	int			 dispatching;
+	TAILQ_ENTRY(rpc_batch)	 entry;
+};
+
+/* What a waiting call needs from rpc.c: its deadline. */
+struct rpc_deadline {
+	struct event	*ev;
+	void		(*fire)(struct rpc_call *);
+};
+
+static TAILQ_HEAD(, rpc_batch)	rpc_batches = TAILQ_HEAD_INITIALIZER(rpc_batches);
+static size_t			rpc_nbatches;
+
+static const struct rpc_method {
+	const char	*name;
+	rpc_handler	*handler;
+	int		 while_stopping;	/* answered during shutdown */
+} rpc_methods[] = {
+	{ FP_TASK_SUBMIT, rpc_task_submit, 0 },
+	{ FP_TASK_GET, rpc_task_get, 1 },
+	{ FP_TASK_RESULT, rpc_future_result, 1 },
+	{ FP_TASK_EXCEPTION, rpc_future_exception, 1 },
+	{ FP_TASK_WAIT, rpc_future_wait, 1 },
+	{ FP_TASK_CANCEL, rpc_task_cancel, 0 },
+	{ FP_TASK_LIST, rpc_task_list, 1 },
+	{ FP_DAEMON_INFO, rpc_admin_info, 1 },
+	{ FP_RPC_DISCOVER, rpc_admin_discover, 1 },
+};
+
+static const struct rpc_method *
+rpc_method_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof rpc_methods / sizeof rpc_methods[0]; i++)
+		if (strcmp(rpc_methods[i].name, name) == 0)
+			return &rpc_methods[i];
+	return NULL;
+}
+
+size_t
+rpc_in_flight(void)
+{
+	return rpc_nbatches;
+}
+
+int
+rpc_is_notification(struct rpc_call *c)
+{
+	return c->id == NULL;
+}
+
+static void
+rpc_batch_free(struct rpc_batch *b)
+{
+	TAILQ_REMOVE(&rpc_batches, b, entry);
+	rpc_nbatches--;
+	json_decref(b->doc);
+	json_decref(b->replies);
+	free(b->calls);
+	free(b);
+}
+
+/* The body to send: the single reply, or the array of non-null ones. */
+static json_t *
+rpc_batch_body(struct rpc_batch *b)
+{
+	json_t	*out, *r;
+	size_t	 i;
+
+	if (!b->is_array) {
+		r = json_array_get(b->replies, 0);
+		return json_is_null(r) ? NULL : json_incref(r);
+	}
+	out = xjson(json_array());
+	json_array_foreach(b->replies, i, r)
+		if (!json_is_null(r))
+			json_array_append(out, r);
+	if (json_array_size(out) == 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The commit failed: nothing this batch said may be trusted. */
+static void
+rpc_batch_store_failed(struct rpc_batch *b)
+{
+	json_t	*r, *id;
+	size_t	 i;
+
+	json_array_foreach(b->replies, i, r) {
+		if (json_is_null(r))
+			continue;
+		id = json_object_get(r, "id");
+		json_array_set_new(b->replies, i, xjson(fp_response_error(id,
+		    FP_ERR_STORE, NULL, json_pack("{s:s}", "reason",
+		    "the database could not commit; nothing was changed"))));
+	}
+}
+
+static void
+rpc_batch_send_cb(void *arg, int status)
+{
+	struct rpc_batch	*b = arg;
+
+	if (b->req != NULL) {
+		if (status != STORE_COMMITTED)
+			rpc_batch_store_failed(b);
+		http_send_json(b->req, rpc_batch_body(b));
+	}
+	rpc_batch_free(b);
+}
+
+static void
+rpc_batch_check(struct rpc_batch *b)
+{
+	if (b->outstanding == 0 && !b->dispatching)
+		store_defer(rpc_batch_send_cb, b);
+}
+
+/* Stores a response in the call's slot; notifications leave none. */
+static void
+rpc_settle(struct rpc_call *c, json_t *response)
+{
+	struct rpc_batch	*b = c->batch;
+
+	assert(!c->replied);
+	if (c->replied) {
+		json_decref(response);
+		return;
+	}
+	c->replied = 1;
+	if (c->wait != NULL) {
+		struct rpc_deadline *d = c->wait;
+
+		event_free(d->ev);
+		free(d);
+		c->wait = NULL;
+	}
+	if (c->id != NULL && response != NULL)
+		json_array_set_new(b->replies, c->index, response);
+	else
+		json_decref(response);
+	b->outstanding--;
+	rpc_batch_check(b);
+}
+
+void
+rpc_reply(struct rpc_call *c, json_t *result)
+{
+	rpc_settle(c, xjson(fp_response_result(c->id, xjson(result))));
+}
+
+void
+rpc_error(struct rpc_call *c, int code, json_t *data)
+{
+	rpc_settle(c, xjson(fp_response_error(c->id, code, NULL, data)));
+}
+
+void
+rpc_invalid(struct rpc_call *c, const struct fp_invalid *inv)
+{
+	rpc_error(c, FP_ERR_INVALID_PARAMS, fp_invalid_data(inv));
+}
+
+static void
+rpc_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct rpc_call		*c = arg;
+	struct rpc_deadline	*d = c->wait;
+
+	d->fire(c);
+}
+
+void
+rpc_wait(struct rpc_call *c, double secs, void (*fire)(struct rpc_call *))
+{
+	struct rpc_deadline	*d = xcalloc(1, sizeof *d);
+	struct timeval		 tv;
+
+	d->fire = fire;
+	d->ev = evtimer_new(loop_base, rpc_deadline_cb, c);
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	evtimer_add(d->ev, &tv);
+	c->wait = d;
+}
+
+void
+rpc_wake_all(void)
+{
+	struct rpc_batch	*b;
+	struct rpc_deadline	*d;
+	size_t			 i;
+
+	TAILQ_FOREACH(b, &rpc_batches, entry) {
+		for (i = 0; i < b->ncalls; i++) {
+			if ((d = b->calls[i].wait) != NULL)
+				event_active(d->ev, EV_TIMEOUT, 0);
+		}
+	}
+}
+
+void
+rpc_batch_orphan(struct rpc_batch *b)
+{
+	struct rpc_call	*c;
+	size_t		 i;
+
+	log_debug("%s: client went away with %zu calls waiting", __func__,
+	    b->outstanding);
+	b->req = NULL;
+	for (i = 0; i < b->ncalls; i++) {
+		c = &b->calls[i];
+		if (c->replied || c->cancel == NULL)
+			continue;
+		c->cancel(c);
+		rpc_settle(c, NULL);
+	}
+}
+
+/* Runs one well-formed call. */
+static void
+rpc_dispatch(struct rpc_call *c, struct fp_request *req)
+{
+	const struct rpc_method	*m = rpc_method_find(req->method);
+	static json_t		*empty;
+
+	if (m == NULL) {
+		rpc_error(c, FP_ERR_METHOD_NOT_FOUND, json_pack("{s:s}",
+		    "method", req->method));
+		return;
+	}
+	if (loop_shutting_down() && !m->while_stopping) {
+		rpc_error(c, FP_ERR_SHUTTING_DOWN, json_object());
+		return;
+	}
+	if (empty == NULL)
+		empty = xjson(json_object());
+	c->params = req->params != NULL ? req->params : empty;
+	c->method = m->name;
+	m->handler(c);
+}
+
+static void
+rpc_call_run(struct rpc_batch *b, size_t i, json_t *member)
+{
+	struct rpc_call		*c = &b->calls[i];
+	struct fp_request	 req;
+	json_t			*err;
+
+	c->batch = b;
+	c->index = i;
+	if (fp_request_parse(member, &req, &err) == -1) {
+		c->id = json_null();	/* errors always answer */
+		rpc_settle(c, xjson(err));
+		return;
+	}
+	c->id = req.id;
+	rpc_dispatch(c, &req);
+}
+
+static struct rpc_batch *
+rpc_batch_create(struct evhttp_request *req, json_t *doc, size_t n)
+{
+	struct rpc_batch	*b = xcalloc(1, sizeof *b);
+	size_t			 i;
+
+	b->req = req;
+	b->doc = doc;
+	b->ncalls = b->outstanding = n;
+	b->calls = xcalloc(n, sizeof *b->calls);
+	b->replies = xjson(json_array());
+	for (i = 0; i < n; i++)
+		json_array_append_new(b->replies, json_null());
+	TAILQ_INSERT_TAIL(&rpc_batches, b, entry);
+	rpc_nbatches++;
+	return b;
+}
+
+/* A body that is not a batch of calls: one error response. */
+static struct rpc_batch *
+rpc_reject(struct evhttp_request *req, int code, json_t *data)
+{
+	struct rpc_batch	*b = rpc_batch_create(req, NULL, 1);
+	struct rpc_call		*c = &b->calls[0];
+
+	c->batch = b;
+	c->id = json_null();
+	rpc_error(c, code, data);
+	return b;
+}
+
+struct rpc_batch *
+rpc_handle(struct evhttp_request *req, const char *body, size_t len)
+{
+	struct rpc_batch	*b;
+	json_error_t		 jerr;
+	json_t			*doc;
+	size_t			 i, n;
+
+	doc = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (doc == NULL)
+		return rpc_reject(req, FP_ERR_PARSE, json_pack("{s:s,s:i}",
+		    "reason", jerr.text, "position", jerr.position));
+	if (json_is_array(doc) && json_array_size(doc) == 0) {
+		json_decref(doc);
+		return rpc_reject(req, FP_ERR_INVALID_REQUEST, json_pack("{s:s}",
+		    "reason", "empty batch"));
+	}
+	n = json_is_array(doc) ? json_array_size(doc) : 1;
+	if (n > RPC_MAX_BATCH) {
+		json_decref(doc);
+		return rpc_reject(req, FP_ERR_LIMIT, json_pack("{s:s,s:I,s:I}",
+		    "limit", "batch", "max", (json_int_t)RPC_MAX_BATCH,
+		    "value", (json_int_t)n));
+	}
+	b = rpc_batch_create(req, doc, n);
+	b->is_array = json_is_array(doc);
+	b->dispatching = 1;
+	for (i = 0; i < n; i++)
+		rpc_call_run(b, i, b->is_array ? json_array_get(doc, i) : doc);
+	b->dispatching = 0;
+	rpc_batch_check(b);
+	return b;
+}

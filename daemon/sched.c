@@ -1,0 +1,321 @@
+/*
+ * sched.c: when a pending task may start, and which one starts next.
+ *
+ * A pending task first waits for its dependencies (watches) and its
+ * not_before time (one evtimer per task), then enters its queue.  Each
+ * queue keeps two heaps ordered by priority, then submission order: one for
+ * exec tasks, which also need one of the --jobs process slots, and one for
+ * kinds that cost no process, so a sleep never waits behind a full --jobs.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "futured.h"
+#include "store.h"
+
+#define SCHED_HEAP_PROC	0
+#define SCHED_HEAP_FREE	1
+
+struct sched_queue {
+	struct queue	 q;
+	struct task	**heap[2];
+	size_t		 len[2];
+	size_t		 cap[2];
+};
+
+static struct sched_queue	**sched_queues;
+static size_t			  sched_nqueues;
+static size_t			  sched_npending;
+
+void
+sched_init(void)
+{
+	sched_queue("default");
+}
+
+static void
+sched_queue_free(struct sched_queue *sq)
+{
+	free(sq->heap[0]);
+	free(sq->heap[1]);
+	free(sq->q.name);
+	free(sq);
+}
+
+void
+sched_free(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sched_nqueues; i++)
+		sched_queue_free(sched_queues[i]);
+	free(sched_queues);
+	sched_queues = NULL;
+	sched_nqueues = 0;
+}
+
+struct queue *
+sched_queue(const char *name)
+{
+	struct sched_queue	*sq;
+	size_t			 i;
+
+	for (i = 0; i < sched_nqueues; i++)
+		if (strcmp(sched_queues[i]->q.name, name) == 0)
+			return &sched_queues[i]->q;
+	sq = xcalloc(1, sizeof *sq);
+	sq->q.name = xstrdup(name);
+	sched_queues = xreallocarray(sched_queues, sched_nqueues + 1,
+	    sizeof *sched_queues);
+	sched_queues[sched_nqueues++] = sq;
+	return &sq->q;
+}
+
+static int
+sched_heap_of(const struct task *t)
+{
+	return t->kind == TASK_EXEC ? SCHED_HEAP_PROC : SCHED_HEAP_FREE;
+}
+
+/* Does a run before b? Higher priority first, then older first. */
+static int
+sched_before(const struct task *a, const struct task *b)
+{
+	if (a->priority != b->priority)
+		return a->priority > b->priority;
+	return a->id < b->id;
+}
+
+static void
+sched_heap_set(struct task **h, size_t i, struct task *t)
+{
+	h[i] = t;
+	t->heap_index = i;
+}
+
+static void
+sched_sift_up(struct task **h, size_t i)
+{
+	struct task	*t = h[i];
+
+	while (i > 0 && sched_before(t, h[(i - 1) / 2])) {
+		sched_heap_set(h, i, h[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	sched_heap_set(h, i, t);
+}
+
+static void
+sched_sift_down(struct task **h, size_t len, size_t i)
+{
+	struct task	*t = h[i];
+	size_t		 c;
+
+	while ((c = 2 * i + 1) < len) {
+		if (c + 1 < len && sched_before(h[c + 1], h[c]))
+			c++;
+		if (!sched_before(h[c], t))
+			break;
+		sched_heap_set(h, i, h[c]);
+		i = c;
+	}
+	sched_heap_set(h, i, t);
+}
+
+static void
+sched_push(struct task *t)
+{
+	struct sched_queue	*sq = (struct sched_queue *)t->queue;
+	int			 k = sched_heap_of(t);
+
+	if (sq->len[k] == sq->cap[k]) {
+		sq->cap[k] = sq->cap[k] ? sq->cap[k] * 2 : 16;
+		sq->heap[k] = xreallocarray(sq->heap[k], sq->cap[k],
+		    sizeof *sq->heap[k]);
+	}
+	sched_heap_set(sq->heap[k], sq->len[k], t);
+	sched_sift_up(sq->heap[k], sq->len[k]++);
+	sched_npending++;
+}
+
+void
+sched_remove(struct task *t)
+{
+	struct sched_queue	*sq = (struct sched_queue *)t->queue;
+	size_t			 i = t->heap_index, n;
+	int			 k = sched_heap_of(t);
+
+	if (i == TASK_NOT_QUEUED)
+		return;
+	t->heap_index = TASK_NOT_QUEUED;
+	sched_npending--;
+	n = --sq->len[k];
+	if (i == n)
+		return;
+	sched_heap_set(sq->heap[k], i, sq->heap[k][n]);
+	sched_sift_down(sq->heap[k], n, i);
+	sched_sift_up(sq->heap[k], sq->heap[k][i]->heap_index);
+}
+
+void
+sched_ready(struct task *t)
+{
+	sched_push(t);
+	sched_kick();
+}
+
+static void
+sched_delay_cb(evutil_socket_t fd, short events, void *arg)
+{
+	sched_ready(arg);
+}
+
+/* Enters the queue now, or when not_before comes. */
+static void
+sched_after_delay(struct task *t)
+{
+	double		 wait = t->not_before - loop_now();
+	struct timeval	 tv;
+
+	/* A retry's backoff always takes a turn, even when it is 0. */
+	if (t->not_before <= 0) {
+		sched_ready(t);
+		return;
+	}
+	if (wait < 0)
+		wait = 0;
+	if (t->timer == NULL)
+		t->timer = evtimer_new(loop_base, sched_delay_cb, t);
+	else {
+		evtimer_del(t->timer);
+		evtimer_assign(t->timer, loop_base, sched_delay_cb, t);
+	}
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+	evtimer_add(t->timer, &tv);
+}
+
+static void
+sched_dep_cb(int64_t dep, enum fp_state st, void *arg)
+{
+	struct task	*t = arg;
+	size_t		 i;
+
+	for (i = 0; i < json_array_size(t->after); i++)
+		if (json_integer_value(json_array_get(t->after, i)) == dep)
+			t->dep_watches[i] = NULL;	/* consumed */
+	if (st != FP_SUCCEEDED) {
+		task_finish(t, FP_FAILED, NULL, xjson(fp_exception_create(
+		    "DependencyFailed", "dependency %lld was %s",
+		    (long long)dep, fp_state_name(st))));
+		return;
+	}
+	if (--t->deps_left == 0)
+		sched_after_delay(t);
+}
+
+/* State of a dependency: in memory while unfinished, else in the store. */
+static int
+sched_dep_state(int64_t id, enum fp_state *st)
+{
+	struct task	*d = task_find(id);
+
+	if (d != NULL && !fp_state_done(d->state)) {
+		*st = d->state;
+		return 0;
+	}
+	return store_task_state(id, st);
+}
+
+/* Watches unfinished dependencies; 0 when all are done, -1 on failure. */
+static int
+sched_watch_deps(struct task *t)
+{
+	enum fp_state	st;
+	size_t		i, n = json_array_size(t->after);
+	int64_t		dep;
+
+	t->deps_left = 0;
+	for (i = 0; i < n; i++) {
+		dep = json_integer_value(json_array_get(t->after, i));
+		if (sched_dep_state(dep, &st) == -1)
+			st = FP_CANCELLED;	/* purged: treated as lost */
+		if (st == FP_SUCCEEDED)
+			continue;
+		if (fp_state_done(st)) {
+			task_finish(t, FP_FAILED, NULL, xjson(fp_exception_create(
+			    "DependencyFailed", "dependency %lld was %s",
+			    (long long)dep, fp_state_name(st))));
+			return -1;
+		}
+		if (t->dep_watches == NULL)
+			t->dep_watches = xcalloc(n, sizeof *t->dep_watches);
+		t->dep_watches[i] = watch_add(dep, sched_dep_cb, t);
+		t->deps_left++;
+	}
+	return 0;
+}
+
+void
+sched_submit(struct task *t)
+{
+	if (json_array_size(t->after) > 0) {
+		if (sched_watch_deps(t) == -1 || t->deps_left > 0)
+			return;
+	}
+	sched_after_delay(t);
+}
+
+/* Can q start another task of heap k now? */
+static int
+sched_can_start(struct sched_queue *sq, int k)
+{
+	if (sq->len[k] == 0 || sq->q.paused)
+		return 0;
+	if (sq->q.concurrency > 0 && sq->q.running >= sq->q.concurrency)
+		return 0;
+	return k == SCHED_HEAP_FREE || (int)exec_running() < cfg.jobs;
+}
+
+/* The queue whose head of heap k should start next, or NULL. */
+static struct sched_queue *
+sched_pick(int k)
+{
+	struct sched_queue	*best = NULL, *sq;
+	size_t			 i;
+
+	for (i = 0; i < sched_nqueues; i++) {
+		sq = sched_queues[i];
+		if (!sched_can_start(sq, k))
+			continue;
+		if (best == NULL || sched_before(sq->heap[k][0],
+		    best->heap[k][0]))
+			best = sq;
+	}
+	return best;
+}
+
+void
+sched_kick(void)
+{
+	struct sched_queue	*sq;
+	struct task		*t;
+	int			 k;
+
+	if (loop_shutting_down())
+		return;
+	for (k = SCHED_HEAP_FREE; k >= SCHED_HEAP_PROC; k--) {
+		while ((sq = sched_pick(k)) != NULL) {
+			t = sq->heap[k][0];
+			sched_remove(t);
+			task_start(t);
+		}
+	}
+}
+
+size_t
+sched_pending(void)
+{
+	return sched_npending;
+}

@@ -1,0 +1,67 @@
+/*
+ * store.h: durable storage of tasks and queues.
+ *
+ * sqlite is the one implementation today (store-sqlite.c, the only file that
+ * includes <sqlite3.h>); nothing outside it speaks SQL.  Writes join the
+ * transaction of the current loop turn, opened on the first write and
+ * committed once at the end of the turn (group commit): work that must wait
+ * for durability, such as an RPC reply, is queued with store_defer().
+ *
+ * Functions return 0 on success and -1 on failure, with the reason logged
+ * once here; json_t results are new references owned by the caller.
+ */
+#ifndef FUTURED_STORE_H
+#define FUTURED_STORE_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "proto.h"
+
+struct task;
+struct event_base;
+
+#define STORE_SCHEMA_VERSION	1
+
+/* How the commit at the end of a turn ended. */
+#define STORE_COMMITTED		0
+#define STORE_FAILED		-1
+
+/* sync_full: synchronous=FULL, else NORMAL.  base drives group commit. */
+int	 store_open(const char *path, int sync_full, struct event_base *base);
+void	 store_close(void);
+/* The schema version of the open database. */
+int	 store_schema_version(void);
+
+/*
+ * Runs cb(arg, status) once the current turn's transaction has committed
+ * (status STORE_COMMITTED) or failed (STORE_FAILED); when nothing was
+ * written this turn, cb still runs at the end of the turn.
+ */
+void	 store_defer(void (*cb)(void *, int), void *arg);
+/* Commits now (shutdown, tests); runs deferred callbacks. */
+int	 store_flush(void);
+
+/* Writes t as a new row and sets t->id. */
+int	 store_task_insert(struct task *);
+/* Persists t's state, attempt, times, result, exception. */
+int	 store_task_update(struct task *);
+/* The client's view of task id (fp_task_to_json); NULL: none. */
+json_t	*store_task_get(int64_t id);
+/* state of id; -1 when there is no such task. */
+int	 store_task_state(int64_t id, enum fp_state *);
+/* The id and spec (new ref) of the task holding key; -1: none. */
+int	 store_task_by_key(const char *key, int64_t *id, json_t **spec);
+/* A failed task's exception was handed to a client. */
+int	 store_task_retrieved(int64_t id);
+/* {tasks, next} per the filters of task.list. */
+json_t	*store_task_list(const struct fp_list *);
+/* counts[st] for each state, and failed tasks never retrieved. */
+int	 store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved);
+/*
+ * Calls cb for each pending or running task, oldest first, with a task
+ * created from its row (task_create); cb takes ownership.
+ */
+int	 store_task_load(void (*cb)(struct task *, void *), void *arg);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * task.c: the in-memory side of tasks and their state machine.
+ *
+ * Only unfinished tasks live in memory (task_table); a finished task exists
+ * in the store alone, so memory does not grow with history.  Every
+ * transition is written to the store first; what others may learn of it
+ * (watchers, replies) waits for the commit.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "futured.h"
+#include "store.h"
+
+#define TASK_BACKOFF_MAX	3600.0
+
+static struct idmap	*task_table;
+
+struct task *
+task_create(void)
+{
+	struct task	*t = xcalloc(1, sizeof *t);
+
+	t->refs = 1;
+	t->heap_index = TASK_NOT_QUEUED;
+	t->timeout = -1;
+	t->retry_backoff = 1;
+	return t;
+}
+
+void
+task_ref(struct task *t, const char *from)
+{
+	t->refs++;
+	log_debug("%s: task %lld ref %d (%s)", __func__, (long long)t->id,
+	    t->refs, from);
+}
+
+static void
+task_unwatch_deps(struct task *t)
+{
+	size_t	i;
+
+	for (i = 0; t->dep_watches != NULL && i < json_array_size(t->after);
+	    i++) {
+		watch_remove(t->dep_watches[i]);
+		t->dep_watches[i] = NULL;
+	}
+}
+
+void
+task_unref(struct task *t, const char *from)
+{
+	log_debug("%s: task %lld ref %d (%s)", __func__, (long long)t->id,
+	    t->refs - 1, from);
+	if (--t->refs > 0)
+		return;
+	task_unwatch_deps(t);
+	free(t->dep_watches);
+	if (t->timer != NULL)
+		event_free(t->timer);
+	free(t->key);
+	json_decref(t->spec);
+	json_decref(t->labels);
+	json_decref(t->after);
+	json_decref(t->result);
+	json_decref(t->exception);
+	free(t);
+}
+
+struct task *
+task_find(int64_t id)
+{
+	if (task_table == NULL)
+		return NULL;
+	return idmap_get(task_table, id);
+}
+
+void
+task_table_add(struct task *t)
+{
+	if (task_table == NULL)
+		task_table = idmap_create();
+	idmap_put(task_table, t->id, t);
+}
+
+/* After the final state committed: tell the watchers, free the slot. */
+static void
+task_finished_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+
+	if (idmap_get(task_table, t->id) == t)
+		idmap_remove(task_table, t->id);
+	watch_fire(t->id, t->state);
+	sched_kick();
+	task_unref(t, __func__);
+}
+
+/* Kinds without a process hold their queue slot until they end; exec.c
+ * releases an exec task's slot when its process is gone. */
+static void
+task_release_slot(struct task *t)
+{
+	if (t->state == FP_RUNNING && t->kind != TASK_EXEC)
+		t->queue->running--;
+}
+
+void
+task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
+{
+	if (fp_state_done(t->state)) {
+		json_decref(result);
+		json_decref(exception);
+		return;
+	}
+	task_release_slot(t);
+	log_debug("%s: task %lld %s -> %s", __func__, (long long)t->id,
+	    fp_state_name(t->state), fp_state_name(st));
+	sched_remove(t);
+	task_unwatch_deps(t);
+	if (t->timer != NULL)
+		evtimer_del(t->timer);
+	t->state = st;
+	t->finished_at = loop_now();
+	json_decref(t->result);
+	json_decref(t->exception);
+	t->result = result;
+	t->exception = exception;
+	store_task_update(t);
+	store_defer(task_finished_cb, t);
+}
+
+/* Exponential backoff from retry_backoff, capped, with +-25% jitter. */
+static double
+task_backoff(const struct task *t)
+{
+	double	d = t->retry_backoff * pow(2, t->attempt - 1);
+
+	if (d > TASK_BACKOFF_MAX)
+		d = TASK_BACKOFF_MAX;
+	return d * (0.75 + 0.5 * ((double)random() / RAND_MAX));
+}
+
+void
+task_fail(struct task *t, json_t *exception)
+{
+	if (fp_state_done(t->state)) {
+		json_decref(exception);
+		return;
+	}
+	if (t->attempt > t->max_retries) {
+		task_finish(t, FP_FAILED, NULL, exception);
+		return;
+	}
+	log_info("task %lld: attempt %d failed, retrying", (long long)t->id,
+	    t->attempt);
+	task_release_slot(t);
+	json_decref(t->exception);
+	t->exception = exception;
+	t->state = FP_PENDING;
+	t->not_before = loop_now() + task_backoff(t);
+	store_task_update(t);
+	sched_submit(t);
+}
+
+/* Starts t now: the scheduler picked it. */
+void
+task_start(struct task *t)
+{
+	t->attempt++;
+	t->state = FP_RUNNING;
+	t->started_at = loop_now();
+	t->not_before = 0;
+	t->queue->running++;
+	store_task_update(t);
+	if (t->kind == TASK_SLEEP)
+		sleep_start(t);
+	else if (exec_start(t) == -1)
+		return;		/* exec_start reported the failure */
+}
+
+int
+task_cancel(struct task *t)
+{
+	if (fp_state_done(t->state))
+		return 0;
+	if (t->state == FP_RUNNING && t->kind == TASK_EXEC)
+		exec_kill(t, 1);
+	task_finish(t, FP_CANCELLED, NULL, NULL);
+	return 1;
+}
+
+/* A task found running at start whose daemon died under it. */
+static void
+task_recover_running(struct task *t)
+{
+	if (t->kind == TASK_SLEEP) {
+		sleep_resume(t);
+		return;
+	}
+	task_fail(t, xjson(fp_exception_create("DaemonRestarted",
+	    "futured stopped while the task was running (attempt %d)",
+	    t->attempt)));
+}
+
+static void
+task_recover_cb(struct task *t, void *arg)
+{
+	int	*n = arg;
+
+	task_table_add(t);
+	(*n)++;
+	if (t->state == FP_RUNNING)
+		task_recover_running(t);
+	else
+		sched_submit(t);
+}
+
+int
+task_recover(void)
+{
+	int	n = 0;
+
+	if (store_task_load(task_recover_cb, &n) == -1)
+		return -1;
+	if (n > 0)
+		log_info("recovered %d unfinished tasks", n);
+	sched_kick();
+	return 0;
+}
+
+static void
+task_shutdown_cb(int64_t id, void *value, void *arg)
+{
+	struct task	*t = value;
+
+	if (t->state != FP_RUNNING || t->kind != TASK_EXEC)
+		return;
+	exec_kill(t, 1);
+	task_fail(t, xjson(fp_exception_create("DaemonRestarted",
+	    "futured was stopped while the task was running")));
+}
+
+void
+task_shutdown(void)
+{
+	if (task_table != NULL)
+		idmap_foreach(task_table, task_shutdown_cb, NULL);
+}
+
+static void
+task_free_cb(int64_t id, void *value, void *arg)
+{
+	struct task	*t = value;
+
+	sched_remove(t);
+	task_unref(t, __func__);
+}
+
+void
+task_free_all(void)
+{
+	if (task_table == NULL)
+		return;
+	idmap_foreach(task_table, task_free_cb, NULL);
+	idmap_free(task_table);
+	task_table = NULL;
+}
+
+json_t *
+task_json(struct task *t)
+{
+	struct fp_task	ft;
+
+	memset(&ft, 0, sizeof ft);
+	ft.id = t->id;
+	ft.kind = t->kind == TASK_EXEC ? FP_KIND_EXEC : FP_KIND_SLEEP;
+	ft.state = t->state;
+	ft.queue = t->queue->name;
+	ft.priority = t->priority;
+	ft.key = t->key;
+	ft.spec = t->spec;
+	ft.labels = t->labels;
+	ft.after = t->after;
+	ft.attempt = t->attempt;
+	ft.max_retries = t->max_retries;
+	ft.created_at = t->created_at;
+	ft.started_at = t->started_at;
+	ft.finished_at = t->finished_at;
+	ft.result = t->result;
+	ft.exception = t->exception;
+	ft.not_before = t->not_before;
+	ft.timeout = t->timeout;
+	return xjson(fp_task_to_json(&ft));
+}

@@ -1,0 +1,311 @@
+/* fp-params.c: validation of method parameters shared by every method. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+int
+fp_invalid_set(struct fp_invalid *inv, const char *field, const char *fmt, ...)
+{
+	va_list	ap;
+
+	snprintf(inv->field, sizeof inv->field, "%s", field);
+	va_start(ap, fmt);
+	vsnprintf(inv->reason, sizeof inv->reason, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+json_t *
+fp_invalid_data(const struct fp_invalid *inv)
+{
+	return json_pack("{s:s,s:s}", "field", inv->field, "reason",
+	    inv->reason);
+}
+
+int
+fp_id_parse(json_t *v, int64_t *id)
+{
+	json_int_t	n;
+
+	if (!json_is_integer(v))
+		return -1;
+	n = json_integer_value(v);
+	if (n < 1 || n >= FP_ID_LIMIT)
+		return -1;
+	*id = n;
+	return 0;
+}
+
+int
+fp_params_only(json_t *obj, const char *const *allowed, struct fp_invalid *inv)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], key) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return fp_invalid_set(inv, key, "unknown parameter");
+	}
+	return 0;
+}
+
+int
+fp_params_id(json_t *params, const char *const *extra, int64_t *id,
+    struct fp_invalid *inv)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+
+	json_object_foreach(params, key, v) {
+		if (strcmp(key, "id") == 0)
+			continue;
+		for (i = 0; extra != NULL && extra[i] != NULL; i++)
+			if (strcmp(extra[i], key) == 0)
+				break;
+		if (extra == NULL || extra[i] == NULL)
+			return fp_invalid_set(inv, key, "unknown parameter");
+	}
+	v = json_object_get(params, "id");
+	if (v == NULL)
+		return fp_invalid_set(inv, "id", "required");
+	if (fp_id_parse(v, id) == -1)
+		return fp_invalid_set(inv, "id",
+		    "must be an integer from 1 to 2^53-1");
+	return 0;
+}
+
+int
+fp_timeout_parse(json_t *params, const char *field, double dflt, double cap,
+    double *out, struct fp_invalid *inv)
+{
+	json_t	*v = json_object_get(params, field);
+	double	 d;
+
+	if (v == NULL) {
+		*out = dflt < cap ? dflt : cap;
+		return 0;
+	}
+	if (json_is_null(v)) {
+		*out = cap;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return fp_invalid_set(inv, field, "must be a number of seconds or null");
+	d = json_number_value(v);
+	if (!isfinite(d) || d < 0)
+		return fp_invalid_set(inv, field, "must not be negative");
+	*out = d < cap ? d : cap;
+	return 0;
+}
+
+int
+fp_seconds_parse(json_t *params, const char *field, double dflt, double max,
+    double *out, struct fp_invalid *inv)
+{
+	json_t	*v = json_object_get(params, field);
+	double	 d;
+
+	if (v == NULL || json_is_null(v)) {
+		*out = dflt;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return fp_invalid_set(inv, field, "must be a number of seconds");
+	d = json_number_value(v);
+	if (!isfinite(d) || d < 0)
+		return fp_invalid_set(inv, field, "must not be negative");
+	if (d > max)
+		return fp_invalid_set(inv, field, "must be at most %.0f", max);
+	*out = d;
+	return 0;
+}
+
+static int
+fp_return_when_parse(json_t *v, int *out, struct fp_invalid *inv)
+{
+	const char	*s;
+
+	if (v == NULL || json_is_null(v)) {
+		*out = FP_RETURN_ALL;
+		return 0;
+	}
+	s = json_string_value(v);
+	if (s != NULL && strcmp(s, "ALL_COMPLETED") == 0)
+		*out = FP_RETURN_ALL;
+	else if (s != NULL && strcmp(s, "FIRST_COMPLETED") == 0)
+		*out = FP_RETURN_FIRST;
+	else if (s != NULL && strcmp(s, "FIRST_EXCEPTION") == 0)
+		*out = FP_RETURN_EXCEPTION;
+	else
+		return fp_invalid_set(inv, "return_when", "must be FIRST_COMPLETED, "
+		    "FIRST_EXCEPTION or ALL_COMPLETED");
+	return 0;
+}
+
+static int
+fp_id_cmp(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Fills out with the ids of arr; duplicates are refused as a client bug. */
+int
+fp_ids_array(json_t *arr, const char *field, size_t max, int64_t **out,
+    size_t *n, struct fp_invalid *inv)
+{
+	char	 path[FP_FIELD_LEN];
+	int64_t	*ids, *sorted;
+	size_t	 i, len = json_array_size(arr);
+
+	*out = NULL;
+	*n = 0;
+	if (!json_is_array(arr))
+		return fp_invalid_set(inv, field, "must be an array of task ids");
+	if (len > max)
+		return fp_invalid_set(inv, field, "at most %zu ids", max);
+	if ((ids = calloc(len + 1, sizeof *ids)) == NULL)
+		return fp_invalid_set(inv, field, "out of memory");
+	for (i = 0; i < len; i++) {
+		if (fp_id_parse(json_array_get(arr, i), &ids[i]) == -1) {
+			free(ids);
+			snprintf(path, sizeof path, "%s[%zu]", field, i);
+			return fp_invalid_set(inv, path,
+			    "must be an integer from 1 to 2^53-1");
+		}
+	}
+	if ((sorted = calloc(len + 1, sizeof *ids)) == NULL) {
+		free(ids);
+		return fp_invalid_set(inv, field, "out of memory");
+	}
+	memcpy(sorted, ids, len * sizeof *ids);
+	qsort(sorted, len, sizeof *sorted, fp_id_cmp);
+	for (i = 1; i < len; i++) {
+		if (sorted[i] == sorted[i - 1]) {
+			long long dup = (long long)sorted[i];
+
+			free(sorted);
+			free(ids);
+			return fp_invalid_set(inv, field, "id %lld appears twice",
+			    dup);
+		}
+	}
+	free(sorted);
+	*out = ids;
+	*n = len;
+	return 0;
+}
+
+#define FP_WAIT_MAX_IDS 10000
+
+int
+fp_wait_parse(json_t *params, double cap, struct fp_wait *w,
+    struct fp_invalid *inv)
+{
+	static const char *const keys[] = { "ids", "return_when", "timeout", NULL };
+
+	memset(w, 0, sizeof *w);
+	if (fp_params_only(params, keys, inv) == -1)
+		return -1;
+	if (json_object_get(params, "ids") == NULL)
+		return fp_invalid_set(inv, "ids", "required");
+	if (fp_return_when_parse(json_object_get(params, "return_when"),
+	    &w->return_when, inv) == -1)
+		return -1;
+	if (fp_timeout_parse(params, "timeout", cap, cap, &w->timeout, inv) == -1)
+		return -1;
+	return fp_ids_array(json_object_get(params, "ids"), "ids",
+	    FP_WAIT_MAX_IDS, &w->ids, &w->n_ids, inv);
+}
+
+void
+fp_wait_clear(struct fp_wait *w)
+{
+	free(w->ids);
+	w->ids = NULL;
+	w->n_ids = 0;
+}
+
+/* Parses "c<id>" cursors; anything else is refused. */
+static int
+fp_cursor_parse(json_t *v, int64_t *out, struct fp_invalid *inv)
+{
+	const char	*s = json_string_value(v);
+	char		*end;
+	long long	 n;
+
+	if (v == NULL || json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (s == NULL || s[0] != 'c' || s[1] < '0' || s[1] > '9')
+		return fp_invalid_set(inv, "cursor", "not a cursor from task.list");
+	n = strtoll(s + 1, &end, 10);
+	if (*end != '\0' || n < 1 || n > FP_ID_LIMIT)
+		return fp_invalid_set(inv, "cursor", "not a cursor from task.list");
+	*out = n;
+	return 0;
+}
+
+json_t *
+fp_cursor_create(int64_t id)
+{
+	char	buf[32];
+
+	snprintf(buf, sizeof buf, "c%lld", (long long)id);
+	return json_string(buf);
+}
+
+int
+fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
+{
+	static const char *const keys[] = { "state", "queue", "label",
+	    "unretrieved", "limit", "cursor", NULL };
+	json_t	*v;
+
+	memset(l, 0, sizeof *l);
+	l->limit = FP_LIST_DEFAULT;
+	if (fp_params_only(params, keys, inv) == -1)
+		return -1;
+	if ((v = json_object_get(params, "state")) != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) ||
+		    fp_state_parse(json_string_value(v), &l->state) == -1)
+			return fp_invalid_set(inv, "state", "must be pending, "
+			    "running, succeeded, failed or cancelled");
+		l->has_state = 1;
+	}
+	if ((v = json_object_get(params, "queue")) != NULL && !json_is_null(v)) {
+		if (!json_is_string(v))
+			return fp_invalid_set(inv, "queue", "must be a string");
+		l->queue = json_string_value(v);
+	}
+	if ((v = json_object_get(params, "label")) != NULL && !json_is_null(v)) {
+		if (fp_labels_check(v, "label", inv) == -1)
+			return -1;
+		l->label = v;
+	}
+	if ((v = json_object_get(params, "unretrieved")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_boolean(v))
+			return fp_invalid_set(inv, "unretrieved", "must be a boolean");
+		l->unretrieved = json_is_true(v);
+	}
+	if ((v = json_object_get(params, "limit")) != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > FP_LIST_MAX)
+			return fp_invalid_set(inv, "limit",
+			    "must be an integer from 1 to %d", FP_LIST_MAX);
+		l->limit = (int)json_integer_value(v);
+	}
+	return fp_cursor_parse(json_object_get(params, "cursor"), &l->cursor, inv);
+}

@@ -1,0 +1,313 @@
+/* fp-submit.c: validation of task.submit and of each kind's fields. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define FP_NAME_MAX	64
+#define FP_KEY_MAX	256
+#define FP_LABELS_MAX	64
+#define FP_PRIORITY_MAX	1000
+#define FP_OUTPUT_MAX	(1024 * 1024 * 1024)
+
+/* A JSON string without NUL bytes, or NULL. */
+static const char *
+fp_cstring(json_t *v)
+{
+	const char	*s = json_string_value(v);
+
+	if (s == NULL || strlen(s) != json_string_length(v))
+		return NULL;
+	return s;
+}
+
+static int
+fp_string_field(json_t *obj, const char *field, int required, size_t max,
+    const char **out, struct fp_invalid *inv)
+{
+	json_t	*v = json_object_get(obj, field);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return required ? fp_invalid_set(inv, field, "required") : 0;
+	if (!json_is_string(v))
+		return fp_invalid_set(inv, field, "must be a string");
+	if ((*out = fp_cstring(v)) == NULL)
+		return fp_invalid_set(inv, field, "must not contain NUL");
+	if (json_string_length(v) == 0 || json_string_length(v) > max)
+		return fp_invalid_set(inv, field,
+		    "must be 1 to %zu bytes long", max);
+	return 0;
+}
+
+/* An object of string -> string with at most FP_LABELS_MAX pairs. */
+int
+fp_labels_check(json_t *v, const char *field, struct fp_invalid *inv)
+{
+	char		 path[FP_FIELD_LEN];
+	const char	*k;
+	json_t		*s;
+
+	if (!json_is_object(v))
+		return fp_invalid_set(inv, field,
+		    "must be an object of string values");
+	if (json_object_size(v) > FP_LABELS_MAX)
+		return fp_invalid_set(inv, field, "at most %d labels",
+		    FP_LABELS_MAX);
+	json_object_foreach(v, k, s) {
+		snprintf(path, sizeof path, "%s.%s", field, k);
+		if (*k == '\0' || strlen(k) > FP_NAME_MAX)
+			return fp_invalid_set(inv, path,
+			    "names are 1 to %d bytes", FP_NAME_MAX);
+		if (fp_cstring(s) == NULL)
+			return fp_invalid_set(inv, path,
+			    "must be a string without NUL");
+	}
+	return 0;
+}
+
+static int
+fp_argv_check(json_t *argv, struct fp_invalid *inv)
+{
+	char	path[FP_FIELD_LEN];
+	size_t	i;
+
+	if (!json_is_array(argv) || json_array_size(argv) == 0)
+		return fp_invalid_set(inv, "argv",
+		    "must be a non-empty array of strings");
+	for (i = 0; i < json_array_size(argv); i++) {
+		snprintf(path, sizeof path, "argv[%zu]", i);
+		if (!json_is_string(json_array_get(argv, i)))
+			return fp_invalid_set(inv, path, "must be a string");
+		if (fp_cstring(json_array_get(argv, i)) == NULL)
+			return fp_invalid_set(inv, path, "must not contain NUL");
+	}
+	if (json_string_length(json_array_get(argv, 0)) == 0)
+		return fp_invalid_set(inv, "argv[0]", "must not be empty");
+	return 0;
+}
+
+static int
+fp_env_check(json_t *env, struct fp_invalid *inv)
+{
+	char		 path[FP_FIELD_LEN];
+	const char	*k;
+	json_t		*v;
+
+	if (!json_is_object(env))
+		return fp_invalid_set(inv, "env", "must be an object of strings");
+	json_object_foreach(env, k, v) {
+		snprintf(path, sizeof path, "env.%s", k);
+		if (*k == '\0' || strchr(k, '=') != NULL)
+			return fp_invalid_set(inv, path,
+			    "names must be non-empty and contain no '='");
+		if (!json_is_string(v))
+			return fp_invalid_set(inv, path, "must be a string");
+		if (fp_cstring(v) == NULL)
+			return fp_invalid_set(inv, path, "must not contain NUL");
+	}
+	return 0;
+}
+
+static int
+fp_exec_check(json_t *p, json_t *spec, struct fp_invalid *inv)
+{
+	json_t		*argv = json_object_get(p, "argv"), *v;
+	const char	*s;
+
+	if ((argv == NULL) == (json_object_get(p, "shell") == NULL))
+		return fp_invalid_set(inv, argv ? "shell" : "argv",
+		    "give exactly one of argv and shell");
+	if (argv != NULL && fp_argv_check(argv, inv) == -1)
+		return -1;
+	if (fp_string_field(p, "shell", 0, 1 << 20, &s, inv) == -1)
+		return -1;
+	if ((v = json_object_get(p, "env")) != NULL && fp_env_check(v, inv) == -1)
+		return -1;
+	if (fp_string_field(p, "cwd", 0, 4096, &s, inv) == -1)
+		return -1;
+	if ((v = json_object_get(p, "stdin")) != NULL && !json_is_string(v))
+		return fp_invalid_set(inv, "stdin", "must be a string");
+	if (fp_string_field(p, "capture", 0, 16, &s, inv) == -1)
+		return -1;
+	if (s != NULL && strcmp(s, "text") != 0 && strcmp(s, "json") != 0)
+		return fp_invalid_set(inv, "capture", "must be text or json");
+	v = json_object_get(p, "max_output");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > FP_OUTPUT_MAX))
+		return fp_invalid_set(inv, "max_output",
+		    "must be an integer from 0 to %d bytes", FP_OUTPUT_MAX);
+	json_object_update_existing(spec, p);
+	return 0;
+}
+
+static int
+fp_sleep_check(json_t *p, json_t *spec, struct fp_invalid *inv)
+{
+	double	secs;
+
+	if (json_object_get(p, "seconds") == NULL)
+		return fp_invalid_set(inv, "seconds", "required");
+	if (fp_seconds_parse(p, "seconds", 0, FP_MAX_SECONDS, &secs, inv) == -1)
+		return -1;
+	json_object_update_existing(spec, p);
+	return 0;
+}
+
+static const struct fp_kind {
+	const char		*name;
+	const char *const	 fields[12];
+	int			(*check)(json_t *, json_t *, struct fp_invalid *);
+} fp_kinds[] = {
+	{ FP_KIND_EXEC, { "argv", "shell", "env", "cwd", "stdin", "capture",
+	    "max_output", NULL }, fp_exec_check },
+	{ FP_KIND_SLEEP, { "seconds", "result", NULL }, fp_sleep_check },
+};
+
+static const char *const fp_common[] = { "kind", "queue", "priority",
+	"timeout", "delay", "not_before", "retries", "retry_backoff", "key",
+	"after", "labels", NULL };
+
+static int
+fp_is_common(const char *k)
+{
+	size_t	i;
+
+	for (i = 0; fp_common[i] != NULL; i++)
+		if (strcmp(fp_common[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/* The kind's fields go into spec (set to null, then filled by check). */
+static int
+fp_kind_check(json_t *p, const struct fp_kind *kind, json_t *spec,
+    struct fp_invalid *inv)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	json_object_foreach(p, k, v) {
+		if (fp_is_common(k))
+			continue;
+		for (i = 0; kind->fields[i] != NULL; i++)
+			if (strcmp(kind->fields[i], k) == 0)
+				break;
+		if (kind->fields[i] == NULL)
+			return fp_invalid_set(inv, k, "unknown parameter for "
+			    "kind %s", kind->name);
+		json_object_set(spec, k, json_null());
+	}
+	return kind->check(p, spec, inv);
+}
+
+static int
+fp_schedule_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
+{
+	const char	*nb;
+	json_t		*v;
+
+	if (fp_seconds_parse(p, "delay", 0, FP_MAX_SECONDS, &s->delay, inv) == -1)
+		return -1;
+	if (fp_string_field(p, "not_before", 0, FP_TIME_LEN, &nb, inv) == -1)
+		return -1;
+	if (nb != NULL && json_object_get(p, "delay") != NULL)
+		return fp_invalid_set(inv, "not_before",
+		    "give delay or not_before, not both");
+	s->not_before = -1;
+	if (nb != NULL && fp_time_parse(nb, &s->not_before) == -1)
+		return fp_invalid_set(inv, "not_before",
+		    "must be an RFC 3339 timestamp");
+	if (fp_seconds_parse(p, "timeout", -1, FP_MAX_SECONDS, &s->timeout,
+	    inv) == -1)
+		return -1;
+	if (json_object_get(p, "timeout") != NULL && s->timeout == 0)
+		return fp_invalid_set(inv, "timeout", "must be above 0");
+	v = json_object_get(p, "retries");
+	if (v != NULL && !json_is_null(v) && (!json_is_integer(v) ||
+	    json_integer_value(v) < 0 || json_integer_value(v) > FP_MAX_RETRIES))
+		return fp_invalid_set(inv, "retries",
+		    "must be an integer from 0 to %d", FP_MAX_RETRIES);
+	s->retries = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+	return fp_seconds_parse(p, "retry_backoff", 1, 86400, &s->retry_backoff,
+	    inv);
+}
+
+static int
+fp_placement_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
+{
+	json_t		*v;
+	const char	*q;
+	size_t		 i;
+
+	if (fp_string_field(p, "queue", 0, FP_NAME_MAX, &q, inv) == -1)
+		return -1;
+	for (i = 0; q != NULL && q[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-", q[i]) == NULL)
+			return fp_invalid_set(inv, "queue",
+			    "letters, digits, '.', '_' and '-' only");
+	s->queue = q != NULL ? q : "default";
+	v = json_object_get(p, "priority");
+	if (v != NULL && !json_is_null(v) && (!json_is_integer(v) ||
+	    json_integer_value(v) < -FP_PRIORITY_MAX ||
+	    json_integer_value(v) > FP_PRIORITY_MAX))
+		return fp_invalid_set(inv, "priority",
+		    "must be an integer from %d to %d", -FP_PRIORITY_MAX,
+		    FP_PRIORITY_MAX);
+	s->priority = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+	if (fp_string_field(p, "key", 0, FP_KEY_MAX, &s->key, inv) == -1)
+		return -1;
+	v = json_object_get(p, "labels");
+	if (v != NULL && !json_is_null(v)) {
+		if (fp_labels_check(v, "labels", inv) == -1)
+			return -1;
+		s->labels = json_deep_copy(v);
+	} else
+		s->labels = json_object();
+	return 0;
+}
+
+int
+fp_submit_parse(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
+{
+	const struct fp_kind	*kind = NULL;
+	const char		*k;
+	size_t			 i;
+
+	memset(s, 0, sizeof *s);
+	if (fp_string_field(p, "kind", 1, FP_NAME_MAX, &k, inv) == -1)
+		return -1;
+	for (i = 0; i < sizeof fp_kinds / sizeof fp_kinds[0]; i++)
+		if (strcmp(fp_kinds[i].name, k) == 0)
+			kind = &fp_kinds[i];
+	if (kind == NULL)
+		return fp_invalid_set(inv, "kind", "unknown kind '%s'", k);
+	s->kind = kind->name;
+	if ((s->spec = json_pack("{s:s}", "kind", kind->name)) == NULL)
+		return fp_invalid_set(inv, "kind", "out of memory");
+	if (fp_kind_check(p, kind, s->spec, inv) == -1 ||
+	    fp_schedule_check(p, s, inv) == -1 ||
+	    fp_placement_check(p, s, inv) == -1)
+		goto fail;
+	if (json_object_get(p, "after") != NULL && !json_is_null(
+	    json_object_get(p, "after")) && fp_ids_array(json_object_get(p,
+	    "after"), "after", FP_MAX_AFTER, &s->after, &s->n_after, inv) == -1)
+		goto fail;
+	return 0;
+fail:
+	fp_submit_clear(s);
+	return -1;
+}
+
+void
+fp_submit_clear(struct fp_submit *s)
+{
+	json_decref(s->spec);
+	json_decref(s->labels);
+	free(s->after);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,252 @@
+/* fp-task.c: task and exception objects, states, timestamps, UTF-8. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto.h"
+
+static const char *const fp_state_names[FP_STATE_COUNT] = {
+	"pending", "running", "succeeded", "failed", "cancelled",
+};
+
+const char *
+fp_state_name(enum fp_state st)
+{
+	if ((unsigned)st >= FP_STATE_COUNT)
+		return "unknown";
+	return fp_state_names[st];
+}
+
+int
+fp_state_parse(const char *s, enum fp_state *st)
+{
+	int	i;
+
+	for (i = 0; i < FP_STATE_COUNT; i++) {
+		if (strcmp(s, fp_state_names[i]) == 0) {
+			*st = (enum fp_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+fp_state_done(enum fp_state st)
+{
+	return st == FP_SUCCEEDED || st == FP_FAILED || st == FP_CANCELLED;
+}
+
+static json_t *
+fp_time_json(double t)
+{
+	char	buf[FP_TIME_LEN];
+
+	if (t <= 0)
+		return json_null();
+	return json_string(fp_time_format(t, buf));
+}
+
+json_t *
+fp_task_to_json(const struct fp_task *t)
+{
+	json_t	*o;
+
+	o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s?,s:O,s:O,s:i,s:i,s:o,s:o,s:o}",
+	    "id", (json_int_t)t->id, "kind", t->kind,
+	    "state", fp_state_name(t->state), "queue", t->queue,
+	    "priority", t->priority, "key", t->key,
+	    "spec", t->spec, "labels", t->labels != NULL ? t->labels :
+	    json_object(), "attempt", t->attempt, "max_retries", t->max_retries,
+	    "created_at", fp_time_json(t->created_at),
+	    "started_at", fp_time_json(t->started_at),
+	    "finished_at", fp_time_json(t->finished_at));
+	if (o == NULL)
+		return NULL;
+	if (t->key == NULL)
+		json_object_set_new(o, "key", json_null());
+	if (t->state == FP_SUCCEEDED && t->result != NULL)
+		json_object_set(o, "result", t->result);
+	if (t->state == FP_FAILED && t->exception != NULL) {
+		json_object_set(o, "exception", t->exception);
+		json_object_set_new(o, "retrieved", json_boolean(t->retrieved));
+	}
+	if (t->after != NULL && json_array_size(t->after) > 0)
+		json_object_set(o, "after", t->after);
+	if (t->not_before > 0)
+		json_object_set_new(o, "not_before", fp_time_json(t->not_before));
+	if (t->timeout > 0)
+		json_object_set_new(o, "timeout", json_real(t->timeout));
+	return o;
+}
+
+json_t *
+fp_exception_create(const char *type, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s,s:o}", "type", type, "message",
+	    fp_string_from_bytes(msg, strlen(msg)));
+}
+
+char *
+fp_time_format(double t, char buf[FP_TIME_LEN])
+{
+	struct tm	tm;
+	time_t		secs;
+	int		ms;
+
+	buf[0] = '\0';
+	if (t <= 0 || !isfinite(t))
+		return buf;
+	secs = (time_t)t;
+	ms = (int)((t - (double)secs) * 1000);
+	if (ms > 999)
+		ms = 999;
+	if (gmtime_r(&secs, &tm) == NULL)
+		return buf;
+	snprintf(buf, FP_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ms);
+	return buf;
+}
+
+/* Reads exactly n digits. */
+static int
+fp_digits(const char **s, int n, int *out)
+{
+	int	v = 0;
+
+	while (n-- > 0) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		v = v * 10 + (*(*s)++ - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+fp_expect(const char **s, const char *set)
+{
+	if (**s == '\0' || strchr(set, **s) == NULL)
+		return -1;
+	(*s)++;
+	return 0;
+}
+
+static int
+fp_offset_parse(const char *s, int *offset)
+{
+	int	sign, hh, mm;
+
+	if ((*s == 'Z' || *s == 'z') && s[1] == '\0') {
+		*offset = 0;
+		return 0;
+	}
+	if (*s != '+' && *s != '-')
+		return -1;
+	sign = *s++ == '-' ? -1 : 1;
+	if (fp_digits(&s, 2, &hh) == -1 || fp_expect(&s, ":") == -1 ||
+	    fp_digits(&s, 2, &mm) == -1 || *s != '\0' || hh > 23 || mm > 59)
+		return -1;
+	*offset = sign * (hh * 3600 + mm * 60);
+	return 0;
+}
+
+int
+fp_time_parse(const char *s, double *out)
+{
+	struct tm	tm;
+	double		frac = 0, scale = 0.1;
+	int		y, mo, d, h, mi, sec, offset;
+
+	if (fp_digits(&s, 4, &y) == -1 || fp_expect(&s, "-") == -1 ||
+	    fp_digits(&s, 2, &mo) == -1 || fp_expect(&s, "-") == -1 ||
+	    fp_digits(&s, 2, &d) == -1 || fp_expect(&s, "Tt ") == -1 ||
+	    fp_digits(&s, 2, &h) == -1 || fp_expect(&s, ":") == -1 ||
+	    fp_digits(&s, 2, &mi) == -1 || fp_expect(&s, ":") == -1 ||
+	    fp_digits(&s, 2, &sec) == -1)
+		return -1;
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, scale /= 10)
+			frac += (*s - '0') * scale;
+	}
+	if (fp_offset_parse(s, &offset) == -1)
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = (double)timegm(&tm) - offset + frac;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t
+fp_utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t		len, i;
+	unsigned int	cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+json_t *
+fp_string_from_bytes(const char *buf, size_t n)
+{
+	const unsigned char	*s = (const unsigned char *)buf;
+	char			*out;
+	size_t			 i = 0, o = 0, len;
+	json_t			*j;
+
+	if ((out = malloc(n * 3 + 1)) == NULL)
+		return NULL;
+	while (i < n) {
+		if ((len = fp_utf8_seq(s + i, n - i)) == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, s + i, len);
+		o += len;
+		i += len;
+	}
+	j = json_stringn_nocheck(out, o);
+	free(out);
+	return j;
+}

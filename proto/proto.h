@@ -1,0 +1,247 @@
+/*
+ * proto.h: the futured protocol, shared by the daemon and futurectl.
+ *
+ * JSON-RPC 2.0 framing, the method and error tables, task and exception
+ * objects, and validation of every method's parameters.  This is a library:
+ * it never aborts, never logs, and returns NULL or -1 on failure the way
+ * jansson does.  Unless a comment says "stolen", json_t arguments are
+ * borrowed and returned json_t values are new references owned by the caller.
+ */
+#ifndef FUTURED_PROTO_H
+#define FUTURED_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define FP_PROTO_VERSION	1
+#define FP_ID_LIMIT		((int64_t)1 << 53)	/* ids are 1 .. 2^53-1 */
+#define FP_TIME_LEN		64			/* RFC 3339 buffer */
+#define FP_LIST_DEFAULT		100
+#define FP_LIST_MAX		1000
+#define FP_FIELD_LEN		128
+#define FP_REASON_LEN		256
+
+/* Error codes: append-only, never renumbered, never reused. */
+enum fp_error {
+	FP_ERR_PARSE = -32700,
+	FP_ERR_INVALID_REQUEST = -32600,
+	FP_ERR_METHOD_NOT_FOUND = -32601,
+	FP_ERR_INVALID_PARAMS = -32602,
+	FP_ERR_INTERNAL = -32603,
+	FP_ERR_TASK_FAILED = 1,
+	FP_ERR_TASK_CANCELLED = 2,
+	FP_ERR_TASK_NOT_DONE = 3,
+	FP_ERR_NO_SUCH_TASK = 4,
+	FP_ERR_KEY_CONFLICT = 5,
+	FP_ERR_SHUTTING_DOWN = 6,
+	FP_ERR_STORE = 7,
+	FP_ERR_LIMIT = 8,
+};
+
+/* The standard message of an error code ("TaskFailed"), or "ServerError". */
+const char	*fp_error_message(int);
+
+/* Method names, and the table rpc.discover documents. */
+#define FP_TASK_SUBMIT		"task.submit"
+#define FP_TASK_GET		"task.get"
+#define FP_TASK_RESULT		"task.result"
+#define FP_TASK_EXCEPTION	"task.exception"
+#define FP_TASK_WAIT		"task.wait"
+#define FP_TASK_CANCEL		"task.cancel"
+#define FP_TASK_LIST		"task.list"
+#define FP_DAEMON_INFO		"daemon.info"
+#define FP_RPC_DISCOVER		"rpc.discover"
+
+struct fp_method {
+	const char	*name;
+	const char	*summary;
+};
+extern const struct fp_method fp_methods[];	/* NULL-terminated */
+
+/* Future states. */
+enum fp_state {
+	FP_PENDING,
+	FP_RUNNING,
+	FP_SUCCEEDED,
+	FP_FAILED,
+	FP_CANCELLED,
+};
+#define FP_STATE_COUNT 5
+const char	*fp_state_name(enum fp_state);
+int		 fp_state_parse(const char *, enum fp_state *);
+int		 fp_state_done(enum fp_state);
+
+/* ---- fp-envelope.c: JSON-RPC 2.0 framing ---- */
+
+/* One parsed request; every pointer is borrowed from the request JSON. */
+struct fp_request {
+	json_t		*id;		/* NULL for a notification */
+	const char	*method;
+	json_t		*params;	/* an object, never NULL after parsing */
+};
+
+/*
+ * Checks one request object.  On success fills req and returns 0.  On
+ * failure returns -1 and sets *error to a new error response (-32600, or
+ * -32602 for params that are not an object), with the request's id when it
+ * had a usable one.
+ */
+int	 fp_request_parse(json_t *, struct fp_request *, json_t **error);
+
+/* Responses.  result and data are stolen; id is borrowed (NULL -> null). */
+json_t	*fp_response_result(json_t *id, json_t *result);
+json_t	*fp_response_error(json_t *id, int code, const char *message,
+	    json_t *data);
+
+/* A request; params stolen; id < 0 builds a notification. */
+json_t	*fp_request_create(const char *method, json_t *params, json_int_t id);
+
+/*
+ * Reads a response: returns 0 and sets *result (borrowed) on success,
+ * 1 and sets *code, *message and *data (borrowed, may be NULL) on an error
+ * response, -1 when the JSON is not a JSON-RPC response at all.
+ */
+int	 fp_response_parse(json_t *, json_t **result, int *code,
+	    const char **message, json_t **data);
+
+/* ---- fp-params.c: parameter validation ---- */
+
+/* Why a parameter was refused: -32602's data {field, reason}. */
+struct fp_invalid {
+	char	field[FP_FIELD_LEN];
+	char	reason[FP_REASON_LEN];
+};
+int	 fp_invalid_set(struct fp_invalid *, const char *field,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+json_t	*fp_invalid_data(const struct fp_invalid *);
+
+/* A task id: a JSON integer 1 .. 2^53-1. */
+int	 fp_id_parse(json_t *, int64_t *);
+
+/* Rejects any key of obj not in the NULL-terminated list. */
+int	 fp_params_only(json_t *obj, const char *const *allowed,
+	    struct fp_invalid *);
+
+/* An array of distinct task ids (at most max); *out is new (free()). */
+int	 fp_ids_array(json_t *arr, const char *field, size_t max, int64_t **out,
+	    size_t *n, struct fp_invalid *);
+
+/* An object of string -> string labels. */
+int	 fp_labels_check(json_t *, const char *field, struct fp_invalid *);
+
+/* {id} (the only key besides those in extra, which may be NULL). */
+int	 fp_params_id(json_t *params, const char *const *extra, int64_t *id,
+	    struct fp_invalid *);
+
+/*
+ * A long-poll timeout in seconds.  Absent -> dflt, null -> cap, a number
+ * >= 0 -> clamped to cap.  Negative, NaN-like or non-numbers are refused.
+ */
+int	 fp_timeout_parse(json_t *params, const char *field, double dflt,
+	    double cap, double *out, struct fp_invalid *);
+
+/* A non-negative finite number of seconds at most max; absent -> dflt. */
+int	 fp_seconds_parse(json_t *params, const char *field, double dflt,
+	    double max, double *out, struct fp_invalid *);
+
+#define FP_RETURN_ALL		0
+#define FP_RETURN_FIRST		1
+#define FP_RETURN_EXCEPTION	2
+
+/* task.wait params; ids is a new array of the ids (deduplicated). */
+struct fp_wait {
+	int64_t	*ids;
+	size_t	 n_ids;
+	int	 return_when;
+	double	 timeout;
+};
+int	 fp_wait_parse(json_t *params, double cap, struct fp_wait *,
+	    struct fp_invalid *);
+void	 fp_wait_clear(struct fp_wait *);
+
+/* task.list params. */
+struct fp_list {
+	int		 has_state;
+	enum fp_state	 state;
+	const char	*queue;		/* borrowed, NULL = any */
+	json_t		*label;		/* borrowed object, NULL = any */
+	int		 unretrieved;
+	int		 limit;
+	int64_t		 cursor;	/* list ids below this; 0 = from newest */
+};
+int	 fp_list_parse(json_t *params, struct fp_list *, struct fp_invalid *);
+/* Cursor strings are opaque to clients; today they hold an id. */
+json_t	*fp_cursor_create(int64_t);
+
+/* ---- fp-submit.c: task.submit ---- */
+
+#define FP_KIND_EXEC	"exec"
+#define FP_KIND_SLEEP	"sleep"
+#define FP_MAX_AFTER	1024
+#define FP_MAX_RETRIES	1000
+#define FP_MAX_SECONDS	(366.0 * 86400)	/* a year: any duration field */
+
+/*
+ * A validated submission.  spec is a new object holding the kind and its
+ * own fields only (what runs); labels is a new object ({} when absent);
+ * after is a new array.  Strings are borrowed from params.
+ */
+struct fp_submit {
+	const char	*kind;
+	json_t		*spec;
+	const char	*queue;
+	int		 priority;
+	double		 timeout;	/* < 0: none */
+	double		 delay;		/* seconds from now; 0 none */
+	double		 not_before;	/* epoch seconds; < 0 none */
+	int		 retries;
+	double		 retry_backoff;
+	const char	*key;		/* NULL: none */
+	int64_t		*after;
+	size_t		 n_after;
+	json_t		*labels;
+};
+int	 fp_submit_parse(json_t *params, struct fp_submit *,
+	    struct fp_invalid *);
+void	 fp_submit_clear(struct fp_submit *);
+
+/* ---- fp-task.c: tasks, exceptions, time ---- */
+
+/* A task as clients see it; every pointer borrowed. */
+struct fp_task {
+	int64_t		 id;
+	const char	*kind;
+	enum fp_state	 state;
+	const char	*queue;
+	int		 priority;
+	const char	*key;		/* NULL: none */
+	json_t		*spec;
+	json_t		*labels;
+	int		 attempt;
+	int		 max_retries;
+	double		 created_at;
+	double		 started_at;	/* 0: not yet */
+	double		 finished_at;	/* 0: not yet */
+	json_t		*result;	/* NULL unless succeeded */
+	json_t		*exception;	/* NULL unless failed */
+	int		 retrieved;	/* failed: exception retrieved */
+	json_t		*after;		/* NULL or array of ids */
+	double		 not_before;	/* 0: none */
+	double		 timeout;	/* < 0: none */
+};
+json_t	*fp_task_to_json(const struct fp_task *);
+
+/* {type, message} plus nothing else; add fields with json_object_set_new. */
+json_t	*fp_exception_create(const char *type, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* RFC 3339 UTC with milliseconds; "" for t <= 0. */
+char	*fp_time_format(double t, char buf[FP_TIME_LEN]);
+/* Parses RFC 3339 (Z or +hh:mm offset, optional fraction). */
+int	 fp_time_parse(const char *, double *);
+
+/* Replaces invalid UTF-8 with U+FFFD; returns a new string json. */
+json_t	*fp_string_from_bytes(const char *, size_t);
+
+#endif
