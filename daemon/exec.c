@@ -112,6 +112,42 @@ exec_stream_add(struct exec_stream *s, const char *p, size_t n)
 	s->len += keep;
 }
 
+/*
+ * Splits what arrives on fd 3 into lines for stream.c.  The yield
+ * stream's buf holds the partial last line; a line that outgrows
+ * STREAM_MAX_LINE is dropped up to its newline (limit is then 1).
+ */
+static void
+exec_yield_add(struct exec_proc *p, const char *data, size_t n)
+{
+	struct exec_stream	*s = &p->yield;
+	const char		*nl;
+	size_t			 chunk;
+
+	while (n > 0) {
+		nl = memchr(data, '\n', n);
+		chunk = nl != NULL ? (size_t)(nl - data) : n;
+		if (s->limit == 0 && s->len + chunk > STREAM_MAX_LINE) {
+			stream_line_too_long(p->task);
+			s->limit = 1;
+			s->len = 0;
+		}
+		if (s->limit == 0) {
+			s->buf = xreallocarray(s->buf, s->len + chunk + 1, 1);
+			memcpy(s->buf + s->len, data, chunk);
+			s->len += chunk;
+		}
+		if (nl == NULL)
+			return;
+		if (s->limit == 0)
+			stream_line(p->task, s->buf, s->len);
+		s->len = 0;
+		s->limit = 0;
+		data += chunk + 1;
+		n -= chunk + 1;
+	}
+}
+
 static void
 exec_read_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -125,12 +161,16 @@ exec_read_cb(evutil_socket_t fd, short events, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
+		if (s == &p->yield && s->len > 0 && s->limit == 0)
+			stream_line(p->task, s->buf, s->len);
 		exec_stream_close(s);
 		exec_check_done(p);
 		return;
 	}
 	if (s != &p->yield)
 		exec_stream_add(s, buf, (size_t)n);
+	else
+		exec_yield_add(p, buf, (size_t)n);
 }
 
 static void
@@ -405,6 +445,7 @@ exec_start(struct task *t)
 		exec_pipes_close(&pp, 0);
 		return exec_spawn_failed(t, "program", rc);
 	}
+	stream_begin(t);
 	exec_proc_create(t, pid, &pp);
 	log_debug("%s: task %lld pid %ld", __func__, (long long)t->id,
 	    (long)pid);
@@ -551,6 +592,7 @@ exec_proc_free(struct exec_proc *p)
 		event_free(p->drain_ev);
 	free(p->out.buf);
 	free(p->err.buf);
+	free(p->yield.buf);
 	free(p);
 }
 

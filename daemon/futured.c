@@ -373,7 +373,8 @@ main(int argc, char **argv)
 	if (store_open(db, cfg.sync_full, loop_base) == -1)
 		fatalx("cannot open the database %s", db);
 	free(db);
-	sched_init();
+	if (sched_init() == -1)
+		fatalx("cannot load queues from the database");
 	if (task_recover() == -1)
 		fatalx("cannot recover tasks from the database");
 	http_init();

@@ -86,13 +86,23 @@ size_t		 idmap_count(struct idmap *);
 void		 idmap_foreach(struct idmap *, void (*)(int64_t, void *, void *),
 		    void *);
 
-/* watch.c: callbacks for "task id finished", fired after its commit. */
+/*
+ * watch.c: callbacks for "task id finished" or "task id yielded items",
+ * fired after the commit that made it true.  A fired watch is consumed:
+ * its owner must forget the pointer.
+ */
+enum watch_event {
+	WATCH_DONE,
+	WATCH_ITEMS,
+};
+#define WATCH_EVENTS	2
 struct watch;
 typedef void	 watch_cb(int64_t id, enum fp_state, void *arg);
-struct watch	*watch_add(int64_t id, watch_cb *, void *arg);
+struct watch	*watch_add(int64_t id, enum watch_event, watch_cb *, void *arg);
 void		 watch_remove(struct watch *);
-void		 watch_fire(int64_t id, enum fp_state);
+void		 watch_fire(int64_t id, enum watch_event, enum fp_state);
 size_t		 watch_count(void);
+void		 watch_free_all(void);
 
 /* task.c: tasks that are not finished live in memory; finished ones only
  * in the store. */
@@ -131,6 +141,11 @@ struct task {
 	size_t		 heap_index;	/* in its queue's heap, or SIZE_MAX */
 	struct event	*timer;		/* delay, sleep, retry backoff */
 	struct exec_proc *proc;		/* TASK_EXEC while running */
+
+	int64_t		 stream_next;	/* seq of the next yielded item */
+	size_t		 stream_bytes;
+	int		 stream_overflow;
+	int		 stream_notify;	/* a notification awaits the commit */
 };
 #define TASK_NOT_QUEUED	((size_t)-1)
 
@@ -170,9 +185,15 @@ struct queue {
 	size_t		 heap_len;
 	size_t		 heap_cap;
 };
-void		 sched_init(void);
+#define SCHED_MAX_QUEUES	1000
+int		 sched_init(void);
 void		 sched_free(void);
+/* The queue called name, created when new. */
 struct queue	*sched_queue(const char *name);
+struct queue	*sched_queue_find(const char *name);
+size_t		 sched_queue_count(void);
+struct queue	*sched_queue_at(size_t);
+size_t		 sched_queue_waiting(struct queue *);
 /* A pending task whose dependencies and delay are satisfied. */
 void		 sched_ready(struct task *);
 /* A pending task: arms its delay, watches its dependencies. */
@@ -189,6 +210,16 @@ void		 exec_kill(struct task *, int graceful);
 void		 exec_child_exited(pid_t, int status);
 size_t		 exec_running(void);
 void		 exec_kill_all(void);
+
+/* stream.c: items an exec task yields on fd 3, one JSON value a line. */
+#define STREAM_MAX_ITEMS	1000000
+#define STREAM_MAX_BYTES	(256L * 1024 * 1024)
+#define STREAM_MAX_LINE		(1024 * 1024)
+void		 stream_begin(struct task *);
+/* One complete line (without its newline). */
+void		 stream_line(struct task *, const char *, size_t);
+/* A line longer than STREAM_MAX_LINE was dropped. */
+void		 stream_line_too_long(struct task *);
 
 /* sleep.c */
 void		 sleep_start(struct task *);
@@ -251,8 +282,13 @@ enum rpc_ret	 rpc_task_list(struct rpc_call *);
 enum rpc_ret	 rpc_future_result(struct rpc_call *);
 enum rpc_ret	 rpc_future_exception(struct rpc_call *);
 enum rpc_ret	 rpc_future_wait(struct rpc_call *);
+enum rpc_ret	 rpc_stream_read(struct rpc_call *);
 enum rpc_ret	 rpc_admin_info(struct rpc_call *);
 enum rpc_ret	 rpc_admin_discover(struct rpc_call *);
+enum rpc_ret	 rpc_admin_queue_list(struct rpc_call *);
+enum rpc_ret	 rpc_admin_queue_set(struct rpc_call *);
+/* Answers LimitExceeded and returns 1 when name would be one queue too many. */
+int		 rpc_queue_limit(struct rpc_call *, const char *name);
 
 /* notify.c: systemd integration (no-ops without libsystemd). */
 void		 notify_ready(void);

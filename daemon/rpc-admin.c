@@ -76,3 +76,72 @@ rpc_admin_discover(struct rpc_call *c)
 	    "methods", methods));
 	return RPC_DONE;
 }
+
+static json_t *
+rpc_queue_json(struct queue *q)
+{
+	return xjson(json_pack("{s:s,s:i,s:b,s:i,s:I}", "name", q->name,
+	    "concurrency", q->concurrency, "paused", q->paused,
+	    "running", q->running,
+	    "waiting", (json_int_t)sched_queue_waiting(q)));
+}
+
+enum rpc_ret
+rpc_admin_queue_list(struct rpc_call *c)
+{
+	static const char *const none[] = { NULL };
+	struct fp_invalid	 inv;
+	json_t			*a;
+	size_t			 i;
+
+	if (fp_params_only(c->params, none, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return RPC_DONE;
+	}
+	a = xjson(json_array());
+	for (i = 0; i < sched_queue_count(); i++)
+		json_array_append_new(a, rpc_queue_json(sched_queue_at(i)));
+	rpc_reply(c, json_pack("{s:o}", "queues", a));
+	return RPC_DONE;
+}
+
+/* Queues live in memory: refuse a new one past SCHED_MAX_QUEUES. */
+int
+rpc_queue_limit(struct rpc_call *c, const char *name)
+{
+	if (sched_queue_find(name) != NULL ||
+	    sched_queue_count() < SCHED_MAX_QUEUES)
+		return 0;
+	rpc_error(c, FP_ERR_LIMIT, json_pack("{s:s,s:i,s:I}", "limit",
+	    "queues", "max", SCHED_MAX_QUEUES, "value",
+	    (json_int_t)sched_queue_count() + 1));
+	return 1;
+}
+
+enum rpc_ret
+rpc_admin_queue_set(struct rpc_call *c)
+{
+	struct fp_queue_set	 qs;
+	struct fp_invalid	 inv;
+	struct queue		*q;
+
+	if (fp_queue_set_parse(c->params, &qs, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return RPC_DONE;
+	}
+	if (rpc_queue_limit(c, qs.name))
+		return RPC_DONE;
+	q = sched_queue(qs.name);
+	if (qs.has_concurrency)
+		q->concurrency = qs.concurrency;
+	if (qs.has_paused)
+		q->paused = qs.paused;
+	if (store_queue_save(q) == -1) {
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot save the queue"));
+		return RPC_DONE;
+	}
+	sched_kick();
+	rpc_reply(c, rpc_queue_json(q));
+	return RPC_DONE;
+}

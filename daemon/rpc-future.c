@@ -97,7 +97,7 @@ future_park(struct rpc_call *c, struct future_wait *fw)
 	for (i = 0; i < fw->w.n_ids; i++)
 		if (!fp_state_done(fw->states[i]))
 			fw->watches[i] = watch_add(fw->w.ids[i],
-			    future_watch_cb, c);
+			    WATCH_DONE, future_watch_cb, c);
 	c->state = fw;
 	c->cancel = future_cancel;
 	rpc_wait(c, fw->w.timeout, future_deadline);

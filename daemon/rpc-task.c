@@ -73,7 +73,7 @@ rpc_task_submit(struct rpc_call *c)
 		rpc_invalid(c, &inv);
 		return RPC_DONE;
 	}
-	if (rpc_task_keyed(c, &s))
+	if (rpc_task_keyed(c, &s) || rpc_queue_limit(c, s.queue))
 		goto done;
 	for (i = 0; i < s.n_after; i++) {
 		if (!rpc_task_exists(s.after[i])) {

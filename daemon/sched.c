@@ -28,10 +28,52 @@ static struct sched_queue	**sched_queues;
 static size_t			  sched_nqueues;
 static size_t			  sched_npending;
 
-void
+static void
+sched_queue_loaded(const char *name, int concurrency, int paused, void *arg)
+{
+	struct queue	*q = sched_queue(name);
+
+	q->concurrency = concurrency;
+	q->paused = paused;
+}
+
+int
 sched_init(void)
 {
 	sched_queue("default");
+	return store_queue_load(sched_queue_loaded, NULL);
+}
+
+/* Ready tasks waiting in q for a slot. */
+size_t
+sched_queue_waiting(struct queue *q)
+{
+	struct sched_queue	*sq = (struct sched_queue *)q;
+
+	return sq->len[0] + sq->len[1];
+}
+
+struct queue *
+sched_queue_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sched_nqueues; i++)
+		if (strcmp(sched_queues[i]->q.name, name) == 0)
+			return &sched_queues[i]->q;
+	return NULL;
+}
+
+size_t
+sched_queue_count(void)
+{
+	return sched_nqueues;
+}
+
+struct queue *
+sched_queue_at(size_t i)
+{
+	return i < sched_nqueues ? &sched_queues[i]->q : NULL;
 }
 
 static void
@@ -59,11 +101,10 @@ struct queue *
 sched_queue(const char *name)
 {
 	struct sched_queue	*sq;
-	size_t			 i;
+	struct queue		*q;
 
-	for (i = 0; i < sched_nqueues; i++)
-		if (strcmp(sched_queues[i]->q.name, name) == 0)
-			return &sched_queues[i]->q;
+	if ((q = sched_queue_find(name)) != NULL)
+		return q;
 	sq = xcalloc(1, sizeof *sq);
 	sq->q.name = xstrdup(name);
 	sched_queues = xreallocarray(sched_queues, sched_nqueues + 1,
@@ -251,7 +292,7 @@ sched_watch_deps(struct task *t)
 		}
 		if (t->dep_watches == NULL)
 			t->dep_watches = xcalloc(n, sizeof *t->dep_watches);
-		t->dep_watches[i] = watch_add(dep, sched_dep_cb, t);
+		t->dep_watches[i] = watch_add(dep, WATCH_DONE, sched_dep_cb, t);
 		t->deps_left++;
 	}
 	return 0;

@@ -49,6 +49,16 @@ static const char *const store_migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  concurrency INTEGER NOT NULL DEFAULT 0,"
 	"  paused INTEGER NOT NULL DEFAULT 0);",
+
+	/* 2: what exec tasks yield on fd 3 (async generators). */
+	"CREATE TABLE stream_items ("
+	"  task_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  value TEXT,"
+	"  error TEXT,"
+	"  PRIMARY KEY (task_id, seq)) WITHOUT ROWID;"
+	"ALTER TABLE tasks ADD COLUMN stream_overflow INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
@@ -66,7 +76,8 @@ enum store_col {
 enum store_stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_INSERT, ST_UPDATE, ST_GET,
 	ST_STATE, ST_BY_KEY, ST_RETRIEVED, ST_COUNTS, ST_UNRETRIEVED, ST_LOAD,
-	ST_COUNT
+	ST_QUEUE_SAVE, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
+	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_COUNT
 };
 
 static const char *const store_sql[ST_COUNT] = {
@@ -90,6 +101,17 @@ static const char *const store_sql[ST_COUNT] = {
 	    "WHERE state = 3 AND retrieved = 0",
 	[ST_LOAD] = "SELECT " STORE_COLUMNS " FROM tasks "
 	    "WHERE state IN (0, 1) ORDER BY id",
+	[ST_QUEUE_SAVE] = "INSERT INTO queues (name, concurrency, paused) "
+	    "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+	    "concurrency = excluded.concurrency, paused = excluded.paused",
+	[ST_QUEUE_LOAD] = "SELECT name, concurrency, paused FROM queues",
+	[ST_ITEM_ADD] = "INSERT INTO stream_items (task_id, seq, value, error) "
+	    "VALUES (?, ?, ?, ?)",
+	[ST_ITEMS] = "SELECT seq, value, error FROM stream_items "
+	    "WHERE task_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+	[ST_ITEM_NEXT] = "SELECT max(seq) FROM stream_items WHERE task_id = ?",
+	[ST_OVERFLOW_SET] = "UPDATE tasks SET stream_overflow = 1 WHERE id = ?",
+	[ST_OVERFLOW_GET] = "SELECT stream_overflow FROM tasks WHERE id = ?",
 };
 
 struct store_deferred {
@@ -652,4 +674,106 @@ store_task_load(void (*cb)(struct task *, void *), void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_queue_save(const struct queue *q)
+{
+	sqlite3_stmt	*st = store_stmts[ST_QUEUE_SAVE];
+
+	if (store_txn() == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, q->concurrency);
+	sqlite3_bind_int(st, 3, q->paused);
+	return store_step_done(st, "save queue");
+}
+
+int
+store_queue_load(void (*cb)(const char *, int, int, void *), void *arg)
+{
+	sqlite3_stmt	*st = store_stmts[ST_QUEUE_LOAD];
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), arg);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log("load queues");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_stream_add(int64_t id, int64_t seq, json_t *value, json_t *error)
+{
+	sqlite3_stmt	*st = store_stmts[ST_ITEM_ADD];
+
+	if (store_txn() == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, seq);
+	store_bind_json(st, 3, value);
+	store_bind_json(st, 4, error);
+	return store_step_done(st, "add stream item");
+}
+
+json_t *
+store_stream_read(int64_t id, int64_t from, int limit)
+{
+	sqlite3_stmt	*st = store_stmts[ST_ITEMS];
+	json_t		*items = xjson(json_array()), *item, *v;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int(st, 3, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		item = xjson(json_pack("{s:I}", "seq",
+		    (json_int_t)sqlite3_column_int64(st, 0)));
+		if ((v = store_col_json(st, 2)) != NULL)
+			json_object_set_new(item, "error", v);
+		else
+			json_object_set_new(item, "value", (v = store_col_json(st,
+			    1)) != NULL ? v : json_null());
+		json_array_append_new(items, item);
+	}
+	sqlite3_reset(st);
+	return items;
+}
+
+int64_t
+store_stream_next(int64_t id)
+{
+	sqlite3_stmt	*st = store_stmts[ST_ITEM_NEXT];
+	int64_t		 next = 0;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_reset(st);
+	return next;
+}
+
+int
+store_stream_overflow(int64_t id, int set)
+{
+	sqlite3_stmt	*st;
+	int		 v = 0;
+
+	if (set) {
+		if (store_txn() == -1)
+			return -1;
+		st = store_stmts[ST_OVERFLOW_SET];
+		sqlite3_bind_int64(st, 1, id);
+		return store_step_done(st, "stream overflow");
+	}
+	st = store_stmts[ST_OVERFLOW_GET];
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return v;
 }

@@ -19,9 +19,10 @@
 #include "proto.h"
 
 struct task;
+struct queue;
 struct event_base;
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 /* How the commit at the end of a turn ended. */
 #define STORE_COMMITTED		0
@@ -63,5 +64,19 @@ int	 store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved);
  * created from its row (task_create); cb takes ownership.
  */
 int	 store_task_load(void (*cb)(struct task *, void *), void *arg);
+
+/* Queue settings (name, concurrency, paused) survive restarts. */
+int	 store_queue_save(const struct queue *);
+/* Calls cb(name, concurrency, paused, arg) for each saved queue. */
+int	 store_queue_load(void (*cb)(const char *, int, int, void *), void *arg);
+
+/* Stream items: value or error (one of them NULL), numbered from 0. */
+int	 store_stream_add(int64_t id, int64_t seq, json_t *value, json_t *error);
+/* [{seq, value} | {seq, error}] from seq on, at most limit. */
+json_t	*store_stream_read(int64_t id, int64_t from, int limit);
+/* The seq the next item of id gets. */
+int64_t	 store_stream_next(int64_t id);
+/* set: flags id's stream as overflowed; else returns the flag. */
+int	 store_stream_overflow(int64_t id, int set);
 
 #endif

@@ -94,7 +94,7 @@ task_finished_cb(void *arg, int status)
 
 	if (idmap_get(task_table, t->id) == t)
 		idmap_remove(task_table, t->id);
-	watch_fire(t->id, t->state);
+	watch_fire(t->id, WATCH_DONE, t->state);
 	sched_kick();
 	task_unref(t, __func__);
 }

@@ -14,6 +14,7 @@ struct watch_list;
 
 struct watch {
 	int64_t			 id;
+	enum watch_event	 event;
 	watch_cb		*cb;
 	void			*arg;
 	struct watch_list	*list;
@@ -25,24 +26,25 @@ struct watch_list {
 	int			 firing;	/* detached from the map */
 };
 
-static struct idmap	*watch_map;
+static struct idmap	*watch_maps[WATCH_EVENTS];
 static size_t		 watch_total;
 
 struct watch *
-watch_add(int64_t id, watch_cb *cb, void *arg)
+watch_add(int64_t id, enum watch_event ev, watch_cb *cb, void *arg)
 {
 	struct watch_list	*l;
 	struct watch		*w;
 
-	if (watch_map == NULL)
-		watch_map = idmap_create();
-	if ((l = idmap_get(watch_map, id)) == NULL) {
+	if (watch_maps[ev] == NULL)
+		watch_maps[ev] = idmap_create();
+	if ((l = idmap_get(watch_maps[ev], id)) == NULL) {
 		l = xcalloc(1, sizeof *l);
 		TAILQ_INIT(&l->head);
-		idmap_put(watch_map, id, l);
+		idmap_put(watch_maps[ev], id, l);
 	}
 	w = xcalloc(1, sizeof *w);
 	w->id = id;
+	w->event = ev;
 	w->cb = cb;
 	w->arg = arg;
 	w->list = l;
@@ -62,21 +64,22 @@ watch_remove(struct watch *w)
 	TAILQ_REMOVE(&l->head, w, entry);
 	watch_total--;
 	if (TAILQ_EMPTY(&l->head) && !l->firing) {
-		idmap_remove(watch_map, w->id);
+		idmap_remove(watch_maps[w->event], w->id);
 		free(l);
 	}
 	free(w);
 }
 
 void
-watch_fire(int64_t id, enum fp_state st)
+watch_fire(int64_t id, enum watch_event ev, enum fp_state st)
 {
 	struct watch_list	*l;
 	struct watch		*w;
 	watch_cb		*cb;
 	void			*arg;
 
-	if (watch_map == NULL || (l = idmap_remove(watch_map, id)) == NULL)
+	if (watch_maps[ev] == NULL ||
+	    (l = idmap_remove(watch_maps[ev], id)) == NULL)
 		return;
 	l->firing = 1;
 	while ((w = TAILQ_FIRST(&l->head)) != NULL) {
@@ -94,4 +97,15 @@ size_t
 watch_count(void)
 {
 	return watch_total;
+}
+
+void
+watch_free_all(void)
+{
+	int	i;
+
+	for (i = 0; i < WATCH_EVENTS; i++) {
+		idmap_free(watch_maps[i]);
+		watch_maps[i] = NULL;
+	}
 }

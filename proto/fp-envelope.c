@@ -30,8 +30,11 @@ const struct fp_method fp_methods[] = {
 	{ FP_TASK_WAIT, "Wait for {ids} like asyncio.wait" },
 	{ FP_TASK_CANCEL, "Cancel {id}" },
 	{ FP_TASK_LIST, "List tasks, newest first" },
+	{ FP_TASK_STREAM, "Items a task yielded, from seq on (long-poll)" },
 	{ FP_DAEMON_INFO, "Version, pid, uptime, counts, limits" },
 	{ FP_RPC_DISCOVER, "This OpenRPC document" },
+	{ FP_QUEUE_LIST, "Queues with their limits and counts" },
+	{ FP_QUEUE_SET, "Set a queue's concurrency or pause it" },
 	{ NULL, NULL },
 };
 

@@ -236,20 +236,63 @@ fp_schedule_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
 	    inv);
 }
 
+int
+fp_queue_name_check(json_t *p, const char *field, const char **out,
+    struct fp_invalid *inv)
+{
+	const char	*q;
+	size_t		 i;
+
+	if (fp_string_field(p, field, 0, FP_NAME_MAX, &q, inv) == -1)
+		return -1;
+	for (i = 0; q != NULL && q[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-", q[i]) == NULL)
+			return fp_invalid_set(inv, field,
+			    "letters, digits, '.', '_' and '-' only");
+	*out = q;
+	return 0;
+}
+
+int
+fp_queue_set_parse(json_t *p, struct fp_queue_set *qs, struct fp_invalid *inv)
+{
+	static const char *const keys[] = { "name", "concurrency", "paused",
+	    NULL };
+	json_t	*v;
+
+	memset(qs, 0, sizeof *qs);
+	if (fp_params_only(p, keys, inv) == -1)
+		return -1;
+	if (json_object_get(p, "name") == NULL)
+		return fp_invalid_set(inv, "name", "required");
+	if (fp_queue_name_check(p, "name", &qs->name, inv) == -1)
+		return -1;
+	if ((v = json_object_get(p, "concurrency")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 1000000)
+			return fp_invalid_set(inv, "concurrency", "must be an "
+			    "integer from 0 (no limit) to 1000000");
+		qs->has_concurrency = 1;
+		qs->concurrency = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(p, "paused")) != NULL) {
+		if (!json_is_boolean(v))
+			return fp_invalid_set(inv, "paused", "must be a boolean");
+		qs->has_paused = 1;
+		qs->paused = json_is_true(v);
+	}
+	return 0;
+}
+
 static int
 fp_placement_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
 {
 	json_t		*v;
 	const char	*q;
-	size_t		 i;
 
-	if (fp_string_field(p, "queue", 0, FP_NAME_MAX, &q, inv) == -1)
+	if (fp_queue_name_check(p, "queue", &q, inv) == -1)
 		return -1;
-	for (i = 0; q != NULL && q[i] != '\0'; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._-", q[i]) == NULL)
-			return fp_invalid_set(inv, "queue",
-			    "letters, digits, '.', '_' and '-' only");
 	s->queue = q != NULL ? q : "default";
 	v = json_object_get(p, "priority");
 	if (v != NULL && !json_is_null(v) && (!json_is_integer(v) ||

@@ -50,8 +50,11 @@ const char	*fp_error_message(int);
 #define FP_TASK_WAIT		"task.wait"
 #define FP_TASK_CANCEL		"task.cancel"
 #define FP_TASK_LIST		"task.list"
+#define FP_TASK_STREAM		"task.stream"
 #define FP_DAEMON_INFO		"daemon.info"
 #define FP_RPC_DISCOVER		"rpc.discover"
+#define FP_QUEUE_LIST		"queue.list"
+#define FP_QUEUE_SET		"queue.set"
 
 struct fp_method {
 	const char	*name;
@@ -205,6 +208,20 @@ struct fp_submit {
 int	 fp_submit_parse(json_t *params, struct fp_submit *,
 	    struct fp_invalid *);
 void	 fp_submit_clear(struct fp_submit *);
+
+/* queue.set: every pointer borrowed; has_* say what to change. */
+struct fp_queue_set {
+	const char	*name;
+	int		 has_concurrency;
+	int		 concurrency;	/* 0: no limit beyond --jobs */
+	int		 has_paused;
+	int		 paused;
+};
+int	 fp_queue_set_parse(json_t *, struct fp_queue_set *,
+	    struct fp_invalid *);
+/* Queue names: 1 to 64 of [A-Za-z0-9._-]. */
+int	 fp_queue_name_check(json_t *params, const char *field,
+	    const char **out, struct fp_invalid *);
 
 /* ---- fp-task.c: tasks, exceptions, time ---- */
 
