@@ -293,6 +293,8 @@ int		 rpc_queue_limit(struct rpc_call *, const char *name);
 /* notify.c: systemd integration (no-ops without libsystemd). */
 void		 notify_ready(void);
 void		 notify_stopping(void);
+/* Asks systemd for seconds more before it escalates a stop. */
+void		 notify_extend(double seconds);
 /* Listening sockets handed over by socket activation; 0 when none. */
 int		 notify_listen_fds(int **fds);
 

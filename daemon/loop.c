@@ -89,9 +89,13 @@ loop_drain_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct event	*ev = arg;
 
+	static int	 turns;
+
 	if (exec_running() > 0 || rpc_in_flight() > 0) {
 		struct timeval	tv = { 0, 20000 };
 
+		if (turns++ % 50 == 0)	/* each second while children drain */
+			notify_extend(cfg.kill_grace + 5);
 		evtimer_add(ev, &tv);
 		return;
 	}

@@ -24,6 +24,13 @@ notify_stopping(void)
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: ending running tasks");
 }
 
+void
+notify_extend(double seconds)
+{
+	sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu",
+	    (unsigned long long)(seconds * 1e6));
+}
+
 int
 notify_listen_fds(int **fds)
 {
@@ -44,6 +51,11 @@ notify_listen_fds(int **fds)
 #else
 void
 notify_ready(void)
+{
+}
+
+void
+notify_extend(double seconds)
 {
 }
 
