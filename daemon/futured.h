@@ -19,7 +19,7 @@ struct evhttp_request;
 
 #define FUTURED_VERSION		PACKAGE_VERSION
 
-/* futured.c: configuration, one table describes every option. */
+/* config.c: configuration, one table describes every option. */
 struct config {
 	char	*state_dir;
 	char	*socket_path;
@@ -37,6 +37,14 @@ struct config {
 };
 extern struct config cfg;
 extern double start_time;
+/* config.c */
+void	 config_defaults(void);
+void	 config_parse_args(int, char **, int *check_only);
+void	 config_finish(void);
+void	 config_free(void);
+void	 config_mkdir_p(const char *);
+void	 config_lock_state_dir(void);
+void	 config_std_fds(void);
 
 /* log.c */
 #define LOG_LEVEL_ERROR	0

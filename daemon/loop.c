@@ -10,6 +10,7 @@
 #include "store.h"
 
 struct event_base	*loop_base;
+double			 start_time;
 
 static struct event	*loop_signals[4];
 static int		 loop_stopping;
@@ -59,6 +60,7 @@ loop_init(void)
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 	size_t	i;
 
+	start_time = loop_now();
 	signal(SIGPIPE, SIG_IGN);
 	if ((loop_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
