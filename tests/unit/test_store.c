@@ -1,0 +1,421 @@
+/*
+ * test_store.c: the sqlite store on a real temporary file: transitions,
+ * group commit and deferred work, restart recovery, migrations, listing,
+ * keys and streams.  (#2, #3)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <event2/event.h>
+
+#include "futured.h"
+#include "store.h"
+
+static char	dir[] = "/tmp/futured-test-store.XXXXXX";
+static char	path[256];
+
+static int
+setup(void **state)
+{
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof path, "%s/futured.db", dir);
+	log_init(LOG_LEVEL_ERROR);
+	loop_base = event_base_new();
+	sched_queue("default");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	cmd[512];
+
+	event_base_free(loop_base);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* Each test starts from an empty database file. */
+static void
+fresh(void)
+{
+	char	f[300];
+
+	store_close();
+	unlink(path);
+	snprintf(f, sizeof f, "%s-wal", path);
+	unlink(f);
+	snprintf(f, sizeof f, "%s-shm", path);
+	unlink(f);
+	assert_int_equal(store_open(path, 1, loop_base), 0);
+}
+
+static void
+reopen(void)
+{
+	store_close();
+	assert_int_equal(store_open(path, 1, loop_base), 0);
+}
+
+static struct task *
+new_task(const char *kind, const char *key)
+{
+	struct task	*t = task_create();
+
+	t->kind = strcmp(kind, "exec") == 0 ? TASK_EXEC : TASK_SLEEP;
+	t->state = FP_PENDING;
+	t->queue = sched_queue("default");
+	t->key = key != NULL ? strdup(key) : NULL;
+	t->spec = json_pack("{s:s,s:f}", "kind", kind, "seconds", 1.0);
+	t->labels = json_pack("{s:s}", "team", "a");
+	t->created_at = 1700000000.5;
+	assert_int_equal(store_task_insert(t), 0);
+	return t;
+}
+
+static void
+test_insert_get(void **state)
+{
+	struct task	*t;
+	json_t		*o;
+
+	fresh();
+	t = new_task("sleep", NULL);
+	assert_int_equal(t->id, 1);
+	o = store_task_get(1);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "state")),
+	    "pending");
+	assert_string_equal(json_string_value(json_object_get(o, "kind")),
+	    "sleep");
+	assert_true(json_is_null(json_object_get(o, "key")));
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "created_at")), "2023-11-14T22:13:20.500Z");
+	json_decref(o);
+	assert_null(store_task_get(2));
+	task_unref(t, __func__);
+}
+
+static void
+test_transitions_survive_reopen(void **state)
+{
+	struct task	*t;
+	enum fp_state	 st;
+	json_t		*o;
+
+	fresh();
+	t = new_task("exec", NULL);
+	t->state = FP_RUNNING;
+	t->attempt = 1;
+	t->started_at = 1700000001;
+	assert_int_equal(store_task_update(t), 0);
+	t->state = FP_FAILED;
+	t->finished_at = 1700000002;
+	t->exception = fp_exception_create("ProcessError", "exit %d", 3);
+	assert_int_equal(store_task_update(t), 0);
+	assert_int_equal(store_flush(), 0);
+	reopen();
+	assert_int_equal(store_task_state(t->id, &st), 0);
+	assert_int_equal(st, FP_FAILED);
+	o = store_task_get(t->id);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o,
+	    "exception"), "type")), "ProcessError");
+	assert_true(json_is_false(json_object_get(o, "retrieved")));
+	assert_int_equal(json_integer_value(json_object_get(o, "attempt")), 1);
+	json_decref(o);
+	assert_int_equal(store_task_retrieved(t->id), 0);
+	o = store_task_get(t->id);
+	assert_true(json_is_true(json_object_get(o, "retrieved")));
+	json_decref(o);
+	task_unref(t, __func__);
+}
+
+static int	deferred_order[4];
+static int	deferred_n;
+static int	deferred_status = 99;
+
+static void
+deferred_cb(void *arg, int status)
+{
+	deferred_order[deferred_n++] = (int)(intptr_t)arg;
+	deferred_status = status;
+}
+
+/* Group commit: work deferred in a turn runs after the one COMMIT. */
+static void
+test_group_commit_defer(void **state)
+{
+	struct task	*a, *b;
+
+	fresh();
+	deferred_n = 0;
+	a = new_task("sleep", NULL);
+	store_defer(deferred_cb, (void *)1);
+	b = new_task("sleep", NULL);
+	store_defer(deferred_cb, (void *)2);
+	assert_int_equal(deferred_n, 0);	/* not before the commit */
+	event_base_loop(loop_base, EVLOOP_NONBLOCK);
+	assert_int_equal(deferred_n, 2);
+	assert_int_equal(deferred_order[0], 1);
+	assert_int_equal(deferred_order[1], 2);
+	assert_int_equal(deferred_status, STORE_COMMITTED);
+	/* With nothing written, deferred work still runs at the turn's end. */
+	store_defer(deferred_cb, (void *)3);
+	event_base_loop(loop_base, EVLOOP_NONBLOCK);
+	assert_int_equal(deferred_n, 3);
+	task_unref(a, __func__);
+	task_unref(b, __func__);
+}
+
+static void
+load_cb(struct task *t, void *arg)
+{
+	json_t	*ids = arg;
+
+	json_array_append_new(ids, json_integer(t->id));
+	task_unref(t, __func__);
+}
+
+/* Recovery: only pending and running tasks come back, oldest first. */
+static void
+test_load_unfinished(void **state)
+{
+	struct task	*t[4];
+	json_t		*ids = json_array();
+	int		 i;
+
+	fresh();
+	for (i = 0; i < 4; i++)
+		t[i] = new_task(i == 2 ? "exec" : "sleep", NULL);
+	t[1]->state = FP_SUCCEEDED;
+	store_task_update(t[1]);
+	t[2]->state = FP_RUNNING;
+	store_task_update(t[2]);
+	store_flush();
+	reopen();
+	assert_int_equal(store_task_load(load_cb, ids), 0);
+	assert_int_equal(json_array_size(ids), 3);
+	assert_int_equal(json_integer_value(json_array_get(ids, 0)), 1);
+	assert_int_equal(json_integer_value(json_array_get(ids, 1)), 3);
+	assert_int_equal(json_integer_value(json_array_get(ids, 2)), 4);
+	json_decref(ids);
+	for (i = 0; i < 4; i++)
+		task_unref(t[i], __func__);
+}
+
+static void
+test_keys(void **state)
+{
+	struct task	*t;
+	json_t		*spec = NULL;
+	int64_t		 id = 0;
+
+	fresh();
+	t = new_task("sleep", "k-1");
+	assert_int_equal(store_task_by_key("k-1", &id, &spec), 0);
+	assert_int_equal(id, t->id);
+	assert_true(json_equal(spec, t->spec));
+	json_decref(spec);
+	assert_int_equal(store_task_by_key("k-2", &id, &spec), -1);
+	task_unref(t, __func__);
+}
+
+/* Pages follow the cursor with no task twice and none missing. */
+static void
+test_list_pagination_and_filters(void **state)
+{
+	struct fp_list	 l;
+	json_t		*page, *next;
+	struct task	*t;
+	int		 i, seen = 0;
+	int64_t		 last = INT64_MAX, id;
+	size_t		 k;
+
+	fresh();
+	for (i = 0; i < 25; i++) {
+		t = new_task("sleep", NULL);
+		if (i % 5 == 0) {
+			t->state = FP_FAILED;
+			store_task_update(t);
+		}
+		task_unref(t, __func__);
+	}
+	memset(&l, 0, sizeof l);
+	l.limit = 10;
+	for (;;) {
+		page = store_task_list(&l);
+		for (k = 0; k < json_array_size(json_object_get(page, "tasks"));
+		    k++) {
+			id = json_integer_value(json_object_get(json_array_get(
+			    json_object_get(page, "tasks"), k), "id"));
+			assert_true(id < last);
+			last = id;
+			seen++;
+		}
+		next = json_object_get(page, "next");
+		if (json_is_null(next)) {
+			json_decref(page);
+			break;
+		}
+		l.cursor = strtoll(json_string_value(next) + 1, NULL, 10);
+		json_decref(page);
+	}
+	assert_int_equal(seen, 25);
+	memset(&l, 0, sizeof l);
+	l.limit = 100;
+	l.unretrieved = 1;
+	page = store_task_list(&l);
+	assert_int_equal(json_array_size(json_object_get(page, "tasks")), 5);
+	json_decref(page);
+	l.unretrieved = 0;
+	l.label = json_pack("{s:s}", "team", "b");
+	page = store_task_list(&l);
+	assert_int_equal(json_array_size(json_object_get(page, "tasks")), 0);
+	json_decref(page);
+	json_decref(l.label);
+}
+
+static void
+test_counts(void **state)
+{
+	int64_t		 counts[FP_STATE_COUNT], unretrieved;
+	struct task	*t;
+
+	fresh();
+	task_unref(new_task("sleep", NULL), __func__);
+	t = new_task("sleep", NULL);
+	t->state = FP_FAILED;
+	store_task_update(t);
+	assert_int_equal(store_task_counts(counts, &unretrieved), 0);
+	assert_int_equal(counts[FP_PENDING], 1);
+	assert_int_equal(counts[FP_FAILED], 1);
+	assert_int_equal(unretrieved, 1);
+	task_unref(t, __func__);
+}
+
+static void
+test_streams(void **state)
+{
+	struct task	*t;
+	json_t		*items, *v;
+
+	fresh();
+	t = new_task("exec", NULL);
+	assert_int_equal(store_stream_next(t->id), 0);
+	v = json_integer(7);
+	assert_int_equal(store_stream_add(t->id, 0, v, NULL), 0);
+	json_decref(v);
+	v = json_pack("{s:s}", "type", "YieldDecodeError");
+	assert_int_equal(store_stream_add(t->id, 1, NULL, v), 0);
+	json_decref(v);
+	assert_int_equal(store_stream_next(t->id), 2);
+	items = store_stream_read(t->id, 0, 10);
+	assert_int_equal(json_array_size(items), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items,
+	    0), "value")), 7);
+	assert_non_null(json_object_get(json_array_get(items, 1), "error"));
+	json_decref(items);
+	items = store_stream_read(t->id, 1, 10);
+	assert_int_equal(json_array_size(items), 1);
+	json_decref(items);
+	assert_int_equal(store_stream_overflow(t->id, 0), 0);
+	store_stream_overflow(t->id, 1);
+	assert_int_equal(store_stream_overflow(t->id, 0), 1);
+	task_unref(t, __func__);
+}
+
+/* A version-1 file is migrated forward and keeps its tasks. */
+static void
+test_migration_from_v1(void **state)
+{
+	sqlite3		*db;
+	enum fp_state	 st;
+	char		*err = NULL;
+
+	store_close();
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " kind TEXT NOT NULL, state INTEGER NOT NULL, queue TEXT NOT NULL,"
+	    " priority INTEGER NOT NULL DEFAULT 0, key TEXT UNIQUE,"
+	    " spec TEXT NOT NULL, labels TEXT NOT NULL DEFAULT '{}', after TEXT,"
+	    " timeout REAL, not_before REAL, retry_backoff REAL NOT NULL DEFAULT 1,"
+	    " attempt INTEGER NOT NULL DEFAULT 0,"
+	    " max_retries INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL,"
+	    " started_at REAL, finished_at REAL, result TEXT, exception TEXT,"
+	    " retrieved INTEGER NOT NULL DEFAULT 0);"
+	    "CREATE TABLE queues (name TEXT PRIMARY KEY,"
+	    " concurrency INTEGER NOT NULL DEFAULT 0,"
+	    " paused INTEGER NOT NULL DEFAULT 0);"
+	    "INSERT INTO tasks (kind, state, queue, spec, created_at, result)"
+	    " VALUES ('sleep', 2, 'default', '{\"kind\":\"sleep\"}', 1, '42');"
+	    "PRAGMA user_version = 1;", NULL, NULL, &err), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, 1, loop_base), 0);
+	assert_int_equal(store_schema_version(), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_task_state(1, &st), 0);
+	assert_int_equal(st, FP_SUCCEEDED);
+	assert_int_equal(store_stream_overflow(1, 0), 0);
+}
+
+/* A file from a newer futured is refused rather than damaged. */
+static void
+test_newer_schema_refused(void **state)
+{
+	sqlite3	*db;
+
+	store_close();
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, 1, loop_base), -1);
+}
+
+static void
+test_queue_settings_persist(void **state)
+{
+	struct queue	q = { .name = "slow", .concurrency = 3, .paused = 1 };
+
+	fresh();
+	assert_int_equal(store_queue_save(&q), 0);
+	store_flush();
+	reopen();
+	assert_int_equal(sched_init(), 0);
+	assert_int_equal(sched_queue("slow")->concurrency, 3);
+	assert_int_equal(sched_queue("slow")->paused, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_insert_get),
+		cmocka_unit_test(test_transitions_survive_reopen),
+		cmocka_unit_test(test_group_commit_defer),
+		cmocka_unit_test(test_load_unfinished),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_list_pagination_and_filters),
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_streams),
+		cmocka_unit_test(test_migration_from_v1),
+		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_queue_settings_persist),
+	};
+	int	rc;
+
+	rc = cmocka_run_group_tests(tests, setup, teardown);
+	store_close();
+	sched_free();
+	return rc;
+}
