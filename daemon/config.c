@@ -55,6 +55,8 @@ static const struct option_entry {
 	    "seconds between SIGTERM and SIGKILL" },
 	{ "sync", OPT_SYNC, &cfg.sync_full, 0, 0, "full",
 	    "sqlite synchronous: full or normal" },
+	{ "retention", OPT_DOUBLE, &cfg.retention, 0, 1e10, "604800",
+	    "seconds finished tasks are kept (7 days)" },
 };
 #define OPTIONS_COUNT (sizeof options_table / sizeof options_table[0])
 

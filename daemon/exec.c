@@ -148,6 +148,19 @@ exec_yield_add(struct exec_proc *p, const char *data, size_t n)
 	}
 }
 
+int
+exec_output(struct task *t, int which, const char **buf, size_t *len)
+{
+	struct exec_stream	*s;
+
+	if (t->proc == NULL)
+		return -1;
+	s = which == 1 ? &t->proc->out : &t->proc->err;
+	*buf = s->buf != NULL ? s->buf : "";
+	*len = s->len;
+	return 0;
+}
+
 static void
 exec_read_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -167,9 +180,10 @@ exec_read_cb(evutil_socket_t fd, short events, void *arg)
 		exec_check_done(p);
 		return;
 	}
-	if (s != &p->yield)
+	if (s != &p->yield) {
 		exec_stream_add(s, buf, (size_t)n);
-	else
+		watch_fire(p->task->id, WATCH_OUTPUT, p->task->state);
+	} else
 		exec_yield_add(p, buf, (size_t)n);
 }
 
@@ -271,6 +285,21 @@ exec_pipes_close(struct exec_pipes *pp, int end)
 		if (pp->fds[k][end] != -1)
 			close(pp->fds[k][end]);
 		pp->fds[k][end] = -1;
+	}
+}
+
+/* The child's ends: stdin's read end, the others' write ends. */
+static void
+exec_pipes_close_child(struct exec_pipes *pp)
+{
+	int	k;
+
+	for (k = 0; k < 4; k++) {
+		int *fd = &pp->fds[k][k == 0 ? 0 : 1];
+
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
 	}
 }
 
@@ -437,12 +466,10 @@ exec_start(struct task *t)
 	    == -1)
 		return exec_spawn_failed(t, "program", errno);
 	rc = exec_spawn(t, &pp, &pid);
-	exec_pipes_close(&pp, 1);
-	if (pp.fds[0][0] != -1)
-		close(pp.fds[0][0]);
-	pp.fds[0][0] = -1;
+	exec_pipes_close_child(&pp);
 	if (rc != 0) {
 		exec_pipes_close(&pp, 0);
+		exec_pipes_close(&pp, 1);
 		return exec_spawn_failed(t, "program", rc);
 	}
 	stream_begin(t);

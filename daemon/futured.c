@@ -16,6 +16,7 @@ static void
 cleanup(void)
 {
 	http_free();
+	purge_stop();
 	task_free_all();
 	sched_free();
 	store_close();
@@ -53,6 +54,7 @@ main(int argc, char **argv)
 	if (task_recover() == -1)
 		fatalx("cannot recover tasks from the database");
 	http_init();
+	purge_start();
 	log_info("futured %s ready: state %s, jobs %d", FUTURED_VERSION,
 	    cfg.state_dir, cfg.jobs);
 	notify_ready();

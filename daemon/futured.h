@@ -34,6 +34,7 @@ struct config {
 	double	 max_wait;		/* long-poll cap, seconds */
 	double	 kill_grace;		/* SIGTERM -> SIGKILL, seconds */
 	int	 sync_full;		/* synchronous=FULL */
+	double	 retention;		/* seconds finished tasks are kept */
 };
 extern struct config cfg;
 extern double start_time;
@@ -102,8 +103,9 @@ void		 idmap_foreach(struct idmap *, void (*)(int64_t, void *, void *),
 enum watch_event {
 	WATCH_DONE,
 	WATCH_ITEMS,
+	WATCH_OUTPUT,		/* fired at once: output is not stored yet */
 };
-#define WATCH_EVENTS	2
+#define WATCH_EVENTS	3
 struct watch;
 typedef void	 watch_cb(int64_t id, enum fp_state, void *arg);
 struct watch	*watch_add(int64_t id, enum watch_event, watch_cb *, void *arg);
@@ -142,7 +144,8 @@ struct task {
 	double		 started_at;
 	double		 finished_at;
 	json_t		*result;
-	json_t		*exception;
+	json_t		*exception;	/* final, or the last attempt's */
+	json_t		*attempts;	/* outcomes of finished attempts */
 
 	int		 deps_left;	/* unfinished dependencies */
 	struct watch	**dep_watches;
@@ -218,6 +221,8 @@ void		 exec_kill(struct task *, int graceful);
 void		 exec_child_exited(pid_t, int status);
 size_t		 exec_running(void);
 void		 exec_kill_all(void);
+/* A running task's kept stdout (which 1) or stderr (2); -1: not running. */
+int		 exec_output(struct task *, int which, const char **, size_t *);
 
 /* stream.c: items an exec task yields on fd 3, one JSON value a line. */
 #define STREAM_MAX_ITEMS	1000000
@@ -228,6 +233,10 @@ void		 stream_begin(struct task *);
 void		 stream_line(struct task *, const char *, size_t);
 /* A line longer than STREAM_MAX_LINE was dropped. */
 void		 stream_line_too_long(struct task *);
+
+/* purge.c: deletes finished tasks past --retention. */
+void		 purge_start(void);
+void		 purge_stop(void);
 
 /* sleep.c */
 void		 sleep_start(struct task *);
@@ -291,6 +300,7 @@ enum rpc_ret	 rpc_future_result(struct rpc_call *);
 enum rpc_ret	 rpc_future_exception(struct rpc_call *);
 enum rpc_ret	 rpc_future_wait(struct rpc_call *);
 enum rpc_ret	 rpc_stream_read(struct rpc_call *);
+enum rpc_ret	 rpc_output_read(struct rpc_call *);
 enum rpc_ret	 rpc_admin_info(struct rpc_call *);
 enum rpc_ret	 rpc_admin_discover(struct rpc_call *);
 enum rpc_ret	 rpc_admin_queue_list(struct rpc_call *);

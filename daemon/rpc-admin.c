@@ -21,13 +21,14 @@ rpc_admin_counts(int64_t *unretrieved)
 static json_t *
 rpc_admin_limits(void)
 {
-	return xjson(json_pack("{s:i,s:I,s:I,s:I,s:f,s:f}",
+	return xjson(json_pack("{s:i,s:I,s:I,s:I,s:f,s:f,s:f}",
 	    "jobs", cfg.jobs,
 	    "max_request", (json_int_t)cfg.max_request,
 	    "max_requests", (json_int_t)cfg.max_requests,
 	    "max_output", (json_int_t)cfg.max_output,
 	    "max_wait", cfg.max_wait,
-	    "kill_grace", cfg.kill_grace));
+	    "kill_grace", cfg.kill_grace,
+	    "retention", cfg.retention));
 }
 
 enum rpc_ret

@@ -52,6 +52,7 @@ static const struct rpc_method {
 	{ FP_TASK_CANCEL, rpc_task_cancel, 0 },
 	{ FP_TASK_LIST, rpc_task_list, 1 },
 	{ FP_TASK_STREAM, rpc_stream_read, 1 },
+	{ FP_TASK_OUTPUT, rpc_output_read, 1 },
 	{ FP_DAEMON_INFO, rpc_admin_info, 1 },
 	{ FP_RPC_DISCOVER, rpc_admin_discover, 1 },
 	{ FP_QUEUE_LIST, rpc_admin_queue_list, 1 },

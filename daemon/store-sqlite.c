@@ -58,26 +58,32 @@ static const char *const store_migrations[] = {
 	"  error TEXT,"
 	"  PRIMARY KEY (task_id, seq)) WITHOUT ROWID;"
 	"ALTER TABLE tasks ADD COLUMN stream_overflow INTEGER NOT NULL "
-	"  DEFAULT 0;",
+	"  DEFAULT 0;"
+	/* each attempt's outcome, for retried tasks */
+	"ALTER TABLE tasks ADD COLUMN attempts TEXT;"
+	"CREATE INDEX tasks_by_finish ON tasks(finished_at)"
+	"  WHERE finished_at IS NOT NULL;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
 #define STORE_COLUMNS "id, kind, state, queue, priority, key, spec, labels, " \
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
-	"created_at, started_at, finished_at, result, exception, retrieved"
+	"created_at, started_at, finished_at, result, exception, retrieved, " \
+	"attempts"
 enum store_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
 	COL_BACKOFF, COL_ATTEMPT, COL_MAX_RETRIES, COL_CREATED, COL_STARTED,
-	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED,
+	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED, COL_ATTEMPTS,
 };
 
 enum store_stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_INSERT, ST_UPDATE, ST_GET,
 	ST_STATE, ST_BY_KEY, ST_RETRIEVED, ST_COUNTS, ST_UNRETRIEVED, ST_LOAD,
 	ST_QUEUE_SAVE, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
-	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_COUNT
+	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
+	ST_PURGE_TASK, ST_COUNT
 };
 
 static const char *const store_sql[ST_COUNT] = {
@@ -89,8 +95,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "max_retries, created_at) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_UPDATE] = "UPDATE tasks SET state = ?, attempt = ?, started_at = ?, "
-	    "finished_at = ?, result = ?, exception = ?, not_before = ? "
-	    "WHERE id = ?",
+	    "finished_at = ?, result = ?, exception = ?, not_before = ?, "
+	    "attempts = ? WHERE id = ?",
 	[ST_GET] = "SELECT " STORE_COLUMNS " FROM tasks WHERE id = ?",
 	[ST_STATE] = "SELECT state FROM tasks WHERE id = ?",
 	[ST_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = ?",
@@ -112,6 +118,11 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_ITEM_NEXT] = "SELECT max(seq) FROM stream_items WHERE task_id = ?",
 	[ST_OVERFLOW_SET] = "UPDATE tasks SET stream_overflow = 1 WHERE id = ?",
 	[ST_OVERFLOW_GET] = "SELECT stream_overflow FROM tasks WHERE id = ?",
+	[ST_PURGE_SELECT] = "SELECT id, kind, state, retrieved, exception "
+	    "FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ? "
+	    "ORDER BY finished_at LIMIT ?",
+	[ST_PURGE_ITEMS] = "DELETE FROM stream_items WHERE task_id = ?",
+	[ST_PURGE_TASK] = "DELETE FROM tasks WHERE id = ?",
 };
 
 struct store_deferred {
@@ -409,7 +420,8 @@ store_task_update(struct task *t)
 	store_bind_json(st, 5, t->result);
 	store_bind_json(st, 6, t->exception);
 	store_bind_time(st, 7, t->not_before);
-	sqlite3_bind_int64(st, 8, t->id);
+	store_bind_json(st, 8, t->attempts);
+	sqlite3_bind_int64(st, 9, t->id);
 	return store_step_done(st, "update task");
 }
 
@@ -464,7 +476,9 @@ store_row_json(sqlite3_stmt *st)
 	t.result = store_col_json(st, COL_RESULT);
 	t.exception = store_col_json(st, COL_EXCEPTION);
 	t.retrieved = sqlite3_column_int(st, COL_RETRIEVED);
+	t.attempts = store_col_json(st, COL_ATTEMPTS);
 	o = xjson(fp_task_to_json(&t));
+	json_decref(t.attempts);
 	json_decref(t.spec);
 	json_decref(t.labels);
 	json_decref(t.after);
@@ -653,6 +667,8 @@ store_row_task(sqlite3_stmt *st)
 	t->max_retries = sqlite3_column_int(st, COL_MAX_RETRIES);
 	t->created_at = store_col_double(st, COL_CREATED, 0);
 	t->started_at = store_col_double(st, COL_STARTED, 0);
+	t->exception = store_col_json(st, COL_EXCEPTION);
+	t->attempts = store_col_json(st, COL_ATTEMPTS);
 	if (t->spec == NULL)
 		t->spec = xjson(json_object());
 	if (t->labels == NULL)
@@ -776,4 +792,43 @@ store_stream_overflow(int64_t id, int set)
 		v = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	return v;
+}
+
+int
+store_task_purge(double before, int limit, void (*cb)(int64_t, const char *,
+    json_t *, void *), void *arg)
+{
+	sqlite3_stmt	*sel = store_stmts[ST_PURGE_SELECT];
+	int64_t		*ids;
+	int		 n = 0, i;
+	json_t		*exc;
+
+	if (store_txn() == -1)
+		return -1;
+	ids = xcalloc((size_t)limit, sizeof *ids);
+	sqlite3_bind_double(sel, 1, before);
+	sqlite3_bind_int(sel, 2, limit);
+	while (n < limit && sqlite3_step(sel) == SQLITE_ROW) {
+		ids[n++] = sqlite3_column_int64(sel, 0);
+		if (sqlite3_column_int(sel, 2) != FP_FAILED ||
+		    sqlite3_column_int(sel, 3) != 0)
+			continue;
+		exc = store_col_json(sel, 4);
+		cb(ids[n - 1], (const char *)sqlite3_column_text(sel, 1), exc,
+		    arg);
+		json_decref(exc);
+	}
+	sqlite3_reset(sel);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(store_stmts[ST_PURGE_ITEMS], 1, ids[i]);
+		sqlite3_bind_int64(store_stmts[ST_PURGE_TASK], 1, ids[i]);
+		if (store_step_done(store_stmts[ST_PURGE_ITEMS], "purge items")
+		    == -1 || store_step_done(store_stmts[ST_PURGE_TASK],
+		    "purge task") == -1) {
+			free(ids);
+			return -1;
+		}
+	}
+	free(ids);
+	return n;
 }

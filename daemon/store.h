@@ -70,6 +70,14 @@ int	 store_queue_save(const struct queue *);
 /* Calls cb(name, concurrency, paused, arg) for each saved queue. */
 int	 store_queue_load(void (*cb)(const char *, int, int, void *), void *arg);
 
+/*
+ * Deletes up to limit tasks finished before `before`, with their stream
+ * items; calls cb(id, kind, exception) first for each failed task whose
+ * exception nobody retrieved.  Returns how many were deleted.
+ */
+int	 store_task_purge(double before, int limit, void (*cb)(int64_t,
+	    const char *, json_t *, void *), void *arg);
+
 /* Stream items: value or error (one of them NULL), numbered from 0. */
 int	 store_stream_add(int64_t id, int64_t seq, json_t *value, json_t *error);
 /* [{seq, value} | {seq, error}] from seq on, at most limit. */

@@ -67,6 +67,7 @@ task_unref(struct task *t, const char *from)
 	json_decref(t->after);
 	json_decref(t->result);
 	json_decref(t->exception);
+	json_decref(t->attempts);
 	free(t);
 }
 
@@ -99,6 +100,31 @@ task_finished_cb(void *arg, int status)
 	task_unref(t, __func__);
 }
 
+/* Keeps the outcome of the attempt that just ended (running tasks only). */
+static void
+task_attempt_record(struct task *t, enum fp_state outcome, json_t *exception)
+{
+	char	 started[FP_TIME_LEN], finished[FP_TIME_LEN];
+	json_t	*a;
+
+	if (t->state != FP_RUNNING)
+		return;
+	if (t->attempts == NULL)
+		t->attempts = xjson(json_array());
+	a = xjson(json_pack("{s:i,s:s,s:s,s:s}", "attempt", t->attempt,
+	    "outcome", fp_state_name(outcome),
+	    "started_at", fp_time_format(t->started_at, started),
+	    "finished_at", fp_time_format(loop_now(), finished)));
+	if (exception != NULL) {
+		/* The output is in the final outcome; attempts keep the why. */
+		json_object_set_new(a, "exception", xjson(json_deep_copy(
+		    exception)));
+		json_object_del(json_object_get(a, "exception"), "stdout");
+		json_object_del(json_object_get(a, "exception"), "stderr");
+	}
+	json_array_append_new(t->attempts, a);
+}
+
 /* Kinds without a process hold their queue slot until they end; exec.c
  * releases an exec task's slot when its process is gone. */
 static void
@@ -116,6 +142,7 @@ task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
 		json_decref(exception);
 		return;
 	}
+	task_attempt_record(t, st, exception);
 	task_release_slot(t);
 	log_debug("%s: task %lld %s -> %s", __func__, (long long)t->id,
 	    fp_state_name(t->state), fp_state_name(st));
@@ -151,10 +178,11 @@ task_fail(struct task *t, json_t *exception)
 		json_decref(exception);
 		return;
 	}
-	if (t->attempt > t->max_retries) {
+	if (t->attempt > t->max_retries || t->attempt == 0) {
 		task_finish(t, FP_FAILED, NULL, exception);
 		return;
 	}
+	task_attempt_record(t, FP_FAILED, exception);
 	log_info("task %lld: attempt %d failed, retrying", (long long)t->id,
 	    t->attempt);
 	task_release_slot(t);

@@ -31,6 +31,7 @@ const struct fp_method fp_methods[] = {
 	{ FP_TASK_CANCEL, "Cancel {id}" },
 	{ FP_TASK_LIST, "List tasks, newest first" },
 	{ FP_TASK_STREAM, "Items a task yielded, from seq on (long-poll)" },
+	{ FP_TASK_OUTPUT, "A task's stdout or stderr from offset on (long-poll)" },
 	{ FP_DAEMON_INFO, "Version, pid, uptime, counts, limits" },
 	{ FP_RPC_DISCOVER, "This OpenRPC document" },
 	{ FP_QUEUE_LIST, "Queues with their limits and counts" },

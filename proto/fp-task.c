@@ -80,6 +80,8 @@ fp_task_to_json(const struct fp_task *t)
 		json_object_set_new(o, "not_before", fp_time_json(t->not_before));
 	if (t->timeout > 0)
 		json_object_set_new(o, "timeout", json_real(t->timeout));
+	if (t->attempts != NULL && json_array_size(t->attempts) > 0)
+		json_object_set(o, "attempts", t->attempts);
 	return o;
 }
 

@@ -51,6 +51,7 @@ const char	*fp_error_message(int);
 #define FP_TASK_CANCEL		"task.cancel"
 #define FP_TASK_LIST		"task.list"
 #define FP_TASK_STREAM		"task.stream"
+#define FP_TASK_OUTPUT		"task.output"
 #define FP_DAEMON_INFO		"daemon.info"
 #define FP_RPC_DISCOVER		"rpc.discover"
 #define FP_QUEUE_LIST		"queue.list"
@@ -246,6 +247,7 @@ struct fp_task {
 	json_t		*after;		/* NULL or array of ids */
 	double		 not_before;	/* 0: none */
 	double		 timeout;	/* < 0: none */
+	json_t		*attempts;	/* NULL or [{attempt, outcome, ...}] */
 };
 json_t	*fp_task_to_json(const struct fp_task *);
 

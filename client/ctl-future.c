@@ -1,0 +1,515 @@
+/*
+ * ctl-future.c: get, result, exception, wait and cancel: the commands that
+ * look at one future or wait for some.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+#define CTL_RESULT_SHOW	200	/* bytes of a result `get` shows */
+
+/*
+ * A long-poll that comes back at once, though we asked to wait, would turn
+ * the loops below into a busy loop against the daemon: pause a little.
+ */
+static void
+ctl_poll_pace(double started, double asked)
+{
+	struct timespec	ts = { 0, 200 * 1000 * 1000 };
+
+	if (asked >= 1 && ctl_now() - started < 0.2)
+		nanosleep(&ts, NULL);
+}
+
+/* The timeout to ask for: the time left, at most one poll's worth. */
+static double
+ctl_poll_timeout(double deadline)
+{
+	double	left;
+
+	if (deadline <= 0)
+		return CTL_POLL_MAX;
+	left = deadline - ctl_now();
+	return left < 0 ? 0 : left < CTL_POLL_MAX ? left : CTL_POLL_MAX;
+}
+
+int
+ctl_future_poll(struct ctl *ctx, const char *method, json_int_t id,
+    double wait, struct ctl_reply *r)
+{
+	double	deadline = wait > 0 ? ctl_now() + wait : 0, asked, started;
+	json_t	*p;
+	int	 rc;
+
+	for (;;) {
+		if ((p = json_pack("{s:I}", "id", id)) == NULL)
+			return CTL_EXIT_CONN;
+		asked = ctl_poll_timeout(deadline);
+		if (wait != 0)
+			json_object_set_new(p, "timeout", json_real(asked));
+		started = ctl_now();
+		rc = ctl_call(ctx, method, p, r);
+		if (rc != CTL_REPLY_ERROR || r->code != FP_ERR_TASK_NOT_DONE ||
+		    wait == 0 || (deadline > 0 && ctl_now() >= deadline))
+			return rc;
+		ctl_reply_clear(r);
+		ctl_poll_pace(started, asked);
+	}
+}
+
+/* An exec result with capture text: {exit_code, stdout, stderr, ...}. */
+static int
+ctl_is_exec_result(json_t *res)
+{
+	return json_is_integer(json_object_get(res, "exit_code")) &&
+	    json_is_string(json_object_get(res, "stdout")) &&
+	    json_is_string(json_object_get(res, "stderr"));
+}
+
+int
+ctl_future_print_result(struct ctl *ctx, json_t *res)
+{
+	if (ctx->json) {
+		ctl_print_json(res, 0);
+		return CTL_EXIT_OK;
+	}
+	if (!ctl_is_exec_result(res)) {
+		ctl_print_json(res, 1);
+		return CTL_EXIT_OK;
+	}
+	ctl_write_string(stdout, json_object_get(res, "stdout"));
+	fflush(stdout);
+	ctl_write_string(stderr, json_object_get(res, "stderr"));
+	if (json_is_true(json_object_get(res, "stdout_truncated")))
+		fprintf(stderr, "futurectl: the task's stdout was truncated\n");
+	if (json_is_true(json_object_get(res, "stderr_truncated")))
+		fprintf(stderr, "futurectl: the task's stderr was truncated\n");
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_future_failed(struct ctl *ctx, const struct ctl_reply *r)
+{
+	if (ctx->json)
+		ctl_print_json(json_object_get(r->data, "exception"), 0);
+	return ctl_reply_error(ctx, r);
+}
+
+/*
+ * The arguments of get, cancel, result and exception: exactly one ID, and
+ * [--wait[=S]] when wait is not NULL (*wait: 0 none, -1 forever).
+ * Returns -1 to go on, else an exit status.
+ */
+static int
+ctl_id_args(struct ctl *ctx, int argc, char **argv, json_int_t *id,
+    double *wait)
+{
+	static const struct option lo[] = {
+		{ "wait", optional_argument, NULL, 'w' }, CTL_OPTS_COMMON
+	};
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, ":h", wait != NULL ? lo : lo + 1,
+	    NULL)) != -1) {
+		if (ch == 'j')
+			ctx->json = 1;
+		else if (ch != 'w' || wait == NULL)
+			return ctl_bad_option(ctx, ch, argv);
+		else if (optarg == NULL)
+			*wait = -1;
+		else if (ctl_parse_seconds(optarg, wait) == -1)
+			return ctl_usage(ctx, "bad --wait '%s'", optarg);
+	}
+	if (argc - optind != 1)
+		return ctl_usage(ctx, "give one task id");
+	if (ctl_parse_id(argv[optind], id) == -1)
+		return ctl_usage(ctx, "not a task id: '%s'", argv[optind]);
+	return -1;
+}
+
+int
+ctl_result(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_reply	r;
+	json_int_t		id = 0;
+	double			wait = 0;
+	int			rc;
+
+	if ((rc = ctl_id_args(ctx, argc, argv, &id, &wait)) != -1)
+		return rc;
+	rc = ctl_future_poll(ctx, FP_TASK_RESULT, id, wait, &r);
+	if (rc == 0)
+		rc = ctl_future_print_result(ctx, r.result);
+	else if (rc == CTL_REPLY_ERROR && r.code == FP_ERR_TASK_FAILED)
+		rc = ctl_future_failed(ctx, &r);
+	else if (rc == CTL_REPLY_ERROR)
+		rc = ctl_reply_error(ctx, &r);
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+int
+ctl_exception(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_reply	r;
+	json_int_t		id = 0;
+	double			wait = 0;
+	int			rc;
+
+	if ((rc = ctl_id_args(ctx, argc, argv, &id, &wait)) != -1)
+		return rc;
+	rc = ctl_future_poll(ctx, FP_TASK_EXCEPTION, id, wait, &r);
+	if (rc == 0 && ctx->json)
+		ctl_print_json(r.result, 0);
+	else if (rc == 0)
+		ctl_print_exception(stdout, r.result);
+	else if (rc == CTL_REPLY_ERROR)
+		rc = ctl_reply_error(ctx, &r);
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+int
+ctl_cancel(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_reply	r;
+	json_int_t		id = 0;
+	int			rc;
+
+	if ((rc = ctl_id_args(ctx, argc, argv, &id, NULL)) != -1)
+		return rc;
+	rc = ctl_call_ok(ctx, FP_TASK_CANCEL, json_pack("{s:I}", "id", id), &r);
+	if (rc == 0 && ctx->json)
+		ctl_print_json(r.result, 0);
+	else if (rc == 0)
+		puts(json_is_true(json_object_get(r.result, "cancelled")) ?
+		    "cancelled" : "already finished");
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+/* ---- get ---- */
+
+static void
+ctl_get_time(json_t *t, const char *label, const char *field)
+{
+	const char	*s = json_string_value(json_object_get(t, field));
+	char		 ago[48];
+	double		 when = ctl_task_time(t, field);
+
+	if (s != NULL && when > 0)
+		ctl_print_kv(label, "%s (%s)", s, ctl_fmt_ago(when, ago,
+		    sizeof ago));
+}
+
+/* "a=1 b=2", or the ids of an array: "3 4". */
+static void
+ctl_get_list(const char *label, json_t *v)
+{
+	const char	*k;
+	json_t		*x;
+	size_t		 i;
+	int		 n = 0;
+
+	if (json_object_size(v) == 0 && json_array_size(v) == 0)
+		return;
+	ctl_print_key(label);
+	json_object_foreach(v, k, x)
+		printf("%s%s=%s", n++ > 0 ? " " : "", k, json_string_value(x));
+	json_array_foreach(v, i, x)
+		printf("%s%" JSON_INTEGER_FORMAT, i > 0 ? " " : "",
+		    json_integer_value(x));
+	putchar('\n');
+}
+
+static void
+ctl_get_result(json_t *res)
+{
+	char	*s;
+
+	if (ctl_is_exec_result(res)) {
+		ctl_print_kv("result", "exit %" JSON_INTEGER_FORMAT ", %zu "
+		    "bytes of stdout, %zu of stderr", json_integer_value(
+		    json_object_get(res, "exit_code")), json_string_length(
+		    json_object_get(res, "stdout")), json_string_length(
+		    json_object_get(res, "stderr")));
+		return;
+	}
+	if ((s = json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		return;
+	ctl_print_kv("result", "%.*s%s", CTL_RESULT_SHOW, s,
+	    strlen(s) > CTL_RESULT_SHOW ? "..." : "");
+	free(s);
+}
+
+static void
+ctl_get_outcome(json_t *t)
+{
+	json_t	*exc = json_object_get(t, "exception"), *v;
+	char	 d[32];
+
+	if (json_object_get(t, "started_at") != NULL &&
+	    !json_is_null(json_object_get(t, "started_at")))
+		ctl_print_kv("duration", "%s", ctl_fmt_task_duration(t, d,
+		    sizeof d));
+	if ((v = json_object_get(t, "result")) != NULL)
+		ctl_get_result(v);
+	if (exc != NULL) {
+		ctl_print_key("exception");
+		ctl_print_exception(stdout, exc);
+	}
+	if ((v = json_object_get(t, "retrieved")) != NULL)
+		ctl_print_kv("retrieved", "%s", json_is_true(v) ? "yes" : "no");
+}
+
+static void
+ctl_get_print(json_t *t)
+{
+	const char	*key = json_string_value(json_object_get(t, "key"));
+	char		*cmd = ctl_fmt_command(json_object_get(t, "spec"));
+	json_t		*v;
+
+	ctl_print_kv("id", "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(t, "id")));
+	ctl_print_kv("state", "%s", json_string_value(json_object_get(t,
+	    "state")));
+	ctl_print_kv("kind", "%s", json_string_value(json_object_get(t,
+	    "kind")));
+	ctl_print_kv("command", "%s", cmd != NULL ? cmd : "?");
+	free(cmd);
+	ctl_print_kv("queue", "%s", json_string_value(json_object_get(t,
+	    "queue")));
+	ctl_print_kv("priority", "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(t, "priority")));
+	if (key != NULL)
+		ctl_print_kv("key", "%s", key);
+	ctl_get_list("labels", json_object_get(t, "labels"));
+	ctl_get_list("after", json_object_get(t, "after"));
+	ctl_print_kv("attempt", "%" JSON_INTEGER_FORMAT " of %"
+	    JSON_INTEGER_FORMAT, json_integer_value(json_object_get(t,
+	    "attempt")), json_integer_value(json_object_get(t,
+	    "max_retries")) + 1);
+	if ((v = json_object_get(t, "timeout")) != NULL && json_is_number(v))
+		ctl_print_kv("timeout", "%gs", json_number_value(v));
+	ctl_get_time(t, "not before", "not_before");
+	ctl_get_time(t, "created", "created_at");
+	ctl_get_time(t, "started", "started_at");
+	ctl_get_time(t, "finished", "finished_at");
+	ctl_get_outcome(t);
+}
+
+int
+ctl_get(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_reply	r;
+	json_int_t		id = 0;
+	int			rc;
+
+	if ((rc = ctl_id_args(ctx, argc, argv, &id, NULL)) != -1)
+		return rc;
+	rc = ctl_call_ok(ctx, FP_TASK_GET, json_pack("{s:I}", "id", id), &r);
+	if (rc == 0 && ctx->json)
+		ctl_print_json(r.result, 0);
+	else if (rc == 0)
+		ctl_get_print(r.result);
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+/* ---- wait ---- */
+
+struct ctl_wait {
+	json_t		*ids;		/* what we wait for */
+	const char	*return_when;
+	double		 deadline;	/* 0: none */
+	json_t		*states;	/* id -> state of the done ones */
+	json_t		*last;		/* the last {done, pending} */
+	int		 failed;
+	int		 cancelled;
+};
+
+/* Fills w->states for done ids not seen yet (task.get each). */
+static int
+ctl_wait_states(struct ctl *ctx, struct ctl_wait *w, json_t *done)
+{
+	struct ctl_reply	 r;
+	char			 key[32];
+	const char		*st;
+	json_t			*v;
+	size_t			 i;
+	int			 rc;
+
+	json_array_foreach(done, i, v) {
+		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		if (json_object_get(w->states, key) != NULL)
+			continue;
+		rc = ctl_call_ok(ctx, FP_TASK_GET, json_pack("{s:O}", "id", v),
+		    &r);
+		if (rc != 0) {
+			ctl_reply_clear(&r);
+			return rc;
+		}
+		st = json_string_value(json_object_get(r.result, "state"));
+		w->failed += st != NULL && strcmp(st, "failed") == 0;
+		w->cancelled += st != NULL && strcmp(st, "cancelled") == 0;
+		json_object_set_new(w->states, key, json_string(st ? st : "?"));
+		ctl_reply_clear(&r);
+	}
+	return 0;
+}
+
+/* Whether what return_when asked for has happened. */
+static int
+ctl_wait_met(struct ctl_wait *w)
+{
+	json_t	*done = json_object_get(w->last, "done");
+	json_t	*pending = json_object_get(w->last, "pending");
+
+	if (json_array_size(pending) == 0)
+		return 1;
+	if (strcmp(w->return_when, "FIRST_COMPLETED") == 0)
+		return json_array_size(done) > 0;
+	if (strcmp(w->return_when, "FIRST_EXCEPTION") == 0)
+		return w->failed > 0;
+	return 0;
+}
+
+/* One task.wait call; -1 when the wait is over, else an exit status. */
+static int
+ctl_wait_once(struct ctl *ctx, struct ctl_wait *w)
+{
+	struct ctl_reply	 r;
+	double			 asked = ctl_poll_timeout(w->deadline);
+	double			 started = ctl_now();
+	int			 rc;
+
+	rc = ctl_call_ok(ctx, FP_TASK_WAIT, json_pack("{s:O,s:s,s:f}", "ids",
+	    w->ids, "return_when", w->return_when, "timeout", asked), &r);
+	if (rc == 0) {
+		json_decref(w->last);
+		w->last = json_incref(r.result);
+		rc = ctl_wait_states(ctx, w, json_object_get(r.result, "done"));
+	}
+	ctl_reply_clear(&r);
+	if (rc != 0)
+		return rc;
+	if (ctl_wait_met(w) || (w->deadline > 0 && ctl_now() >= w->deadline))
+		return -1;
+	ctl_poll_pace(started, asked);
+	return CTL_EXIT_OK;
+}
+
+/* Prints "label: id id ..." for the ids of arr in state (NULL: any). */
+static void
+ctl_wait_line(struct ctl_wait *w, const char *label, json_t *arr,
+    const char *state)
+{
+	char		 key[32];
+	const char	*st;
+	json_t		*v;
+	size_t		 i;
+	int		 n = 0;
+
+	json_array_foreach(arr, i, v) {
+		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		st = json_string_value(json_object_get(w->states, key));
+		if (state != NULL && (st == NULL || strcmp(st, state) != 0))
+			continue;
+		if (n++ == 0)
+			printf("%s:", label);
+		printf(" %s", key);
+	}
+	if (n == 0 && state == NULL)
+		printf("%s:", label);
+	if (n > 0 || state == NULL)
+		putchar('\n');
+}
+
+static int
+ctl_wait_report(struct ctl *ctx, struct ctl_wait *w)
+{
+	json_t	*done = json_object_get(w->last, "done");
+
+	if (ctx->json)
+		ctl_print_json(w->last, 0);
+	else {
+		ctl_wait_line(w, "done", done, NULL);
+		ctl_wait_line(w, "pending", json_object_get(w->last, "pending"),
+		    NULL);
+		ctl_wait_line(w, "failed", done, "failed");
+		ctl_wait_line(w, "cancelled", done, "cancelled");
+	}
+	if (w->failed > 0)
+		return CTL_EXIT_FAILED;
+	if (!ctl_wait_met(w))
+		return CTL_EXIT_TIMEOUT;
+	return w->cancelled > 0 ? CTL_EXIT_CANCELLED : CTL_EXIT_OK;
+}
+
+/* wait's options and ids into w; -1 to go on, else an exit status. */
+static int
+ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w)
+{
+	static const struct option lo[] = {
+		{ "any", no_argument, NULL, 'a' },
+		{ "first-exception", no_argument, NULL, 'e' },
+		{ "timeout", required_argument, NULL, 't' },
+		CTL_OPTS_COMMON
+	};
+	json_int_t	id;
+	double		secs;
+	int		ch;
+
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (ch == 'a')
+			w->return_when = "FIRST_COMPLETED";
+		else if (ch == 'e')
+			w->return_when = "FIRST_EXCEPTION";
+		else if (ch == 'j')
+			ctx->json = 1;
+		else if (ch == 't' && ctl_parse_seconds(optarg, &secs) == -1)
+			return ctl_usage(ctx, "bad --timeout '%s'", optarg);
+		else if (ch == 't')
+			w->deadline = ctl_now() + (secs > 0 ? secs : 1e-9);
+		else
+			return ctl_bad_option(ctx, ch, argv);
+	}
+	if (optind >= argc)
+		return ctl_usage(ctx, "give the ids to wait for");
+	for (; optind < argc; optind++) {
+		if (ctl_parse_id(argv[optind], &id) == -1)
+			return ctl_usage(ctx, "not a task id: '%s'",
+			    argv[optind]);
+		json_array_append_new(w->ids, json_integer(id));
+	}
+	return -1;
+}
+
+int
+ctl_wait(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_wait	w;
+	int		rc;
+
+	memset(&w, 0, sizeof w);
+	w.return_when = "ALL_COMPLETED";
+	w.ids = json_array();
+	w.states = json_object();
+	if (w.ids == NULL || w.states == NULL)
+		rc = CTL_EXIT_CONN;
+	else if ((rc = ctl_wait_args(ctx, argc, argv, &w)) == -1) {
+		while ((rc = ctl_wait_once(ctx, &w)) == CTL_EXIT_OK)
+			;
+		if (rc == -1)
+			rc = ctl_wait_report(ctx, &w);
+	}
+	json_decref(w.ids);
+	json_decref(w.states);
+	json_decref(w.last);
+	return rc;
+}

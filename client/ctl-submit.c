@@ -1,0 +1,384 @@
+/*
+ * ctl-submit.c: submit and run, and the task options they share.
+ *
+ * Each option maps to one task.submit parameter through ctl_fields; the
+ * finished parameters are checked with fp_submit_parse, the daemon's own
+ * validation, so a bad value is a usage error here rather than a refusal
+ * from the daemon.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#define CTL_STDIN_MAX	(64 * 1024 * 1024)
+
+enum ctl_ftype {
+	CTL_F_STRING,
+	CTL_F_INT,
+	CTL_F_SECONDS,
+	CTL_F_TIME,	/* RFC 3339, sent as given */
+	CTL_F_JSON,
+	CTL_F_FILE,	/* the file's contents as a string */
+	CTL_F_ID,	/* appended to an array */
+	CTL_F_PAIR,	/* K=V into an object */
+};
+
+static const struct ctl_field {
+	const char	*opt;
+	const char	*field;
+	enum ctl_ftype	 type;
+} ctl_fields[] = {
+	{ "shell", "shell", CTL_F_STRING },
+	{ "sleep", "seconds", CTL_F_SECONDS },
+	{ "result", "result", CTL_F_JSON },
+	{ "queue", "queue", CTL_F_STRING },
+	{ "priority", "priority", CTL_F_INT },
+	{ "timeout", "timeout", CTL_F_SECONDS },
+	{ "delay", "delay", CTL_F_SECONDS },
+	{ "not-before", "not_before", CTL_F_TIME },
+	{ "retries", "retries", CTL_F_INT },
+	{ "retry-backoff", "retry_backoff", CTL_F_SECONDS },
+	{ "key", "key", CTL_F_STRING },
+	{ "after", "after", CTL_F_ID },
+	{ "label", "labels", CTL_F_PAIR },
+	{ "env", "env", CTL_F_PAIR },
+	{ "cwd", "cwd", CTL_F_STRING },
+	{ "stdin-file", "stdin", CTL_F_FILE },
+	{ "capture", "capture", CTL_F_STRING },
+	{ "max-output", "max_output", CTL_F_INT },
+};
+#define CTL_NFIELDS	(sizeof ctl_fields / sizeof ctl_fields[0])
+#define CTL_OPT_FIELD	256	/* getopt value of ctl_fields[i] */
+#define CTL_OPT_NOREPLY	'n'
+
+/* Reads all of f into *buf (new); -1 on a read error or over max. */
+static int
+ctl_read_all(FILE *f, size_t max, char **buf, size_t *len)
+{
+	size_t	 size = 0, n;
+	char	*p;
+
+	*buf = NULL;
+	*len = 0;
+	do {
+		if (*len == size) {
+			size = size != 0 ? size * 2 : 65536;
+			if (*len > max || (p = realloc(*buf, size)) == NULL)
+				return -1;
+			*buf = p;
+		}
+		n = fread(*buf + *len, 1, size - *len, f);
+		*len += n;
+	} while (n > 0);
+	return ferror(f) || *len > max ? -1 : 0;
+}
+
+/* Reads a whole file ("-" is our stdin) as a JSON string. */
+static json_t *
+ctl_file_string(const char *path)
+{
+	FILE	*f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char	*buf = NULL;
+	size_t	 len;
+	json_t	*s = NULL;
+
+	if (f == NULL)
+		fprintf(stderr, "futurectl: %s: %s\n", path, strerror(errno));
+	else if (ctl_read_all(f, CTL_STDIN_MAX, &buf, &len) == -1)
+		fprintf(stderr, "futurectl: %s: %s\n", path, ferror(f) ?
+		    strerror(errno) : "too big for stdin");
+	else if ((s = json_stringn(buf, len)) == NULL)
+		fprintf(stderr, "futurectl: %s: not UTF-8 text\n", path);
+	if (f != NULL && f != stdin)
+		fclose(f);
+	free(buf);
+	return s;
+}
+
+/* Seconds as an integer when whole, so a spec reads "seconds": 5. */
+static json_t *
+ctl_seconds_json(double d)
+{
+	if (d == floor(d) && d < (double)FP_ID_LIMIT)
+		return json_integer((json_int_t)d);
+	return json_real(d);
+}
+
+/* The JSON value of a scalar option, or NULL after a message. */
+static json_t *
+ctl_field_value(struct ctl *ctx, const struct ctl_field *f, const char *arg,
+    int *rc)
+{
+	json_error_t	 err;
+	long long	 n;
+	double		 d;
+	json_t		*v = NULL;
+
+	*rc = CTL_EXIT_USAGE;
+	switch (f->type) {
+	case CTL_F_INT:
+		if (ctl_parse_int(arg, -FP_ID_LIMIT, FP_ID_LIMIT, &n) == 0)
+			return json_integer(n);
+		break;
+	case CTL_F_SECONDS:
+		if (ctl_parse_seconds(arg, &d) == 0)
+			return ctl_seconds_json(d);
+		break;
+	case CTL_F_TIME:
+		if (fp_time_parse(arg, &d) == 0)
+			return json_string(arg);
+		break;
+	case CTL_F_JSON:
+		if ((v = json_loads(arg, JSON_DECODE_ANY, &err)) == NULL)
+			*rc = ctl_usage(ctx, "--%s: %s", f->opt, err.text);
+		return v;
+	case CTL_F_FILE:
+		return ctl_file_string(arg);
+	default:
+		if ((v = json_string(arg)) != NULL)
+			return v;
+		break;
+	}
+	*rc = ctl_usage(ctx, "bad value for --%s: '%s'", f->opt, arg);
+	return NULL;
+}
+
+/* Adds a repeatable option's value to the array or object it builds. */
+static int
+ctl_field_add(struct ctl *ctx, json_t *p, const struct ctl_field *f,
+    const char *arg)
+{
+	json_t		*to = json_object_get(p, f->field);
+	json_int_t	 id;
+
+	if (to == NULL) {
+		to = f->type == CTL_F_ID ? json_array() : json_object();
+		if (json_object_set_new(p, f->field, to) == -1)
+			return CTL_EXIT_USAGE;
+	}
+	if (f->type == CTL_F_ID && ctl_parse_id(arg, &id) == 0 &&
+	    json_array_append_new(to, json_integer(id)) == 0)
+		return -1;
+	if (f->type == CTL_F_PAIR && ctl_parse_pair(arg, to) == 0)
+		return -1;
+	return ctl_usage(ctx, "bad value for --%s: '%s'%s", f->opt, arg,
+	    f->type == CTL_F_PAIR ? " (want K=V)" : " (want a task id)");
+}
+
+/* Sets one option's parameter; -1 to go on, else an exit status. */
+static int
+ctl_field_set(struct ctl *ctx, json_t *p, const struct ctl_field *f,
+    const char *arg)
+{
+	json_t	*v;
+	int	 rc;
+
+	if (f->type == CTL_F_ID || f->type == CTL_F_PAIR)
+		return ctl_field_add(ctx, p, f, arg);
+	if ((v = ctl_field_value(ctx, f, arg, &rc)) == NULL)
+		return rc;
+	json_object_set_new(p, f->field, v);
+	return -1;
+}
+
+/* getopt_long's table: every field, then submit's own and common options. */
+static void
+ctl_spec_options(struct option *lo, int submit)
+{
+	static const struct option common[] = { CTL_OPTS_COMMON };
+	size_t	i, n = 0;
+
+	for (i = 0; i < CTL_NFIELDS; i++) {
+		lo[n].name = ctl_fields[i].opt;
+		lo[n].has_arg = required_argument;
+		lo[n].flag = NULL;
+		lo[n++].val = CTL_OPT_FIELD + (int)i;
+	}
+	if (submit) {
+		lo[n].name = "no-wait-reply";
+		lo[n].has_arg = no_argument;
+		lo[n].flag = NULL;
+		lo[n++].val = CTL_OPT_NOREPLY;
+	}
+	memcpy(&lo[n], common, sizeof common);
+}
+
+/* The option a task.submit field came from ("argv[2]" -> the command). */
+static const char *
+ctl_field_option(const char *field, char *buf, size_t len)
+{
+	size_t	i, n = strcspn(field, "[.");
+
+	if (strncmp(field, "argv", n) == 0 && n == 4)
+		return "the command";
+	for (i = 0; i < CTL_NFIELDS; i++) {
+		if (strlen(ctl_fields[i].field) == n &&
+		    strncmp(ctl_fields[i].field, field, n) == 0) {
+			snprintf(buf, len, "--%s%s", ctl_fields[i].opt,
+			    field + n);
+			return buf;
+		}
+	}
+	return field;
+}
+
+/* The command, its kind, then fp_submit_parse; -1 when all is well. */
+static int
+ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
+{
+	struct fp_submit	 s;
+	struct fp_invalid	 inv;
+	char			 buf[FP_FIELD_LEN + 32];
+	json_t			*cmd;
+	int			 i, n = 0;
+
+	n += argc > 0;
+	n += json_object_get(p, "shell") != NULL;
+	n += json_object_get(p, "seconds") != NULL;
+	if (n != 1)
+		return ctl_usage(ctx, "give one of a command, --shell or "
+		    "--sleep");
+	if (argc > 0) {
+		if ((cmd = json_array()) == NULL)
+			return CTL_EXIT_USAGE;
+		json_object_set_new(p, "argv", cmd);
+		for (i = 0; i < argc; i++)
+			if (json_array_append_new(cmd,
+			    json_string(argv[i])) == -1)
+				return ctl_usage(ctx, "'%s' is not UTF-8",
+				    argv[i]);
+	}
+	json_object_set_new(p, "kind", json_string(json_object_get(p,
+	    "seconds") != NULL ? FP_KIND_SLEEP : FP_KIND_EXEC));
+	if (fp_submit_parse(p, &s, &inv) == -1)
+		return ctl_usage(ctx, "%s: %s", ctl_field_option(inv.field, buf,
+		    sizeof buf), inv.reason);
+	fp_submit_clear(&s);
+	return -1;
+}
+
+/*
+ * Parses submit's or run's arguments into task.submit params (*out, new).
+ * Returns -1 to go on, else an exit status (and *out is NULL).
+ */
+static int
+ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
+    json_t **out)
+{
+	struct option	 lo[CTL_NFIELDS + 4];
+	json_t		*p;
+	int		 ch, rc = -1;
+
+	*out = NULL;
+	ctl_spec_options(lo, no_reply != NULL);
+	if ((p = json_object()) == NULL)
+		return CTL_EXIT_USAGE;
+	while (rc == -1 &&
+	    (ch = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+		if (ch >= CTL_OPT_FIELD &&
+		    ch < CTL_OPT_FIELD + (int)CTL_NFIELDS)
+			rc = ctl_field_set(ctx, p,
+			    &ctl_fields[ch - CTL_OPT_FIELD], optarg);
+		else if (ch == CTL_OPT_NOREPLY && no_reply != NULL)
+			*no_reply = 1;
+		else if (ch == 'j')
+			ctx->json = 1;
+		else
+			rc = ctl_bad_option(ctx, ch, argv);
+	}
+	if (rc == -1)
+		rc = ctl_spec_finish(ctx, p, argc - optind, argv + optind);
+	if (rc != -1)
+		json_decref(p);
+	else
+		*out = p;
+	return rc;
+}
+
+int
+ctl_submit(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_reply	 r;
+	json_t			*p;
+	int			 rc, no_reply = 0;
+
+	if ((rc = ctl_spec_parse(ctx, argc, argv, &no_reply, &p)) != -1)
+		return rc;
+	if (no_reply)
+		return ctl_notify(ctx, FP_TASK_SUBMIT, p);
+	if ((rc = ctl_call_ok(ctx, FP_TASK_SUBMIT, p, &r)) == 0) {
+		if (ctx->json)
+			ctl_print_json(r.result, 0);
+		else
+			printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(
+			    json_object_get(r.result, "id")));
+	}
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+/* The status a ProcessError stands for, as a shell would report it. */
+static int
+ctl_process_status(json_t *exc)
+{
+	json_int_t	code = json_integer_value(json_object_get(exc,
+			    "exit_code"));
+	json_int_t	sig = json_integer_value(json_object_get(exc,
+			    "signal"));
+
+	if (code > 0 && code < 256)
+		return (int)code;
+	if (sig > 0 && sig < 128)
+		return 128 + (int)sig;
+	return CTL_EXIT_FAILED;
+}
+
+/* run's TaskFailed: a ProcessError replays the output and the status. */
+static int
+ctl_run_failed(struct ctl *ctx, const struct ctl_reply *r)
+{
+	json_t		*exc = json_object_get(r->data, "exception");
+	const char	*type = json_string_value(json_object_get(exc, "type"));
+
+	if (type == NULL || strcmp(type, "ProcessError") != 0)
+		return ctl_future_failed(ctx, r);
+	if (ctx->json)
+		ctl_print_json(exc, 0);
+	else {
+		ctl_write_string(stdout, json_object_get(exc, "stdout"));
+		fflush(stdout);
+		ctl_write_string(stderr, json_object_get(exc, "stderr"));
+	}
+	return ctl_process_status(exc);
+}
+
+int
+ctl_run(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_reply	 r;
+	json_t			*p;
+	json_int_t		 id;
+	int			 rc;
+
+	if ((rc = ctl_spec_parse(ctx, argc, argv, NULL, &p)) != -1)
+		return rc;
+	if ((rc = ctl_call_ok(ctx, FP_TASK_SUBMIT, p, &r)) != 0) {
+		ctl_reply_clear(&r);
+		return rc;
+	}
+	id = json_integer_value(json_object_get(r.result, "id"));
+	ctl_reply_clear(&r);
+	rc = ctl_future_poll(ctx, FP_TASK_RESULT, id, -1, &r);
+	if (rc == 0)
+		rc = ctl_future_print_result(ctx, r.result);
+	else if (rc == CTL_REPLY_ERROR && r.code == FP_ERR_TASK_FAILED)
+		rc = ctl_run_failed(ctx, &r);
+	else if (rc == CTL_REPLY_ERROR)
+		rc = ctl_reply_error(ctx, &r);
+	ctl_reply_clear(&r);
+	return rc;
+}

@@ -1,0 +1,169 @@
+/*
+ * ctl.h: futurectl, the command-line client of futured.
+ *
+ * futurectl.c parses the global options and dispatches from a command table;
+ * each ctl-*.c file implements one group of commands.  Only proto/ is
+ * linked, never daemon internals.  Commands return the process exit status
+ * (CTL_EXIT_*); nothing below main() calls exit(), so every resource is freed
+ * on every path.
+ */
+#ifndef FUTURECTL_H
+#define FUTURECTL_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "proto.h"
+
+/* Exit status, documented in --help and doc/futurectl.md. */
+#define CTL_EXIT_OK		0
+#define CTL_EXIT_FAILED		1	/* the task (or a waited task) failed */
+#define CTL_EXIT_USAGE		2
+#define CTL_EXIT_CONN		3	/* cannot reach futured, transport */
+#define CTL_EXIT_REFUSED	4	/* JSON-RPC error answer */
+#define CTL_EXIT_TIMEOUT	5	/* not done within the timeout */
+#define CTL_EXIT_CANCELLED	6
+
+/*
+ * Seconds one long-poll call asks the daemon to wait.  The daemon clamps
+ * waits to its own cap (60 s by default) and we call again, so asking for a
+ * number rather than null keeps each HTTP request bounded by our own curl
+ * timeout (CTL_POLL_MAX + CTL_HTTP_SLACK) even if the cap is raised.
+ */
+#define CTL_POLL_MAX		60.0
+#define CTL_HTTP_SLACK		30L
+
+struct ctl_conn;
+struct ctl_cmd;
+
+/* The state of one invocation. */
+struct ctl {
+	const struct ctl_cmd	*cmd;		/* the command being run */
+	char			*socket_path;	/* owned */
+	const char		*url;		/* --url, borrowed from argv */
+	const char		*token_file;	/* --token-file, borrowed */
+	int			 json;		/* --json */
+	int			 tty;		/* stdout is a terminal */
+	struct ctl_conn		*conn;		/* made on the first call */
+};
+
+/* One entry of the command table in futurectl.c. */
+struct ctl_cmd {
+	const char	*name;
+	const char	*args;		/* synopsis after the name */
+	const char	*summary;
+	const char	*help;		/* option lines for COMMAND --help */
+	int		(*exec)(struct ctl *, int, char **);
+};
+
+/*
+ * Options every command takes besides its own: 'j' sets ctx->json.
+ * getopt_long's optstring is ":h" where options may follow the ids, and
+ * "+:h" for the global options, submit and run, whose first operand starts
+ * a command line that is not ours to parse.
+ */
+#define CTL_OPTS_COMMON \
+	{ "json", no_argument, NULL, 'j' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 }
+
+/* futurectl.c */
+/* Prints "futurectl: why; usage: ..." for the current command; returns 2. */
+int	 ctl_usage(struct ctl *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Handles what getopt_long returned for an option the command lacks:
+ * 'h' prints help (0), anything else is a usage error (2). */
+int	 ctl_bad_option(struct ctl *, int, char **);
+
+/* ctl-conn.c: JSON-RPC over HTTP (libcurl), Unix socket or TCP. */
+#define CTL_REPLY_ERROR	(-1)	/* ctl_call: the daemon answered an error */
+
+/* One answer.  resp is owned; result, message and data borrow from it. */
+struct ctl_reply {
+	json_t		*resp;
+	json_t		*result;
+	int		 code;
+	const char	*message;
+	json_t		*data;
+};
+
+/*
+ * Calls method with params (stolen).  Returns 0 with reply->result set,
+ * CTL_REPLY_ERROR with reply->code, message and data set, or an exit status
+ * after printing why the call could not be made.  Clear the reply always.
+ */
+int	 ctl_call(struct ctl *, const char *, json_t *, struct ctl_reply *);
+/* As ctl_call, but an error answer is printed and mapped to its status. */
+int	 ctl_call_ok(struct ctl *, const char *, json_t *, struct ctl_reply *);
+/* Sends a notification (params stolen): no id, no answer. */
+int	 ctl_notify(struct ctl *, const char *, json_t *);
+void	 ctl_reply_clear(struct ctl_reply *);
+/* Prints an error answer on stderr; returns its exit status. */
+int	 ctl_reply_error(struct ctl *, const struct ctl_reply *);
+void	 ctl_conn_free(struct ctl_conn *);
+
+/* ctl-submit.c */
+int	 ctl_submit(struct ctl *, int, char **);
+int	 ctl_run(struct ctl *, int, char **);
+
+/* ctl-future.c */
+int	 ctl_get(struct ctl *, int, char **);
+int	 ctl_result(struct ctl *, int, char **);
+int	 ctl_exception(struct ctl *, int, char **);
+int	 ctl_wait(struct ctl *, int, char **);
+int	 ctl_cancel(struct ctl *, int, char **);
+/* Prints a result the way `result` and `run` do; returns an exit status. */
+int	 ctl_future_print_result(struct ctl *, json_t *);
+/* A TaskFailed answer: with --json the exception goes to stdout as well. */
+int	 ctl_future_failed(struct ctl *, const struct ctl_reply *);
+/* Polls task.result or task.exception for id until done or wait runs out
+ * (wait < 0: forever, 0: ask once).  Same returns as ctl_call. */
+int	 ctl_future_poll(struct ctl *, const char *, json_int_t, double,
+	    struct ctl_reply *);
+
+/* ctl-list.c */
+int	 ctl_list(struct ctl *, int, char **);
+int	 ctl_info(struct ctl *, int, char **);
+
+/* ctl-fmt.c: parsing arguments and formatting output. */
+double	 ctl_now(void);
+int	 ctl_parse_id(const char *, json_int_t *);
+int	 ctl_parse_seconds(const char *, double *);
+int	 ctl_parse_int(const char *, long long, long long, long long *);
+/* "K=V" into obj[K] = V; -1 when there is no '=' or K is empty. */
+int	 ctl_parse_pair(const char *, json_t *);
+/* A task's timestamp field as epoch seconds, 0 when null or unparsable. */
+double	 ctl_task_time(json_t *, const char *);
+/* "250ms", "4.2s", "42s", "3m05s", "2h10m", "4d03h". */
+char	*ctl_fmt_duration(double, char *, size_t);
+/* "3s ago", "in 5m00s". */
+char	*ctl_fmt_ago(double, char *, size_t);
+/* The command a spec runs: argv quoted like a shell, the shell string,
+ * "sleep 5"; new string. */
+char	*ctl_fmt_command(json_t *);
+/* The task's duration so far, or "-". */
+char	*ctl_fmt_task_duration(json_t *, char *, size_t);
+/* Prints "TYPE: message". */
+void	 ctl_print_exception(FILE *, json_t *);
+/* Compact (one line) or indented JSON and a newline on stdout. */
+void	 ctl_print_json(json_t *, int);
+/* "key:" padded to the common width of key: value listings. */
+void	 ctl_print_key(const char *);
+/* A "key:  value" line, keys padded to a common width. */
+void	 ctl_print_kv(const char *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Writes a JSON string's bytes as they are. */
+void	 ctl_write_string(FILE *, json_t *);
+/* Columns of the terminal on stdout, 0 when not a terminal. */
+int	 ctl_term_width(void);
+
+/* A table printed with aligned columns; cells are copied. */
+struct ctl_table;
+struct ctl_table *ctl_table_create(size_t);
+void	 ctl_table_add(struct ctl_table *, const char *const *);
+/* Prints the table; the last column is cut to width when width > 0. */
+void	 ctl_table_print(struct ctl_table *, FILE *, int);
+void	 ctl_table_free(struct ctl_table *);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * futurectl.c: main, global options and the command table.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "ctl.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define CTL_SYNOPSIS "futurectl [--socket PATH | --url URL " \
+	"--token-file FILE] [--json] COMMAND [ARGS]"
+
+#define CTL_SUBMIT_HELP \
+	"  --shell 'CMD'           run CMD with /bin/sh -c instead of argv\n" \
+	"  --sleep SECONDS         a sleep task (no process)\n" \
+	"  --result JSON           what a sleep task returns\n" \
+	"  --queue Q               queue name (default \"default\")\n" \
+	"  --priority N            -1000 .. 1000, higher runs first\n" \
+	"  --timeout S             fail with TimeoutError after S seconds\n" \
+	"  --delay S               start no earlier than S seconds from now\n" \
+	"  --not-before TIME       start no earlier than TIME (RFC 3339)\n" \
+	"  --retries N             retry a failed attempt N times\n" \
+	"  --retry-backoff S       seconds between attempts\n" \
+	"  --key K                 idempotency key: same key, same task\n" \
+	"  --after ID              start once task ID succeeded (repeat)\n" \
+	"  --label K=V             attach a label (repeatable)\n" \
+	"  --env K=V               set an environment variable (repeatable)\n" \
+	"  --cwd DIR               working directory\n" \
+	"  --stdin-file F          F's contents as stdin (- for ours)\n" \
+	"  --capture text|json     keep stdout as text or parse it as JSON\n" \
+	"  --max-output N          bytes of stdout and stderr kept\n"
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "submit", "[OPTIONS] -- CMD [ARGS...]",
+	    "submit a task and print its id",
+	    CTL_SUBMIT_HELP
+	    "  --no-wait-reply         send as a notification; print nothing\n",
+	    ctl_submit },
+	{ "run", "[OPTIONS] -- CMD [ARGS...]",
+	    "submit, wait, print the output and exit with the task's status",
+	    CTL_SUBMIT_HELP, ctl_run },
+	{ "get", "ID", "show a task", "", ctl_get },
+	{ "result", "[--wait[=SECONDS]] ID", "print a task's result",
+	    "  --wait[=SECONDS]        wait until it is done (up to SECONDS)\n",
+	    ctl_result },
+	{ "exception", "[--wait[=SECONDS]] ID",
+	    "print a task's exception, or \"none\"; marks it retrieved",
+	    "  --wait[=SECONDS]        wait until it is done (up to SECONDS)\n",
+	    ctl_exception },
+	{ "wait", "[--any | --first-exception] [--timeout S] ID...",
+	    "wait for tasks; print which are done and which pending",
+	    "  --any                   return when the first one is done\n"
+	    "  --first-exception       return when one fails, or all are done\n"
+	    "  --timeout S             give up after S seconds (exit 5)\n",
+	    ctl_wait },
+	{ "cancel", "ID", "cancel a task", "", ctl_cancel },
+	{ "list", "[--state S] [--queue Q] [--label K=V] [--unretrieved] "
+	    "[--limit N] [--all]", "list tasks, newest first",
+	    "  --state S               pending, running, succeeded, failed or "
+	    "cancelled\n"
+	    "  --queue Q               only tasks of queue Q\n"
+	    "  --label K=V             only tasks with this label "
+	    "(repeatable)\n"
+	    "  --unretrieved           failed tasks whose exception nobody "
+	    "read\n"
+	    "  --limit N               tasks per page (1 .. 1000, default "
+	    "100)\n"
+	    "  --all                   follow the pages to the oldest task\n",
+	    ctl_list },
+	{ "info", "", "show the daemon's version, uptime and counts", "",
+	    ctl_info },
+};
+#define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
+
+static const char ctl_exit_help[] =
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  the task failed (wait: a waited task failed)\n"
+	"  2  usage error\n"
+	"  3  cannot reach futured, or another transport error\n"
+	"  4  futured refused the request (NoSuchTask, invalid params, ...)\n"
+	"  5  not done within the timeout\n"
+	"  6  the task was cancelled\n"
+	"  run exits with the task's own status (128+N if killed by signal "
+	"N).\n";
+
+static void
+ctl_help(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: %s\n\nCommands:\n", CTL_SYNOPSIS);
+	for (i = 0; i < CTL_NCMDS; i++)
+		fprintf(f, "  %-10s %s\n", ctl_cmds[i].name,
+		    ctl_cmds[i].summary);
+	fprintf(f, "\nOptions:\n"
+	    "  --socket PATH           futured's Unix socket (default: "
+	    "$FUTURED_SOCKET,\n"
+	    "                          else futured.sock in its state dir)\n"
+	    "  --url URL               reach futured over TCP, e.g. "
+	    "http://127.0.0.1:7070\n"
+	    "  --token-file FILE       bearer token for --url\n"
+	    "  --json                  print results as one line of JSON\n"
+	    "  -h, --help              this help (COMMAND --help: a "
+	    "command's)\n"
+	    "  --version               print the version\n\n%s", ctl_exit_help);
+}
+
+static void
+ctl_cmd_help(const struct ctl_cmd *cmd)
+{
+	printf("usage: futurectl %s %s\n%s.\n", cmd->name, cmd->args,
+	    cmd->summary);
+	if (*cmd->help != '\0')
+		printf("\nOptions:\n%s", cmd->help);
+	printf("  --json                  print the result as JSON\n"
+	    "  -h, --help              this help\n\n%s", ctl_exit_help);
+}
+
+int
+ctl_usage(struct ctl *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("futurectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (ctx->cmd != NULL)
+		fprintf(stderr, "; usage: futurectl %s %s\n", ctx->cmd->name,
+		    ctx->cmd->args);
+	else
+		fprintf(stderr, "; usage: %s\n", CTL_SYNOPSIS);
+	return CTL_EXIT_USAGE;
+}
+
+int
+ctl_bad_option(struct ctl *ctx, int ch, char **argv)
+{
+	const char	*arg = argv[optind - 1];
+
+	if (ch == 'h') {
+		if (ctx->cmd != NULL)
+			ctl_cmd_help(ctx->cmd);
+		else
+			ctl_help(stdout);
+		return CTL_EXIT_OK;
+	}
+	if (ch == ':')
+		return ctl_usage(ctx, "option '%s' needs a value", arg);
+	if (optopt != 0 && optopt != '?')
+		return ctl_usage(ctx, "unknown option '-%c'", optopt);
+	return ctl_usage(ctx, "unknown option '%s'", arg);
+}
+
+static const struct ctl_cmd *
+ctl_cmd_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < CTL_NCMDS; i++)
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return &ctl_cmds[i];
+	return NULL;
+}
+
+enum { CTL_OPT_SOCKET = 256, CTL_OPT_URL, CTL_OPT_TOKEN, CTL_OPT_JSON,
+	CTL_OPT_VERSION };
+
+/* Global options; returns -1 to go on with the command, else a status. */
+static int
+ctl_global_options(struct ctl *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, CTL_OPT_SOCKET },
+		{ "url", required_argument, NULL, CTL_OPT_URL },
+		{ "token-file", required_argument, NULL, CTL_OPT_TOKEN },
+		{ "json", no_argument, NULL, CTL_OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, CTL_OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case CTL_OPT_SOCKET:
+			free(ctx->socket_path);
+			if ((ctx->socket_path = strdup(optarg)) == NULL)
+				return CTL_EXIT_CONN;
+			break;
+		case CTL_OPT_URL:
+			ctx->url = optarg;
+			break;
+		case CTL_OPT_TOKEN:
+			ctx->token_file = optarg;
+			break;
+		case CTL_OPT_JSON:
+			ctx->json = 1;
+			break;
+		case CTL_OPT_VERSION:
+			printf("futurectl %s (protocol %d)\n", PACKAGE_VERSION,
+			    FP_PROTO_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			return ctl_bad_option(ctx, ch, argv);
+		}
+	}
+	if (ctx->url != NULL && ctx->socket_path != NULL)
+		return ctl_usage(ctx, "give --socket or --url, not both");
+	if (ctx->token_file != NULL && ctx->url == NULL)
+		return ctl_usage(ctx, "--token-file goes with --url");
+	if (optind >= argc)
+		return ctl_usage(ctx, "no command given");
+	return -1;
+}
+
+/* Runs the command named by argv[0] with its own arguments. */
+static int
+ctl_dispatch(struct ctl *ctx, int argc, char **argv)
+{
+	const struct ctl_cmd	*cmd;
+
+	if ((cmd = ctl_cmd_find(argv[0])) == NULL)
+		return ctl_usage(ctx, "unknown command '%s'", argv[0]);
+	ctx->cmd = cmd;
+	optind = 0;	/* glibc: start the next getopt_long afresh */
+	return cmd->exec(ctx, argc, argv);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl	ctx;
+	int		rc;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.tty = isatty(STDOUT_FILENO);
+	opterr = 0;
+	if ((rc = ctl_global_options(&ctx, argc, argv)) == -1) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			fprintf(stderr, "futurectl: cannot initialize "
+			    "libcurl\n");
+			rc = CTL_EXIT_CONN;
+		} else {
+			rc = ctl_dispatch(&ctx, argc - optind, argv + optind);
+			ctl_conn_free(ctx.conn);
+			curl_global_cleanup();
+		}
+	}
+	free(ctx.socket_path);
+	return rc;
+}

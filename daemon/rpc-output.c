@@ -1,0 +1,228 @@
+/*
+ * rpc-output.c: task.output, a task's stdout or stderr while it runs and
+ * after.  Offsets are bytes of the kept output (at most max_output per
+ * stream); a read that would end inside a UTF-8 sequence stops before it.
+ * With a timeout and nothing new, waits for output or the task's end.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "futured.h"
+#include "store.h"
+
+#define OUTPUT_PAGE	65536
+#define OUTPUT_PAGE_MAX	(1024 * 1024)
+
+struct output_wait {
+	int64_t		 id;
+	int		 which;		/* 1 stdout, 2 stderr */
+	int64_t		 offset;
+	int64_t		 limit;
+	double		 timeout;
+	struct watch	*more;
+	struct watch	*done;
+	json_t		*stored;	/* finished task's outcome */
+};
+
+static void
+output_wait_free(struct output_wait *ow)
+{
+	watch_remove(ow->more);
+	watch_remove(ow->done);
+	json_decref(ow->stored);
+	free(ow);
+}
+
+/* The kept bytes and whether more can come; -1: no such task. */
+static int
+output_source(struct output_wait *ow, const char **buf, size_t *len,
+    int *final)
+{
+	const char	*name = ow->which == 1 ? "stdout" : "stderr";
+	struct task	*t = task_find(ow->id);
+	json_t		*outcome, *s;
+
+	*final = 1;
+	if (t != NULL && exec_output(t, ow->which, buf, len) == 0) {
+		*final = 0;
+		return 0;
+	}
+	if (t != NULL && !fp_state_done(t->state)) {
+		*buf = "";
+		*len = 0;
+		*final = 0;
+		return 0;
+	}
+	if (t != NULL)
+		outcome = t->result != NULL ? t->result : t->exception;
+	else {
+		json_decref(ow->stored);
+		if ((ow->stored = store_task_get(ow->id)) == NULL)
+			return -1;
+		outcome = json_object_get(ow->stored, "result");
+		if (outcome == NULL)
+			outcome = json_object_get(ow->stored, "exception");
+	}
+	s = json_object_get(outcome, name);
+	*buf = json_is_string(s) ? json_string_value(s) : "";
+	*len = json_is_string(s) ? json_string_length(s) : 0;
+	return 0;
+}
+
+/* Backs n off so buf[0..n) does not end inside a UTF-8 sequence. */
+static size_t
+output_utf8_end(const char *buf, size_t n)
+{
+	size_t	i = n, back = 0;
+
+	while (i > 0 && back < 4 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80) {
+		i--;
+		back++;
+	}
+	if (i == 0 || ((unsigned char)buf[i - 1] & 0x80) == 0)
+		return n;
+	/* buf[i-1] leads a sequence: is it complete within n? */
+	unsigned char	lead = (unsigned char)buf[i - 1];
+	size_t		want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+	return back + 1 >= want ? n : i - 1;
+}
+
+static void	output_answer(struct rpc_call *);
+
+static void
+output_more_cb(int64_t id, enum fp_state st, void *arg)
+{
+	struct rpc_call		*c = arg;
+	struct output_wait	*ow = c->state;
+
+	ow->more = NULL;
+	watch_remove(ow->done);
+	ow->done = NULL;
+	output_answer(c);
+}
+
+static void
+output_done_cb(int64_t id, enum fp_state st, void *arg)
+{
+	struct rpc_call		*c = arg;
+	struct output_wait	*ow = c->state;
+
+	ow->done = NULL;
+	watch_remove(ow->more);
+	ow->more = NULL;
+	output_answer(c);
+}
+
+static void
+output_cancel(struct rpc_call *c)
+{
+	output_wait_free(c->state);
+	c->state = NULL;
+}
+
+static void
+output_deadline(struct rpc_call *c)
+{
+	struct output_wait	*ow = c->state;
+
+	ow->timeout = 0;
+	output_answer(c);
+}
+
+static void
+output_park(struct rpc_call *c, struct output_wait *ow)
+{
+	ow->more = watch_add(ow->id, WATCH_OUTPUT, output_more_cb, c);
+	ow->done = watch_add(ow->id, WATCH_DONE, output_done_cb, c);
+	if (c->wait == NULL)
+		rpc_wait(c, ow->timeout, output_deadline);
+	c->cancel = output_cancel;
+}
+
+static void
+output_answer(struct rpc_call *c)
+{
+	struct output_wait	*ow = c->state;
+	const char		*buf = "";
+	size_t			 len = 0, n = 0;
+	int			 final;
+
+	output_source(ow, &buf, &len, &final);
+	if ((size_t)ow->offset < len) {
+		n = len - (size_t)ow->offset;
+		if (n > (size_t)ow->limit)
+			n = (size_t)ow->limit;
+		if (!final || (size_t)ow->offset + n < len)
+			n = output_utf8_end(buf + ow->offset, n);
+	}
+	if (n == 0 && !final && ow->timeout > 0) {
+		output_park(c, ow);
+		return;
+	}
+	c->state = NULL;
+	c->cancel = NULL;
+	rpc_reply(c, json_pack("{s:o,s:I,s:b}", "data", xjson(
+	    fp_string_from_bytes(buf + (n > 0 ? ow->offset : 0), n)),
+	    "next", (json_int_t)(ow->offset + (int64_t)n),
+	    "eof", final && (size_t)ow->offset + n >= len));
+	output_wait_free(ow);
+}
+
+static int
+output_parse(struct rpc_call *c, struct output_wait *ow,
+    struct fp_invalid *inv)
+{
+	static const char *const extra[] = { "stream", "offset", "limit",
+	    "timeout", NULL };
+	json_t		*v;
+	const char	*s;
+
+	if (fp_params_id(c->params, extra, &ow->id, inv) == -1 ||
+	    fp_timeout_parse(c->params, "timeout", 0, cfg.max_wait,
+	    &ow->timeout, inv) == -1)
+		return -1;
+	s = json_string_value(json_object_get(c->params, "stream"));
+	if (json_object_get(c->params, "stream") != NULL && (s == NULL ||
+	    (strcmp(s, "stdout") != 0 && strcmp(s, "stderr") != 0)))
+		return fp_invalid_set(inv, "stream", "must be stdout or stderr");
+	ow->which = s != NULL && strcmp(s, "stderr") == 0 ? 2 : 1;
+	v = json_object_get(c->params, "offset");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return fp_invalid_set(inv, "offset", "must be 0 or more bytes");
+	ow->offset = v != NULL ? json_integer_value(v) : 0;
+	v = json_object_get(c->params, "limit");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > OUTPUT_PAGE_MAX))
+		return fp_invalid_set(inv, "limit",
+		    "must be an integer from 1 to %d", OUTPUT_PAGE_MAX);
+	ow->limit = v != NULL ? json_integer_value(v) : OUTPUT_PAGE;
+	return 0;
+}
+
+enum rpc_ret
+rpc_output_read(struct rpc_call *c)
+{
+	struct output_wait	*ow = xcalloc(1, sizeof *ow);
+	struct fp_invalid	 inv;
+	const char		*buf;
+	size_t			 len;
+	int			 final;
+
+	if (output_parse(c, ow, &inv) == -1) {
+		free(ow);
+		rpc_invalid(c, &inv);
+		return RPC_DONE;
+	}
+	if (output_source(ow, &buf, &len, &final) == -1) {
+		rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack("{s:I}", "id",
+		    (json_int_t)ow->id));
+		output_wait_free(ow);
+		return RPC_DONE;
+	}
+	if (rpc_is_notification(c))
+		ow->timeout = 0;
+	c->state = ow;
+	output_answer(c);
+	return RPC_DONE;
+}
