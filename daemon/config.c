@@ -55,6 +55,10 @@ static const struct option_entry {
 	    "seconds between SIGTERM and SIGKILL" },
 	{ "sync", OPT_SYNC, &cfg.sync_full, 0, 0, "full",
 	    "sqlite synchronous: full or normal" },
+	{ "http-max", OPT_INT, &cfg.http_max, 1, 100000, "1000",
+	    "http transfers at once" },
+	{ "http-per-host", OPT_INT, &cfg.http_per_host, 0, 100000, "0",
+	    "http connections per host (0: no limit)" },
 	{ "retention", OPT_DOUBLE, &cfg.retention, 0, 1e10, "604800",
 	    "seconds finished tasks are kept (7 days)" },
 };

@@ -18,6 +18,7 @@ cleanup(void)
 	http_free();
 	purge_stop();
 	task_free_all();
+	fetch_cleanup();
 	sched_free();
 	store_close();
 	event_base_free(loop_base);
@@ -45,6 +46,8 @@ main(int argc, char **argv)
 	config_mkdir_p(cfg.state_dir);
 	config_lock_state_dir();
 	loop_init();
+	if (fetch_init() == -1)
+		fatalx("cannot initialise libcurl");
 	xasprintf(&db, "%s/futured.db", cfg.state_dir);
 	if (store_open(db, cfg.sync_full, loop_base) == -1)
 		fatalx("cannot open the database %s", db);

@@ -35,6 +35,8 @@ struct config {
 	double	 kill_grace;		/* SIGTERM -> SIGKILL, seconds */
 	int	 sync_full;		/* synchronous=FULL */
 	double	 retention;		/* seconds finished tasks are kept */
+	int	 http_max;		/* transfers at once */
+	int	 http_per_host;		/* connections per host, 0: any */
 };
 extern struct config cfg;
 extern double start_time;
@@ -119,9 +121,16 @@ void		 watch_free_all(void);
 enum task_kind {
 	TASK_EXEC,
 	TASK_SLEEP,
+	TASK_HTTP,
 };
+/* Scheduling classes: which limit a kind's tasks wait for. */
+#define SCHED_FREE	0	/* no limit (sleep) */
+#define SCHED_NET	1	/* --http-max transfers */
+#define SCHED_PROC	2	/* --jobs processes */
+#define SCHED_CLASSES	3
 
 struct exec_proc;
+struct fetch;
 struct queue;
 
 struct task {
@@ -152,6 +161,7 @@ struct task {
 	size_t		 heap_index;	/* in its queue's heap, or SIZE_MAX */
 	struct event	*timer;		/* delay, sleep, retry backoff */
 	struct exec_proc *proc;		/* TASK_EXEC while running */
+	struct fetch	*fetch;		/* TASK_HTTP while running */
 
 	int64_t		 stream_next;	/* seq of the next yielded item */
 	size_t		 stream_bytes;
@@ -160,6 +170,9 @@ struct task {
 };
 #define TASK_NOT_QUEUED	((size_t)-1)
 
+const char	*task_kind_name(enum task_kind);
+int		 task_kind_parse(const char *, enum task_kind *);
+int		 task_sched_class(const struct task *);
 struct task	*task_create(void);
 /* The client's view of an in-memory task (fp_task_to_json). */
 json_t		*task_json(struct task *);
@@ -238,8 +251,15 @@ void		 stream_line_too_long(struct task *);
 void		 purge_start(void);
 void		 purge_stop(void);
 
+/* fetch.c: the http kind, libcurl's multi-socket API on the loop. */
+int		 fetch_init(void);
+void		 fetch_cleanup(void);
+int		 fetch_start(struct task *);
+void		 fetch_stop(struct task *);
+size_t		 fetch_running(void);
+
 /* sleep.c */
-void		 sleep_start(struct task *);
+int		 sleep_start(struct task *);
 void		 sleep_resume(struct task *);
 
 /* http.c */

@@ -39,7 +39,7 @@ rpc_task_from_submit(struct fp_submit *s)
 	double		 now = loop_now();
 	size_t		 i;
 
-	t->kind = strcmp(s->kind, FP_KIND_EXEC) == 0 ? TASK_EXEC : TASK_SLEEP;
+	task_kind_parse(s->kind, &t->kind);	/* proto checked it */
 	t->state = FP_PENDING;
 	t->queue = sched_queue(s->queue);
 	t->priority = s->priority;

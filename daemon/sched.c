@@ -3,9 +3,10 @@
  *
  * A pending task first waits for its dependencies (watches) and its
  * not_before time (one evtimer per task), then enters its queue.  Each
- * queue keeps two heaps ordered by priority, then submission order: one for
- * exec tasks, which also need one of the --jobs process slots, and one for
- * kinds that cost no process, so a sleep never waits behind a full --jobs.
+ * queue keeps one heap per class of kind, ordered by priority, then
+ * submission order: exec tasks need one of the --jobs process slots, http
+ * tasks one of the --http-max transfer slots, sleeps nothing; so no kind
+ * waits behind another kind's full limit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,11 @@
 #include "futured.h"
 #include "store.h"
 
-#define SCHED_HEAP_PROC	0
-#define SCHED_HEAP_FREE	1
-
 struct sched_queue {
 	struct queue	 q;
-	struct task	**heap[2];
-	size_t		 len[2];
-	size_t		 cap[2];
+	struct task	**heap[SCHED_CLASSES];
+	size_t		 len[SCHED_CLASSES];
+	size_t		 cap[SCHED_CLASSES];
 };
 
 static struct sched_queue	**sched_queues;
@@ -50,7 +48,12 @@ sched_queue_waiting(struct queue *q)
 {
 	struct sched_queue	*sq = (struct sched_queue *)q;
 
-	return sq->len[0] + sq->len[1];
+	size_t	n = 0;
+	int	k;
+
+	for (k = 0; k < SCHED_CLASSES; k++)
+		n += sq->len[k];
+	return n;
 }
 
 struct queue *
@@ -79,8 +82,10 @@ sched_queue_at(size_t i)
 static void
 sched_queue_free(struct sched_queue *sq)
 {
-	free(sq->heap[0]);
-	free(sq->heap[1]);
+	int	k;
+
+	for (k = 0; k < SCHED_CLASSES; k++)
+		free(sq->heap[k]);
 	free(sq->q.name);
 	free(sq);
 }
@@ -116,7 +121,7 @@ sched_queue(const char *name)
 static int
 sched_heap_of(const struct task *t)
 {
-	return t->kind == TASK_EXEC ? SCHED_HEAP_PROC : SCHED_HEAP_FREE;
+	return task_sched_class(t);
 }
 
 /* Does a run before b? Higher priority first, then older first. */
@@ -316,7 +321,14 @@ sched_can_start(struct sched_queue *sq, int k)
 		return 0;
 	if (sq->q.concurrency > 0 && sq->q.running >= sq->q.concurrency)
 		return 0;
-	return k == SCHED_HEAP_FREE || (int)exec_running() < cfg.jobs;
+	switch (k) {
+	case SCHED_PROC:
+		return (int)exec_running() < cfg.jobs;
+	case SCHED_NET:
+		return (int)fetch_running() < cfg.http_max;
+	default:
+		return 1;
+	}
 }
 
 /* The queue whose head of heap k should start next, or NULL. */
@@ -346,7 +358,7 @@ sched_kick(void)
 
 	if (loop_shutting_down())
 		return;
-	for (k = SCHED_HEAP_FREE; k >= SCHED_HEAP_PROC; k--) {
+	for (k = 0; k < SCHED_CLASSES; k++) {
 		while ((sq = sched_pick(k)) != NULL) {
 			t = sq->heap[k][0];
 			sched_remove(t);

@@ -51,10 +51,11 @@ sleep_arm(struct task *t)
 	evtimer_add(t->timer, &tv);
 }
 
-void
+int
 sleep_start(struct task *t)
 {
 	sleep_arm(t);
+	return 0;
 }
 
 void

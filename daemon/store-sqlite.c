@@ -383,8 +383,7 @@ store_task_insert(struct task *t)
 
 	if (store_txn() == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, t->kind == TASK_EXEC ? FP_KIND_EXEC :
-	    FP_KIND_SLEEP, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, task_kind_name(t->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, t->state);
 	sqlite3_bind_text(st, 3, t->queue->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, t->priority);
@@ -651,7 +650,11 @@ store_row_task(sqlite3_stmt *st)
 	const char	*kind = (const char *)sqlite3_column_text(st, COL_KIND);
 
 	t->id = sqlite3_column_int64(st, COL_ID);
-	t->kind = strcmp(kind, FP_KIND_EXEC) == 0 ? TASK_EXEC : TASK_SLEEP;
+	if (task_kind_parse(kind, &t->kind) == -1) {
+		log_warnx("store: task %lld has unknown kind '%s'",
+		    (long long)t->id, kind);
+		t->kind = TASK_SLEEP;
+	}
 	t->state = (enum fp_state)sqlite3_column_int(st, COL_STATE);
 	t->queue = sched_queue((const char *)sqlite3_column_text(st,
 	    COL_QUEUE));

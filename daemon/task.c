@@ -18,6 +18,66 @@
 
 static struct idmap	*task_table;
 
+static void	exec_stop(struct task *);
+static void	sleep_stop(struct task *);
+
+/*
+ * What each kind does.  stop() ends the kind's work at once when a task is
+ * cancelled or the daemon stops; the caller records the outcome.  An exec
+ * task keeps its queue slot until exec.c has reaped the process; the other
+ * kinds give it back when they finish.
+ */
+static const struct task_kind_ops {
+	const char	*name;
+	int		(*start)(struct task *);
+	void		(*stop)(struct task *);
+	int		 keeps_slot;
+	int		 sched_class;
+} task_kinds[] = {
+	[TASK_EXEC] = { FP_KIND_EXEC, exec_start, exec_stop, 1, SCHED_PROC },
+	[TASK_SLEEP] = { FP_KIND_SLEEP, sleep_start, sleep_stop, 0, SCHED_FREE },
+	[TASK_HTTP] = { FP_KIND_HTTP, fetch_start, fetch_stop, 0, SCHED_NET },
+};
+
+const char *
+task_kind_name(enum task_kind k)
+{
+	return task_kinds[k].name;
+}
+
+int
+task_kind_parse(const char *name, enum task_kind *k)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof task_kinds / sizeof task_kinds[0]; i++) {
+		if (strcmp(task_kinds[i].name, name) == 0) {
+			*k = (enum task_kind)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+task_sched_class(const struct task *t)
+{
+	return task_kinds[t->kind].sched_class;
+}
+
+static void
+exec_stop(struct task *t)
+{
+	exec_kill(t, 1);
+}
+
+static void
+sleep_stop(struct task *t)
+{
+	if (t->timer != NULL)
+		evtimer_del(t->timer);
+}
+
 struct task *
 task_create(void)
 {
@@ -130,7 +190,7 @@ task_attempt_record(struct task *t, enum fp_state outcome, json_t *exception)
 static void
 task_release_slot(struct task *t)
 {
-	if (t->state == FP_RUNNING && t->kind != TASK_EXEC)
+	if (t->state == FP_RUNNING && !task_kinds[t->kind].keeps_slot)
 		t->queue->running--;
 }
 
@@ -204,10 +264,7 @@ task_start(struct task *t)
 	t->not_before = 0;
 	t->queue->running++;
 	store_task_update(t);
-	if (t->kind == TASK_SLEEP)
-		sleep_start(t);
-	else if (exec_start(t) == -1)
-		return;		/* exec_start reported the failure */
+	task_kinds[t->kind].start(t);	/* a failure is recorded there */
 }
 
 int
@@ -215,8 +272,8 @@ task_cancel(struct task *t)
 {
 	if (fp_state_done(t->state))
 		return 0;
-	if (t->state == FP_RUNNING && t->kind == TASK_EXEC)
-		exec_kill(t, 1);
+	if (t->state == FP_RUNNING)
+		task_kinds[t->kind].stop(t);
 	task_finish(t, FP_CANCELLED, NULL, NULL);
 	return 1;
 }
@@ -265,9 +322,10 @@ task_shutdown_cb(int64_t id, void *value, void *arg)
 {
 	struct task	*t = value;
 
-	if (t->state != FP_RUNNING || t->kind != TASK_EXEC)
+	/* A sleep has no side effects: it resumes at the next start. */
+	if (t->state != FP_RUNNING || t->kind == TASK_SLEEP)
 		return;
-	exec_kill(t, 1);
+	task_kinds[t->kind].stop(t);
 	task_fail(t, xjson(fp_exception_create("DaemonRestarted",
 	    "futured was stopped while the task was running")));
 }
@@ -305,7 +363,7 @@ task_json(struct task *t)
 
 	memset(&ft, 0, sizeof ft);
 	ft.id = t->id;
-	ft.kind = t->kind == TASK_EXEC ? FP_KIND_EXEC : FP_KIND_SLEEP;
+	ft.kind = task_kind_name(t->kind);
 	ft.state = t->state;
 	ft.queue = t->queue->name;
 	ft.priority = t->priority;

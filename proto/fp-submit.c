@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto.h"
 
@@ -156,6 +157,97 @@ fp_sleep_check(json_t *p, json_t *spec, struct fp_invalid *inv)
 	return 0;
 }
 
+/* An HTTP token (RFC 9110): method and header names. */
+static int
+fp_http_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (strchr("!#$%&'*+-.^_`|~", *s) == NULL &&
+		    !((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static int
+fp_url_check(json_t *p, struct fp_invalid *inv)
+{
+	const char	*url;
+
+	if (fp_string_field(p, "url", 1, 8192, &url, inv) == -1)
+		return -1;
+	if (strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)
+		return fp_invalid_set(inv, "url", "must be an http:// or "
+		    "https:// URL");
+	if (strpbrk(url, " \t\r\n") != NULL)
+		return fp_invalid_set(inv, "url", "must not contain white space");
+	return 0;
+}
+
+static int
+fp_http_headers_check(json_t *h, struct fp_invalid *inv)
+{
+	char		 path[FP_FIELD_LEN];
+	const char	*k, *s;
+	json_t		*v;
+
+	if (!json_is_object(h))
+		return fp_invalid_set(inv, "headers",
+		    "must be an object of strings");
+	json_object_foreach(h, k, v) {
+		snprintf(path, sizeof path, "headers.%s", k);
+		if (!fp_http_token(k))
+			return fp_invalid_set(inv, path,
+			    "not a valid header name");
+		if ((s = fp_cstring(v)) == NULL || strpbrk(s, "\r\n") != NULL)
+			return fp_invalid_set(inv, path,
+			    "must be a string without CR, LF or NUL");
+	}
+	return 0;
+}
+
+static int
+fp_bool_field(json_t *p, const char *field, struct fp_invalid *inv)
+{
+	json_t	*v = json_object_get(p, field);
+
+	if (v != NULL && !json_is_boolean(v))
+		return fp_invalid_set(inv, field, "must be true or false");
+	return 0;
+}
+
+static int
+fp_http_check(json_t *p, json_t *spec, struct fp_invalid *inv)
+{
+	const char	*m;
+	json_t		*v;
+
+	if (fp_url_check(p, inv) == -1)
+		return -1;
+	if (fp_string_field(p, "method", 0, 32, &m, inv) == -1)
+		return -1;
+	if (m != NULL && !fp_http_token(m))
+		return fp_invalid_set(inv, "method", "not an HTTP method");
+	if ((v = json_object_get(p, "headers")) != NULL &&
+	    fp_http_headers_check(v, inv) == -1)
+		return -1;
+	if ((v = json_object_get(p, "body")) != NULL && !json_is_string(v))
+		return fp_invalid_set(inv, "body", "must be a string");
+	v = json_object_get(p, "max_body");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > FP_OUTPUT_MAX))
+		return fp_invalid_set(inv, "max_body",
+		    "must be an integer from 0 to %d bytes", FP_OUTPUT_MAX);
+	if (fp_bool_field(p, "follow_redirects", inv) == -1 ||
+	    fp_bool_field(p, "raise_for_status", inv) == -1)
+		return -1;
+	json_object_update_existing(spec, p);
+	return 0;
+}
+
 static const struct fp_kind {
 	const char		*name;
 	const char *const	 fields[12];
@@ -164,6 +256,8 @@ static const struct fp_kind {
 	{ FP_KIND_EXEC, { "argv", "shell", "env", "cwd", "stdin", "capture",
 	    "max_output", NULL }, fp_exec_check },
 	{ FP_KIND_SLEEP, { "seconds", "result", NULL }, fp_sleep_check },
+	{ FP_KIND_HTTP, { "url", "method", "headers", "body", "max_body",
+	    "follow_redirects", "raise_for_status", NULL }, fp_http_check },
 };
 
 static const char *const fp_common[] = { "kind", "queue", "priority",

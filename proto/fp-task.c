@@ -252,3 +252,49 @@ fp_string_from_bytes(const char *buf, size_t n)
 	free(out);
 	return j;
 }
+
+int
+fp_utf8_valid(const char *buf, size_t n)
+{
+	size_t	i = 0, len;
+
+	while (i < n) {
+		if ((len = fp_utf8_seq((const unsigned char *)buf + i, n - i))
+		    == 0)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+json_t *
+fp_base64(const char *buf, size_t n)
+{
+	static const char	 abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char	*s = (const unsigned char *)buf;
+	char			*out;
+	size_t			 i, o = 0;
+	uint32_t		 v;
+	json_t			*j;
+
+	if ((out = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		out[o++] = abc[v >> 18];
+		out[o++] = abc[(v >> 12) & 63];
+		out[o++] = abc[(v >> 6) & 63];
+		out[o++] = abc[v & 63];
+	}
+	if (i < n) {
+		v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
+		out[o++] = abc[v >> 18];
+		out[o++] = abc[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	j = json_stringn(out, o);
+	free(out);
+	return j;
+}

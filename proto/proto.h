@@ -182,6 +182,7 @@ json_t	*fp_cursor_create(int64_t);
 
 #define FP_KIND_EXEC	"exec"
 #define FP_KIND_SLEEP	"sleep"
+#define FP_KIND_HTTP	"http"
 #define FP_MAX_AFTER	1024
 #define FP_MAX_RETRIES	1000
 #define FP_MAX_SECONDS	(366.0 * 86400)	/* a year: any duration field */
@@ -262,5 +263,9 @@ int	 fp_time_parse(const char *, double *);
 
 /* Replaces invalid UTF-8 with U+FFFD; returns a new string json. */
 json_t	*fp_string_from_bytes(const char *, size_t);
+/* Is buf[0..n) valid UTF-8? */
+int	 fp_utf8_valid(const char *, size_t);
+/* buf[0..n) in standard base64 (RFC 4648), as a new string json. */
+json_t	*fp_base64(const char *, size_t);
 
 #endif
