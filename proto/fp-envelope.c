@@ -57,6 +57,14 @@ fp_id_usable(json_t *id)
 	return json_is_string(id) || json_is_number(id) || json_is_null(id);
 }
 
+/* An error response with data (stolen); NULL data means no memory. */
+static int
+fp_request_refuse(json_t *id, int code, json_t *data, json_t **error)
+{
+	*error = data != NULL ? fp_response_error(id, code, NULL, data) : NULL;
+	return -1;
+}
+
 int
 fp_request_parse(json_t *member, struct fp_request *req, json_t **error)
 {
@@ -66,11 +74,10 @@ fp_request_parse(json_t *member, struct fp_request *req, json_t **error)
 
 	memset(req, 0, sizeof *req);
 	*error = NULL;
-	if (!json_is_object(member)) {
-		*error = fp_response_error(NULL, FP_ERR_INVALID_REQUEST, NULL,
-		    json_pack("{s:s}", "reason", "a request must be an object"));
-		return -1;
-	}
+	if (!json_is_object(member))
+		return fp_request_refuse(NULL, FP_ERR_INVALID_REQUEST,
+		    json_pack("{s:s}", "reason", "a request must be an object"),
+		    error);
 	id = json_object_get(member, "id");
 	version = json_object_get(member, "jsonrpc");
 	method = json_object_get(member, "method");
@@ -78,11 +85,11 @@ fp_request_parse(json_t *member, struct fp_request *req, json_t **error)
 	if (id != NULL && !fp_id_usable(id)) {
 		id = NULL;
 		why = "id must be a string, a number or null";
-	} else if (!json_is_string(version) ||
+	} else if (fp_cstr(version) == NULL ||
 	    strcmp(json_string_value(version), "2.0") != 0)
 		why = "jsonrpc must be \"2.0\"";
-	else if (!json_is_string(method))
-		why = "method must be a string";
+	else if (fp_cstr(method) == NULL)
+		why = "method must be a string without NUL";
 	else if (params != NULL && !json_is_object(params) &&
 	    !json_is_array(params))
 		why = "params must be an object";
@@ -93,17 +100,13 @@ fp_request_parse(json_t *member, struct fp_request *req, json_t **error)
 		    strcmp(k, "params") && strcmp(k, "id"))
 			why = "unknown member in request";
 	}
-	if (why != NULL) {
-		*error = fp_response_error(id, FP_ERR_INVALID_REQUEST, NULL,
-		    json_pack("{s:s}", "reason", why));
-		return -1;
-	}
-	if (json_is_array(params)) {
-		*error = fp_response_error(id, FP_ERR_INVALID_PARAMS, NULL,
+	if (why != NULL)
+		return fp_request_refuse(id, FP_ERR_INVALID_REQUEST,
+		    json_pack("{s:s}", "reason", why), error);
+	if (json_is_array(params))
+		return fp_request_refuse(id, FP_ERR_INVALID_PARAMS,
 		    json_pack("{s:s,s:s}", "field", "params", "reason",
-		    "params are by name: send an object"));
-		return -1;
-	}
+		    "params are by name: send an object"), error);
 	req->id = id;
 	req->method = json_string_value(method);
 	req->params = params;
@@ -130,8 +133,10 @@ fp_response_error(json_t *id, int code, const char *message, json_t *data)
 		json_decref(data);
 		return NULL;
 	}
-	if (data != NULL)
-		json_object_set_new(error, "data", data);
+	if (data != NULL && json_object_set_new(error, "data", data) == -1) {
+		json_decref(error);
+		return NULL;
+	}
 	return json_pack("{s:s,s:o,s:O}", "jsonrpc", "2.0", "error", error,
 	    "id", id != NULL ? id : json_null());
 }
@@ -145,8 +150,11 @@ fp_request_create(const char *method, json_t *params, json_int_t id)
 		params = json_object();
 	req = json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method", method,
 	    "params", params);
-	if (req != NULL && id >= 0)
-		json_object_set_new(req, "id", json_integer(id));
+	if (req != NULL && id >= 0 &&
+	    json_object_set_new(req, "id", json_integer(id)) == -1) {
+		json_decref(req);
+		return NULL;
+	}
 	return req;
 }
 
@@ -160,11 +168,13 @@ fp_response_parse(json_t *resp, json_t **result, int *code,
 	*data = NULL;
 	*message = NULL;
 	*code = 0;
-	if (!json_is_object(resp))
+	if (!json_is_object(resp) || fp_cstr(json_object_get(resp,
+	    "jsonrpc")) == NULL || strcmp(json_string_value(json_object_get(resp,
+	    "jsonrpc")), "2.0") != 0)
 		return -1;
-	if ((*result = json_object_get(resp, "result")) != NULL)
-		return 0;
 	error = json_object_get(resp, "error");
+	if ((*result = json_object_get(resp, "result")) != NULL)
+		return error == NULL ? 0 : -1;
 	c = json_object_get(error, "code");
 	m = json_object_get(error, "message");
 	if (!json_is_integer(c) || !json_is_string(m))

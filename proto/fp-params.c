@@ -7,6 +7,16 @@
 
 #include "proto.h"
 
+const char *
+fp_cstr(json_t *v)
+{
+	const char	*s = json_string_value(v);
+
+	if (s == NULL || strlen(s) != json_string_length(v))
+		return NULL;
+	return s;
+}
+
 int
 fp_invalid_set(struct fp_invalid *inv, const char *field, const char *fmt, ...)
 {
@@ -240,7 +250,7 @@ fp_wait_clear(struct fp_wait *w)
 static int
 fp_cursor_parse(json_t *v, int64_t *out, struct fp_invalid *inv)
 {
-	const char	*s = json_string_value(v);
+	const char	*s = fp_cstr(v);
 	char		*end;
 	long long	 n;
 
@@ -278,15 +288,16 @@ fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
 	if (fp_params_only(params, keys, inv) == -1)
 		return -1;
 	if ((v = json_object_get(params, "state")) != NULL && !json_is_null(v)) {
-		if (!json_is_string(v) ||
+		if (fp_cstr(v) == NULL ||
 		    fp_state_parse(json_string_value(v), &l->state) == -1)
 			return fp_invalid_set(inv, "state", "must be pending, "
 			    "running, succeeded, failed or cancelled");
 		l->has_state = 1;
 	}
 	if ((v = json_object_get(params, "queue")) != NULL && !json_is_null(v)) {
-		if (!json_is_string(v))
-			return fp_invalid_set(inv, "queue", "must be a string");
+		if (fp_cstr(v) == NULL)
+			return fp_invalid_set(inv, "queue",
+			    "must be a string without NUL");
 		l->queue = json_string_value(v);
 	}
 	if ((v = json_object_get(params, "label")) != NULL && !json_is_null(v)) {

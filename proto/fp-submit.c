@@ -13,16 +13,6 @@
 #define FP_PRIORITY_MAX	1000
 #define FP_OUTPUT_MAX	(1024 * 1024 * 1024)
 
-/* A JSON string without NUL bytes, or NULL. */
-static const char *
-fp_cstring(json_t *v)
-{
-	const char	*s = json_string_value(v);
-
-	if (s == NULL || strlen(s) != json_string_length(v))
-		return NULL;
-	return s;
-}
 
 static int
 fp_string_field(json_t *obj, const char *field, int required, size_t max,
@@ -35,7 +25,7 @@ fp_string_field(json_t *obj, const char *field, int required, size_t max,
 		return required ? fp_invalid_set(inv, field, "required") : 0;
 	if (!json_is_string(v))
 		return fp_invalid_set(inv, field, "must be a string");
-	if ((*out = fp_cstring(v)) == NULL)
+	if ((*out = fp_cstr(v)) == NULL)
 		return fp_invalid_set(inv, field, "must not contain NUL");
 	if (json_string_length(v) == 0 || json_string_length(v) > max)
 		return fp_invalid_set(inv, field,
@@ -62,7 +52,7 @@ fp_labels_check(json_t *v, const char *field, struct fp_invalid *inv)
 		if (*k == '\0' || strlen(k) > FP_NAME_MAX)
 			return fp_invalid_set(inv, path,
 			    "names are 1 to %d bytes", FP_NAME_MAX);
-		if (fp_cstring(s) == NULL)
+		if (fp_cstr(s) == NULL)
 			return fp_invalid_set(inv, path,
 			    "must be a string without NUL");
 	}
@@ -82,7 +72,7 @@ fp_argv_check(json_t *argv, struct fp_invalid *inv)
 		snprintf(path, sizeof path, "argv[%zu]", i);
 		if (!json_is_string(json_array_get(argv, i)))
 			return fp_invalid_set(inv, path, "must be a string");
-		if (fp_cstring(json_array_get(argv, i)) == NULL)
+		if (fp_cstr(json_array_get(argv, i)) == NULL)
 			return fp_invalid_set(inv, path, "must not contain NUL");
 	}
 	if (json_string_length(json_array_get(argv, 0)) == 0)
@@ -106,7 +96,7 @@ fp_env_check(json_t *env, struct fp_invalid *inv)
 			    "names must be non-empty and contain no '='");
 		if (!json_is_string(v))
 			return fp_invalid_set(inv, path, "must be a string");
-		if (fp_cstring(v) == NULL)
+		if (fp_cstr(v) == NULL)
 			return fp_invalid_set(inv, path, "must not contain NUL");
 	}
 	return 0;
@@ -116,9 +106,14 @@ static int
 fp_exec_check(json_t *p, json_t *spec, struct fp_invalid *inv)
 {
 	json_t		*argv = json_object_get(p, "argv"), *v;
+	json_t		*shell = json_object_get(p, "shell");
 	const char	*s;
 
-	if ((argv == NULL) == (json_object_get(p, "shell") == NULL))
+	if (json_is_null(argv))
+		argv = NULL;
+	if (json_is_null(shell))
+		shell = NULL;
+	if ((argv == NULL) == (shell == NULL))
 		return fp_invalid_set(inv, argv ? "shell" : "argv",
 		    "give exactly one of argv and shell");
 	if (argv != NULL && fp_argv_check(argv, inv) == -1)
@@ -149,7 +144,8 @@ fp_sleep_check(json_t *p, json_t *spec, struct fp_invalid *inv)
 {
 	double	secs;
 
-	if (json_object_get(p, "seconds") == NULL)
+	if (json_object_get(p, "seconds") == NULL ||
+	    json_is_null(json_object_get(p, "seconds")))
 		return fp_invalid_set(inv, "seconds", "required");
 	if (fp_seconds_parse(p, "seconds", 0, FP_MAX_SECONDS, &secs, inv) == -1)
 		return -1;
@@ -202,7 +198,7 @@ fp_http_headers_check(json_t *h, struct fp_invalid *inv)
 		if (!fp_http_token(k))
 			return fp_invalid_set(inv, path,
 			    "not a valid header name");
-		if ((s = fp_cstring(v)) == NULL || strpbrk(s, "\r\n") != NULL)
+		if ((s = fp_cstr(v)) == NULL || strpbrk(s, "\r\n") != NULL)
 			return fp_invalid_set(inv, path,
 			    "must be a string without CR, LF or NUL");
 	}
@@ -293,7 +289,10 @@ fp_kind_check(json_t *p, const struct fp_kind *kind, json_t *spec,
 		if (kind->fields[i] == NULL)
 			return fp_invalid_set(inv, k, "unknown parameter for "
 			    "kind %s", kind->name);
-		json_object_set(spec, k, json_null());
+		/* null is absent: only given values enter the spec */
+		if (!json_is_null(v) && json_object_set(spec, k, json_null())
+		    == -1)
+			return fp_invalid_set(inv, k, "out of memory");
 	}
 	return kind->check(p, spec, inv);
 }
@@ -358,10 +357,10 @@ fp_queue_set_parse(json_t *p, struct fp_queue_set *qs, struct fp_invalid *inv)
 	memset(qs, 0, sizeof *qs);
 	if (fp_params_only(p, keys, inv) == -1)
 		return -1;
-	if (json_object_get(p, "name") == NULL)
-		return fp_invalid_set(inv, "name", "required");
 	if (fp_queue_name_check(p, "name", &qs->name, inv) == -1)
 		return -1;
+	if (qs->name == NULL)
+		return fp_invalid_set(inv, "name", "required");
 	if ((v = json_object_get(p, "concurrency")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > 1000000)
@@ -405,6 +404,8 @@ fp_placement_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
 		s->labels = json_deep_copy(v);
 	} else
 		s->labels = json_object();
+	if (s->labels == NULL)
+		return fp_invalid_set(inv, "labels", "out of memory");
 	return 0;
 }
 

@@ -55,33 +55,35 @@ fp_task_to_json(const struct fp_task *t)
 {
 	json_t	*o;
 
-	o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s?,s:O,s:O,s:i,s:i,s:o,s:o,s:o}",
+	o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s?,s:O,s:o,s:i,s:i,s:o,s:o,s:o}",
 	    "id", (json_int_t)t->id, "kind", t->kind,
 	    "state", fp_state_name(t->state), "queue", t->queue,
 	    "priority", t->priority, "key", t->key,
-	    "spec", t->spec, "labels", t->labels != NULL ? t->labels :
-	    json_object(), "attempt", t->attempt, "max_retries", t->max_retries,
+	    "spec", t->spec, "labels", t->labels != NULL ?
+	    json_incref(t->labels) : json_object(),
+	    "attempt", t->attempt, "max_retries", t->max_retries,
 	    "created_at", fp_time_json(t->created_at),
 	    "started_at", fp_time_json(t->started_at),
 	    "finished_at", fp_time_json(t->finished_at));
 	if (o == NULL)
 		return NULL;
-	if (t->key == NULL)
-		json_object_set_new(o, "key", json_null());
-	if (t->state == FP_SUCCEEDED && t->result != NULL)
-		json_object_set(o, "result", t->result);
-	if (t->state == FP_FAILED && t->exception != NULL) {
-		json_object_set(o, "exception", t->exception);
-		json_object_set_new(o, "retrieved", json_boolean(t->retrieved));
+	if ((t->key == NULL && json_object_set_new(o, "key", json_null())) ||
+	    (t->state == FP_SUCCEEDED && t->result != NULL &&
+	    json_object_set(o, "result", t->result)) ||
+	    (t->state == FP_FAILED && t->exception != NULL &&
+	    (json_object_set(o, "exception", t->exception) ||
+	    json_object_set_new(o, "retrieved", json_boolean(t->retrieved)))) ||
+	    (json_array_size(t->after) > 0 &&
+	    json_object_set(o, "after", t->after)) ||
+	    (t->not_before > 0 && json_object_set_new(o, "not_before",
+	    fp_time_json(t->not_before))) ||
+	    (t->timeout > 0 && json_object_set_new(o, "timeout",
+	    json_real(t->timeout))) ||
+	    (json_array_size(t->attempts) > 0 &&
+	    json_object_set(o, "attempts", t->attempts))) {
+		json_decref(o);
+		return NULL;
 	}
-	if (t->after != NULL && json_array_size(t->after) > 0)
-		json_object_set(o, "after", t->after);
-	if (t->not_before > 0)
-		json_object_set_new(o, "not_before", fp_time_json(t->not_before));
-	if (t->timeout > 0)
-		json_object_set_new(o, "timeout", json_real(t->timeout));
-	if (t->attempts != NULL && json_array_size(t->attempts) > 0)
-		json_object_set(o, "attempts", t->attempts);
 	return o;
 }
 
@@ -108,10 +110,11 @@ fp_time_format(double t, char buf[FP_TIME_LEN])
 	buf[0] = '\0';
 	if (t <= 0 || !isfinite(t))
 		return buf;
-	secs = (time_t)t;
-	ms = (int)((t - (double)secs) * 1000);
-	if (ms > 999)
-		ms = 999;
+	/* Round to the millisecond first, so parse(format(t)) == t. */
+	long long	total = llround(t * 1000);
+
+	secs = (time_t)(total / 1000);
+	ms = (int)(total % 1000);
 	if (gmtime_r(&secs, &tm) == NULL)
 		return buf;
 	snprintf(buf, FP_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
@@ -163,6 +166,16 @@ fp_offset_parse(const char *s, int *offset)
 	return 0;
 }
 
+static int
+fp_days_in_month(int y, int mo)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+	int	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return days[mo - 1] + (mo == 2 && leap);
+}
+
 int
 fp_time_parse(const char *s, double *out)
 {
@@ -178,13 +191,15 @@ fp_time_parse(const char *s, double *out)
 	    fp_digits(&s, 2, &sec) == -1)
 		return -1;
 	if (*s == '.') {
+		if (s[1] < '0' || s[1] > '9')
+			return -1;	/* RFC 3339: at least one digit */
 		for (s++; *s >= '0' && *s <= '9'; s++, scale /= 10)
 			frac += (*s - '0') * scale;
 	}
 	if (fp_offset_parse(s, &offset) == -1)
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > fp_days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	memset(&tm, 0, sizeof tm);
 	tm.tm_year = y - 1900;

@@ -82,14 +82,14 @@ int		 fp_state_done(enum fp_state);
 struct fp_request {
 	json_t		*id;		/* NULL for a notification */
 	const char	*method;
-	json_t		*params;	/* an object, never NULL after parsing */
+	json_t		*params;	/* an object, or NULL when absent ({}) */
 };
 
 /*
  * Checks one request object.  On success fills req and returns 0.  On
  * failure returns -1 and sets *error to a new error response (-32600, or
  * -32602 for params that are not an object), with the request's id when it
- * had a usable one.
+ * had a usable one; *error is NULL only when memory ran out.
  */
 int	 fp_request_parse(json_t *, struct fp_request *, json_t **error);
 
@@ -110,6 +110,9 @@ int	 fp_response_parse(json_t *, json_t **result, int *code,
 	    const char **message, json_t **data);
 
 /* ---- fp-params.c: parameter validation ---- */
+
+/* A JSON string's value when it holds no NUL byte, else NULL. */
+const char	*fp_cstr(json_t *);
 
 /* Why a parameter was refused: -32602's data {field, reason}. */
 struct fp_invalid {
@@ -153,7 +156,7 @@ int	 fp_seconds_parse(json_t *params, const char *field, double dflt,
 #define FP_RETURN_FIRST		1
 #define FP_RETURN_EXCEPTION	2
 
-/* task.wait params; ids is a new array of the ids (deduplicated). */
+/* task.wait params; ids is a new array of the ids (duplicates refused). */
 struct fp_wait {
 	int64_t	*ids;
 	size_t	 n_ids;
