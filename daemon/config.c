@@ -1,7 +1,9 @@
 /*
- * config.c: futured's options.  One table describes each option (flag,
- * config file name, bounds, default, help); precedence is flags, then the
- * config file, then the table's defaults.
+ * config.c: futured's options.  One table describes each option (flag and
+ * config file key, bounds, default, help, whether SIGHUP may change it);
+ * precedence is flags, then the config file, then the table's defaults.
+ * The file is parsed by libinih: top-level "key = value" lines name
+ * options, and [queue.NAME] sections set queues.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -9,60 +11,73 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ini.h>
 
 #include "futured.h"
+
+#define CONFIG_DEFAULT_FILE	"/etc/futured/futured.conf"
 
 struct config	cfg;
 
 enum opt_type { OPT_STRING, OPT_INT, OPT_LONG, OPT_DOUBLE, OPT_SYNC,
 	OPT_LEVEL };
 
-/* Every option: its flag, its config file name, its bounds and help. */
+#define F(x)	offsetof(struct config, x)
 static const struct option_entry {
 	const char	*name;
 	enum opt_type	 type;
-	void		*field;
+	size_t		 field;
 	double		 min;
 	double		 max;
 	const char	*dflt;
+	int		 reload;	/* SIGHUP applies it */
 	const char	*help;
 } options_table[] = {
-	{ "state-dir", OPT_STRING, &cfg.state_dir, 0, 0, NULL,
+	{ "state-dir", OPT_STRING, F(state_dir), 0, 0, NULL, 0,
 	    "state directory (database, socket, token)" },
-	{ "socket", OPT_STRING, &cfg.socket_path, 0, 0, NULL,
+	{ "socket", OPT_STRING, F(socket_path), 0, 0, NULL, 0,
 	    "Unix socket path (default STATE/futured.sock)" },
-	{ "listen", OPT_STRING, &cfg.listen, 0, 0, NULL,
+	{ "listen", OPT_STRING, F(listen), 0, 0, NULL, 0,
 	    "also serve TCP on HOST:PORT, token required" },
-	{ "token-file", OPT_STRING, &cfg.token_file, 0, 0, NULL,
+	{ "token-file", OPT_STRING, F(token_file), 0, 0, NULL, 0,
 	    "bearer token file (default STATE/token)" },
-	{ "jobs", OPT_INT, &cfg.jobs, 1, 100000, NULL,
+	{ "jobs", OPT_INT, F(jobs), 1, 100000, NULL, 1,
 	    "child processes running at once (default: CPUs)" },
-	{ "log-level", OPT_LEVEL, &cfg.log_level, 0, 0, "info",
+	{ "log-level", OPT_LEVEL, F(log_level), 0, 0, "info", 1,
 	    "error, warn, info or debug" },
-	{ "max-request", OPT_LONG, &cfg.max_request, 1024, 1 << 30, "4194304",
+	{ "max-request", OPT_LONG, F(max_request), 1024, 1 << 30, "4194304", 0,
 	    "largest request body in bytes (413 above)" },
-	{ "max-requests", OPT_LONG, &cfg.max_requests, 1, 1000000, "20000",
+	{ "max-requests", OPT_LONG, F(max_requests), 1, 1000000, "20000", 1,
 	    "requests in flight before 503" },
-	{ "max-output", OPT_LONG, &cfg.max_output, 0, 1 << 30, "1048576",
+	{ "max-output", OPT_LONG, F(max_output), 0, 1 << 30, "1048576", 1,
 	    "bytes of stdout/stderr kept per task stream" },
-	{ "max-wait", OPT_DOUBLE, &cfg.max_wait, 0.1, 86400, "60",
+	{ "max-wait", OPT_DOUBLE, F(max_wait), 0.1, 86400, "60", 1,
 	    "cap on any long-poll, seconds" },
-	{ "kill-grace", OPT_DOUBLE, &cfg.kill_grace, 0, 3600, "5",
+	{ "kill-grace", OPT_DOUBLE, F(kill_grace), 0, 3600, "5", 1,
 	    "seconds between SIGTERM and SIGKILL" },
-	{ "sync", OPT_SYNC, &cfg.sync_full, 0, 0, "full",
+	{ "drain", OPT_DOUBLE, F(drain), 0, 86400, "10", 1,
+	    "seconds running tasks may finish after SIGTERM" },
+	{ "sync", OPT_SYNC, F(sync_full), 0, 0, "full", 0,
 	    "sqlite synchronous: full or normal" },
-	{ "http-max", OPT_INT, &cfg.http_max, 1, 100000, "1000",
+	{ "http-max", OPT_INT, F(http_max), 1, 100000, "1000", 1,
 	    "http transfers at once" },
-	{ "http-per-host", OPT_INT, &cfg.http_per_host, 0, 100000, "0",
+	{ "http-per-host", OPT_INT, F(http_per_host), 0, 100000, "0", 1,
 	    "http connections per host (0: no limit)" },
-	{ "retention", OPT_DOUBLE, &cfg.retention, 0, 1e10, "604800",
+	{ "retention", OPT_DOUBLE, F(retention), 0, 1e10, "604800", 1,
 	    "seconds finished tasks are kept (7 days)" },
 };
+#undef F
 #define OPTIONS_COUNT (sizeof options_table / sizeof options_table[0])
+
+static int	  config_argc;		/* kept for SIGHUP */
+static char	**config_argv;
+
+#define FIELD(c, o, type)	((type *)((char *)(c) + (o)->field))
 
 static __attribute__((noreturn)) void
 usage(int status)
@@ -70,8 +85,8 @@ usage(int status)
 	size_t	i;
 
 	fprintf(status ? stderr : stdout, "usage: futured [-nv] [--config FILE] "
-	    "[--OPTION VALUE ...]\n\noptions (also NAME = VALUE lines in the "
-	    "config file):\n");
+	    "[--OPTION VALUE ...]\n\noptions (also \"key = value\" lines in "
+	    "the config file, default " CONFIG_DEFAULT_FILE "):\n");
 	for (i = 0; i < OPTIONS_COUNT && status == 0; i++)
 		printf("  --%-14s %s%s%s%s\n", options_table[i].name,
 		    options_table[i].help, options_table[i].dflt ? " [" : "",
@@ -96,119 +111,287 @@ option_find(const char *name)
 	return NULL;
 }
 
-/* Sets one option from text; -1 with *cause on a bad value. */
 static int
-option_set(const struct option_entry *o, const char *value, char **cause)
+option_number(const struct option_entry *o, const char *value, double *d)
 {
 	char	*end;
-	double	 d;
-	int	 level;
+
+	errno = 0;
+	*d = strtod(value, &end);
+	return *value != '\0' && *end == '\0' && errno == 0 && isfinite(*d) &&
+	    *d >= o->min && *d <= o->max &&
+	    (o->type == OPT_DOUBLE || *d == floor(*d)) ? 0 : -1;
+}
+
+/* Sets one option of c from text; -1 with *cause on a bad value. */
+static int
+option_set(struct config *c, const struct option_entry *o, const char *value,
+    char **cause)
+{
+	double	d;
+	int	v;
 
 	switch (o->type) {
 	case OPT_STRING:
-		free(*(char **)o->field);
-		*(char **)o->field = xstrdup(value);
+		free(*FIELD(c, o, char *));
+		*FIELD(c, o, char *) = xstrdup(value);
 		return 0;
 	case OPT_SYNC:
 		if (strcmp(value, "full") != 0 && strcmp(value, "normal") != 0)
 			break;
-		*(int *)o->field = strcmp(value, "full") == 0;
+		*FIELD(c, o, int) = strcmp(value, "full") == 0;
 		return 0;
 	case OPT_LEVEL:
-		if ((level = log_level_parse(value)) == -1)
+		if ((v = log_level_parse(value)) == -1)
 			break;
-		*(int *)o->field = level;
+		*FIELD(c, o, int) = v;
 		return 0;
 	default:
-		errno = 0;
-		d = strtod(value, &end);
-		if (*value == '\0' || *end != '\0' || errno != 0 ||
-		    !isfinite(d) || d < o->min || d > o->max ||
-		    (o->type != OPT_DOUBLE && d != floor(d)))
-			break;
+		if (option_number(o, value, &d) == -1) {
+			xasprintf(cause, "%s: '%s' is not a number from %g to "
+			    "%g", o->name, value, o->min, o->max);
+			return -1;
+		}
 		if (o->type == OPT_INT)
-			*(int *)o->field = (int)d;
+			*FIELD(c, o, int) = (int)d;
 		else if (o->type == OPT_LONG)
-			*(long *)o->field = (long)d;
+			*FIELD(c, o, long) = (long)d;
 		else
-			*(double *)o->field = d;
+			*FIELD(c, o, double) = d;
 		return 0;
 	}
-	if (o->type == OPT_INT || o->type == OPT_LONG || o->type == OPT_DOUBLE)
-		xasprintf(cause, "--%s: '%s' is not a number from %g to %g",
-		    o->name, value, o->min, o->max);
-	else
-		xasprintf(cause, "--%s: bad value '%s'", o->name, value);
+	xasprintf(cause, "%s: bad value '%s'", o->name, value);
 	return -1;
 }
 
-static char *
-config_trim(char *s)
+static int
+config_bool(const char *v, int *out)
 {
-	char	*e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && strchr(" \t\r\n", e[-1]) != NULL)
-		*--e = '\0';
-	return s;
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+	    strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
 }
 
-/* NAME = VALUE lines; '#' starts a comment. */
-static int
-config_load(const char *path, char **cause)
+static struct config_queue *
+config_queue(struct config *c, const char *name)
 {
-	const struct option_entry	*o;
-	FILE				*f;
-	char				 line[4096], *name, *value, *eq;
-	int				 n = 0;
+	size_t	i;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	for (i = 0; i < c->nqueues; i++)
+		if (strcmp(c->queues[i].name, name) == 0)
+			return &c->queues[i];
+	c->queues = xreallocarray(c->queues, c->nqueues + 1, sizeof *c->queues);
+	memset(&c->queues[c->nqueues], 0, sizeof *c->queues);
+	c->queues[c->nqueues].name = xstrdup(name);
+	return &c->queues[c->nqueues++];
+}
+
+/* [queue.NAME] concurrency = N / paused = BOOL */
+static int
+config_queue_key(struct config *c, const char *qname, const char *key,
+    const char *value, char **cause)
+{
+	struct config_queue	*q;
+	char			*end;
+	long			 n;
+
+	if (*qname == '\0' || strlen(qname) > 64 ||
+	    strspn(qname, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != strlen(qname)) {
+		xasprintf(cause, "[queue.%s]: not a queue name", qname);
+		return -1;
+	}
+	q = config_queue(c, qname);
+	if (strcmp(key, "concurrency") == 0) {
+		n = strtol(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || n < 0 || n > 1000000) {
+			xasprintf(cause, "[queue.%s] concurrency: '%s' is not "
+			    "a number from 0 to 1000000", qname, value);
+			return -1;
+		}
+		q->concurrency = (int)n;
+		q->has_concurrency = 1;
+	} else if (strcmp(key, "paused") == 0) {
+		if (config_bool(value, &q->paused) == -1) {
+			xasprintf(cause, "[queue.%s] paused: '%s' is not true "
+			    "or false", qname, value);
+			return -1;
+		}
+		q->has_paused = 1;
+	} else {
+		xasprintf(cause, "[queue.%s]: unknown key '%s'", qname, key);
+		return -1;
+	}
+	return 0;
+}
+
+struct config_file {
+	struct config	*c;
+	const char	*path;
+	char		*cause;		/* the first error */
+};
+
+/* inih: one key; returns 0 to report an error on this line. */
+static int
+config_ini_cb(void *arg, const char *section, const char *key,
+    const char *value)
+{
+	struct config_file		*cf = arg;
+	const struct option_entry	*o;
+	char				*cause = NULL;
+	int				 rv = -1;
+
+	if (cf->cause != NULL)
+		return 1;
+	if (strncmp(section, "queue.", 6) == 0)
+		rv = config_queue_key(cf->c, section + 6, key, value, &cause);
+	else if (*section != '\0')
+		xasprintf(&cause, "unknown section [%s]", section);
+	else if ((o = option_find(key)) == NULL)
+		xasprintf(&cause, "unknown option '%s'", key);
+	else
+		rv = option_set(cf->c, o, value, &cause);
+	if (rv == -1) {
+		xasprintf(&cf->cause, "%s: %s", cf->path, cause);
+		free(cause);
+		return 0;
+	}
+	return 1;
+}
+
+/* Reads path into c; a missing default file is no error. */
+static int
+config_file_load(struct config *c, const char *path, int must_exist,
+    char **cause)
+{
+	struct config_file	cf = { c, path, NULL };
+	int			rv;
+
+	if (!must_exist && access(path, F_OK) == -1)
+		return 0;
+	rv = ini_parse(path, config_ini_cb, &cf);
+	if (cf.cause != NULL) {
+		*cause = cf.cause;
+		return -1;
+	}
+	if (rv == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof line, f) != NULL) {
-		n++;
-		line[strcspn(line, "#")] = '\0';
-		name = config_trim(line);
-		if (*name == '\0')
-			continue;
-		if ((eq = strchr(name, '=')) == NULL) {
-			xasprintf(cause, "%s:%d: expected NAME = VALUE", path, n);
-			goto fail;
-		}
-		*eq = '\0';
-		value = config_trim(eq + 1);
-		name = config_trim(name);
-		if ((o = option_find(name)) == NULL) {
-			xasprintf(cause, "%s:%d: unknown option '%s'", path, n,
-			    name);
-			goto fail;
-		}
-		if (option_set(o, value, cause) == -1)
-			goto fail;
+	if (rv > 0) {
+		xasprintf(cause, "%s:%d: syntax error", path, rv);
+		return -1;
 	}
-	fclose(f);
 	return 0;
-fail:
-	fclose(f);
-	return -1;
 }
 
-void
-config_defaults(void)
+static void
+config_default_values(struct config *c)
 {
 	char	*cause = NULL;
 	size_t	 i;
 	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
+	memset(c, 0, sizeof *c);
 	for (i = 0; i < OPTIONS_COUNT; i++)
 		if (options_table[i].dflt != NULL &&
-		    option_set(&options_table[i], options_table[i].dflt,
+		    option_set(c, &options_table[i], options_table[i].dflt,
 		    &cause) == -1)
 			fatalx("%s", cause);
-	cfg.jobs = ncpu > 0 ? (int)ncpu : 1;
+	c->jobs = ncpu > 0 ? (int)ncpu : 1;
+}
+
+void
+config_defaults(void)
+{
+	config_default_values(&cfg);
+}
+
+static void
+config_longopts(struct option *longopts)
+{
+	size_t	i;
+
+	for (i = 0; i < OPTIONS_COUNT; i++)
+		longopts[i] = (struct option){ options_table[i].name,
+		    required_argument, NULL, 1 };
+	longopts[i++] = (struct option){ "config", required_argument, NULL, 'c' };
+	longopts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[i++] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[i] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+/*
+ * Pass 0 finds --config and the informational flags; pass 1 applies the
+ * option flags over the file.
+ */
+static int
+config_flags(struct config *c, int pass, const char **file, int *check_only,
+    char **cause)
+{
+	struct option	longopts[OPTIONS_COUNT + 4];
+	int		ch, idx;
+
+	config_longopts(longopts);
+	optind = 1;
+	opterr = pass == 0;
+	while ((ch = getopt_long(config_argc, config_argv, "nvh", longopts,
+	    &idx)) != -1) {
+		if (ch == 'c')
+			*file = optarg;
+		else if (ch == 'n' && check_only != NULL)
+			*check_only = 1;
+		else if (ch == 'h' && pass == 0)
+			usage(0);
+		else if (ch == 'V' && pass == 0) {
+			printf("futured %s\n", FUTURED_VERSION);
+			exit(0);
+		} else if (ch == 'v' && pass == 1)
+			c->log_level = LOG_LEVEL_DEBUG;
+		else if (ch == 1 && pass == 1 &&
+		    option_set(c, &options_table[idx], optarg, cause) == -1)
+			return -1;
+		else if (ch == '?')
+			usage(1);
+	}
+	if (optind < config_argc) {
+		xasprintf(cause, "unexpected argument '%s'", config_argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Defaults, then the file, then the flags, into c. */
+static int
+config_build(struct config *c, int *check_only, char **cause)
+{
+	const char	*file = NULL;
+
+	config_default_values(c);
+	if (config_flags(c, 0, &file, check_only, cause) == -1)
+		return -1;
+	if (config_file_load(c, file != NULL ? file : CONFIG_DEFAULT_FILE,
+	    file != NULL, cause) == -1)
+		return -1;
+	c->config_file = xstrdup(file != NULL ? file : CONFIG_DEFAULT_FILE);
+	return config_flags(c, 1, &file, NULL, cause);
+}
+
+void
+config_parse_args(int argc, char **argv, int *check_only)
+{
+	char	*cause = NULL;
+
+	config_argc = argc;
+	config_argv = argv;
+	if (config_build(&cfg, check_only, &cause) == -1)
+		fatalx("%s", cause);
 }
 
 /* $STATE_DIRECTORY (systemd), /var/lib/futured as root, else XDG. */
@@ -232,6 +415,117 @@ config_state_dir(void)
 	else
 		fatalx("no state dir: set --state-dir, STATE_DIRECTORY or HOME");
 	return dir;
+}
+
+static void
+config_paths(struct config *c)
+{
+	if (c->state_dir == NULL)
+		c->state_dir = config_state_dir();
+	if (c->socket_path == NULL)
+		xasprintf(&c->socket_path, "%s/futured.sock", c->state_dir);
+	if (c->token_file == NULL)
+		xasprintf(&c->token_file, "%s/token", c->state_dir);
+}
+
+void
+config_finish(void)
+{
+	config_paths(&cfg);
+}
+
+static void
+config_clear(struct config *c)
+{
+	size_t	i;
+
+	free(c->state_dir);
+	free(c->socket_path);
+	free(c->listen);
+	free(c->token_file);
+	free(c->config_file);
+	for (i = 0; i < c->nqueues; i++)
+		free(c->queues[i].name);
+	free(c->queues);
+	memset(c, 0, sizeof *c);
+}
+
+void
+config_free(void)
+{
+	config_clear(&cfg);
+}
+
+static int
+option_differs(const struct config *a, const struct config *b,
+    const struct option_entry *o)
+{
+	if (o->type == OPT_STRING) {
+		const char *x = *FIELD(a, o, char *), *y = *FIELD(b, o, char *);
+
+		return (x == NULL) != (y == NULL) || (x != NULL &&
+		    strcmp(x, y) != 0);
+	}
+	if (o->type == OPT_LONG)
+		return *FIELD(a, o, long) != *FIELD(b, o, long);
+	if (o->type == OPT_DOUBLE)
+		return *FIELD(a, o, double) != *FIELD(b, o, double);
+	return *FIELD(a, o, int) != *FIELD(b, o, int);
+}
+
+/* Copies one option from src to cfg (strings are not reloadable). */
+static void
+option_copy(struct config *dst, const struct config *src,
+    const struct option_entry *o)
+{
+	if (o->type == OPT_LONG)
+		*FIELD(dst, o, long) = *FIELD(src, o, long);
+	else if (o->type == OPT_DOUBLE)
+		*FIELD(dst, o, double) = *FIELD(src, o, double);
+	else if (o->type != OPT_STRING)
+		*FIELD(dst, o, int) = *FIELD(src, o, int);
+}
+
+int
+config_reload(void)
+{
+	struct config	 next;
+	char		*cause = NULL;
+	size_t		 i;
+	int		 changed = 0;
+
+	if (config_build(&next, NULL, &cause) == -1) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    cause);
+		free(cause);
+		config_clear(&next);
+		return -1;
+	}
+	config_paths(&next);
+	for (i = 0; i < OPTIONS_COUNT; i++) {
+		const struct option_entry *o = &options_table[i];
+
+		if (!option_differs(&cfg, &next, o))
+			continue;
+		if (!o->reload) {
+			log_warnx("reload: %s cannot change while futured runs; "
+			    "restart it to apply", o->name);
+			continue;
+		}
+		option_copy(&cfg, &next, o);
+		log_info("reload: %s changed", o->name);
+		changed++;
+	}
+	for (i = 0; i < cfg.nqueues; i++)
+		free(cfg.queues[i].name);
+	free(cfg.queues);
+	cfg.queues = next.queues;
+	cfg.nqueues = next.nqueues;
+	next.queues = NULL;
+	next.nqueues = 0;
+	config_clear(&next);
+	log_init(cfg.log_level);
+	return changed;
 }
 
 /* mkdir -p with mode 0700 for what it creates. */
@@ -279,69 +573,4 @@ config_std_fds(void)
 		;
 	if (fd > 2)
 		close(fd);
-}
-
-void
-config_parse_args(int argc, char **argv, int *check_only)
-{
-	static struct option	 longopts[OPTIONS_COUNT + 4];
-	const char		*config = NULL;
-	char			*cause = NULL;
-	size_t			 i;
-	int			 ch, idx, pass;
-
-	for (i = 0; i < OPTIONS_COUNT; i++)
-		longopts[i] = (struct option){ options_table[i].name,
-		    required_argument, NULL, 1 };
-	longopts[i++] = (struct option){ "config", required_argument, NULL, 'c' };
-	longopts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
-	longopts[i++] = (struct option){ "version", no_argument, NULL, 'V' };
-	/* Pass 0 finds --config; pass 1 applies flags over the file. */
-	for (pass = 0; pass < 2; pass++) {
-		optind = 1;
-		while ((ch = getopt_long(argc, argv, "nvh", longopts, &idx)) != -1) {
-			if (ch == 'c')
-				config = optarg;
-			else if (ch == 'n')
-				*check_only = 1;
-			else if (ch == 'h')
-				usage(0);
-			else if (ch == 'V') {
-				printf("futured %s\n", FUTURED_VERSION);
-				exit(0);
-			} else if (ch == 'v' && pass == 1)
-				cfg.log_level = LOG_LEVEL_DEBUG;
-			else if (ch == 1 && pass == 1 &&
-			    option_set(&options_table[idx], optarg, &cause) == -1)
-				fatalx("%s", cause);
-			else if (ch == '?')
-				usage(1);
-		}
-		if (optind < argc)
-			fatalx("unexpected argument '%s'", argv[optind]);
-		if (pass == 0 && config != NULL && config_load(config, &cause) == -1)
-			fatalx("%s", cause);
-	}
-}
-
-void
-config_finish(void)
-{
-	if (cfg.state_dir == NULL)
-		cfg.state_dir = config_state_dir();
-	if (cfg.socket_path == NULL)
-		xasprintf(&cfg.socket_path, "%s/futured.sock", cfg.state_dir);
-	if (cfg.token_file == NULL)
-		xasprintf(&cfg.token_file, "%s/token", cfg.state_dir);
-}
-
-
-void
-config_free(void)
-{
-	free(cfg.state_dir);
-	free(cfg.socket_path);
-	free(cfg.listen);
-	free(cfg.token_file);
-	memset(&cfg, 0, sizeof cfg);
 }

@@ -127,11 +127,17 @@ fetch_init(void)
 	fetch_timer = evtimer_new(loop_base, fetch_timeout_cb, NULL);
 	curl_multi_setopt(fetch_multi, CURLMOPT_SOCKETFUNCTION, fetch_socket_cb);
 	curl_multi_setopt(fetch_multi, CURLMOPT_TIMERFUNCTION, fetch_timer_cb);
+	fetch_configure();
+	return 0;
+}
+
+void
+fetch_configure(void)
+{
 	curl_multi_setopt(fetch_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 	    (long)cfg.http_max);
 	curl_multi_setopt(fetch_multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)cfg.http_per_host);
-	return 0;
 }
 
 static size_t

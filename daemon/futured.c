@@ -38,7 +38,8 @@ main(int argc, char **argv)
 	config_finish();
 	log_init(cfg.log_level);
 	if (check_only) {
-		printf("configuration OK\n");
+		printf("configuration OK (%s)\n", access(cfg.config_file, F_OK)
+		    == 0 ? cfg.config_file : "no config file");
 		return 0;
 	}
 	config_std_fds();
@@ -54,6 +55,7 @@ main(int argc, char **argv)
 	free(db);
 	if (sched_init() == -1)
 		fatalx("cannot load queues from the database");
+	sched_apply_config();
 	if (task_recover() == -1)
 		fatalx("cannot recover tasks from the database");
 	http_init();
@@ -61,7 +63,9 @@ main(int argc, char **argv)
 	log_info("futured %s ready: state %s, jobs %d", FUTURED_VERSION,
 	    cfg.state_dir, cfg.jobs);
 	notify_ready();
+	notify_start_status();
 	loop_run();
+	notify_stop_status();
 	log_info("stopped");
 	cleanup();
 	return 0;

@@ -20,6 +20,14 @@ struct evhttp_request;
 #define FUTURED_VERSION		PACKAGE_VERSION
 
 /* config.c: configuration, one table describes every option. */
+struct config_queue {
+	char	*name;
+	int	 has_concurrency;
+	int	 concurrency;
+	int	 has_paused;
+	int	 paused;
+};
+
 struct config {
 	char	*state_dir;
 	char	*socket_path;
@@ -33,17 +41,21 @@ struct config {
 	long	 max_output;		/* bytes kept per stream */
 	double	 max_wait;		/* long-poll cap, seconds */
 	double	 kill_grace;		/* SIGTERM -> SIGKILL, seconds */
+	double	 drain;			/* running tasks may finish, seconds */
 	int	 sync_full;		/* synchronous=FULL */
 	double	 retention;		/* seconds finished tasks are kept */
 	int	 http_max;		/* transfers at once */
 	int	 http_per_host;		/* connections per host, 0: any */
+	struct config_queue *queues;	/* [queue.NAME] sections */
+	size_t	 nqueues;
 };
 extern struct config cfg;
 extern double start_time;
-/* config.c */
 void	 config_defaults(void);
 void	 config_parse_args(int, char **, int *check_only);
 void	 config_finish(void);
+/* SIGHUP: re-reads file and flags; applies what may change at run time. */
+int	 config_reload(void);
 void	 config_free(void);
 void	 config_mkdir_p(const char *);
 void	 config_lock_state_dir(void);
@@ -218,6 +230,8 @@ struct queue	*sched_queue_find(const char *name);
 size_t		 sched_queue_count(void);
 struct queue	*sched_queue_at(size_t);
 size_t		 sched_queue_waiting(struct queue *);
+/* Applies cfg's [queue.NAME] sections and stores them. */
+void		 sched_apply_config(void);
 /* A pending task whose dependencies and delay are satisfied. */
 void		 sched_ready(struct task *);
 /* A pending task: arms its delay, watches its dependencies. */
@@ -254,6 +268,8 @@ void		 purge_stop(void);
 /* fetch.c: the http kind, libcurl's multi-socket API on the loop. */
 int		 fetch_init(void);
 void		 fetch_cleanup(void);
+/* Applies cfg's http limits (after a reload). */
+void		 fetch_configure(void);
 int		 fetch_start(struct task *);
 void		 fetch_stop(struct task *);
 size_t		 fetch_running(void);
@@ -333,6 +349,10 @@ void		 notify_ready(void);
 void		 notify_stopping(void);
 /* Asks systemd for seconds more before it escalates a stop. */
 void		 notify_extend(double seconds);
+void		 notify_reloading(void);
+/* STATUS= with the counts; WATCHDOG=1 when systemd asked for it. */
+void		 notify_start_status(void);
+void		 notify_stop_status(void);
 /* Listening sockets handed over by socket activation; 0 when none. */
 int		 notify_listen_fds(int **fds);
 

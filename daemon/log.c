@@ -1,14 +1,17 @@
 /* log.c: leveled logging to stderr (the journal, under systemd). */
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <event2/event.h>
 
 #include "futured.h"
 
 static int	log_threshold = LOG_LEVEL_INFO;
+static int	log_journal;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
@@ -22,10 +25,26 @@ log_event_cb(int severity, const char *msg)
 		log_warnx("libevent: %s", msg);
 }
 
+/* Is stderr the journal stream systemd gave us (JOURNAL_STREAM=dev:ino)? */
+static int
+log_is_journal(void)
+{
+	const char		*js = getenv("JOURNAL_STREAM");
+	struct stat		 sb;
+	unsigned long long	 dev, ino;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &sb) == -1)
+		return 0;
+	return (unsigned long long)sb.st_dev == dev &&
+	    (unsigned long long)sb.st_ino == ino;
+}
+
 void
 log_init(int level)
 {
 	log_threshold = level;
+	log_journal = log_is_journal();
 	event_set_log_callback(log_event_cb);
 }
 
@@ -40,19 +59,35 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/* sd-daemon(3) priorities: err, warning, info, debug. */
+static const char *const log_journal_prefix[] = { "<3>", "<4>", "<6>", "<7>" };
+
+/*
+ * Under systemd (JOURNAL_STREAM names our stderr) a line starts with its
+ * priority and carries no timestamp: the journal adds its own.  Elsewhere
+ * it starts with the time.
+ */
 static void
 log_vwrite(int level, const char *errstr, const char *fmt, va_list ap)
 {
-	char	msg[2048];
+	char		msg[2048], when[32] = "";
+	struct timespec	ts;
+	struct tm	tm;
 
 	if (level > log_threshold)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (errstr != NULL)
-		fprintf(stderr, "futured: %s: %s: %s\n", log_names[level], msg,
-		    errstr);
-	else
-		fprintf(stderr, "futured: %s: %s\n", log_names[level], msg);
+	if (log_journal) {
+		fprintf(stderr, "%s%s%s%s\n", log_journal_prefix[level], msg,
+		    errstr != NULL ? ": " : "", errstr != NULL ? errstr : "");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (localtime_r(&ts.tv_sec, &tm) != NULL)
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld futured: %s: %s%s%s\n", when,
+	    ts.tv_nsec / 1000000, log_names[level], msg,
+	    errstr != NULL ? ": " : "", errstr != NULL ? errstr : "");
 }
 
 #define LOG_FN(name, level, witherr)				\

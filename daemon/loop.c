@@ -36,6 +36,19 @@ loop_reap(void)
 	}
 }
 
+/* SIGHUP: what can change at run time changes now. */
+static void
+loop_reload(void)
+{
+	log_info("SIGHUP: reloading %s", cfg.config_file);
+	notify_reloading();
+	if (config_reload() >= 0) {
+		fetch_configure();
+		sched_apply_config();
+	}
+	notify_ready();
+}
+
 static void
 loop_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -49,7 +62,7 @@ loop_signal_cb(evutil_socket_t sig, short events, void *arg)
 		loop_shutdown();
 		break;
 	case SIGHUP:
-		log_info("SIGHUP: nothing to reload");
+		loop_reload();
 		break;
 	}
 }
@@ -85,19 +98,29 @@ loop_run(void)
 	return rv;
 }
 
-/* Ends the loop once no child is left (exec.c reaps them). */
+/*
+ * Shutdown: running tasks may finish for up to --drain seconds; then they
+ * are ended and their fate recorded (task_shutdown); the loop ends once
+ * every child is reaped and every reply sent.
+ */
+static double	loop_drain_until;
+static int	loop_terminated;
+
 static void
 loop_drain_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct event	*ev = arg;
-
+	struct timeval	 tv = { 0, 20000 };
 	static int	 turns;
 
-	if (exec_running() > 0 || rpc_in_flight() > 0) {
-		struct timeval	tv = { 0, 20000 };
-
-		if (turns++ % 50 == 0)	/* each second while children drain */
-			notify_extend(cfg.kill_grace + 5);
+	if (!loop_terminated && (exec_running() + fetch_running() == 0 ||
+	    loop_now() >= loop_drain_until)) {
+		loop_terminated = 1;
+		task_shutdown();
+	}
+	if (!loop_terminated || exec_running() > 0 || rpc_in_flight() > 0) {
+		if (turns++ % 50 == 0)	/* each second while draining */
+			notify_extend(cfg.drain + cfg.kill_grace + 5);
 		evtimer_add(ev, &tv);
 		return;
 	}
@@ -115,10 +138,13 @@ loop_shutdown(void)
 	if (loop_stopping)
 		return;
 	loop_stopping = 1;
+	loop_drain_until = loop_now() + cfg.drain;
 	notify_stopping();
 	http_stop_accepting();
 	rpc_wake_all();
-	task_shutdown();
+	if (exec_running() + fetch_running() > 0)
+		log_info("letting %zu running tasks finish for up to %gs",
+		    exec_running() + fetch_running(), cfg.drain);
 	ev = evtimer_new(loop_base, loop_drain_cb, NULL);
 	evtimer_assign(ev, loop_base, loop_drain_cb, ev);
 	evtimer_add(ev, &tv);

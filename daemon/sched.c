@@ -372,3 +372,22 @@ sched_pending(void)
 {
 	return sched_npending;
 }
+
+void
+sched_apply_config(void)
+{
+	struct config_queue	*cq;
+	struct queue		*q;
+	size_t			 i;
+
+	for (i = 0; i < cfg.nqueues; i++) {
+		cq = &cfg.queues[i];
+		q = sched_queue(cq->name);
+		if (cq->has_concurrency)
+			q->concurrency = cq->concurrency;
+		if (cq->has_paused)
+			q->paused = cq->paused;
+		store_queue_save(q);
+	}
+	sched_kick();
+}

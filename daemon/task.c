@@ -131,6 +131,23 @@ task_unref(struct task *t, const char *from)
 	free(t);
 }
 
+static void
+task_count_running_cb(int64_t id, void *value, void *arg)
+{
+	if (((struct task *)value)->state == FP_RUNNING)
+		(*(size_t *)arg)++;
+}
+
+size_t
+task_count_running(void)
+{
+	size_t	n = 0;
+
+	if (task_table != NULL)
+		idmap_foreach(task_table, task_count_running_cb, &n);
+	return n;
+}
+
 struct task *
 task_find(int64_t id)
 {
