@@ -284,6 +284,13 @@ void		 http_stop_accepting(void);
 void		 http_free(void);
 /* ["unix:PATH", "tcp:HOST:PORT", ...]: where futured listens. */
 json_t		*http_listen_info(void);
+/*
+ * Watches req's connection for its client hanging up while a call waits
+ * (evhttp reads nothing then): gone(arg) runs once it has.
+ */
+struct http_watch *http_watch_client(struct evhttp_request *,
+		    void (*gone)(void *), void *arg);
+void		 http_unwatch_client(struct http_watch *);
 /* Sends body (stolen, may be NULL for an empty 200) to req. */
 void		 http_send_json(struct evhttp_request *, json_t *body);
 
@@ -303,8 +310,6 @@ struct rpc_call {
 	json_t			*params;
 	const char		*method;
 	int			 replied;
-	/* a waiting call: cancel undoes its watches if the client goes away */
-	void			(*cancel)(struct rpc_call *);
 	void			*wait;		/* rpc.c: the deadline */
 	void			*state;		/* the handler's own */
 };
@@ -314,8 +319,11 @@ struct rpc_call {
  * then (http.c uses it to report a vanished client).
  */
 struct rpc_batch *rpc_handle(struct evhttp_request *, const char *, size_t);
-/* Client went away: cancels waiting calls, never replies. */
-void		 rpc_batch_orphan(struct rpc_batch *);
+/*
+ * The client went away: waiting calls answer now.  gone_req: evhttp has
+ * freed the request too, so nothing is sent.
+ */
+void		 rpc_batch_gone(struct rpc_batch *, int gone_req);
 void		 rpc_reply(struct rpc_call *, json_t *result);
 void		 rpc_error(struct rpc_call *, int code, json_t *data);
 void		 rpc_invalid(struct rpc_call *, const struct fp_invalid *);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/random.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -71,7 +72,61 @@ http_authorized(struct evhttp_request *req)
 static void
 http_close_cb(struct evhttp_connection *evcon, void *arg)
 {
-	rpc_batch_orphan(arg);
+	rpc_batch_gone(arg, 1);
+}
+
+/*
+ * While a request is being answered evhttp does not read its connection,
+ * so a client that hangs up during a long-poll goes unnoticed.  This peeks
+ * at the socket: end of file or an error means it is gone; data (a
+ * pipelined request) means it is alive, and the watch ends.
+ */
+struct http_watch {
+	struct event	*ev;
+	void		(*gone)(void *);
+	void		*arg;
+};
+
+static void
+http_watch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_watch	*w = arg;
+	char			 c;
+	ssize_t			 n;
+
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+		w->gone(w->arg);
+	else if (n == -1)
+		event_add(w->ev, NULL);
+}
+
+struct http_watch *
+http_watch_client(struct evhttp_request *req, void (*gone)(void *), void *arg)
+{
+	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
+	struct http_watch		*w;
+	evutil_socket_t			 fd;
+
+	if (evcon == NULL ||
+	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)))
+	    == -1)
+		return NULL;
+	w = xcalloc(1, sizeof *w);
+	w->gone = gone;
+	w->arg = arg;
+	w->ev = event_new(loop_base, fd, EV_READ, http_watch_cb, w);
+	event_add(w->ev, NULL);
+	return w;
+}
+
+void
+http_unwatch_client(struct http_watch *w)
+{
+	if (w == NULL)
+		return;
+	event_free(w->ev);
+	free(w);
 }
 
 /* Answers an HTTP-level error; returns 1 when req was answered. */

@@ -52,14 +52,7 @@ future_wait_take(struct rpc_call *c)
 	struct future_wait	*fw = c->state;
 
 	c->state = NULL;
-	c->cancel = NULL;
 	return fw;
-}
-
-static void
-future_cancel(struct rpc_call *c)
-{
-	future_wait_free(future_wait_take(c));
 }
 
 static void
@@ -99,7 +92,6 @@ future_park(struct rpc_call *c, struct future_wait *fw)
 			fw->watches[i] = watch_add(fw->w.ids[i],
 			    WATCH_DONE, future_watch_cb, c);
 	c->state = fw;
-	c->cancel = future_cancel;
 	rpc_wait(c, fw->w.timeout, future_deadline);
 }
 

@@ -115,13 +115,6 @@ output_done_cb(int64_t id, enum fp_state st, void *arg)
 }
 
 static void
-output_cancel(struct rpc_call *c)
-{
-	output_wait_free(c->state);
-	c->state = NULL;
-}
-
-static void
 output_deadline(struct rpc_call *c)
 {
 	struct output_wait	*ow = c->state;
@@ -137,7 +130,6 @@ output_park(struct rpc_call *c, struct output_wait *ow)
 	ow->done = watch_add(ow->id, WATCH_DONE, output_done_cb, c);
 	if (c->wait == NULL)
 		rpc_wait(c, ow->timeout, output_deadline);
-	c->cancel = output_cancel;
 }
 
 static void
@@ -161,7 +153,6 @@ output_answer(struct rpc_call *c)
 		return;
 	}
 	c->state = NULL;
-	c->cancel = NULL;
 	rpc_reply(c, json_pack("{s:o,s:I,s:b}", "data", xjson(
 	    fp_string_from_bytes(buf + (n > 0 ? ow->offset : 0), n)),
 	    "next", (json_int_t)(ow->offset + (int64_t)n),

@@ -71,13 +71,6 @@ stream_done_cb(int64_t id, enum fp_state st, void *arg)
 }
 
 static void
-stream_cancel(struct rpc_call *c)
-{
-	stream_wait_free(c->state);
-	c->state = NULL;
-}
-
-static void
 stream_deadline(struct rpc_call *c)
 {
 	struct stream_wait	*sw = c->state;
@@ -102,12 +95,10 @@ stream_answer(struct rpc_call *c)
 		sw->done = watch_add(sw->id, WATCH_DONE, stream_done_cb, c);
 		if (c->wait == NULL)
 			rpc_wait(c, sw->timeout, stream_deadline);
-		c->cancel = stream_cancel;
 		return;
 	}
 	next = sw->from + (int64_t)json_array_size(items);
 	c->state = NULL;
-	c->cancel = NULL;
 	rpc_reply(c, json_pack("{s:o,s:I,s:b,s:b}", "items", items, "next",
 	    (json_int_t)next, "done", done && json_array_size(items) <
 	    STREAM_PAGE, "overflow", store_stream_overflow(sw->id, 0)));

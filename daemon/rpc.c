@@ -27,6 +27,7 @@ struct rpc_batch {
 	size_t			 outstanding;
 	int			 is_array;
 	int			 dispatching;
+	struct http_watch	*client;	/* while a call waits */
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
 
@@ -37,6 +38,9 @@ struct rpc_deadline {
 };
 
 static TAILQ_HEAD(, rpc_batch)	rpc_batches = TAILQ_HEAD_INITIALIZER(rpc_batches);
+
+static void	rpc_batch_wake(struct rpc_batch *);
+static void	rpc_batch_gone_cb(void *);
 static size_t			rpc_nbatches;
 
 static const struct rpc_method {
@@ -87,6 +91,7 @@ rpc_batch_free(struct rpc_batch *b)
 {
 	TAILQ_REMOVE(&rpc_batches, b, entry);
 	rpc_nbatches--;
+	http_unwatch_client(b->client);
 	json_decref(b->doc);
 	json_decref(b->replies);
 	free(b->calls);
@@ -218,39 +223,50 @@ rpc_wait(struct rpc_call *c, double secs, void (*fire)(struct rpc_call *))
 	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
 	evtimer_add(d->ev, &tv);
 	c->wait = d;
+	if (c->batch->client == NULL && c->batch->req != NULL)
+		c->batch->client = http_watch_client(c->batch->req,
+		    rpc_batch_gone_cb, c->batch);
 }
 
 void
 rpc_wake_all(void)
 {
 	struct rpc_batch	*b;
+
+	TAILQ_FOREACH(b, &rpc_batches, entry)
+		rpc_batch_wake(b);
+}
+
+/* Answers every waiting call of b now, with what is true now. */
+static void
+rpc_batch_wake(struct rpc_batch *b)
+{
 	struct rpc_deadline	*d;
 	size_t			 i;
 
-	TAILQ_FOREACH(b, &rpc_batches, entry) {
-		for (i = 0; i < b->ncalls; i++) {
-			if ((d = b->calls[i].wait) != NULL)
-				event_active(d->ev, EV_TIMEOUT, 0);
-		}
-	}
+	for (i = 0; i < b->ncalls; i++)
+		if ((d = b->calls[i].wait) != NULL)
+			event_active(d->ev, EV_TIMEOUT, 0);
 }
 
 void
-rpc_batch_orphan(struct rpc_batch *b)
+rpc_batch_gone(struct rpc_batch *b, int gone_req)
 {
-	struct rpc_call	*c;
-	size_t		 i;
-
 	log_debug("%s: client went away with %zu calls waiting", __func__,
 	    b->outstanding);
-	b->req = NULL;
-	for (i = 0; i < b->ncalls; i++) {
-		c = &b->calls[i];
-		if (c->replied || c->cancel == NULL)
-			continue;
-		c->cancel(c);
-		rpc_settle(c, NULL);
+	if (gone_req) {
+		/* evhttp closes the fd: stop watching it before it is reused */
+		b->req = NULL;
+		http_unwatch_client(b->client);
+		b->client = NULL;
 	}
+	rpc_batch_wake(b);
+}
+
+static void
+rpc_batch_gone_cb(void *arg)
+{
+	rpc_batch_gone(arg, 0);
 }
 
 /* Runs one well-formed call. */
