@@ -96,6 +96,8 @@ int	 loop_shutting_down(void);
 double	 loop_now(void);		/* wall clock, epoch seconds */
 /* Runs cb(arg) at the start of the next turn (deferred free and the like). */
 void	 loop_defer(void (*cb)(void *), void *arg);
+/* Runs cb(arg) once, secs from now. */
+void	 loop_after(double secs, void (*cb)(void *), void *arg);
 
 /* idmap.c: int64 id -> pointer, open addressing. */
 struct idmap;
@@ -192,6 +194,8 @@ void		 task_ref(struct task *, const char *);
 void		 task_unref(struct task *, const char *);
 struct task	*task_find(int64_t);
 void		 task_table_add(struct task *);
+/* A newly submitted task: dropped again if its insert does not commit. */
+void		 task_table_add_new(struct task *);
 size_t		 task_count_running(void);
 /*
  * Moves t to a final state: stores it, then after commit fires watchers and

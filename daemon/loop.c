@@ -75,6 +75,8 @@ loop_init(void)
 
 	start_time = loop_now();
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit, writes fail (EFBIG) like a full disk. */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((loop_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -180,13 +182,22 @@ loop_deferred_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 void
-loop_defer(void (*cb)(void *), void *arg)
+loop_after(double secs, void (*cb)(void *), void *arg)
 {
 	struct loop_deferred	*d = xmalloc(sizeof *d);
+	struct timeval		 tv;
 
 	d->cb = cb;
 	d->arg = arg;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
 	if (event_base_once(loop_base, -1, EV_TIMEOUT, loop_deferred_cb, d,
-	    NULL) == -1)
+	    &tv) == -1)
 		fatalx("event_base_once failed");
+}
+
+void
+loop_defer(void (*cb)(void *), void *arg)
+{
+	loop_after(0, cb, arg);
 }

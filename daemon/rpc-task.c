@@ -89,7 +89,7 @@ rpc_task_submit(struct rpc_call *c)
 		    "cannot record the task"));
 		goto done;
 	}
-	task_table_add(t);
+	task_table_add_new(t);
 	log_debug("%s: task %lld (%s) in queue %s", __func__, (long long)t->id,
 	    s.kind, s.queue);
 	sched_submit(t);

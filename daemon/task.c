@@ -15,6 +15,7 @@
 #include "store.h"
 
 #define TASK_BACKOFF_MAX	3600.0
+#define TASK_STORE_RETRY	1.0	/* seconds between tries of a full disk */
 
 static struct idmap	*task_table;
 
@@ -164,12 +165,30 @@ task_table_add(struct task *t)
 	idmap_put(task_table, t->id, t);
 }
 
+static void	task_finished_cb(void *, int);
+
+static void
+task_store_again(void *arg)
+{
+	struct task	*t = arg;
+
+	store_task_update(t);
+	store_defer(task_finished_cb, t);
+}
+
 /* After the final state committed: tell the watchers, free the slot. */
 static void
 task_finished_cb(void *arg, int status)
 {
 	struct task	*t = arg;
 
+	if (status != STORE_COMMITTED) {
+		/* The disk refused it: write the final state again later. */
+		log_warnx("task %lld: final state not stored; retrying in %gs",
+		    (long long)t->id, TASK_STORE_RETRY);
+		loop_after(TASK_STORE_RETRY, task_store_again, t);
+		return;
+	}
 	if (idmap_get(task_table, t->id) == t)
 		idmap_remove(task_table, t->id);
 	watch_fire(t->id, WATCH_DONE, t->state);
@@ -398,4 +417,38 @@ task_json(struct task *t)
 	ft.not_before = t->not_before;
 	ft.timeout = t->timeout;
 	return xjson(fp_task_to_json(&ft));
+}
+
+/*
+ * A submission whose insert did not commit was never acknowledged: it
+ * leaves memory without a trace, its work stopped if it had started.
+ */
+static void
+task_inserted_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+
+	if (status != STORE_COMMITTED && idmap_get(task_table, t->id) == t) {
+		log_warnx("task %lld: not stored; dropped", (long long)t->id);
+		if (t->state == FP_RUNNING)
+			task_kinds[t->kind].stop(t);
+		sched_remove(t);
+		task_unwatch_deps(t);
+		if (t->timer != NULL)
+			evtimer_del(t->timer);
+		if (t->state == FP_RUNNING && !task_kinds[t->kind].keeps_slot)
+			t->queue->running--;
+		t->state = FP_CANCELLED;
+		idmap_remove(task_table, t->id);
+		task_unref(t, "table");
+	}
+	task_unref(t, __func__);
+}
+
+void
+task_table_add_new(struct task *t)
+{
+	task_table_add(t);
+	task_ref(t, __func__);
+	store_defer(task_inserted_cb, t);
 }
