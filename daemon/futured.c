@@ -18,6 +18,7 @@ cleanup(void)
 	http_free();
 	purge_stop();
 	task_free_all();
+	timerq_free();
 	fetch_cleanup();
 	sched_free();
 	store_close();

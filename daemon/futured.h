@@ -99,6 +99,20 @@ void	 loop_defer(void (*cb)(void *), void *arg);
 /* Runs cb(arg) once, secs from now. */
 void	 loop_after(double secs, void (*cb)(void *), void *arg);
 
+/* timerq.c: deadlines sharing one evtimer; entries live in their owner. */
+#define TIMERQ_IDLE	((size_t)-1)
+struct timerq_entry {
+	double	 at;			/* epoch seconds */
+	size_t	 index;			/* in the heap, or TIMERQ_IDLE */
+	void	(*fire)(void *);
+	void	*arg;
+};
+#define TIMERQ_ENTRY_INIT(e)	((e)->index = TIMERQ_IDLE)
+/* (Re)arms e for at; fire(arg) runs once then. */
+void	 timerq_add(struct timerq_entry *, double at, void (*)(void *), void *);
+void	 timerq_del(struct timerq_entry *);
+void	 timerq_free(void);
+
 /* idmap.c: int64 id -> pointer, open addressing. */
 struct idmap;
 struct idmap	*idmap_create(void);
@@ -155,7 +169,8 @@ struct task {
 	struct queue	*queue;
 	int		 priority;
 	char		*key;
-	json_t		*spec;		/* kind fields */
+	json_t		*spec;		/* kind fields; NULL once compacted */
+	double		 seconds;	/* TASK_SLEEP: its spec's seconds */
 	json_t		*labels;
 	json_t		*after;		/* array of ids or NULL */
 	double		 timeout;	/* < 0: none */
@@ -173,7 +188,7 @@ struct task {
 	int		 deps_left;	/* unfinished dependencies */
 	struct watch	**dep_watches;
 	size_t		 heap_index;	/* in its queue's heap, or SIZE_MAX */
-	struct event	*timer;		/* delay, sleep, retry backoff */
+	struct timerq_entry timer;	/* delay, sleep, retry backoff */
 	struct exec_proc *proc;		/* TASK_EXEC while running */
 	struct fetch	*fetch;		/* TASK_HTTP while running */
 
@@ -190,6 +205,11 @@ int		 task_sched_class(const struct task *);
 struct task	*task_create(void);
 /* The client's view of an in-memory task (fp_task_to_json). */
 json_t		*task_json(struct task *);
+/*
+ * Drops what a waiting task does not need in memory (a sleep's spec, empty
+ * labels): 100,000 sleeping tasks should cost little.
+ */
+void		 task_compact(struct task *);
 void		 task_ref(struct task *, const char *);
 void		 task_unref(struct task *, const char *);
 struct task	*task_find(int64_t);

@@ -2,7 +2,7 @@
  * sched.c: when a pending task may start, and which one starts next.
  *
  * A pending task first waits for its dependencies (watches) and its
- * not_before time (one evtimer per task), then enters its queue.  Each
+ * not_before time (timerq.c), then enters its queue.  Each
  * queue keeps one heap per class of kind, ordered by priority, then
  * submission order: exec tasks need one of the --jobs process slots, http
  * tasks one of the --http-max transfer slots, sleeps nothing; so no kind
@@ -212,7 +212,7 @@ sched_ready(struct task *t)
 }
 
 static void
-sched_delay_cb(evutil_socket_t fd, short events, void *arg)
+sched_delay_cb(void *arg)
 {
 	sched_ready(arg);
 }
@@ -221,25 +221,12 @@ sched_delay_cb(evutil_socket_t fd, short events, void *arg)
 static void
 sched_after_delay(struct task *t)
 {
-	double		 wait = t->not_before - loop_now();
-	struct timeval	 tv;
-
 	/* A retry's backoff always takes a turn, even when it is 0. */
 	if (t->not_before <= 0) {
 		sched_ready(t);
 		return;
 	}
-	if (wait < 0)
-		wait = 0;
-	if (t->timer == NULL)
-		t->timer = evtimer_new(loop_base, sched_delay_cb, t);
-	else {
-		evtimer_del(t->timer);
-		evtimer_assign(t->timer, loop_base, sched_delay_cb, t);
-	}
-	tv.tv_sec = (time_t)wait;
-	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
-	evtimer_add(t->timer, &tv);
+	timerq_add(&t->timer, t->not_before, sched_delay_cb, t);
 }
 
 static void

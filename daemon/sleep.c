@@ -1,54 +1,50 @@
 /*
  * sleep.c: the sleep kind, asyncio.sleep(seconds, result) made durable.
- * It costs one timer and no process.  Its deadline is started_at +
+ * It costs a timerq entry and no process.  Its deadline is started_at +
  * seconds, so a restart resumes it where it was.
  */
-#include <event2/event.h>
-
 #include "futured.h"
+#include "store.h"
+
+/* From the spec while the task has it, else what task_compact kept. */
+static double
+sleep_seconds(const struct task *t)
+{
+	if (t->spec != NULL)
+		return json_number_value(json_object_get(t->spec, "seconds"));
+	return t->seconds;
+}
 
 static void
-sleep_done_cb(evutil_socket_t fd, short events, void *arg)
+sleep_done_cb(void *arg)
 {
 	struct task	*t = arg;
-	double		 secs = json_number_value(json_object_get(t->spec,
-			    "seconds"));
-	json_t		*e, *result = json_object_get(t->spec, "result");
+	json_t		*e, *spec, *result;
 
-	if (t->timeout > 0 && t->timeout < secs) {
+	if (t->timeout > 0 && t->timeout < sleep_seconds(t)) {
 		e = xjson(fp_exception_create("TimeoutError",
 		    "task did not finish within %gs", t->timeout));
 		json_object_set_new(e, "timeout", json_real(t->timeout));
 		task_fail(t, e);
 		return;
 	}
+	/* The result waited in the store, not in memory. */
+	spec = store_task_spec(t->id);
+	result = json_object_get(spec, "result");
 	task_finish(t, FP_SUCCEEDED, result != NULL ? json_incref(result) :
 	    json_null(), NULL);
+	json_decref(spec);
 }
 
 /* Arms the timer for whichever comes first: the end or the timeout. */
 static void
 sleep_arm(struct task *t)
 {
-	double		 secs = json_number_value(json_object_get(t->spec,
-			    "seconds"));
-	double		 left;
-	struct timeval	 tv;
+	double	secs = sleep_seconds(t);
 
 	if (t->timeout > 0 && t->timeout < secs)
 		secs = t->timeout;
-	left = t->started_at + secs - loop_now();
-	if (left < 0)
-		left = 0;
-	if (t->timer == NULL)
-		t->timer = evtimer_new(loop_base, sleep_done_cb, t);
-	else {
-		evtimer_del(t->timer);
-		evtimer_assign(t->timer, loop_base, sleep_done_cb, t);
-	}
-	tv.tv_sec = (time_t)left;
-	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
-	evtimer_add(t->timer, &tv);
+	timerq_add(&t->timer, t->started_at + secs, sleep_done_cb, t);
 }
 
 int

@@ -83,7 +83,7 @@ enum store_stmt {
 	ST_STATE, ST_BY_KEY, ST_RETRIEVED, ST_COUNTS, ST_UNRETRIEVED, ST_LOAD,
 	ST_QUEUE_SAVE, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
 	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
-	ST_PURGE_TASK, ST_COUNT
+	ST_PURGE_TASK, ST_SPEC, ST_COUNT
 };
 
 static const char *const store_sql[ST_COUNT] = {
@@ -123,6 +123,7 @@ static const char *const store_sql[ST_COUNT] = {
 	    "ORDER BY finished_at LIMIT ?",
 	[ST_PURGE_ITEMS] = "DELETE FROM stream_items WHERE task_id = ?",
 	[ST_PURGE_TASK] = "DELETE FROM tasks WHERE id = ?",
+	[ST_SPEC] = "SELECT spec FROM tasks WHERE id = ?",
 };
 
 struct store_deferred {
@@ -834,4 +835,17 @@ store_task_purge(double before, int limit, void (*cb)(int64_t, const char *,
 	}
 	free(ids);
 	return n;
+}
+
+json_t *
+store_task_spec(int64_t id)
+{
+	sqlite3_stmt	*st = store_stmts[ST_SPEC];
+	json_t		*spec = NULL;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		spec = store_col_json(st, 0);
+	sqlite3_reset(st);
+	return spec;
 }

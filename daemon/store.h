@@ -49,6 +49,8 @@ int	 store_task_insert(struct task *);
 int	 store_task_update(struct task *);
 /* The client's view of task id (fp_task_to_json); NULL: none. */
 json_t	*store_task_get(int64_t id);
+/* The spec of task id (new ref), or NULL. */
+json_t	*store_task_spec(int64_t id);
 /* state of id; -1 when there is no such task. */
 int	 store_task_state(int64_t id, enum fp_state *);
 /* The id and spec (new ref) of the task holding key; -1: none. */

@@ -75,8 +75,7 @@ exec_stop(struct task *t)
 static void
 sleep_stop(struct task *t)
 {
-	if (t->timer != NULL)
-		evtimer_del(t->timer);
+	timerq_del(&t->timer);
 }
 
 struct task *
@@ -86,6 +85,7 @@ task_create(void)
 
 	t->refs = 1;
 	t->heap_index = TASK_NOT_QUEUED;
+	TIMERQ_ENTRY_INIT(&t->timer);
 	t->timeout = -1;
 	t->retry_backoff = 1;
 	return t;
@@ -120,8 +120,7 @@ task_unref(struct task *t, const char *from)
 		return;
 	task_unwatch_deps(t);
 	free(t->dep_watches);
-	if (t->timer != NULL)
-		event_free(t->timer);
+	timerq_del(&t->timer);
 	free(t->key);
 	json_decref(t->spec);
 	json_decref(t->labels);
@@ -244,8 +243,7 @@ task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
 	    fp_state_name(t->state), fp_state_name(st));
 	sched_remove(t);
 	task_unwatch_deps(t);
-	if (t->timer != NULL)
-		evtimer_del(t->timer);
+	timerq_del(&t->timer);
 	t->state = st;
 	t->finished_at = loop_now();
 	json_decref(t->result);
@@ -333,6 +331,7 @@ task_recover_cb(struct task *t, void *arg)
 	int	*n = arg;
 
 	task_table_add(t);
+	task_compact(t);
 	(*n)++;
 	if (t->state == FP_RUNNING)
 		task_recover_running(t);
@@ -404,7 +403,7 @@ task_json(struct task *t)
 	ft.queue = t->queue->name;
 	ft.priority = t->priority;
 	ft.key = t->key;
-	ft.spec = t->spec;
+	ft.spec = t->spec != NULL ? t->spec : json_null();
 	ft.labels = t->labels;
 	ft.after = t->after;
 	ft.attempt = t->attempt;
@@ -434,8 +433,7 @@ task_inserted_cb(void *arg, int status)
 			task_kinds[t->kind].stop(t);
 		sched_remove(t);
 		task_unwatch_deps(t);
-		if (t->timer != NULL)
-			evtimer_del(t->timer);
+		timerq_del(&t->timer);
 		if (t->state == FP_RUNNING && !task_kinds[t->kind].keeps_slot)
 			t->queue->running--;
 		t->state = FP_CANCELLED;
@@ -451,4 +449,19 @@ task_table_add_new(struct task *t)
 	task_table_add(t);
 	task_ref(t, __func__);
 	store_defer(task_inserted_cb, t);
+}
+
+void
+task_compact(struct task *t)
+{
+	if (t->kind == TASK_SLEEP && t->spec != NULL) {
+		t->seconds = json_number_value(json_object_get(t->spec,
+		    "seconds"));
+		json_decref(t->spec);
+		t->spec = NULL;
+	}
+	if (t->labels != NULL && json_object_size(t->labels) == 0) {
+		json_decref(t->labels);
+		t->labels = NULL;
+	}
 }

@@ -42,6 +42,7 @@ teardown(void **state)
 	char	cmd[512];
 
 	task_free_all();
+	timerq_free();
 	sched_free();
 	store_close();
 	event_base_free(loop_base);
