@@ -355,6 +355,12 @@ int		 rpc_is_notification(struct rpc_call *);
 /* The call waits: fire(c) runs after secs unless it replied before. */
 void		 rpc_wait(struct rpc_call *, double secs,
 		    void (*fire)(struct rpc_call *));
+/*
+ * The call waits until task id does `news` or finishes (answer(c, 0)), or
+ * for secs (answer(c, 1)); answer may park it again.
+ */
+void		 rpc_park(struct rpc_call *, int64_t id, enum watch_event news,
+		    double secs, void (*answer)(struct rpc_call *, int timed_out));
 size_t		 rpc_in_flight(void);
 /* Answers every waiting long-poll now (shutdown). */
 void		 rpc_wake_all(void);

@@ -19,16 +19,12 @@ struct output_wait {
 	int64_t		 offset;
 	int64_t		 limit;
 	double		 timeout;
-	struct watch	*more;
-	struct watch	*done;
 	json_t		*stored;	/* finished task's outcome */
 };
 
 static void
 output_wait_free(struct output_wait *ow)
 {
-	watch_remove(ow->more);
-	watch_remove(ow->done);
 	json_decref(ow->stored);
 	free(ow);
 }
@@ -88,58 +84,16 @@ output_utf8_end(const char *buf, size_t n)
 	return back + 1 >= want ? n : i - 1;
 }
 
-static void	output_answer(struct rpc_call *);
-
 static void
-output_more_cb(int64_t id, enum fp_state st, void *arg)
-{
-	struct rpc_call		*c = arg;
-	struct output_wait	*ow = c->state;
-
-	ow->more = NULL;
-	watch_remove(ow->done);
-	ow->done = NULL;
-	output_answer(c);
-}
-
-static void
-output_done_cb(int64_t id, enum fp_state st, void *arg)
-{
-	struct rpc_call		*c = arg;
-	struct output_wait	*ow = c->state;
-
-	ow->done = NULL;
-	watch_remove(ow->more);
-	ow->more = NULL;
-	output_answer(c);
-}
-
-static void
-output_deadline(struct rpc_call *c)
-{
-	struct output_wait	*ow = c->state;
-
-	ow->timeout = 0;
-	output_answer(c);
-}
-
-static void
-output_park(struct rpc_call *c, struct output_wait *ow)
-{
-	ow->more = watch_add(ow->id, WATCH_OUTPUT, output_more_cb, c);
-	ow->done = watch_add(ow->id, WATCH_DONE, output_done_cb, c);
-	if (c->wait == NULL)
-		rpc_wait(c, ow->timeout, output_deadline);
-}
-
-static void
-output_answer(struct rpc_call *c)
+output_answer(struct rpc_call *c, int timed_out)
 {
 	struct output_wait	*ow = c->state;
 	const char		*buf = "";
 	size_t			 len = 0, n = 0;
 	int			 final;
 
+	if (timed_out)
+		ow->timeout = 0;
 	output_source(ow, &buf, &len, &final);
 	if ((size_t)ow->offset < len) {
 		n = len - (size_t)ow->offset;
@@ -149,7 +103,7 @@ output_answer(struct rpc_call *c)
 			n = output_utf8_end(buf + ow->offset, n);
 	}
 	if (n == 0 && !final && ow->timeout > 0) {
-		output_park(c, ow);
+		rpc_park(c, ow->id, WATCH_OUTPUT, ow->timeout, output_answer);
 		return;
 	}
 	c->state = NULL;
@@ -214,6 +168,6 @@ rpc_output_read(struct rpc_call *c)
 	if (rpc_is_notification(c))
 		ow->timeout = 0;
 	c->state = ow;
-	output_answer(c);
+	output_answer(c, 0);
 	return RPC_DONE;
 }

@@ -14,17 +14,7 @@ struct stream_wait {
 	int64_t		 id;
 	int64_t		 from;
 	double		 timeout;
-	struct watch	*items;
-	struct watch	*done;
 };
-
-static void
-stream_wait_free(struct stream_wait *sw)
-{
-	watch_remove(sw->items);
-	watch_remove(sw->done);
-	free(sw);
-}
 
 /* Finished tasks live only in the store. */
 static int
@@ -43,58 +33,21 @@ stream_task_done(int64_t id, int *exists)
 	return fp_state_done(st);
 }
 
-static void	stream_answer(struct rpc_call *);
-
-/* The items watch fired (and is consumed): drop the other, answer. */
 static void
-stream_items_cb(int64_t id, enum fp_state st, void *arg)
-{
-	struct rpc_call		*c = arg;
-	struct stream_wait	*sw = c->state;
-
-	sw->items = NULL;
-	watch_remove(sw->done);
-	sw->done = NULL;
-	stream_answer(c);
-}
-
-static void
-stream_done_cb(int64_t id, enum fp_state st, void *arg)
-{
-	struct rpc_call		*c = arg;
-	struct stream_wait	*sw = c->state;
-
-	sw->done = NULL;
-	watch_remove(sw->items);
-	sw->items = NULL;
-	stream_answer(c);
-}
-
-static void
-stream_deadline(struct rpc_call *c)
-{
-	struct stream_wait	*sw = c->state;
-
-	sw->timeout = 0;
-	stream_answer(c);
-}
-
-static void
-stream_answer(struct rpc_call *c)
+stream_answer(struct rpc_call *c, int timed_out)
 {
 	struct stream_wait	*sw = c->state;
 	json_t			*items;
 	int			 done, exists;
 	int64_t			 next;
 
+	if (timed_out)
+		sw->timeout = 0;
 	done = stream_task_done(sw->id, &exists);
 	items = store_stream_read(sw->id, sw->from, STREAM_PAGE);
 	if (json_array_size(items) == 0 && !done && sw->timeout > 0) {
 		json_decref(items);
-		sw->items = watch_add(sw->id, WATCH_ITEMS, stream_items_cb, c);
-		sw->done = watch_add(sw->id, WATCH_DONE, stream_done_cb, c);
-		if (c->wait == NULL)
-			rpc_wait(c, sw->timeout, stream_deadline);
+		rpc_park(c, sw->id, WATCH_ITEMS, sw->timeout, stream_answer);
 		return;
 	}
 	next = sw->from + (int64_t)json_array_size(items);
@@ -102,7 +55,7 @@ stream_answer(struct rpc_call *c)
 	rpc_reply(c, json_pack("{s:o,s:I,s:b,s:b}", "items", items, "next",
 	    (json_int_t)next, "done", done && json_array_size(items) <
 	    STREAM_PAGE, "overflow", store_stream_overflow(sw->id, 0)));
-	stream_wait_free(sw);
+	free(sw);
 }
 
 enum rpc_ret
@@ -134,6 +87,6 @@ rpc_stream_read(struct rpc_call *c)
 	if (rpc_is_notification(c))
 		sw->timeout = 0;
 	c->state = sw;
-	stream_answer(c);
+	stream_answer(c, 0);
 	return RPC_DONE;
 }

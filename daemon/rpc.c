@@ -31,10 +31,13 @@ struct rpc_batch {
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
 
-/* What a waiting call needs from rpc.c: its deadline. */
+/* What a waiting call needs from rpc.c: its deadline, maybe watches. */
 struct rpc_deadline {
 	struct event	*ev;
 	void		(*fire)(struct rpc_call *);
+	struct watch	*news;		/* rpc_park: the task did something */
+	struct watch	*done;		/* rpc_park: the task finished */
+	void		(*answer)(struct rpc_call *, int timed_out);
 };
 
 static TAILQ_HEAD(, rpc_batch)	rpc_batches = TAILQ_HEAD_INITIALIZER(rpc_batches);
@@ -172,6 +175,8 @@ rpc_settle(struct rpc_call *c, json_t *response)
 	if (c->wait != NULL) {
 		struct rpc_deadline *d = c->wait;
 
+		watch_remove(d->news);
+		watch_remove(d->done);
 		event_free(d->ev);
 		free(d);
 		c->wait = NULL;
@@ -226,6 +231,58 @@ rpc_wait(struct rpc_call *c, double secs, void (*fire)(struct rpc_call *))
 	if (c->batch->client == NULL && c->batch->req != NULL)
 		c->batch->client = http_watch_client(c->batch->req,
 		    rpc_batch_gone_cb, c->batch);
+}
+
+/* One of a parked call's watches fired (and is consumed). */
+static void
+rpc_park_fired(struct rpc_call *c, int timed_out)
+{
+	struct rpc_deadline	*d = c->wait;
+
+	watch_remove(d->news);
+	watch_remove(d->done);
+	d->news = d->done = NULL;
+	d->answer(c, timed_out);
+}
+
+static void
+rpc_park_news_cb(int64_t id, enum fp_state st, void *arg)
+{
+	struct rpc_call		*c = arg;
+	struct rpc_deadline	*d = c->wait;
+
+	d->news = NULL;
+	rpc_park_fired(c, 0);
+}
+
+static void
+rpc_park_done_cb(int64_t id, enum fp_state st, void *arg)
+{
+	struct rpc_call		*c = arg;
+	struct rpc_deadline	*d = c->wait;
+
+	d->done = NULL;
+	rpc_park_fired(c, 0);
+}
+
+static void
+rpc_park_deadline(struct rpc_call *c)
+{
+	rpc_park_fired(c, 1);
+}
+
+void
+rpc_park(struct rpc_call *c, int64_t id, enum watch_event news, double secs,
+    void (*answer)(struct rpc_call *, int timed_out))
+{
+	struct rpc_deadline	*d;
+
+	if (c->wait == NULL)
+		rpc_wait(c, secs, rpc_park_deadline);
+	d = c->wait;
+	d->answer = answer;
+	d->news = watch_add(id, news, rpc_park_news_cb, c);
+	d->done = watch_add(id, WATCH_DONE, rpc_park_done_cb, c);
 }
 
 void
