@@ -359,8 +359,15 @@ rpc_call_run(struct rpc_batch *b, size_t i, json_t *member)
 	c->batch = b;
 	c->index = i;
 	if (fp_request_parse(member, &req, &err) == -1) {
-		c->id = json_null();	/* errors always answer */
-		rpc_settle(c, xjson(err));
+		/*
+		 * An invalid request is answered (id null); a well-formed
+		 * notification whose params are refused is not (JSON-RPC 4.1).
+		 */
+		if (json_integer_value(json_object_get(json_object_get(xjson(err),
+		    "error"), "code")) != FP_ERR_INVALID_PARAMS ||
+		    json_object_get(member, "id") != NULL)
+			c->id = json_null();
+		rpc_settle(c, err);
 		return;
 	}
 	c->id = req.id;

@@ -1,0 +1,251 @@
+# harness.sh: sourced by tests/integration/*.sh (issue #2); not a test itself.
+#
+# Starts futured on a temp state dir (own session, logs kept in the state dir),
+# talks to it over its Unix socket, and on exit stops the daemon and every
+# process the test started: the daemon's whole session (task children stay in
+# it even after a kill -9 orphans them) and any background helper listed in
+# BG_PIDS.  The temp dir is removed when the test passes; on failure it is kept
+# and the daemon logs are printed.
+#
+# Environment: FUTURED_BUILD (tree holding daemon/futured, client/futurectl),
+# FUTURED_SRC (tree holding tests/rpc); both default to this checkout.
+set -u
+
+H_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${FUTURED_SRC:=$(cd "$H_DIR/../.." && pwd)}"
+: "${FUTURED_BUILD:=$FUTURED_SRC}"
+FUTURED=$FUTURED_BUILD/daemon/futured
+FUTURECTL=$FUTURED_BUILD/client/futurectl
+TEST_NAME=$(basename "$0" .sh)
+
+MAIN_PID=$$
+FAILS=""	# file of failures, once the temp dir exists
+# fail MESSAGE: the test fails.  Called in a command substitution it still
+# stops the whole test (SIGUSR1 to the main shell).  With KEEP_GOING=1 it
+# only records the failure and the test goes on (to list every failure).
+fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	[ -n "$FAILS" ] && echo "$*" >>"$FAILS"
+	if [ -n "${KEEP_GOING:-}" ] && [ -n "$FAILS" ]; then
+		return 1
+	fi
+	[ "$BASHPID" = "$MAIN_PID" ] || kill -USR1 "$MAIN_PID" 2>/dev/null
+	exit 1
+}
+note() { echo "# $*"; }
+
+for _t in jq curl python3 bc setsid timeout pkill pgrep; do
+	command -v "$_t" >/dev/null || fail "needs $_t"
+done
+# the interpreter itself, not a version-manager shim (much slower to start)
+PYTHON=$(python3 -c 'import sys; print(sys.executable)') || fail "python3 does not run"
+[ -x "$FUTURED" ] || fail "no $FUTURED (build first, or set FUTURED_BUILD)"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/futured-$TEST_NAME.XXXXXX") || fail "mktemp"
+[ ${#T} -lt 70 ] || fail "temp dir $T too long for a Unix socket path (set TMPDIR)"
+FAILS=$T/failures
+
+DPID=""		# the running daemon, "" when none
+STATE=""	# its state dir
+SOCK=""		# its socket
+SESSIONS=""	# session ids of every daemon started (= their pids)
+BG_PIDS=""	# helpers started in the background by the test
+DAEMON_RC=""	# exit status of the last stopped daemon
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	{ st=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+	st=${st##*) }
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+cleanup() {
+	local rc=$? p s log
+	trap - EXIT
+	if [ -s "$FAILS" ]; then
+		[ "$rc" != 0 ] || rc=1
+		echo "---- $(wc -l <"$FAILS") failure(s) in $TEST_NAME" >&2
+	fi
+	for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null; done
+	# every background job of this shell still running: daemons get a
+	# SIGTERM and 5 s, then everything left gets SIGKILL
+	for p in $(jobs -p); do kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 100); do
+		[ -n "$(jobs -pr)" ] || break
+		sleep 0.05
+	done
+	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# everything left in a daemon's session: tasks' process groups, orphans.
+	# A session id cannot be reused while the session has members; a live
+	# process with that pid (our daemons are gone) means it was reused.
+	for s in $SESSIONS; do
+		[ -e "/proc/$s" ] || pkill -KILL -s "$s" 2>/dev/null
+	done
+	if [ "$rc" = 0 ]; then
+		rm -rf "$T"
+	else
+		for log in "$T"/*/daemon.log; do
+			[ -f "$log" ] || continue
+			echo "---- $log (last 150 lines)" >&2
+			tail -n 150 "$log" >&2
+		done
+		echo "---- kept $T" >&2
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' USR1
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now() { date +%s.%N; }
+# since T0 -> seconds elapsed
+since() { echo "$(now) - $1" | bc; }
+# is EXPR (bc) true?
+bc_true() { [ "$(echo "$1" | bc -l)" = 1 ]; }
+
+# poll_until SECONDS CMD...: runs CMD every 50 ms until it succeeds; 1 on timeout
+poll_until() {
+	local lim=$1 t0
+	shift
+	t0=$(now)
+	while :; do
+		"$@" && return 0
+		bc_true "$(since "$t0") > $lim" && return 1
+		sleep 0.05
+	done
+}
+
+new_state() { STATE=$(mktemp -d "$T/st.XXXX") || fail "mktemp"; SOCK=$STATE/futured.sock; }
+
+# start_daemon [futured args...]: on $STATE (a new one when unset), ready once
+# daemon.info answers on the socket with the daemon's pid
+start_daemon() {
+	local info i fd closefds
+	[ -n "$DPID" ] && fail "start_daemon: one is already running"
+	[ -n "$STATE" ] || new_state
+	SOCK=$STATE/futured.sock
+	local a prev=""
+	for a in "$@"; do
+		case $prev in --socket) SOCK=$a ;; esac
+		case $a in --socket=*) SOCK=${a#--socket=} ;; esac
+		prev=$a
+	done
+	# an installed /etc/futured/futured.conf must not change what is tested
+	case " $* " in *" --config "*) ;; *) set -- --config /dev/null "$@" ;; esac
+	echo "==== start: futured --state-dir $STATE $*" >>"$STATE/daemon.log"
+	# descriptors this shell inherited (from make, a terminal) are not the daemon's
+	closefds=""
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && closefds="$closefds $fd>&-"
+	done
+	eval 'setsid "$FUTURED" --state-dir "$STATE" "$@" >>"$STATE/daemon.log" 2>&1 </dev/null '"$closefds"' &'
+	DPID=$!
+	SESSIONS="$SESSIONS $DPID"
+	for i in $(seq 200); do
+		if ! alive "$DPID"; then
+			wait "$DPID"
+			DAEMON_RC=$?
+			DPID=""
+			fail "futured exited with $DAEMON_RC at start (args: $*)"
+		fi
+		if [ -S "$SOCK" ]; then
+			info=$(CURL_MAX=2 post '{"jsonrpc":"2.0","id":0,"method":"daemon.info"}' 2>/dev/null)
+			if [ -n "$info" ]; then
+				[ "$(jq -r .result.pid <<<"$info" 2>/dev/null)" = "$DPID" ] ||
+				    fail "daemon.info pid is not the started futured's ($DPID): $info"
+				return 0
+			fi
+		fi
+		sleep 0.05
+	done
+	fail "futured did not answer daemon.info on $SOCK within 10 s"
+}
+
+# stop_daemon [SECONDS]: SIGTERM, fail unless it exits within SECONDS (20:
+# the default --drain 10 plus --kill-grace 5 and some slack); sets DAEMON_RC
+stop_daemon() {
+	local p=$DPID lim=${1:-20}
+	[ -n "$p" ] || return 0
+	DPID=""
+	kill -TERM "$p" 2>/dev/null
+	if ! poll_until "$lim" eval '! alive '"$p"; then
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+		fail "futured still running ${lim} s after SIGTERM"
+	fi
+	wait "$p"
+	DAEMON_RC=$?
+}
+
+# kill9_daemon: a crash; the socket file and task children stay behind
+kill9_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -9 "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DPID=""
+}
+
+# post BODY -> response body of POST /rpc on the socket
+post() {
+	curl -s --max-time "${CURL_MAX:-30}" --unix-socket "$SOCK" -H 'Expect:' \
+	    -H 'Content-Type: application/json' --data-binary "$1" http://localhost/rpc
+}
+# call METHOD [PARAMS] -> the whole response
+call() {
+	local params=${2-}
+	[ -n "$params" ] || params='{}'
+	post "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$params}"
+}
+# rpc METHOD [PARAMS] -> the result, or {"error": ...}
+rpc() {
+	call "$@" | jq -c 'if has("result") then .result else {error: .error} end'
+}
+# http_status BODY [curl args...] -> HTTP status of POST /rpc
+http_status() {
+	local body=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time "${CURL_MAX:-30}" \
+	    --unix-socket "$SOCK" -H 'Expect:' --data-binary "$body" "$@" http://localhost/rpc
+}
+
+expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
+# expect_jq JSON FILTER WHAT: FILTER (jq) must yield true on JSON
+expect_jq() {
+	jq -e "$2" <<<"$1" >/dev/null 2>&1 ||
+	    fail "$3: want $2 on: $(head -c 800 <<<"$1")"
+}
+
+# submit PARAMS -> the new task's id (fails the test otherwise)
+submit() {
+	local r id
+	r=$(call task.submit "$1")
+	id=$(jq -r '.result.id // empty' <<<"$r" 2>/dev/null)
+	[[ $id =~ ^[0-9]+$ ]] || fail "task.submit $1: $r"
+	echo "$id"
+}
+# state ID -> the task's state
+state() { call task.get "{\"id\":$1}" | jq -r .result.state; }
+# wait_done ID [SECONDS]: fails unless the task finishes within SECONDS (20)
+wait_done() {
+	local r
+	r=$(CURL_MAX=$((${2:-20} + 10)) rpc task.wait "{\"ids\":[$1],\"timeout\":${2:-20}}")
+	[ "$(jq -c .done <<<"$r")" = "[$1]" ] || fail "task $1 not done within ${2:-20} s: $r"
+}
+# wait_state ID STATE [SECONDS]: polls task.get
+wait_state() {
+	poll_until "${3:-10}" eval '[ "$(state '"$1"')" = '"$2"' ]' ||
+	    fail "task $1 not $2 within ${3:-10} s (is $(state "$1"))"
+}
+
+# ctl ARGS...: futurectl on this daemon's socket, bounded
+ctl() {
+	[ -x "$FUTURECTL" ] || fail "no $FUTURECTL (build first, or set FUTURED_BUILD)"
+	timeout 30 "$FUTURECTL" --socket "$SOCK" "$@"
+}
+
+# a tag unique to this run, for process names that pgrep -f can find
+UNIQ=$$$RANDOM

@@ -1,0 +1,1 @@
+.error.code == -32700 and .id == null

@@ -1,0 +1,3 @@
+# 100,000 unclosed '['
+import os, sys
+sys.stdout.write('[' * 100000)

@@ -1,0 +1,1 @@
+type == "object" and .error.code == -32600 and .id == null

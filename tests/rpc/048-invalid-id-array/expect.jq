@@ -1,0 +1,1 @@
+.error.code == -32600 and .id == null

@@ -1,0 +1,1 @@
+.error.code == -32601 and .id == 50

@@ -1,0 +1,1 @@
+.id == "abc" and (.result | type) == "object"

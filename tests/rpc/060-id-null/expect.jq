@@ -1,0 +1,1 @@
+has("id") and .id == null and (.result | type) == "object"

@@ -1,0 +1,1 @@
+.id == 1.5 and (.result | type) == "object"

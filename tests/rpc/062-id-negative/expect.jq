@@ -1,0 +1,1 @@
+.id == -7 and (.result | type) == "object"

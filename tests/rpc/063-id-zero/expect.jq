@@ -1,0 +1,1 @@
+.id == 0 and (.result | type) == "object"

@@ -1,0 +1,1 @@
+.id == "" and (.result | type) == "object"

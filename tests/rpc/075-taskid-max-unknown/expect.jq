@@ -1,0 +1,1 @@
+.error.code == 4 and .id == 87 and .error.message == "NoSuchTask"

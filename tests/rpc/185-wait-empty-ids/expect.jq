@@ -1,0 +1,1 @@
+.id == 314 and .result == {"done": [], "pending": []}

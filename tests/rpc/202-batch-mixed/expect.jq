@@ -1,0 +1,1 @@
+type == "array" and length == 4 and .[0].id == 1 and (.[0].result | type) == "object" and .[1].error.code == -32600 and .[1].id == null and .[2].error.code == -32601 and .[2].id == "x" and .[3].error.code == -32602 and .[3].id == 4 and .[3].error.data.field == "id"

@@ -1,0 +1,1 @@
+type == "array" and map(.id) == ["a","b","c","d"] and .[0].error.code == -32602 and .[0].error.data.field == "argv" and .[1].error.code == 4 and (.[2].result.methods | type) == "array" and (.[3].result.tasks | type) == "array"

@@ -1,0 +1,1 @@
+.id == 1 and (.result | type) == "object"

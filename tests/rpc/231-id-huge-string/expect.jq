@@ -1,0 +1,1 @@
+(.id | length) == 100000 and (.result | type) == "object"
