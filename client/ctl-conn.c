@@ -375,7 +375,8 @@ ctl_post(struct ctl_conn *c, json_t *req, json_t **resp)
 		return ctl_status_error(c, status);
 	if (c->len == 0)
 		return 0;
-	if ((*resp = json_loadb(c->buf, c->len, 0, &jerr)) == NULL) {
+	/* A task's output may hold NUL bytes (\u0000 in its strings). */
+	if ((*resp = json_loadb(c->buf, c->len, JSON_ALLOW_NUL, &jerr)) == NULL) {
 		fprintf(stderr, "futurectl: futured at %s answered with bad "
 		    "JSON: %s\n", c->where, jerr.text);
 		return CTL_EXIT_CONN;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -321,44 +322,108 @@ ctl_get(struct ctl *ctx, int argc, char **argv)
 
 /* ---- wait ---- */
 
+/*
+ * wait asks task.wait for FIRST_COMPLETED on the ids still pending, so
+ * every answer shrinks the pending set and can be reported as it happens:
+ * a progress line rewritten in place when stderr is a terminal, else one
+ * "done ID STATE" line per task.  Which condition ends the wait is ours
+ * (return_when), checked after each answer.
+ */
 struct ctl_wait {
-	json_t		*ids;		/* what we wait for */
+	json_t		*ids;		/* what we wait for, in given order */
+	json_t		*pending;	/* those not done yet, same order */
 	const char	*return_when;
+	double		 started;
 	double		 deadline;	/* 0: none */
 	json_t		*states;	/* id -> state of the done ones */
-	json_t		*last;		/* the last {done, pending} */
+	json_t		*last;		/* {done, pending} for the report */
+	size_t		 ndone;
 	int		 failed;
 	int		 cancelled;
+	int		 tty;		/* stderr is a terminal: progress */
+	int		 shown;		/* width of the progress line shown */
 };
 
-/* Fills w->states for done ids not seen yet (task.get each). */
+/* At most this long per call on a terminal, so the elapsed time ticks. */
+#define CTL_WAIT_TICK	1.0
+/* Answers closer together than this are paced, batching completions. */
+#define CTL_WAIT_PACE	0.1
+
+static void
+ctl_wait_key(json_t *id, char *key, size_t len)
+{
+	snprintf(key, len, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+}
+
+/* Rewrites the progress line: "done/total, N failed, elapsed". */
+static void
+ctl_wait_progress(struct ctl_wait *w, int final)
+{
+	char	line[128], d[32];
+	int	n;
+
+	if (!w->tty)
+		return;
+	n = snprintf(line, sizeof line, "%zu/%zu, %d failed, %s", w->ndone,
+	    json_array_size(w->ids), w->failed, ctl_fmt_duration(ctl_now() -
+	    w->started, d, sizeof d));
+	fprintf(stderr, "\r%s%*s%s", line, w->shown > n ? w->shown - n : 0, "",
+	    final ? "\n" : "");
+	fflush(stderr);
+	w->shown = n;
+}
+
+/* Records a done id's state (task.get) and reports it. */
 static int
-ctl_wait_states(struct ctl *ctx, struct ctl_wait *w, json_t *done)
+ctl_wait_state(struct ctl *ctx, struct ctl_wait *w, json_t *id)
 {
 	struct ctl_reply	 r;
 	char			 key[32];
 	const char		*st;
-	json_t			*v;
-	size_t			 i;
 	int			 rc;
 
-	json_array_foreach(done, i, v) {
-		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		if (json_object_get(w->states, key) != NULL)
-			continue;
-		rc = ctl_call_ok(ctx, FP_TASK_GET, json_pack("{s:O}", "id", v),
-		    &r);
-		if (rc != 0) {
-			ctl_reply_clear(&r);
-			return rc;
-		}
-		st = json_string_value(json_object_get(r.result, "state"));
-		w->failed += st != NULL && strcmp(st, "failed") == 0;
-		w->cancelled += st != NULL && strcmp(st, "cancelled") == 0;
-		json_object_set_new(w->states, key, json_string(st ? st : "?"));
+	ctl_wait_key(id, key, sizeof key);
+	if (json_object_get(w->states, key) != NULL)
+		return 0;
+	rc = ctl_call_ok(ctx, FP_TASK_GET, json_pack("{s:O}", "id", id), &r);
+	if (rc != 0) {
 		ctl_reply_clear(&r);
+		return rc;
 	}
+	st = json_string_value(json_object_get(r.result, "state"));
+	if (st == NULL)
+		st = "?";
+	w->failed += strcmp(st, "failed") == 0;
+	w->cancelled += strcmp(st, "cancelled") == 0;
+	w->ndone++;
+	json_object_set_new(w->states, key, json_string(st));
+	if (!w->tty)
+		fprintf(stderr, "done %s %s\n", key, st);
+	ctl_reply_clear(&r);
+	return 0;
+}
+
+/* Records the done ids of an answer and drops them from w->pending. */
+static int
+ctl_wait_states(struct ctl *ctx, struct ctl_wait *w, json_t *done)
+{
+	json_t	*v, *left;
+	char	 key[32];
+	size_t	 i;
+	int	 rc;
+
+	json_array_foreach(done, i, v)
+		if ((rc = ctl_wait_state(ctx, w, v)) != 0)
+			return rc;
+	if ((left = json_array()) == NULL)
+		return CTL_EXIT_CONN;
+	json_array_foreach(w->pending, i, v) {
+		ctl_wait_key(v, key, sizeof key);
+		if (json_object_get(w->states, key) == NULL)
+			json_array_append(left, v);
+	}
+	json_decref(w->pending);
+	w->pending = left;
 	return 0;
 }
 
@@ -366,13 +431,10 @@ ctl_wait_states(struct ctl *ctx, struct ctl_wait *w, json_t *done)
 static int
 ctl_wait_met(struct ctl_wait *w)
 {
-	json_t	*done = json_object_get(w->last, "done");
-	json_t	*pending = json_object_get(w->last, "pending");
-
-	if (json_array_size(pending) == 0)
+	if (json_array_size(w->pending) == 0)
 		return 1;
 	if (strcmp(w->return_when, "FIRST_COMPLETED") == 0)
-		return json_array_size(done) > 0;
+		return w->ndone > 0;
 	if (strcmp(w->return_when, "FIRST_EXCEPTION") == 0)
 		return w->failed > 0;
 	return 0;
@@ -383,23 +445,26 @@ static int
 ctl_wait_once(struct ctl *ctx, struct ctl_wait *w)
 {
 	struct ctl_reply	 r;
+	struct timespec		 ts = { 0, (long)(CTL_WAIT_PACE * 1e9) };
 	double			 asked = ctl_poll_timeout(w->deadline);
 	double			 started = ctl_now();
 	int			 rc;
 
+	if (w->tty && asked > CTL_WAIT_TICK)
+		asked = CTL_WAIT_TICK;
 	rc = ctl_call_ok(ctx, FP_TASK_WAIT, json_pack("{s:O,s:s,s:f}", "ids",
-	    w->ids, "return_when", w->return_when, "timeout", asked), &r);
-	if (rc == 0) {
-		json_decref(w->last);
-		w->last = json_incref(r.result);
+	    w->pending, "return_when", "FIRST_COMPLETED", "timeout", asked),
+	    &r);
+	if (rc == 0)
 		rc = ctl_wait_states(ctx, w, json_object_get(r.result, "done"));
-	}
 	ctl_reply_clear(&r);
 	if (rc != 0)
 		return rc;
+	ctl_wait_progress(w, 0);
 	if (ctl_wait_met(w) || (w->deadline > 0 && ctl_now() >= w->deadline))
 		return -1;
-	ctl_poll_pace(started, asked);
+	if (asked >= CTL_WAIT_PACE && ctl_now() - started < CTL_WAIT_PACE)
+		nanosleep(&ts, NULL);
 	return CTL_EXIT_OK;
 }
 
@@ -415,8 +480,7 @@ ctl_wait_line(struct ctl_wait *w, const char *label, json_t *arr,
 	int		 n = 0;
 
 	json_array_foreach(arr, i, v) {
-		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
+		ctl_wait_key(v, key, sizeof key);
 		st = json_string_value(json_object_get(w->states, key));
 		if (state != NULL && (st == NULL || strcmp(st, state) != 0))
 			continue;
@@ -430,17 +494,39 @@ ctl_wait_line(struct ctl_wait *w, const char *label, json_t *arr,
 		putchar('\n');
 }
 
+/* w->last = {done, pending}, each in the order the ids were given. */
+static int
+ctl_wait_result(struct ctl_wait *w)
+{
+	json_t	*done = json_array(), *v;
+	char	 key[32];
+	size_t	 i;
+
+	if (done == NULL)
+		return -1;
+	json_array_foreach(w->ids, i, v) {
+		ctl_wait_key(v, key, sizeof key);
+		if (json_object_get(w->states, key) != NULL)
+			json_array_append(done, v);
+	}
+	w->last = json_pack("{s:o,s:O}", "done", done, "pending", w->pending);
+	return w->last != NULL ? 0 : -1;
+}
+
 static int
 ctl_wait_report(struct ctl *ctx, struct ctl_wait *w)
 {
-	json_t	*done = json_object_get(w->last, "done");
+	json_t	*done;
 
+	ctl_wait_progress(w, 1);
+	if (ctl_wait_result(w) == -1)
+		return CTL_EXIT_CONN;
+	done = json_object_get(w->last, "done");
 	if (ctx->json)
 		ctl_print_json(w->last, 0);
 	else {
 		ctl_wait_line(w, "done", done, NULL);
-		ctl_wait_line(w, "pending", json_object_get(w->last, "pending"),
-		    NULL);
+		ctl_wait_line(w, "pending", w->pending, NULL);
 		ctl_wait_line(w, "failed", done, "failed");
 		ctl_wait_line(w, "cancelled", done, "cancelled");
 	}
@@ -498,17 +584,24 @@ ctl_wait(struct ctl *ctx, int argc, char **argv)
 
 	memset(&w, 0, sizeof w);
 	w.return_when = "ALL_COMPLETED";
+	w.started = ctl_now();
+	w.tty = isatty(STDERR_FILENO);
 	w.ids = json_array();
 	w.states = json_object();
 	if (w.ids == NULL || w.states == NULL)
 		rc = CTL_EXIT_CONN;
 	else if ((rc = ctl_wait_args(ctx, argc, argv, &w)) == -1) {
+		w.pending = json_copy(w.ids);
+		ctl_wait_progress(&w, 0);
 		while ((rc = ctl_wait_once(ctx, &w)) == CTL_EXIT_OK)
 			;
 		if (rc == -1)
 			rc = ctl_wait_report(ctx, &w);
+		else if (w.shown > 0)
+			fputc('\n', stderr);	/* end the progress line */
 	}
 	json_decref(w.ids);
+	json_decref(w.pending);
 	json_decref(w.states);
 	json_decref(w.last);
 	return rc;

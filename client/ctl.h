@@ -55,6 +55,7 @@ struct ctl_cmd {
 	const char	*summary;
 	const char	*help;		/* option lines for COMMAND --help */
 	int		(*exec)(struct ctl *, int, char **);
+	const char	*notes;		/* NULL, or text after the options */
 };
 
 /*
@@ -125,6 +126,13 @@ int	 ctl_future_poll(struct ctl *, const char *, json_int_t, double,
 /* ctl-list.c */
 int	 ctl_list(struct ctl *, int, char **);
 int	 ctl_info(struct ctl *, int, char **);
+
+/* ctl-stream.c */
+int	 ctl_follow(struct ctl *, int, char **);
+int	 ctl_logs(struct ctl *, int, char **);
+
+/* ctl-queue.c */
+int	 ctl_queue(struct ctl *, int, char **);
 
 /* ctl-fmt.c: parsing arguments and formatting output. */
 double	 ctl_now(void);

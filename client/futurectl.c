@@ -48,25 +48,29 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "submit a task and print its id",
 	    CTL_SUBMIT_HELP
 	    "  --no-wait-reply         send as a notification; print nothing\n",
-	    ctl_submit },
+	    ctl_submit, NULL },
 	{ "run", "[OPTIONS] -- CMD [ARGS...]",
 	    "submit, wait, print the output and exit with the task's status",
-	    CTL_SUBMIT_HELP, ctl_run },
-	{ "get", "ID", "show a task", "", ctl_get },
+	    CTL_SUBMIT_HELP, ctl_run, NULL },
+	{ "get", "ID", "show a task", "", ctl_get, NULL },
 	{ "result", "[--wait[=SECONDS]] ID", "print a task's result",
 	    "  --wait[=SECONDS]        wait until it is done (up to SECONDS)\n",
-	    ctl_result },
+	    ctl_result, NULL },
 	{ "exception", "[--wait[=SECONDS]] ID",
 	    "print a task's exception, or \"none\"; marks it retrieved",
 	    "  --wait[=SECONDS]        wait until it is done (up to SECONDS)\n",
-	    ctl_exception },
+	    ctl_exception, NULL },
 	{ "wait", "[--any | --first-exception] [--timeout S] ID...",
 	    "wait for tasks; print which are done and which pending",
 	    "  --any                   return when the first one is done\n"
 	    "  --first-exception       return when one fails, or all are done\n"
 	    "  --timeout S             give up after S seconds (exit 5)\n",
-	    ctl_wait },
-	{ "cancel", "ID", "cancel a task", "", ctl_cancel },
+	    ctl_wait,
+	    "While it waits, a terminal on stderr shows one line of progress,\n"
+	    "\"done/total, N failed, elapsed\"; when stderr is not a "
+	    "terminal, each\ntask that finishes is reported there as "
+	    "\"done ID STATE\".\n" },
+	{ "cancel", "ID", "cancel a task", "", ctl_cancel, NULL },
 	{ "list", "[--state S] [--queue Q] [--label K=V] [--unretrieved] "
 	    "[--limit N] [--all]", "list tasks, newest first",
 	    "  --state S               pending, running, succeeded, failed or "
@@ -79,16 +83,54 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "  --limit N               tasks per page (1 .. 1000, default "
 	    "100)\n"
 	    "  --all                   follow the pages to the oldest task\n",
-	    ctl_list },
+	    ctl_list, NULL },
+	{ "follow", "[--from SEQ] ID",
+	    "print the items a task yields as they come (async for)",
+	    "  --from SEQ              start at item SEQ (default 0)\n"
+	    "  --json                  print the item objects {seq, value|error}\n",
+	    ctl_follow,
+	    "Prints each item's value as one line of JSON as soon as the task\n"
+	    "yields it; an item that was not JSON goes to stderr as\n"
+	    "\"futurectl: item N: YieldDecodeError: message\".  Ends when the "
+	    "task\nhas finished and every item was printed: exit 0 if the task "
+	    "succeeded,\n1 if it failed, 6 if it was cancelled.\n" },
+	{ "logs", "[-f | --follow] [--stderr] ID",
+	    "print a task's standard output (or error), while it runs too",
+	    "  -f, --follow            keep printing until the task has ended\n"
+	    "  --stderr                the task's standard error, not its "
+	    "output\n"
+	    "  --json                  print the task.output answers\n",
+	    ctl_logs,
+	    "Writes the bytes futured kept (the first max_output per stream) as "
+	    "they\nare.  Without -f it prints what is there now and exits.\n" },
+	{ "queue", "ls | set NAME --concurrency N | pause NAME | resume NAME",
+	    "list queues, limit how many of a queue's tasks run, pause them",
+	    "  --concurrency N         (set) run at most N of the queue's tasks "
+	    "at\n"
+	    "                          once; 0: no limit beyond futured's "
+	    "--jobs\n",
+	    ctl_queue,
+	    "Subcommands:\n"
+	    "  ls                      a table: NAME CONCURRENCY PAUSED RUNNING "
+	    "WAITING\n"
+	    "                          (CONCURRENCY \"-\": no limit of its "
+	    "own)\n"
+	    "  set NAME --concurrency N\n"
+	    "                          change the queue's limit\n"
+	    "  pause NAME              start none of its tasks until resumed\n"
+	    "  resume NAME             start its waiting tasks again\n"
+	    "set, pause and resume print the queue as ls does.  Settings persist "
+	    "across\nrestarts of futured.\n" },
 	{ "info", "", "show the daemon's version, uptime and counts", "",
-	    ctl_info },
+	    ctl_info, NULL },
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
 
 static const char ctl_exit_help[] =
 	"Exit status:\n"
 	"  0  success\n"
-	"  1  the task failed (wait: a waited task failed)\n"
+	"  1  the task failed (wait: a waited task failed; follow: the "
+	"followed one)\n"
 	"  2  usage error\n"
 	"  3  cannot reach futured, or another transport error\n"
 	"  4  futured refused the request (NoSuchTask, invalid params, ...)\n"
@@ -124,10 +166,13 @@ ctl_cmd_help(const struct ctl_cmd *cmd)
 {
 	printf("usage: futurectl %s %s\n%s.\n", cmd->name, cmd->args,
 	    cmd->summary);
-	if (*cmd->help != '\0')
-		printf("\nOptions:\n%s", cmd->help);
-	printf("  --json                  print the result as JSON\n"
-	    "  -h, --help              this help\n\n%s", ctl_exit_help);
+	printf("\nOptions:\n%s", cmd->help);
+	if (strstr(cmd->help, "  --json ") == NULL)
+		printf("  --json                  print the result as JSON\n");
+	printf("  -h, --help              this help\n\n");
+	if (cmd->notes != NULL)
+		printf("%s\n", cmd->notes);
+	fputs(ctl_exit_help, stdout);
 }
 
 int

@@ -174,7 +174,8 @@ struct task {
 	json_t		*labels;
 	json_t		*after;		/* array of ids or NULL */
 	double		 timeout;	/* < 0: none */
-	double		 not_before;	/* 0: none */
+	double		 not_before;	/* the client's; 0: none */
+	double		 start_after;	/* not_before or a retry's; 0: now */
 	double		 retry_backoff;
 	int		 attempt;	/* 0 until first start */
 	int		 max_retries;

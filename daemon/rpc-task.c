@@ -55,6 +55,7 @@ rpc_task_from_submit(struct fp_submit *s)
 	t->timeout = s->timeout;
 	t->not_before = s->not_before > 0 ? s->not_before :
 	    s->delay > 0 ? now + s->delay : 0;
+	t->start_after = t->not_before;
 	t->retry_backoff = s->retry_backoff;
 	t->max_retries = s->retries;
 	t->created_at = now;

@@ -2,7 +2,7 @@
  * sched.c: when a pending task may start, and which one starts next.
  *
  * A pending task first waits for its dependencies (watches) and its
- * not_before time (timerq.c), then enters its queue.  Each
+ * start_after time (timerq.c), then enters its queue.  Each
  * queue keeps one heap per class of kind, ordered by priority, then
  * submission order: exec tasks need one of the --jobs process slots, http
  * tasks one of the --http-max transfer slots, sleeps nothing; so no kind
@@ -217,16 +217,16 @@ sched_delay_cb(void *arg)
 	sched_ready(arg);
 }
 
-/* Enters the queue now, or when not_before comes. */
+/* Enters the queue now, or when start_after comes. */
 static void
 sched_after_delay(struct task *t)
 {
 	/* A retry's backoff always takes a turn, even when it is 0. */
-	if (t->not_before <= 0) {
+	if (t->start_after <= 0) {
 		sched_ready(t);
 		return;
 	}
-	timerq_add(&t->timer, t->not_before, sched_delay_cb, t);
+	timerq_add(&t->timer, t->start_after, sched_delay_cb, t);
 }
 
 static void

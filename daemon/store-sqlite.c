@@ -61,6 +61,8 @@ static const char *const store_migrations[] = {
 	"  DEFAULT 0;"
 	/* each attempt's outcome, for retried tasks */
 	"ALTER TABLE tasks ADD COLUMN attempts TEXT;"
+	/* when a pending task may start: not_before, or a retry's backoff */
+	"ALTER TABLE tasks ADD COLUMN start_after REAL;"
 	"CREATE INDEX tasks_by_finish ON tasks(finished_at)"
 	"  WHERE finished_at IS NOT NULL;",
 };
@@ -70,12 +72,13 @@ static const char *const store_migrations[] = {
 #define STORE_COLUMNS "id, kind, state, queue, priority, key, spec, labels, " \
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
 	"created_at, started_at, finished_at, result, exception, retrieved, " \
-	"attempts"
+	"attempts, start_after"
 enum store_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
 	COL_BACKOFF, COL_ATTEMPT, COL_MAX_RETRIES, COL_CREATED, COL_STARTED,
 	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED, COL_ATTEMPTS,
+	COL_START_AFTER,
 };
 
 enum store_stmt {
@@ -92,10 +95,10 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INSERT] = "INSERT INTO tasks (kind, state, queue, priority, key, "
 	    "spec, labels, after, timeout, not_before, retry_backoff, attempt, "
-	    "max_retries, created_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "max_retries, created_at, start_after) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_UPDATE] = "UPDATE tasks SET state = ?, attempt = ?, started_at = ?, "
-	    "finished_at = ?, result = ?, exception = ?, not_before = ?, "
+	    "finished_at = ?, result = ?, exception = ?, start_after = ?, "
 	    "attempts = ? WHERE id = ?",
 	[ST_GET] = "SELECT " STORE_COLUMNS " FROM tasks WHERE id = ?",
 	[ST_STATE] = "SELECT state FROM tasks WHERE id = ?",
@@ -400,6 +403,7 @@ store_task_insert(struct task *t)
 	sqlite3_bind_int(st, 12, t->attempt);
 	sqlite3_bind_int(st, 13, t->max_retries);
 	sqlite3_bind_double(st, 14, t->created_at);
+	store_bind_time(st, 15, t->start_after);
 	if (store_step_done(st, "insert task") == -1)
 		return -1;
 	t->id = sqlite3_last_insert_rowid(store_db);
@@ -419,7 +423,7 @@ store_task_update(struct task *t)
 	store_bind_time(st, 4, t->finished_at);
 	store_bind_json(st, 5, t->result);
 	store_bind_json(st, 6, t->exception);
-	store_bind_time(st, 7, t->not_before);
+	store_bind_time(st, 7, t->start_after);
 	store_bind_json(st, 8, t->attempts);
 	sqlite3_bind_int64(st, 9, t->id);
 	return store_step_done(st, "update task");
@@ -666,6 +670,7 @@ store_row_task(sqlite3_stmt *st)
 	t->after = store_col_json(st, COL_AFTER);
 	t->timeout = store_col_double(st, COL_TIMEOUT, -1);
 	t->not_before = store_col_double(st, COL_NOT_BEFORE, 0);
+	t->start_after = store_col_double(st, COL_START_AFTER, 0);
 	t->retry_backoff = store_col_double(st, COL_BACKOFF, 1);
 	t->attempt = sqlite3_column_int(st, COL_ATTEMPT);
 	t->max_retries = sqlite3_column_int(st, COL_MAX_RETRIES);

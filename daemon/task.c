@@ -283,7 +283,7 @@ task_fail(struct task *t, json_t *exception)
 	json_decref(t->exception);
 	t->exception = exception;
 	t->state = FP_PENDING;
-	t->not_before = loop_now() + task_backoff(t);
+	t->start_after = loop_now() + task_backoff(t);
 	store_task_update(t);
 	sched_submit(t);
 }
@@ -295,7 +295,7 @@ task_start(struct task *t)
 	t->attempt++;
 	t->state = FP_RUNNING;
 	t->started_at = loop_now();
-	t->not_before = 0;
+	t->start_after = 0;
 	t->queue->running++;
 	store_task_update(t);
 	task_kinds[t->kind].start(t);	/* a failure is recorded there */

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Exception tracking, "Task exception was never retrieved" (issue #3): a
+# failed task whose exception nobody has been handed is listed by task.list
+# {unretrieved: true} and `futurectl list --unretrieved`, shows retrieved
+# false in task.get and counts in daemon.info's `unretrieved`; task.exception
+# (or task.result's TaskFailed, or futurectl exception) retrieves it and it is
+# no longer listed; retention: with --retention 1 a failed, unretrieved task
+# is purged after about 1-2 s and the daemon logs "Task exception was never
+# retrieved" with its id, while a retrieved one and a succeeded one are
+# purged without that line.
+. "$(dirname "$0")/harness.sh"
+
+unretrieved_ids() { rpc task.list '{"unretrieved":true}' | jq -c '[.tasks[].id] | sort'; }
+info_unretrieved() { rpc daemon.info | jq .unretrieved; }
+
+start_daemon --jobs 4
+
+ok=$(submit '{"kind":"exec","shell":"true"}')
+f1=$(submit '{"kind":"exec","shell":"echo boom >&2; exit 1"}')
+f2=$(submit '{"kind":"exec","shell":"exit 2"}')
+f3=$(submit '{"kind":"exec","argv":["/nonexistent/program"]}')
+c=$(submit '{"kind":"sleep","seconds":60}')
+rpc task.cancel "{\"id\":$c}" >/dev/null
+for id in $ok $f1 $f2 $f3; do wait_done "$id"; done
+
+expect_eq "$(unretrieved_ids)" "[$f1,$f2,$f3]" "task.list unretrieved"
+expect_eq "$(info_unretrieved)" 3 "daemon.info unretrieved"
+expect_jq "$(rpc task.get "{\"id\":$f1}")" '.state == "failed" and .retrieved == false' "task.get of an unretrieved failure"
+expect_jq "$(rpc task.get "{\"id\":$ok}")" 'has("retrieved") | not' "task.get of a succeeded task"
+# task.get and task.wait do not retrieve
+rpc task.wait "{\"ids\":[$f1,$f2]}" >/dev/null
+expect_eq "$(unretrieved_ids)" "[$f1,$f2,$f3]" "unretrieved after task.get and task.wait"
+
+# futurectl list --unretrieved
+ctl list --unretrieved >"$T/list.out" || fail "futurectl list --unretrieved"
+expect_eq "$(awk 'NR > 1 { print $1 }' "$T/list.out" | sort -n | tr '\n' ' ')" "$f1 $f2 $f3 " "ids listed by futurectl list --unretrieved"
+head -1 "$T/list.out" | grep -q '^ID ' || fail "list header: $(head -1 "$T/list.out")"
+awk 'NR > 1 && $2 != "failed" { exit 1 }' "$T/list.out" || fail "list --unretrieved shows a task that did not fail: $(cat "$T/list.out")"
+expect_jq "$(ctl list --unretrieved --json)" "[.tasks[].id] | sort == [$f1,$f2,$f3]" "futurectl list --unretrieved --json"
+
+# task.exception retrieves
+expect_jq "$(rpc task.exception "{\"id\":$f1}")" '.type == "ProcessError" and .exit_code == 1' "task.exception"
+expect_eq "$(unretrieved_ids)" "[$f2,$f3]" "unretrieved after task.exception"
+expect_jq "$(rpc task.get "{\"id\":$f1}")" '.retrieved == true' "task.get after task.exception"
+expect_eq "$(info_unretrieved)" 2 "daemon.info unretrieved after task.exception"
+# task.result's TaskFailed retrieves
+expect_jq "$(call task.result "{\"id\":$f2}")" '.error.code == 1 and .error.data.exception.exit_code == 2' "task.result of a failed task"
+expect_eq "$(unretrieved_ids)" "[$f3]" "unretrieved after task.result"
+# futurectl exception retrieves
+ctl exception "$f3" | grep -q '^SpawnError: ' || fail "futurectl exception $f3"
+expect_eq "$(unretrieved_ids)" "[]" "unretrieved after futurectl exception"
+expect_eq "$(info_unretrieved)" 0 "daemon.info unretrieved at the end"
+expect_eq "$(ctl list --unretrieved | wc -l)" 1 "futurectl list --unretrieved with none (header only)"
+# the state survives a restart
+f4=$(submit '{"kind":"exec","shell":"exit 4"}')
+wait_done "$f4"
+kill9_daemon
+start_daemon --jobs 4
+expect_eq "$(unretrieved_ids)" "[$f4]" "unretrieved after a kill -9 restart"
+expect_jq "$(rpc task.get "{\"id\":$f1}")" '.retrieved == true' "a retrieved exception after a kill -9 restart"
+stop_daemon
+
+# ---- retention: the purge logs unretrieved exceptions
+STATE=""
+start_daemon --jobs 4 --retention 1
+log=$STATE/daemon.log
+u=$(submit '{"kind":"exec","shell":"echo never seen >&2; exit 7"}')
+r=$(submit '{"kind":"exec","shell":"exit 8"}')
+s=$(submit '{"kind":"exec","shell":"echo fine"}')
+for id in $u $r $s; do wait_done "$id"; done
+t_done=$(now)
+rpc task.exception "{\"id\":$r}" >/dev/null
+purged() { [ "$(call task.get "{\"id\":$1}" | jq .error.code)" = 4 ]; }
+poll_until 10 purged "$u" || fail "unretrieved failed task $u not purged within 10 s (--retention 1)"
+el=$(since "$t_done")
+bc_true "$el < 8" || fail "task $u purged $el s after it finished, retention 1 s"
+poll_until 10 purged "$r" || fail "retrieved failed task $r not purged"
+poll_until 10 purged "$s" || fail "succeeded task $s not purged"
+grep -q "Task exception was never retrieved.* $u\b" "$log" ||
+    fail "no 'Task exception was never retrieved' for task $u in the log: $(tail -5 "$log")"
+expect_eq "$(grep -c "Task exception was never retrieved" "$log")" 1 "'never retrieved' lines (only task $u)"
+! grep "Task exception was never retrieved" "$log" | grep -Eq "task ($r|$s)\b" || fail "a retrieved or succeeded task was logged as never retrieved"
+expect_jq "$(call task.result "{\"id\":$u}")" '.error.code == 4' "task.result of a purged task"
+expect_eq "$(info_unretrieved)" 0 "daemon.info unretrieved after the purge"
+# pending and running tasks are not purged, whatever their age
+p=$(submit '{"kind":"sleep","seconds":0,"delay":2.5,"result":"kept"}')
+run=$(submit "{\"kind\":\"exec\",\"shell\":\"exec sleep 30$UNIQ\"}")
+expect_jq "$(rpc task.result "{\"id\":$p,\"timeout\":10}")" '. == "kept"' "a task pending for longer than --retention"
+expect_eq "$(state "$run")" running "a task running for longer than --retention"
+rpc task.cancel "{\"id\":$run}" >/dev/null
+
+stop_daemon
+note "exception tracking: ok"
