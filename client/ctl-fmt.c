@@ -69,9 +69,9 @@ ctl_parse_seconds(const char *s, double *out)
 }
 
 int
-ctl_parse_pair(const char *s, json_t *obj)
+ctl_parse_pair(const char *s, int sep, json_t *obj)
 {
-	const char	*eq = strchr(s, '=');
+	const char	*eq = strchr(s, sep), *v;
 	char		*k;
 	int		 rc;
 
@@ -79,7 +79,9 @@ ctl_parse_pair(const char *s, json_t *obj)
 		return -1;
 	if ((k = strndup(s, eq - s)) == NULL)
 		return -1;
-	rc = json_object_set_new(obj, k, json_string(eq + 1));
+	for (v = eq + 1; sep == ':' && *v == ' '; v++)
+		;		/* "Name: value", as curl -H takes it */
+	rc = json_object_set_new(obj, k, json_string(v));
 	free(k);
 	return rc;
 }
@@ -388,4 +390,25 @@ ctl_table_free(struct ctl_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+/* Decodes standard base64 onto f (what an http result's binary body is). */
+void
+ctl_write_base64(FILE *f, const char *s)
+{
+	static const char	 abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned int		 acc = 0;
+	int			 bits = 0;
+	const char		*p;
+
+	for (; s != NULL && *s != '\0' && *s != '='; s++) {
+		if ((p = strchr(abc, *s)) == NULL)
+			continue;
+		acc = (acc << 6) | (unsigned int)(p - abc);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			fputc((int)((acc >> bits) & 0xff), f);
+		}
+	}
 }

@@ -70,6 +70,35 @@ ctl_is_exec_result(json_t *res)
 	    json_is_string(json_object_get(res, "stderr"));
 }
 
+static int
+ctl_is_http_result(json_t *res)
+{
+	return json_is_integer(json_object_get(res, "status")) &&
+	    json_is_string(json_object_get(res, "body_encoding"));
+}
+
+/* An http result: the status line on stderr, the body as it came. */
+static int
+ctl_print_http_result(json_t *res)
+{
+	const char	*enc = json_string_value(json_object_get(res,
+			    "body_encoding"));
+
+	fprintf(stderr, "HTTP %" JSON_INTEGER_FORMAT " %s (%.3fs)%s\n",
+	    json_integer_value(json_object_get(res, "status")),
+	    json_string_value(json_object_get(res, "url")),
+	    json_number_value(json_object_get(res, "duration")),
+	    json_is_true(json_object_get(res, "body_truncated")) ?
+	    ", body truncated" : "");
+	if (strcmp(enc, "base64") == 0)
+		ctl_write_base64(stdout, json_string_value(json_object_get(res,
+		    "body")));
+	else
+		ctl_write_string(stdout, json_object_get(res, "body"));
+	fflush(stdout);
+	return CTL_EXIT_OK;
+}
+
 int
 ctl_future_print_result(struct ctl *ctx, json_t *res)
 {
@@ -77,6 +106,8 @@ ctl_future_print_result(struct ctl *ctx, json_t *res)
 		ctl_print_json(res, 0);
 		return CTL_EXIT_OK;
 	}
+	if (ctl_is_http_result(res))
+		return ctl_print_http_result(res);
 	if (!ctl_is_exec_result(res)) {
 		ctl_print_json(res, 1);
 		return CTL_EXIT_OK;

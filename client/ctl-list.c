@@ -33,8 +33,8 @@ ctl_list_args(struct ctl *ctx, int argc, char **argv, json_t *p, int *all)
 		    &n) == -1)
 			return ctl_usage(ctx, "--limit wants 1 to %d",
 			    FP_LIST_MAX);
-		else if (ch == 'l' && ctl_parse_pair(optarg, json_object_get(p,
-		    "label")) == -1)
+		else if (ch == 'l' && ctl_parse_pair(optarg, '=',
+		    json_object_get(p, "label")) == -1)
 			return ctl_usage(ctx, "bad --label '%s' (want K=V)",
 			    optarg);
 		else if (ch == 's' || ch == 'q')

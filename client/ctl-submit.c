@@ -25,6 +25,9 @@ enum ctl_ftype {
 	CTL_F_FILE,	/* the file's contents as a string */
 	CTL_F_ID,	/* appended to an array */
 	CTL_F_PAIR,	/* K=V into an object */
+	CTL_F_HEADER,	/* "K: V" into an object */
+	CTL_F_BODY,	/* a string, or @FILE's contents */
+	CTL_F_FALSE,	/* a flag that sets the field to false */
 };
 
 static const struct ctl_field {
@@ -50,6 +53,13 @@ static const struct ctl_field {
 	{ "stdin-file", "stdin", CTL_F_FILE },
 	{ "capture", "capture", CTL_F_STRING },
 	{ "max-output", "max_output", CTL_F_INT },
+	{ "http", "url", CTL_F_STRING },
+	{ "method", "method", CTL_F_STRING },
+	{ "header", "headers", CTL_F_HEADER },
+	{ "data", "body", CTL_F_BODY },
+	{ "max-body", "max_body", CTL_F_INT },
+	{ "no-follow", "follow_redirects", CTL_F_FALSE },
+	{ "no-raise", "raise_for_status", CTL_F_FALSE },
 };
 #define CTL_NFIELDS	(sizeof ctl_fields / sizeof ctl_fields[0])
 #define CTL_OPT_FIELD	256	/* getopt value of ctl_fields[i] */
@@ -138,6 +148,11 @@ ctl_field_value(struct ctl *ctx, const struct ctl_field *f, const char *arg,
 		return v;
 	case CTL_F_FILE:
 		return ctl_file_string(arg);
+	case CTL_F_BODY:
+		return arg[0] == '@' ? ctl_file_string(arg + 1) :
+		    json_string(arg);
+	case CTL_F_FALSE:
+		return json_false();
 	default:
 		if ((v = json_string(arg)) != NULL)
 			return v;
@@ -163,10 +178,13 @@ ctl_field_add(struct ctl *ctx, json_t *p, const struct ctl_field *f,
 	if (f->type == CTL_F_ID && ctl_parse_id(arg, &id) == 0 &&
 	    json_array_append_new(to, json_integer(id)) == 0)
 		return -1;
-	if (f->type == CTL_F_PAIR && ctl_parse_pair(arg, to) == 0)
+	if (f->type == CTL_F_PAIR && ctl_parse_pair(arg, '=', to) == 0)
+		return -1;
+	if (f->type == CTL_F_HEADER && ctl_parse_pair(arg, ':', to) == 0)
 		return -1;
 	return ctl_usage(ctx, "bad value for --%s: '%s'%s", f->opt, arg,
-	    f->type == CTL_F_PAIR ? " (want K=V)" : " (want a task id)");
+	    f->type == CTL_F_PAIR ? " (want K=V)" : f->type == CTL_F_HEADER ?
+	    " (want 'Name: value')" : " (want a task id)");
 }
 
 /* Sets one option's parameter; -1 to go on, else an exit status. */
@@ -177,12 +195,24 @@ ctl_field_set(struct ctl *ctx, json_t *p, const struct ctl_field *f,
 	json_t	*v;
 	int	 rc;
 
-	if (f->type == CTL_F_ID || f->type == CTL_F_PAIR)
+	if (f->type == CTL_F_ID || f->type == CTL_F_PAIR ||
+	    f->type == CTL_F_HEADER)
 		return ctl_field_add(ctx, p, f, arg);
 	if ((v = ctl_field_value(ctx, f, arg, &rc)) == NULL)
 		return rc;
 	json_object_set_new(p, f->field, v);
 	return -1;
+}
+
+static const struct ctl_field *
+ctl_field_named(const char *opt)
+{
+	size_t	i;
+
+	for (i = 0; i < CTL_NFIELDS; i++)
+		if (strcmp(ctl_fields[i].opt, opt) == 0)
+			return &ctl_fields[i];
+	return NULL;
 }
 
 /* getopt_long's table: every field, then submit's own and common options. */
@@ -194,7 +224,8 @@ ctl_spec_options(struct option *lo, int submit)
 
 	for (i = 0; i < CTL_NFIELDS; i++) {
 		lo[n].name = ctl_fields[i].opt;
-		lo[n].has_arg = required_argument;
+		lo[n].has_arg = ctl_fields[i].type == CTL_F_FALSE ? no_argument :
+		    required_argument;
 		lo[n].flag = NULL;
 		lo[n++].val = CTL_OPT_FIELD + (int)i;
 	}
@@ -239,9 +270,10 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 	n += argc > 0;
 	n += json_object_get(p, "shell") != NULL;
 	n += json_object_get(p, "seconds") != NULL;
+	n += json_object_get(p, "url") != NULL;
 	if (n != 1)
-		return ctl_usage(ctx, "give one of a command, --shell or "
-		    "--sleep");
+		return ctl_usage(ctx, "give one of a command, --shell, "
+		    "--sleep or --http");
 	if (argc > 0) {
 		if ((cmd = json_array()) == NULL)
 			return CTL_EXIT_USAGE;
@@ -253,7 +285,8 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 				    argv[i]);
 	}
 	json_object_set_new(p, "kind", json_string(json_object_get(p,
-	    "seconds") != NULL ? FP_KIND_SLEEP : FP_KIND_EXEC));
+	    "seconds") != NULL ? FP_KIND_SLEEP : json_object_get(p, "url") !=
+	    NULL ? FP_KIND_HTTP : FP_KIND_EXEC));
 	if (fp_submit_parse(p, &s, &inv) == -1)
 		return ctl_usage(ctx, "%s: %s", ctl_field_option(inv.field, buf,
 		    sizeof buf), inv.reason);
@@ -278,8 +311,11 @@ ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
 	if ((p = json_object()) == NULL)
 		return CTL_EXIT_USAGE;
 	while (rc == -1 &&
-	    (ch = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
-		if (ch >= CTL_OPT_FIELD &&
+	    (ch = getopt_long(argc, argv, "+:hH:", lo, NULL)) != -1) {
+		if (ch == 'H')
+			rc = ctl_field_set(ctx, p, ctl_field_named("header"),
+			    optarg);
+		else if (ch >= CTL_OPT_FIELD &&
 		    ch < CTL_OPT_FIELD + (int)CTL_NFIELDS)
 			rc = ctl_field_set(ctx, p,
 			    &ctl_fields[ch - CTL_OPT_FIELD], optarg);

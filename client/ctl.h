@@ -140,7 +140,8 @@ int	 ctl_parse_id(const char *, json_int_t *);
 int	 ctl_parse_seconds(const char *, double *);
 int	 ctl_parse_int(const char *, long long, long long, long long *);
 /* "K=V" into obj[K] = V; -1 when there is no '=' or K is empty. */
-int	 ctl_parse_pair(const char *, json_t *);
+int	 ctl_parse_pair(const char *, int sep, json_t *);
+void	 ctl_write_base64(FILE *, const char *);
 /* A task's timestamp field as epoch seconds, 0 when null or unparsable. */
 double	 ctl_task_time(json_t *, const char *);
 /* "250ms", "4.2s", "42s", "3m05s", "2h10m", "4d03h". */

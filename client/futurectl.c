@@ -41,7 +41,14 @@
 	"  --cwd DIR               working directory\n" \
 	"  --stdin-file F          F's contents as stdin (- for ours)\n" \
 	"  --capture text|json     keep stdout as text or parse it as JSON\n" \
-	"  --max-output N          bytes of stdout and stderr kept\n"
+	"  --max-output N          bytes of stdout and stderr kept\n" \
+	"  --http URL              an http task fetching URL (no process)\n" \
+	"  --method M              its HTTP method (default GET)\n" \
+	"  -H, --header 'K: V'     a request header (repeatable)\n" \
+	"  --data D                the request body (@FILE: the file's)\n" \
+	"  --max-body N            bytes of the response body kept\n" \
+	"  --no-follow             do not follow redirects\n" \
+	"  --no-raise              a non-2xx status is a result, not HttpError\n"
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "submit", "[OPTIONS] -- CMD [ARGS...]",
