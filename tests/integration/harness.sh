@@ -82,6 +82,14 @@ cleanup() {
 	for s in $SESSIONS; do
 		[ -e "/proc/$s" ] || pkill -KILL -s "$s" 2>/dev/null
 	done
+	# a sanitizer build reports into the daemon's log: any report fails
+	for log in "$T"/*/daemon.log "$T"/*.log; do
+		[ -f "$log" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+			echo "---- sanitizer report in $log" >&2
+			[ "$rc" != 0 ] || rc=1
+		fi
+	done
 	if [ "$rc" = 0 ]; then
 		rm -rf "$T"
 	else
