@@ -138,6 +138,9 @@ fetch_configure(void)
 	    (long)cfg.http_max);
 	curl_multi_setopt(fetch_multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)cfg.http_per_host);
+	/* Idle connections kept for reuse: enough for a full burst, no more. */
+	curl_multi_setopt(fetch_multi, CURLMOPT_MAXCONNECTS,
+	    (long)(cfg.http_max < 200 ? cfg.http_max : 200));
 }
 
 static size_t
@@ -252,7 +255,8 @@ fetch_setup(struct fetch *f, json_t *spec)
 	    json_is_true(follow) ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, FETCH_MAX_REDIRECTS);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, FETCH_CONNECT_TIMEOUT);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, f->task->timeout > 0 ?
+	    0L : FETCH_CONNECT_TIMEOUT);	/* else the task's timeout rules */
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "futured/" FUTURED_VERSION);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error);
@@ -342,11 +346,13 @@ fetch_error(struct fetch *f, CURLcode rc)
 {
 	json_t	*e;
 
-	if (rc == CURLE_OPERATION_TIMEDOUT && f->task->timeout > 0)
+	if (rc == CURLE_OPERATION_TIMEDOUT && f->task->timeout > 0) {
 		e = fp_exception_create("TimeoutError",
 		    "task did not finish within %gs: %s", f->task->timeout,
 		    f->error[0] != '\0' ? f->error : curl_easy_strerror(rc));
-	else
+		json_object_set_new(xjson(e), "timeout",
+		    json_real(f->task->timeout));
+	} else
 		e = fp_exception_create("ConnectionError", "%s",
 		    f->error[0] != '\0' ? f->error : curl_easy_strerror(rc));
 	json_object_set_new(xjson(e), "curl_code", json_integer(rc));

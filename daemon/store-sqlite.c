@@ -365,7 +365,7 @@ store_bind_json(sqlite3_stmt *st, int col, json_t *v)
 		sqlite3_bind_null(st, col);
 		return;
 	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ALLOW_NUL);
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (s == NULL)
 		fatalx("store: cannot encode JSON");
 	sqlite3_bind_text(st, col, s, -1, free);

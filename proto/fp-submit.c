@@ -33,6 +33,15 @@ fp_string_field(json_t *obj, const char *field, int required, size_t max,
 	return 0;
 }
 
+/* A field's value; NULL when absent or null (null is absent). */
+static json_t *
+fp_given(json_t *p, const char *field)
+{
+	json_t	*v = json_object_get(p, field);
+
+	return json_is_null(v) ? NULL : v;
+}
+
 /* An object of string -> string with at most FP_LABELS_MAX pairs. */
 int
 fp_labels_check(json_t *v, const char *field, struct fp_invalid *inv)
@@ -120,17 +129,17 @@ fp_exec_check(json_t *p, json_t *spec, struct fp_invalid *inv)
 		return -1;
 	if (fp_string_field(p, "shell", 0, 1 << 20, &s, inv) == -1)
 		return -1;
-	if ((v = json_object_get(p, "env")) != NULL && fp_env_check(v, inv) == -1)
+	if ((v = fp_given(p, "env")) != NULL && fp_env_check(v, inv) == -1)
 		return -1;
 	if (fp_string_field(p, "cwd", 0, 4096, &s, inv) == -1)
 		return -1;
-	if ((v = json_object_get(p, "stdin")) != NULL && !json_is_string(v))
+	if ((v = fp_given(p, "stdin")) != NULL && !json_is_string(v))
 		return fp_invalid_set(inv, "stdin", "must be a string");
 	if (fp_string_field(p, "capture", 0, 16, &s, inv) == -1)
 		return -1;
 	if (s != NULL && strcmp(s, "text") != 0 && strcmp(s, "json") != 0)
 		return fp_invalid_set(inv, "capture", "must be text or json");
-	v = json_object_get(p, "max_output");
+	v = fp_given(p, "max_output");
 	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > FP_OUTPUT_MAX))
 		return fp_invalid_set(inv, "max_output",
@@ -210,7 +219,7 @@ fp_bool_field(json_t *p, const char *field, struct fp_invalid *inv)
 {
 	json_t	*v = json_object_get(p, field);
 
-	if (v != NULL && !json_is_boolean(v))
+	if (v != NULL && !json_is_null(v) && !json_is_boolean(v))
 		return fp_invalid_set(inv, field, "must be true or false");
 	return 0;
 }
@@ -227,12 +236,12 @@ fp_http_check(json_t *p, json_t *spec, struct fp_invalid *inv)
 		return -1;
 	if (m != NULL && !fp_http_token(m))
 		return fp_invalid_set(inv, "method", "not an HTTP method");
-	if ((v = json_object_get(p, "headers")) != NULL &&
+	if ((v = fp_given(p, "headers")) != NULL &&
 	    fp_http_headers_check(v, inv) == -1)
 		return -1;
-	if ((v = json_object_get(p, "body")) != NULL && !json_is_string(v))
+	if ((v = fp_given(p, "body")) != NULL && !json_is_string(v))
 		return fp_invalid_set(inv, "body", "must be a string");
-	v = json_object_get(p, "max_body");
+	v = fp_given(p, "max_body");
 	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > FP_OUTPUT_MAX))
 		return fp_invalid_set(inv, "max_body",

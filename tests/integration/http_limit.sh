@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Limits on fetches (issue #4): with --http-max 10, 50 slow fetches never
+# have more than 10 running (task.list state=running, polled while they run,
+# and their started_at/finished_at afterwards) and succeed; the fetches
+# waiting for a slot do not hold up sleep or exec tasks behind them, which
+# start at once, and one of those waiting is cancelled without running;
+# with --http-per-host 2, six fetches of one host take three rounds.
+. "$(dirname "$0")/harness.sh"
+. "$(dirname "$0")/http_lib.sh"
+
+# max_running IDS_JSON -> the most tasks of those that ran at once
+max_running() {
+	local r
+	r=$(rpc task.list '{"limit":1000}')
+	jq -r --argjson ids "$1" '.tasks[] | select(.started_at != null) |
+	    select(.id as $i | $ids | index($i)) |
+	    "\(.started_at) 1\n\(.finished_at) -1"' <<<"$r" | LC_ALL=C sort |
+	    awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
+}
+
+start_httpd
+start_daemon --http-max 10 --jobs 2
+expect_jq "$(rpc daemon.info)" '.pid > 0' "futured with --http-max 10"
+
+jq -nc --arg u "$HURL/slow/400" \
+    '[range(50) | {jsonrpc: "2.0", id: ., method: "task.submit",
+      params: {kind: "http", url: $u}}]' >"$T/batch.json"
+t0=$(now)
+ids=$(post "@$T/batch.json" | jq -c '[.[].result.id]')
+expect_jq "$ids" 'length == 50' "50 submissions"
+
+# a fetch waiting for a slot is cancelled without running
+last=$(jq '.[-1]' <<<"$ids")
+expect_jq "$(rpc task.cancel "{\"id\":$last}")" '.cancelled == true' "cancel of a fetch waiting for a slot"
+expect_jq "$(rpc task.get "{\"id\":$last}")" '.state == "cancelled" and .attempt == 0 and .started_at == null' "the fetch cancelled while waiting"
+
+# ---- others are not held up behind the waiting fetches
+s=$(submit '{"kind":"sleep","seconds":0.1,"result":"slept"}')
+x=$(submit '{"kind":"exec","argv":["echo","ran"]}')
+wait_done "$s" 5
+wait_done "$x" 5
+el=$(since "$t0")
+bc_true "$el < 3" || fail "a sleep 0.1 and an exec behind 50 fetches took $el s"
+expect_jq "$(rpc task.result "{\"id\":$s}")" '. == "slept"' "the sleep's result"
+expect_jq "$(rpc task.result "{\"id\":$x}")" '.stdout == "ran\n"' "the exec's result"
+
+# ---- never more than 10 running
+maxpoll=0 polls=0
+while :; do
+	n=$(rpc task.list '{"state":"running","limit":1000}' | jq '[.tasks[] | select(.kind == "http")] | length')
+	[ "$n" -gt "$maxpoll" ] && maxpoll=$n
+	polls=$((polls + 1))
+	[ "$(rpc task.wait "{\"ids\":$ids,\"timeout\":0}" | jq '.pending | length')" = 0 ] && break
+	bc_true "$(since "$t0") > 30" && fail "50 fetches not done within 30 s"
+done
+el=$(since "$t0")
+mr=$(max_running "$ids")
+note "50 fetches of /slow/400 with --http-max 10: $el s; $polls polls saw at most $maxpoll running; at most $mr by their timestamps"
+[ "$maxpoll" -le 10 ] || fail "$maxpoll fetches running at once with --http-max 10"
+[ "$maxpoll" -ge 5 ] || fail "only $maxpoll fetches seen running at once"
+[ "$mr" -le 10 ] || fail "$mr fetches ran at once (timestamps) with --http-max 10"
+bc_true "$el >= 1.9" || fail "50 fetches of 0.4 s, 10 at a time, took only $el s"
+r=$(rpc task.list '{"state":"succeeded","limit":1000}')
+expect_jq "$r" '[.tasks[] | select(.kind == "http" and .result.status == 200)] | length == 49' "49 fetches succeeded"
+# the sleep and the exec were done before the last fetches started
+last_start=$(jq -r '[.tasks[] | select(.kind == "http") | .started_at] | max' <<<"$r")
+for id in "$s" "$x"; do
+	expect_jq "$(rpc task.get "{\"id\":$id}")" ".finished_at < \"$last_start\"" "task $id done before the last fetches started ($last_start)"
+done
+stop_daemon
+expect_eq "$DAEMON_RC" 0 "futured exit status"
+
+# ---- --http-per-host 2: six fetches of 0.3 s take three rounds
+STATE=""
+start_daemon --http-per-host 2
+ids=""
+t0=$(now)
+for i in 1 2 3 4 5 6; do ids="$ids${ids:+,}$(hsubmit /slow/300)"; done
+r=$(rpc task.wait "{\"ids\":[$ids],\"timeout\":10}")
+el=$(since "$t0")
+expect_jq "$r" '.pending == []' "six fetches with --http-per-host 2"
+note "six fetches of /slow/300 with --http-per-host 2: $el s"
+bc_true "$el >= 0.85" || fail "six fetches of 0.3 s, two at a time, took only $el s"
+r=$(rpc task.list '{"state":"succeeded"}')
+expect_jq "$r" '.tasks | length == 6' "six fetches succeeded"
+
+stop_daemon
+expect_eq "$DAEMON_RC" 0 "futured exit status"
+stop_httpd
