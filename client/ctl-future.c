@@ -204,8 +204,10 @@ ctl_exception(struct ctl *ctx, int argc, char **argv)
 	return rc;
 }
 
-int
-ctl_cancel(struct ctl *ctx, int argc, char **argv)
+/* Runs a method whose only argument is one ID; prints JSON or human. */
+static int
+ctl_id_call(struct ctl *ctx, int argc, char **argv, const char *method,
+    void (*human)(json_t *))
 {
 	struct ctl_reply	r;
 	json_int_t		id = 0;
@@ -213,14 +215,26 @@ ctl_cancel(struct ctl *ctx, int argc, char **argv)
 
 	if ((rc = ctl_id_args(ctx, argc, argv, &id, NULL)) != -1)
 		return rc;
-	rc = ctl_call_ok(ctx, FP_TASK_CANCEL, json_pack("{s:I}", "id", id), &r);
+	rc = ctl_call_ok(ctx, method, json_pack("{s:I}", "id", id), &r);
 	if (rc == 0 && ctx->json)
 		ctl_print_json(r.result, 0);
 	else if (rc == 0)
-		puts(json_is_true(json_object_get(r.result, "cancelled")) ?
-		    "cancelled" : "already finished");
+		human(r.result);
 	ctl_reply_clear(&r);
 	return rc;
+}
+
+static void
+ctl_cancel_print(json_t *result)
+{
+	puts(json_is_true(json_object_get(result, "cancelled")) ?
+	    "cancelled" : "already finished");
+}
+
+int
+ctl_cancel(struct ctl *ctx, int argc, char **argv)
+{
+	return ctl_id_call(ctx, argc, argv, FP_TASK_CANCEL, ctl_cancel_print);
 }
 
 /* ---- get ---- */
@@ -336,19 +350,7 @@ ctl_get_print(json_t *t)
 int
 ctl_get(struct ctl *ctx, int argc, char **argv)
 {
-	struct ctl_reply	r;
-	json_int_t		id = 0;
-	int			rc;
-
-	if ((rc = ctl_id_args(ctx, argc, argv, &id, NULL)) != -1)
-		return rc;
-	rc = ctl_call_ok(ctx, FP_TASK_GET, json_pack("{s:I}", "id", id), &r);
-	if (rc == 0 && ctx->json)
-		ctl_print_json(r.result, 0);
-	else if (rc == 0)
-		ctl_get_print(r.result);
-	ctl_reply_clear(&r);
-	return rc;
+	return ctl_id_call(ctx, argc, argv, FP_TASK_GET, ctl_get_print);
 }
 
 /* ---- wait ---- */
