@@ -171,6 +171,7 @@ struct task {
 	char		*key;
 	json_t		*spec;		/* kind fields; NULL once compacted */
 	double		 seconds;	/* TASK_SLEEP: its spec's seconds */
+	json_t		*sleep_result;	/* TASK_SLEEP: its spec's result */
 	json_t		*labels;
 	json_t		*after;		/* array of ids or NULL */
 	double		 timeout;	/* < 0: none */
@@ -197,6 +198,8 @@ struct task {
 	size_t		 stream_bytes;
 	int		 stream_overflow;
 	int		 stream_notify;	/* a notification awaits the commit */
+	unsigned	 stored:1;	/* store.c: the row exists */
+	unsigned	 dirty:1;	/* store.c: to be written this turn */
 };
 #define TASK_NOT_QUEUED	((size_t)-1)
 

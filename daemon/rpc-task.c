@@ -95,7 +95,6 @@ rpc_task_submit(struct rpc_call *c)
 	    s.kind, s.queue);
 	sched_submit(t);
 	rpc_reply(c, task_json(t));
-	task_compact(t);
 done:
 	fp_submit_clear(&s);
 	return RPC_DONE;

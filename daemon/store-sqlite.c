@@ -65,6 +65,17 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE tasks ADD COLUMN start_after REAL;"
 	"CREATE INDEX tasks_by_finish ON tasks(finished_at)"
 	"  WHERE finished_at IS NOT NULL;",
+
+	/* 3: labels as rows, so that task.list can filter by one through an
+	 * index (newest first) instead of parsing every task's labels. */
+	"CREATE TABLE task_labels ("
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  task_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, value, task_id)) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO task_labels (name, value, task_id)"
+	"  SELECT j.key, j.value, t.id FROM tasks t, json_each(t.labels) j"
+	"  WHERE json_valid(t.labels) AND j.type = 'text';",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
@@ -86,20 +97,23 @@ enum store_stmt {
 	ST_STATE, ST_BY_KEY, ST_RETRIEVED, ST_COUNTS, ST_UNRETRIEVED, ST_LOAD,
 	ST_QUEUE_SAVE, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
 	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
-	ST_PURGE_TASK, ST_SPEC, ST_COUNT
+	ST_PURGE_TASK, ST_LABEL_ADD, ST_LABEL_DEL, ST_LAST_ID, ST_COUNT
 };
 
 static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_INSERT] = "INSERT INTO tasks (kind, state, queue, priority, key, "
-	    "spec, labels, after, timeout, not_before, retry_backoff, attempt, "
-	    "max_retries, created_at, start_after) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[ST_UPDATE] = "UPDATE tasks SET state = ?, attempt = ?, started_at = ?, "
-	    "finished_at = ?, result = ?, exception = ?, start_after = ?, "
-	    "attempts = ? WHERE id = ?",
+	/* ?1-?9 are bound alike for both (store_bind_progress). */
+	[ST_INSERT] = "INSERT INTO tasks (state, attempt, started_at, "
+	    "finished_at, result, exception, start_after, attempts, id, kind, "
+	    "queue, priority, key, spec, labels, after, timeout, not_before, "
+	    "retry_backoff, max_retries, created_at) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	    "?19, ?20, ?21)",
+	[ST_UPDATE] = "UPDATE tasks SET state = ?1, attempt = ?2, "
+	    "started_at = ?3, finished_at = ?4, result = ?5, exception = ?6, "
+	    "start_after = ?7, attempts = ?8 WHERE id = ?9",
 	[ST_GET] = "SELECT " STORE_COLUMNS " FROM tasks WHERE id = ?",
 	[ST_STATE] = "SELECT state FROM tasks WHERE id = ?",
 	[ST_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = ?",
@@ -121,12 +135,20 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_ITEM_NEXT] = "SELECT max(seq) FROM stream_items WHERE task_id = ?",
 	[ST_OVERFLOW_SET] = "UPDATE tasks SET stream_overflow = 1 WHERE id = ?",
 	[ST_OVERFLOW_GET] = "SELECT stream_overflow FROM tasks WHERE id = ?",
-	[ST_PURGE_SELECT] = "SELECT id, kind, state, retrieved, exception "
+	[ST_PURGE_SELECT] = "SELECT id, kind, state, retrieved, exception, "
+	    "labels "
 	    "FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ? "
 	    "ORDER BY finished_at LIMIT ?",
 	[ST_PURGE_ITEMS] = "DELETE FROM stream_items WHERE task_id = ?",
 	[ST_PURGE_TASK] = "DELETE FROM tasks WHERE id = ?",
-	[ST_SPEC] = "SELECT spec FROM tasks WHERE id = ?",
+	[ST_LABEL_DEL] = "DELETE FROM task_labels WHERE name = ? AND "
+	    "value = ? AND task_id = ?",
+	[ST_LABEL_ADD] = "INSERT OR IGNORE INTO task_labels (name, value, "
+	    "task_id) VALUES (?, ?, ?)",
+	/* AUTOINCREMENT's high-water mark: ids are never reused. */
+	[ST_LAST_ID] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
+	    "WHERE name = 'tasks'), 0), coalesce((SELECT max(id) FROM tasks), "
+	    "0))",
 };
 
 struct store_deferred {
@@ -140,8 +162,19 @@ static struct event		*store_commit_ev;
 static int			 store_in_txn;
 static struct store_deferred	*store_deferred;
 static size_t			 store_ndeferred, store_deferred_cap;
+/*
+ * Write-behind: the tasks changed since the last sync, each written once
+ * however many transitions it went through (a task submitted, started and
+ * finished in one turn is one INSERT).  Every other store call syncs first,
+ * so reads see the turn's writes.  The list holds a reference to each.
+ */
+static struct task		**store_dirty;
+static size_t			 store_ndirty, store_dirty_cap;
+static int64_t			 store_last_id;
+static int			 store_txn_failed;	/* roll back at flush */
 
 static void	store_commit_cb(evutil_socket_t, short, void *);
+static int	store_sync(void);
 
 static void
 store_log(const char *what)
@@ -246,6 +279,9 @@ store_open(const char *path, int sync_full, struct event_base *base)
 		goto fail;
 	if (store_migrate() == -1 || store_prepare() == -1)
 		goto fail;
+	if (sqlite3_step(store_stmts[ST_LAST_ID]) == SQLITE_ROW)
+		store_last_id = sqlite3_column_int64(store_stmts[ST_LAST_ID], 0);
+	sqlite3_reset(store_stmts[ST_LAST_ID]);
 	store_commit_ev = event_new(base, -1, 0, store_commit_cb, NULL);
 	if (store_commit_ev == NULL)
 		goto fail;
@@ -262,7 +298,7 @@ store_close(void)
 
 	if (store_db == NULL)
 		return;
-	if (store_in_txn || store_ndeferred > 0)
+	if (store_in_txn || store_ndeferred > 0 || store_ndirty > 0)
 		store_flush();
 	for (i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize(store_stmts[i]);
@@ -276,6 +312,10 @@ store_close(void)
 	free(store_deferred);
 	store_deferred = NULL;
 	store_ndeferred = store_deferred_cap = 0;
+	free(store_dirty);
+	store_dirty = NULL;
+	store_ndirty = store_dirty_cap = 0;
+	store_txn_failed = 0;
 }
 
 /* Runs a statement that returns no rows; resets it. */
@@ -297,10 +337,14 @@ store_step_done(sqlite3_stmt *st, const char *what)
 static int
 store_txn(void)
 {
+	if (store_txn_failed)
+		return -1;	/* sqlite may have rolled back already */
 	if (store_in_txn)
 		return 0;
-	if (store_step_done(store_stmts[ST_BEGIN], "begin") == -1)
+	if (store_step_done(store_stmts[ST_BEGIN], "begin") == -1) {
+		store_txn_failed = 1;
 		return -1;
+	}
 	store_in_txn = 1;
 	event_active(store_commit_ev, 0, 0);
 	return 0;
@@ -329,15 +373,15 @@ store_flush(void)
 	size_t			 i, n;
 	int			 status = STORE_COMMITTED;
 
-	if (store_in_txn) {
-		store_in_txn = 0;
-		if (store_step_done(store_stmts[ST_COMMIT], "commit") == -1) {
-			status = STORE_FAILED;
-			if (!sqlite3_get_autocommit(store_db))
-				store_step_done(store_stmts[ST_ROLLBACK],
-				    "rollback");
-		}
+	store_sync();
+	if (store_txn_failed ||
+	    (store_in_txn && store_step_done(store_stmts[ST_COMMIT],
+	    "commit") == -1)) {
+		status = STORE_FAILED;
+		if (!sqlite3_get_autocommit(store_db))
+			store_step_done(store_stmts[ST_ROLLBACK], "rollback");
 	}
+	store_in_txn = store_txn_failed = 0;
 	/* Callbacks may defer more work: that waits for the next commit. */
 	list = store_deferred;
 	n = store_ndeferred;
@@ -380,43 +424,31 @@ store_bind_time(sqlite3_stmt *st, int col, double t)
 		sqlite3_bind_null(st, col);
 }
 
-int
-store_task_insert(struct task *t)
+/* One row of task_labels per label, added or deleted by st. */
+static int
+store_label_rows(sqlite3_stmt *st, int64_t id, json_t *labels,
+    const char *what)
 {
-	sqlite3_stmt	*st = store_stmts[ST_INSERT];
+	const char	*name;
+	json_t		*v;
 
-	if (store_txn() == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, task_kind_name(t->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, t->state);
-	sqlite3_bind_text(st, 3, t->queue->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, t->priority);
-	if (t->key != NULL)
-		sqlite3_bind_text(st, 5, t->key, -1, SQLITE_STATIC);
-	store_bind_json(st, 6, t->spec);
-	store_bind_json(st, 7, t->labels);
-	store_bind_json(st, 8, t->after);
-	if (t->timeout > 0)
-		sqlite3_bind_double(st, 9, t->timeout);
-	store_bind_time(st, 10, t->not_before);
-	sqlite3_bind_double(st, 11, t->retry_backoff);
-	sqlite3_bind_int(st, 12, t->attempt);
-	sqlite3_bind_int(st, 13, t->max_retries);
-	sqlite3_bind_double(st, 14, t->created_at);
-	store_bind_time(st, 15, t->start_after);
-	if (store_step_done(st, "insert task") == -1)
-		return -1;
-	t->id = sqlite3_last_insert_rowid(store_db);
+	json_object_foreach(labels, name, v) {
+		if (!json_is_string(v))
+			continue;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, json_string_value(v), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, id);
+		if (store_step_done(st, what) == -1)
+			return -1;
+	}
 	return 0;
 }
 
-int
-store_task_update(struct task *t)
+/* ?1-?9 of ST_INSERT and ST_UPDATE: what changes as a task runs. */
+static void
+store_bind_progress(sqlite3_stmt *st, const struct task *t)
 {
-	sqlite3_stmt	*st = store_stmts[ST_UPDATE];
-
-	if (store_txn() == -1)
-		return -1;
 	sqlite3_bind_int(st, 1, t->state);
 	sqlite3_bind_int(st, 2, t->attempt);
 	store_bind_time(st, 3, t->started_at);
@@ -426,7 +458,103 @@ store_task_update(struct task *t)
 	store_bind_time(st, 7, t->start_after);
 	store_bind_json(st, 8, t->attempts);
 	sqlite3_bind_int64(st, 9, t->id);
-	return store_step_done(st, "update task");
+}
+
+static int
+store_insert_row(struct task *t)
+{
+	sqlite3_stmt	*st = store_stmts[ST_INSERT];
+
+	store_bind_progress(st, t);
+	sqlite3_bind_text(st, 10, task_kind_name(t->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, t->queue->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 12, t->priority);
+	if (t->key != NULL)
+		sqlite3_bind_text(st, 13, t->key, -1, SQLITE_STATIC);
+	store_bind_json(st, 14, t->spec);
+	store_bind_json(st, 15, t->labels);
+	store_bind_json(st, 16, t->after);
+	if (t->timeout > 0)
+		sqlite3_bind_double(st, 17, t->timeout);
+	store_bind_time(st, 18, t->not_before);
+	sqlite3_bind_double(st, 19, t->retry_backoff);
+	sqlite3_bind_int(st, 20, t->max_retries);
+	sqlite3_bind_double(st, 21, t->created_at);
+	if (store_step_done(st, "insert task") == -1)
+		return -1;
+	return store_label_rows(store_stmts[ST_LABEL_ADD], t->id, t->labels,
+	    "add label");
+}
+
+static int
+store_write_task(struct task *t)
+{
+	if (store_txn() == -1)
+		return -1;
+	if (t->stored) {
+		store_bind_progress(store_stmts[ST_UPDATE], t);
+		return store_step_done(store_stmts[ST_UPDATE], "update task");
+	}
+	if (store_insert_row(t) == -1)
+		return -1;
+	t->stored = 1;
+	return 0;
+}
+
+/* Writes the dirty tasks; a failure dooms the turn's transaction. */
+static int
+store_sync(void)
+{
+	struct task	*t;
+	size_t		 i;
+	int		 rv = 0;
+
+	for (i = 0; i < store_ndirty; i++) {
+		t = store_dirty[i];
+		t->dirty = 0;
+		if (rv == 0 && store_write_task(t) == -1)
+			rv = -1;
+		task_unref(t, __func__);
+	}
+	store_ndirty = 0;
+	if (rv == -1)
+		store_txn_failed = 1;
+	return rv;
+}
+
+static void
+store_mark_dirty(struct task *t)
+{
+	if (t->dirty)
+		return;
+	if (store_ndirty == store_dirty_cap) {
+		store_dirty_cap = store_dirty_cap ? store_dirty_cap * 2 : 64;
+		store_dirty = xreallocarray(store_dirty, store_dirty_cap,
+		    sizeof *store_dirty);
+	}
+	t->dirty = 1;
+	task_ref(t, __func__);
+	store_dirty[store_ndirty++] = t;
+	if (store_commit_ev != NULL)
+		event_active(store_commit_ev, 0, 0);
+}
+
+int
+store_task_insert(struct task *t)
+{
+	if (store_txn_failed)
+		return -1;
+	t->id = ++store_last_id;
+	t->stored = 0;
+	store_mark_dirty(t);
+	return 0;
+}
+
+int
+store_task_update(struct task *t)
+{
+	store_mark_dirty(t);
+	return 0;
 }
 
 /* A JSON column, parsed; NULL when SQL NULL. */
@@ -497,6 +625,7 @@ store_task_get(int64_t id)
 	sqlite3_stmt	*st = store_stmts[ST_GET];
 	json_t		*o = NULL;
 
+	store_sync();
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		o = store_row_json(st);
@@ -510,6 +639,7 @@ store_task_state(int64_t id, enum fp_state *state)
 	sqlite3_stmt	*st = store_stmts[ST_STATE];
 	int		 rv = -1;
 
+	store_sync();
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*state = (enum fp_state)sqlite3_column_int(st, 0);
@@ -525,6 +655,7 @@ store_task_by_key(const char *key, int64_t *id, json_t **spec)
 	sqlite3_stmt	*st = store_stmts[ST_BY_KEY];
 	int		 rv = -1;
 
+	store_sync();
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
@@ -541,6 +672,7 @@ store_task_retrieved(int64_t id)
 {
 	sqlite3_stmt	*st = store_stmts[ST_RETRIEVED];
 
+	store_sync();
 	if (store_txn() == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -553,6 +685,7 @@ store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved)
 	sqlite3_stmt	*st = store_stmts[ST_COUNTS];
 	int		 s;
 
+	store_sync();
 	memset(counts, 0, sizeof(int64_t) * FP_STATE_COUNT);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		s = sqlite3_column_int(st, 0);
@@ -576,14 +709,25 @@ store_sql_cat(char *sql, size_t len, const char *s)
 	snprintf(sql + n, len - n, "%s", s);
 }
 
-/* The WHERE clause of a task.list query; binds in the same order. */
+/*
+ * The task.list query; store_list_bind binds in the same order.  With a
+ * label filter the first label drives the query: its task_labels rows come
+ * newest first from the primary key, so a page costs its own rows however
+ * rare or common the label is.
+ */
 static void
 store_list_sql(const struct fp_list *l, char *sql, size_t len)
 {
 	const char	*k;
 	json_t		*v;
+	int		 first = 1;
 
-	snprintf(sql, len, "SELECT " STORE_COLUMNS " FROM tasks WHERE 1");
+	if (json_object_size(l->label) > 0)
+		snprintf(sql, len, "SELECT " STORE_COLUMNS " FROM task_labels "
+		    "JOIN tasks ON id = task_id WHERE name = ? AND value = ?");
+	else
+		snprintf(sql, len, "SELECT " STORE_COLUMNS " FROM tasks "
+		    "WHERE 1");
 	if (l->cursor > 0)
 		store_sql_cat(sql, len, " AND id < ?");
 	if (l->has_state)
@@ -592,30 +736,46 @@ store_list_sql(const struct fp_list *l, char *sql, size_t len)
 		store_sql_cat(sql, len, " AND queue = ?");
 	if (l->unretrieved)
 		store_sql_cat(sql, len, " AND state = 3 AND retrieved = 0");
-	json_object_foreach(l->label, k, v)
-		store_sql_cat(sql, len, " AND EXISTS (SELECT 1 FROM json_each(tasks.labels)"
-		    " WHERE key = ? AND value = ?)");
-	store_sql_cat(sql, len, " ORDER BY id DESC LIMIT ?");
+	json_object_foreach(l->label, k, v) {
+		if (!first)
+			store_sql_cat(sql, len, " AND EXISTS (SELECT 1 FROM "
+			    "task_labels l WHERE l.name = ? AND l.value = ? "
+			    "AND l.task_id = id)");
+		first = 0;
+	}
+	store_sql_cat(sql, len, json_object_size(l->label) > 0 ?
+	    " ORDER BY task_id DESC LIMIT ?" : " ORDER BY id DESC LIMIT ?");
+}
+
+/* Binds one label's name and value at *i. */
+static void
+store_list_bind_label(sqlite3_stmt *st, int *i, const char *k, json_t *v)
+{
+	sqlite3_bind_text(st, (*i)++, k, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, (*i)++, json_string_value(v), -1, SQLITE_STATIC);
 }
 
 static void
 store_list_bind(sqlite3_stmt *st, const struct fp_list *l)
 {
-	const char	*k;
+	const char	*k, *first = NULL;
 	json_t		*v;
 	int		 i = 1;
 
+	json_object_foreach(l->label, k, v) {
+		store_list_bind_label(st, &i, k, v);
+		first = k;
+		break;
+	}
 	if (l->cursor > 0)
 		sqlite3_bind_int64(st, i++, l->cursor);
 	if (l->has_state)
 		sqlite3_bind_int(st, i++, l->state);
 	if (l->queue != NULL)
 		sqlite3_bind_text(st, i++, l->queue, -1, SQLITE_STATIC);
-	json_object_foreach(l->label, k, v) {
-		sqlite3_bind_text(st, i++, k, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, i++, json_string_value(v), -1,
-		    SQLITE_STATIC);
-	}
+	json_object_foreach(l->label, k, v)
+		if (k != first)
+			store_list_bind_label(st, &i, k, v);
 	sqlite3_bind_int(st, i, l->limit + 1);
 }
 
@@ -627,6 +787,7 @@ store_task_list(const struct fp_list *l)
 	json_t		*tasks, *next = json_null();
 	int64_t		 last = 0;
 
+	store_sync();
 	store_list_sql(l, sql, sizeof sql);
 	if (sqlite3_prepare_v2(store_db, sql, -1, &st, NULL) != SQLITE_OK) {
 		store_log("list");
@@ -655,6 +816,7 @@ store_row_task(sqlite3_stmt *st)
 	const char	*kind = (const char *)sqlite3_column_text(st, COL_KIND);
 
 	t->id = sqlite3_column_int64(st, COL_ID);
+	t->stored = 1;
 	if (task_kind_parse(kind, &t->kind) == -1) {
 		log_warnx("store: task %lld has unknown kind '%s'",
 		    (long long)t->id, kind);
@@ -706,6 +868,7 @@ store_queue_save(const struct queue *q)
 {
 	sqlite3_stmt	*st = store_stmts[ST_QUEUE_SAVE];
 
+	store_sync();
 	if (store_txn() == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
@@ -736,6 +899,7 @@ store_stream_add(int64_t id, int64_t seq, json_t *value, json_t *error)
 {
 	sqlite3_stmt	*st = store_stmts[ST_ITEM_ADD];
 
+	store_sync();
 	if (store_txn() == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -751,6 +915,7 @@ store_stream_read(int64_t id, int64_t from, int limit)
 	sqlite3_stmt	*st = store_stmts[ST_ITEMS];
 	json_t		*items = xjson(json_array()), *item, *v;
 
+	store_sync();
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, from);
 	sqlite3_bind_int(st, 3, limit);
@@ -774,6 +939,7 @@ store_stream_next(int64_t id)
 	sqlite3_stmt	*st = store_stmts[ST_ITEM_NEXT];
 	int64_t		 next = 0;
 
+	store_sync();
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -788,6 +954,7 @@ store_stream_overflow(int64_t id, int set)
 	sqlite3_stmt	*st;
 	int		 v = 0;
 
+	store_sync();
 	if (set) {
 		if (store_txn() == -1)
 			return -1;
@@ -803,21 +970,37 @@ store_stream_overflow(int64_t id, int set)
 	return v;
 }
 
+/* Deletes the rows of one purged task and of its labels and items. */
+static int
+store_purge_one(int64_t id, json_t *labels)
+{
+	sqlite3_bind_int64(store_stmts[ST_PURGE_ITEMS], 1, id);
+	sqlite3_bind_int64(store_stmts[ST_PURGE_TASK], 1, id);
+	if (store_label_rows(store_stmts[ST_LABEL_DEL], id, labels,
+	    "purge labels") == -1 ||
+	    store_step_done(store_stmts[ST_PURGE_ITEMS], "purge items") == -1)
+		return -1;
+	return store_step_done(store_stmts[ST_PURGE_TASK], "purge task");
+}
+
 int
 store_task_purge(double before, int limit, void (*cb)(int64_t, const char *,
     json_t *, void *), void *arg)
 {
 	sqlite3_stmt	*sel = store_stmts[ST_PURGE_SELECT];
 	int64_t		*ids;
-	int		 n = 0, i;
-	json_t		*exc;
+	json_t		**labels, *exc;
+	int		 n = 0, i, rv;
 
+	store_sync();
 	if (store_txn() == -1)
 		return -1;
 	ids = xcalloc((size_t)limit, sizeof *ids);
+	labels = xcalloc((size_t)limit, sizeof *labels);
 	sqlite3_bind_double(sel, 1, before);
 	sqlite3_bind_int(sel, 2, limit);
 	while (n < limit && sqlite3_step(sel) == SQLITE_ROW) {
+		labels[n] = store_col_json(sel, 5);
 		ids[n++] = sqlite3_column_int64(sel, 0);
 		if (sqlite3_column_int(sel, 2) != FP_FAILED ||
 		    sqlite3_column_int(sel, 3) != 0)
@@ -828,29 +1011,13 @@ store_task_purge(double before, int limit, void (*cb)(int64_t, const char *,
 		json_decref(exc);
 	}
 	sqlite3_reset(sel);
+	rv = n;
 	for (i = 0; i < n; i++) {
-		sqlite3_bind_int64(store_stmts[ST_PURGE_ITEMS], 1, ids[i]);
-		sqlite3_bind_int64(store_stmts[ST_PURGE_TASK], 1, ids[i]);
-		if (store_step_done(store_stmts[ST_PURGE_ITEMS], "purge items")
-		    == -1 || store_step_done(store_stmts[ST_PURGE_TASK],
-		    "purge task") == -1) {
-			free(ids);
-			return -1;
-		}
+		if (rv != -1 && store_purge_one(ids[i], labels[i]) == -1)
+			rv = -1;
+		json_decref(labels[i]);
 	}
+	free(labels);
 	free(ids);
-	return n;
-}
-
-json_t *
-store_task_spec(int64_t id)
-{
-	sqlite3_stmt	*st = store_stmts[ST_SPEC];
-	json_t		*spec = NULL;
-
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		spec = store_col_json(st, 0);
-	sqlite3_reset(st);
-	return spec;
+	return rv;
 }

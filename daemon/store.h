@@ -22,7 +22,7 @@ struct task;
 struct queue;
 struct event_base;
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 /* How the commit at the end of a turn ended. */
 #define STORE_COMMITTED		0
@@ -43,14 +43,17 @@ void	 store_defer(void (*cb)(void *, int), void *arg);
 /* Commits now (shutdown, tests); runs deferred callbacks. */
 int	 store_flush(void);
 
-/* Writes t as a new row and sets t->id. */
+/*
+ * Gives t its id and makes it a new row of the current turn.  Like
+ * store_task_update, this only marks t: the row is written once, at the
+ * next store call or at the commit, with what t holds then, so t's spec and
+ * labels must stay until the commit.  A failed write fails the whole turn.
+ */
 int	 store_task_insert(struct task *);
-/* Persists t's state, attempt, times, result, exception. */
+/* Persists t's state, attempt, times, result, exception (see above). */
 int	 store_task_update(struct task *);
 /* The client's view of task id (fp_task_to_json); NULL: none. */
 json_t	*store_task_get(int64_t id);
-/* The spec of task id (new ref), or NULL. */
-json_t	*store_task_spec(int64_t id);
 /* state of id; -1 when there is no such task. */
 int	 store_task_state(int64_t id, enum fp_state *);
 /* The id and spec (new ref) of the task holding key; -1: none. */

@@ -123,6 +123,7 @@ task_unref(struct task *t, const char *from)
 	timerq_del(&t->timer);
 	free(t->key);
 	json_decref(t->spec);
+	json_decref(t->sleep_result);
 	json_decref(t->labels);
 	json_decref(t->after);
 	json_decref(t->result);
@@ -420,14 +421,17 @@ task_json(struct task *t)
 
 /*
  * A submission whose insert did not commit was never acknowledged: it
- * leaves memory without a trace, its work stopped if it had started.
+ * leaves memory without a trace, its work stopped if it had started.  One
+ * that did commit no longer needs what only its row needed.
  */
 static void
 task_inserted_cb(void *arg, int status)
 {
 	struct task	*t = arg;
 
-	if (status != STORE_COMMITTED && idmap_get(task_table, t->id) == t) {
+	if (status == STORE_COMMITTED)
+		task_compact(t);
+	else if (idmap_get(task_table, t->id) == t) {
 		log_warnx("task %lld: not stored; dropped", (long long)t->id);
 		if (t->state == FP_RUNNING)
 			task_kinds[t->kind].stop(t);
@@ -457,6 +461,8 @@ task_compact(struct task *t)
 	if (t->kind == TASK_SLEEP && t->spec != NULL) {
 		t->seconds = json_number_value(json_object_get(t->spec,
 		    "seconds"));
+		t->sleep_result = json_incref(json_object_get(t->spec,
+		    "result"));
 		json_decref(t->spec);
 		t->spec = NULL;
 	}

@@ -38,6 +38,7 @@ teardown(void **state)
 {
 	char	cmd[512];
 
+	store_close();
 	event_base_free(loop_base);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	return system(cmd);
@@ -332,6 +333,150 @@ test_streams(void **state)
 	task_unref(t, __func__);
 }
 
+/*
+ * Lists with one or two label filters and an optional cursor; stores the
+ * ids found (newest first) in ids and returns how many there were.
+ */
+static size_t
+list_ids(const char *k1, const char *v1, const char *k2, const char *v2,
+    int64_t cursor, int limit, int64_t *ids)
+{
+	struct fp_list	 l;
+	json_t		*page, *tasks;
+	size_t		 i, n;
+
+	memset(&l, 0, sizeof l);
+	l.limit = limit;
+	l.cursor = cursor;
+	l.label = k2 != NULL ? json_pack("{s:s,s:s}", k1, v1, k2, v2) :
+	    json_pack("{s:s}", k1, v1);
+	page = store_task_list(&l);
+	assert_non_null(page);
+	tasks = json_object_get(page, "tasks");
+	n = json_array_size(tasks);
+	for (i = 0; ids != NULL && i < n; i++)
+		ids[i] = json_integer_value(json_object_get(json_array_get(
+		    tasks, i), "id"));
+	json_decref(page);
+	json_decref(l.label);
+	return n;
+}
+
+/* Rows of task_labels, counted through a second connection. */
+static int
+label_rows(void)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	int		 n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	    "SELECT count(*) FROM task_labels", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+purge_cb(int64_t id, const char *kind, json_t *exc, void *arg)
+{
+}
+
+/* Label filters go through task_labels: newest first, paged, combined. */
+static void
+test_list_by_label(void **state)
+{
+	struct task	*t;
+	int64_t		 ids[20];
+	int		 i;
+
+	fresh();
+	for (i = 0; i < 20; i++) {
+		t = new_task("sleep", NULL);
+		json_object_set_new(t->labels, "team", json_string(i % 2 ?
+		    "b" : "a"));
+		json_object_set_new(t->labels, "size", json_string(i % 4 < 2 ?
+		    "s" : "l"));
+		task_unref(t, __func__);
+	}
+	assert_int_equal(list_ids("team", "b", NULL, NULL, 0, 4, ids), 4);
+	assert_int_equal(ids[0], 20);
+	assert_int_equal(ids[3], 14);
+	assert_int_equal(list_ids("team", "b", NULL, NULL, 14, 100, ids), 6);
+	assert_int_equal(ids[0], 12);
+	assert_int_equal(ids[5], 2);
+	/* team b and size l: ids 4, 8, 12, 16, 20 */
+	assert_int_equal(list_ids("team", "b", "size", "l", 0, 100, ids), 5);
+	assert_int_equal(ids[0], 20);
+	assert_int_equal(ids[4], 4);
+	assert_int_equal(list_ids("size", "l", "team", "b", 12, 100, ids), 2);
+	assert_int_equal(ids[0], 8);
+	assert_int_equal(list_ids("team", "c", NULL, NULL, 0, 100, ids), 0);
+	assert_int_equal(store_flush(), 0);
+	assert_int_equal(label_rows(), 40);
+}
+
+/* Purged tasks take their label rows with them. */
+static void
+test_purge_drops_labels(void **state)
+{
+	struct task	*t;
+	int		 i;
+
+	fresh();
+	for (i = 0; i < 3; i++) {
+		t = new_task("sleep", NULL);
+		t->state = FP_SUCCEEDED;
+		t->finished_at = 1700000001 + i;
+		store_task_update(t);
+		task_unref(t, __func__);
+	}
+	assert_int_equal(store_task_purge(1700000002.5, 10, purge_cb, NULL),
+	    2);
+	assert_int_equal(store_flush(), 0);
+	assert_int_equal(label_rows(), 1);
+	assert_int_equal(list_ids("team", "a", NULL, NULL, 0, 10, NULL), 1);
+}
+
+/*
+ * Changes of one turn are written once, with the last state: a task
+ * inserted and finished before the commit is one finished row.  Ids are
+ * never handed out twice, even after the newest tasks were purged.
+ */
+static void
+test_write_behind_and_ids(void **state)
+{
+	struct task	*t;
+	json_t		*o;
+	int64_t		 id;
+
+	fresh();
+	t = new_task("sleep", NULL);
+	t->state = FP_RUNNING;
+	store_task_update(t);
+	t->state = FP_SUCCEEDED;
+	t->result = json_integer(5);
+	t->finished_at = 1700000003;
+	store_task_update(t);
+	id = t->id;
+	task_unref(t, __func__);
+	assert_int_equal(store_flush(), 0);
+	o = store_task_get(id);
+	assert_string_equal(json_string_value(json_object_get(o, "state")),
+	    "succeeded");
+	assert_int_equal(json_integer_value(json_object_get(o, "result")), 5);
+	json_decref(o);
+	assert_int_equal(store_task_purge(1700000004, 10, purge_cb, NULL), 1);
+	assert_int_equal(store_flush(), 0);
+	reopen();
+	t = new_task("sleep", NULL);
+	assert_int_equal(t->id, id + 1);
+	task_unref(t, __func__);
+}
+
 /* A version-1 file is migrated forward and keeps its tasks. */
 static void
 test_migration_from_v1(void **state)
@@ -356,8 +501,9 @@ test_migration_from_v1(void **state)
 	    "CREATE TABLE queues (name TEXT PRIMARY KEY,"
 	    " concurrency INTEGER NOT NULL DEFAULT 0,"
 	    " paused INTEGER NOT NULL DEFAULT 0);"
-	    "INSERT INTO tasks (kind, state, queue, spec, created_at, result)"
-	    " VALUES ('sleep', 2, 'default', '{\"kind\":\"sleep\"}', 1, '42');"
+	    "INSERT INTO tasks (kind, state, queue, spec, created_at, result,"
+	    " labels) VALUES ('sleep', 2, 'default', '{\"kind\":\"sleep\"}',"
+	    " 1, '42', '{\"tier\":\"old\"}');"
 	    "PRAGMA user_version = 1;", NULL, NULL, &err), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(path, 1, loop_base), 0);
@@ -365,6 +511,8 @@ test_migration_from_v1(void **state)
 	assert_int_equal(store_task_state(1, &st), 0);
 	assert_int_equal(st, FP_SUCCEEDED);
 	assert_int_equal(store_stream_overflow(1, 0), 0);
+	/* migration 3 filled task_labels from the old rows */
+	assert_int_equal(list_ids("tier", "old", NULL, NULL, 0, 10, NULL), 1);
 }
 
 /* A file from a newer futured is refused rather than damaged. */
@@ -411,6 +559,9 @@ main(void)
 		cmocka_unit_test(test_migration_from_v1),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_queue_settings_persist),
+		cmocka_unit_test(test_list_by_label),
+		cmocka_unit_test(test_purge_drops_labels),
+		cmocka_unit_test(test_write_behind_and_ids),
 	};
 	int	rc;
 
