@@ -153,11 +153,21 @@ rpc_batch_send_cb(void *arg, int status)
 	rpc_batch_free(b);
 }
 
+/*
+ * A batch whose last call settles after its dispatch (a long-poll woken by
+ * a commit or its deadline) is answered at once when this turn has written
+ * nothing, because all it read is durable already; otherwise, and always
+ * at the end of rpc_handle, after the commit of what the turn wrote.
+ */
 static void
 rpc_batch_check(struct rpc_batch *b)
 {
-	if (b->outstanding == 0 && !b->dispatching)
+	if (b->outstanding != 0 || b->dispatching)
+		return;
+	if (store_pending())
 		store_defer(rpc_batch_send_cb, b);
+	else
+		rpc_batch_send_cb(b, STORE_COMMITTED);
 }
 
 /* Stores a response in the call's slot; notifications leave none. */
@@ -401,7 +411,10 @@ rpc_reject(struct evhttp_request *req, int code, json_t *data)
 
 	c->batch = b;
 	c->id = json_null();
+	b->dispatching = 1;
 	rpc_error(c, code, data);
+	b->dispatching = 0;
+	store_defer(rpc_batch_send_cb, b);
 	return b;
 }
 
@@ -435,6 +448,8 @@ rpc_handle(struct evhttp_request *req, const char *body, size_t len)
 	for (i = 0; i < n; i++)
 		rpc_call_run(b, i, b->is_array ? json_array_get(doc, i) : doc);
 	b->dispatching = 0;
-	rpc_batch_check(b);
+	/* http.c still uses b on return, so it is not answered from here. */
+	if (b->outstanding == 0)
+		store_defer(rpc_batch_send_cb, b);
 	return b;
 }

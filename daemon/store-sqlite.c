@@ -367,6 +367,12 @@ store_defer(void (*cb)(void *, int), void *arg)
 }
 
 int
+store_pending(void)
+{
+	return store_in_txn || store_ndirty > 0 || store_txn_failed;
+}
+
+int
 store_flush(void)
 {
 	struct store_deferred	*list;

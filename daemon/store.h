@@ -40,6 +40,8 @@ int	 store_schema_version(void);
  * written this turn, cb still runs at the end of the turn.
  */
 void	 store_defer(void (*cb)(void *, int), void *arg);
+/* Whether this turn wrote anything not yet committed. */
+int	 store_pending(void);
 /* Commits now (shutdown, tests); runs deferred callbacks. */
 int	 store_flush(void);
 

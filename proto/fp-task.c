@@ -100,26 +100,36 @@ fp_exception_create(const char *type, const char *fmt, ...)
 	    fp_string_from_bytes(msg, strlen(msg)));
 }
 
+/*
+ * The daemon formats the same instant many times in a row (every task of a
+ * batch is created, started and finished at the loop's now), so the last
+ * answer is kept.  Single-threaded users only, like the rest of proto/.
+ */
 char *
 fp_time_format(double t, char buf[FP_TIME_LEN])
 {
-	struct tm	tm;
-	time_t		secs;
-	int		ms;
+	static long long	 last_total = -1;
+	static char		 last[FP_TIME_LEN];
+	struct tm		 tm;
+	time_t			 secs;
+	long long		 total;
 
 	buf[0] = '\0';
 	if (t <= 0 || !isfinite(t))
 		return buf;
 	/* Round to the millisecond first, so parse(format(t)) == t. */
-	long long	total = llround(t * 1000);
-
-	secs = (time_t)(total / 1000);
-	ms = (int)(total % 1000);
-	if (gmtime_r(&secs, &tm) == NULL)
-		return buf;
-	snprintf(buf, FP_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ms);
+	total = llround(t * 1000);
+	if (total != last_total) {
+		secs = (time_t)(total / 1000);
+		if (gmtime_r(&secs, &tm) == NULL)
+			return buf;
+		snprintf(last, sizeof last,
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, (int)(total % 1000));
+		last_total = total;
+	}
+	memcpy(buf, last, FP_TIME_LEN);
 	return buf;
 }
 
