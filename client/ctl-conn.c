@@ -1,7 +1,7 @@
 /*
- * ctl-conn.c: JSON-RPC calls to futured over HTTP, with libcurl.
+ * ctl-conn.c: JSON-RPC calls to futured over HTTP (ctl-http.c).
  *
- * One easy handle serves every call of an invocation, so `run` and `wait`
+ * One connection serves every call of an invocation, so `run` and `wait`
  * poll over one persistent connection.  Every way a call can fail short of
  * an answer ends in exactly one line on stderr and CTL_EXIT_CONN.
  */
@@ -17,28 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "ctl.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-#define CTL_CONNECT_TIMEOUT	10L
+#define CTL_CONNECT_TIMEOUT	10.0
 #define CTL_TOKEN_MAX		4096
 
 struct ctl_conn {
-	CURL			*curl;
-	struct curl_slist	*headers;
+	struct ctl_http		*http;
 	char			*where;		/* socket path or URL */
-	char			*url;		/* what we POST to */
 	int			 has_token;
 	json_int_t		 next_id;
-	char			*buf;		/* the answer's body */
-	size_t			 len;
-	size_t			 size;
-	char			 errbuf[CURL_ERROR_SIZE];
 };
 
 static int
@@ -103,25 +91,6 @@ ctl_socket_path(struct ctl *ctx)
 	return ctl_state_file("futured.sock");
 }
 
-/* POST to URL as given when it names a path, else to URL/rpc. */
-static char *
-ctl_rpc_url(const char *url)
-{
-	const char	*host = strstr(url, "://"), *path;
-	char		*out = NULL;
-	size_t		 len = strlen(url);
-
-	host = host != NULL ? host + 3 : url;
-	path = strchr(host, '/');
-	if (path != NULL && path[1] != '\0')
-		return strdup(url);
-	if (path != NULL)
-		len--;
-	if (asprintf(&out, "%.*s/rpc", (int)len, url) == -1)
-		return NULL;
-	return out;
-}
-
 /* Reads the token, strips trailing white space; *header is new. */
 static int
 ctl_token_read(const char *file, char **header)
@@ -175,101 +144,35 @@ ctl_token_header(struct ctl *ctx, char **header)
 	return rc;
 }
 
-static size_t
-ctl_conn_write_cb(char *data, size_t size, size_t n, void *arg)
-{
-	struct ctl_conn	*c = arg;
-	size_t		 len = size * n, want;
-	char		*p;
-
-	if (c->len + len > c->size) {
-		want = c->size != 0 ? c->size : 16384;
-		while (want < c->len + len)
-			want *= 2;
-		if ((p = realloc(c->buf, want)) == NULL)
-			return 0;	/* curl fails with CURLE_WRITE_ERROR */
-		c->buf = p;
-		c->size = want;
-	}
-	memcpy(c->buf + c->len, data, len);
-	c->len += len;
-	return len;
-}
-
-static struct curl_slist *
-ctl_conn_headers(const char *auth)
-{
-	/* "Expect:": a body over 1 KiB would otherwise wait for a 100. */
-	const char		*h[] = { "Content-Type: application/json",
-				    "Expect:", auth };
-	struct curl_slist	*l = NULL, *n;
-	size_t			 i;
-
-	for (i = 0; i < sizeof h / sizeof h[0] && h[i] != NULL; i++) {
-		if ((n = curl_slist_append(l, h[i])) == NULL) {
-			curl_slist_free_all(l);
-			return NULL;
-		}
-		l = n;
-	}
-	return l;
-}
-
-/* Where to connect: fills c->where, c->url and the headers. */
+/* Where to connect, and how: makes c->where and c->http. */
 static int
 ctl_conn_target(struct ctl *ctx, struct ctl_conn *c)
 {
-	char	*auth = NULL;
+	char	*auth = NULL, *why;
 	int	 rc;
 
 	if (ctx->url != NULL) {
 		if ((rc = ctl_token_header(ctx, &auth)) != 0)
 			return rc;
 		c->where = strdup(ctx->url);
-		c->url = ctl_rpc_url(ctx->url);
-	} else {
-		if ((c->where = ctl_socket_path(ctx)) == NULL) {
-			fprintf(stderr, "futurectl: no socket: give "
-			    "--socket or set FUTURED_SOCKET\n");
-			return CTL_EXIT_USAGE;
-		}
-		c->url = strdup("http://localhost/rpc");
+	} else if ((c->where = ctl_socket_path(ctx)) == NULL) {
+		fprintf(stderr, "futurectl: no socket: give --socket or set "
+		    "FUTURED_SOCKET\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (c->where == NULL) {
+		free(auth);
+		return ctl_oom();
 	}
 	c->has_token = auth != NULL;
-	c->headers = ctl_conn_headers(auth);
+	c->http = ctl_http_new(ctx->url == NULL ? c->where : NULL, ctx->url,
+	    auth, &why);
 	free(auth);
-	if (c->where == NULL || c->url == NULL || c->headers == NULL)
-		return ctl_oom();
+	if (c->http == NULL) {
+		fprintf(stderr, "futurectl: cannot use %s: %s\n", c->where, why);
+		return CTL_EXIT_USAGE;
+	}
 	return 0;
-}
-
-static void
-ctl_conn_options(struct ctl *ctx, struct ctl_conn *c)
-{
-	CURL	*h = c->curl;
-
-	curl_easy_setopt(h, CURLOPT_URL, c->url);
-	if (ctx->url == NULL)
-		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->where);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-	    CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
-	/* futurectl talks to futured directly, whatever http_proxy says. */
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "futurectl/" PACKAGE_VERSION);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ctl_conn_write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CTL_CONNECT_TIMEOUT);
-	/* Above the longest wait we ask for, so a hang cannot be forever. */
-	curl_easy_setopt(h, CURLOPT_TIMEOUT,
-	    (long)CTL_POLL_MAX + CTL_HTTP_SLACK);
 }
 
 /* Makes ctx->conn on the first call; on failure it is freed by main. */
@@ -286,11 +189,8 @@ ctl_conn_get(struct ctl *ctx, struct ctl_conn **out)
 		c->next_id = 1;
 		if ((rc = ctl_conn_target(ctx, c)) != 0)
 			return rc;
-		if ((c->curl = curl_easy_init()) == NULL)
-			return ctl_oom();
-		ctl_conn_options(ctx, c);
 	}
-	if (ctx->conn->curl == NULL)
+	if (ctx->conn->http == NULL)
 		return CTL_EXIT_CONN;	/* setting up failed before */
 	*out = ctx->conn;
 	return 0;
@@ -301,34 +201,26 @@ ctl_conn_free(struct ctl_conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->curl != NULL)
-		curl_easy_cleanup(c->curl);
-	curl_slist_free_all(c->headers);
+	ctl_http_free(c->http);
 	free(c->where);
-	free(c->url);
-	free(c->buf);
 	free(c);
 }
 
 static int
-ctl_curl_error(struct ctl_conn *c, CURLcode cc)
+ctl_http_failed(struct ctl_conn *c, const struct ctl_http_error *e)
 {
-	const char	*why = c->errbuf[0] != '\0' ? c->errbuf :
-			    curl_easy_strerror(cc);
-	long		 err = 0;
+	int	err = e->os_errno;
 
-	curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &err);
-	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
+	if (e->status == CTL_HTTP_CONNECT)
 		fprintf(stderr, "futurectl: cannot reach futured at %s: %s%s\n",
-		    c->where, err != 0 ? strerror((int)err) : why,
-		    err == ENOENT || err == ECONNREFUSED || err == 0 ?
-		    " (is futured running?)" : "");
-	else if (cc == CURLE_OPERATION_TIMEDOUT)
+		    c->where, e->text, err == ENOENT || err == ECONNREFUSED ||
+		    err == 0 ? " (is futured running?)" : "");
+	else if (e->status == CTL_HTTP_TIMEOUT)
 		fprintf(stderr, "futurectl: futured at %s did not answer in "
-		    "time: %s\n", c->where, why);
+		    "time: %s\n", c->where, e->text);
 	else
 		fprintf(stderr, "futurectl: talking to futured at %s: %s\n",
-		    c->where, why);
+		    c->where, e->text);
 	return CTL_EXIT_CONN;
 }
 
@@ -353,30 +245,27 @@ ctl_status_error(struct ctl_conn *c, long status)
 static int
 ctl_post(struct ctl_conn *c, json_t *req, json_t **resp)
 {
-	json_error_t	 jerr;
-	CURLcode	 cc;
-	char		*body;
-	long		 status = 0;
+	struct ctl_http_answer	 a;
+	struct ctl_http_error	 e;
+	json_error_t		 jerr;
+	char			*body;
+	int			 rc;
 
 	*resp = NULL;
 	if ((body = json_dumps(req, JSON_COMPACT)) == NULL)
 		return ctl_oom();
-	c->len = 0;
-	c->errbuf[0] = '\0';
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	cc = curl_easy_perform(c->curl);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+	/* Above the longest wait we ask for, so a hang cannot be forever. */
+	rc = ctl_http_post(c->http, body, strlen(body), CTL_CONNECT_TIMEOUT,
+	    CTL_POLL_MAX + CTL_HTTP_SLACK, &a, &e);
 	free(body);
-	if (cc != CURLE_OK)
-		return ctl_curl_error(c, cc);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200)
-		return ctl_status_error(c, status);
-	if (c->len == 0)
+	if (rc == -1)
+		return ctl_http_failed(c, &e);
+	if (a.status != 200)
+		return ctl_status_error(c, a.status);
+	if (a.len == 0)
 		return 0;
 	/* A task's output may hold NUL bytes (\u0000 in its strings). */
-	if ((*resp = json_loadb(c->buf, c->len, JSON_ALLOW_NUL, &jerr)) == NULL) {
+	if ((*resp = json_loadb(a.body, a.len, JSON_ALLOW_NUL, &jerr)) == NULL) {
 		fprintf(stderr, "futurectl: futured at %s answered with bad "
 		    "JSON: %s\n", c->where, jerr.text);
 		return CTL_EXIT_CONN;

@@ -77,7 +77,35 @@ int	 ctl_usage(struct ctl *, const char *, ...)
  * 'h' prints help (0), anything else is a usage error (2). */
 int	 ctl_bad_option(struct ctl *, int, char **);
 
-/* ctl-conn.c: JSON-RPC over HTTP (libcurl), Unix socket or TCP. */
+/* ctl-http.c: an HTTP/1.1 client, Unix socket or plain-HTTP URL. */
+struct ctl_http;
+enum ctl_http_status {
+	CTL_HTTP_OK, CTL_HTTP_CONNECT, CTL_HTTP_TIMEOUT, CTL_HTTP_IO
+};
+struct ctl_http_error {
+	enum ctl_http_status	 status;
+	int			 os_errno;	/* 0: none */
+	char			 text[256];	/* why, for a message */
+};
+struct ctl_http_answer {
+	int			 status;	/* HTTP status */
+	const char		*body;		/* valid until the next post */
+	size_t			 len;
+};
+/*
+ * A client for unix_path, or else for url (http:// only; *why says what is
+ * wrong with it when NULL is returned).  auth is a whole header line or
+ * NULL.  The connection opens on the first post and is kept alive.
+ */
+struct ctl_http	*ctl_http_new(const char *unix_path, const char *url,
+		    const char *auth, char **why);
+/* POSTs body; 0 with *a filled in, or -1 with *e saying why. */
+int		 ctl_http_post(struct ctl_http *, const char *body, size_t len,
+		    double connect_timeout, double timeout,
+		    struct ctl_http_answer *a, struct ctl_http_error *e);
+void		 ctl_http_free(struct ctl_http *);
+
+/* ctl-conn.c: JSON-RPC over HTTP, Unix socket or TCP. */
 #define CTL_REPLY_ERROR	(-1)	/* ctl_call: the daemon answered an error */
 
 /* One answer.  resp is owned; result, message and data borrow from it. */

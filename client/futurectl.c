@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "ctl.h"
 
@@ -303,15 +302,8 @@ main(int argc, char **argv)
 	ctx.tty = isatty(STDOUT_FILENO);
 	opterr = 0;
 	if ((rc = ctl_global_options(&ctx, argc, argv)) == -1) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			fprintf(stderr, "futurectl: cannot initialize "
-			    "libcurl\n");
-			rc = CTL_EXIT_CONN;
-		} else {
-			rc = ctl_dispatch(&ctx, argc - optind, argv + optind);
-			ctl_conn_free(ctx.conn);
-			curl_global_cleanup();
-		}
+		rc = ctl_dispatch(&ctx, argc - optind, argv + optind);
+		ctl_conn_free(ctx.conn);
 	}
 	free(ctx.socket_path);
 	return rc;
