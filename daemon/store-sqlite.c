@@ -118,7 +118,7 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_STATE] = "SELECT state FROM tasks WHERE id = ?",
 	[ST_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = ?",
 	[ST_RETRIEVED] = "UPDATE tasks SET retrieved = 1 WHERE id = ? "
-	    "AND retrieved = 0",
+	    "AND retrieved = 0 AND state = 3",
 	[ST_COUNTS] = "SELECT state, count(*) FROM tasks GROUP BY state",
 	[ST_UNRETRIEVED] = "SELECT count(*) FROM tasks "
 	    "WHERE state = 3 AND retrieved = 0",
@@ -172,9 +172,21 @@ static struct task		**store_dirty;
 static size_t			 store_ndirty, store_dirty_cap;
 static int64_t			 store_last_id;
 static int			 store_txn_failed;	/* roll back at flush */
+/*
+ * daemon.info's counts: tasks per state and failed ones never retrieved,
+ * counted at open (a scan), then kept by every write.  What the current
+ * transaction changes waits in the deltas until it commits.
+ */
+struct store_counts {
+	int64_t	state[FP_STATE_COUNT];
+	int64_t	unretrieved;
+};
+static struct store_counts	 store_counted, store_delta;
 
 static void	store_commit_cb(evutil_socket_t, short, void *);
 static int	store_sync(void);
+static int	store_count_all(void);
+static void	store_count_commit(void);
 
 static void
 store_log(const char *what)
@@ -282,6 +294,10 @@ store_open(const char *path, int sync_full, struct event_base *base)
 	if (sqlite3_step(store_stmts[ST_LAST_ID]) == SQLITE_ROW)
 		store_last_id = sqlite3_column_int64(store_stmts[ST_LAST_ID], 0);
 	sqlite3_reset(store_stmts[ST_LAST_ID]);
+	if (store_count_all() == -1) {
+		store_log("count tasks");
+		goto fail;
+	}
 	store_commit_ev = event_new(base, -1, 0, store_commit_cb, NULL);
 	if (store_commit_ev == NULL)
 		goto fail;
@@ -386,7 +402,9 @@ store_flush(void)
 		status = STORE_FAILED;
 		if (!sqlite3_get_autocommit(store_db))
 			store_step_done(store_stmts[ST_ROLLBACK], "rollback");
-	}
+		store_count_all();
+	} else
+		store_count_commit();
 	store_in_txn = store_txn_failed = 0;
 	/* Callbacks may defer more work: that waits for the next commit. */
 	list = store_deferred;
@@ -428,6 +446,64 @@ store_bind_time(sqlite3_stmt *st, int col, double t)
 		sqlite3_bind_double(st, col, t);
 	else
 		sqlite3_bind_null(st, col);
+}
+
+/* Counts every task in the file again: at open, after a rollback. */
+static int
+store_count_all(void)
+{
+	sqlite3_stmt	*st = store_stmts[ST_COUNTS];
+	int		 s;
+
+	memset(&store_counted, 0, sizeof store_counted);
+	memset(&store_delta, 0, sizeof store_delta);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		s = sqlite3_column_int(st, 0);
+		if (s >= 0 && s < FP_STATE_COUNT)
+			store_counted.state[s] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	st = store_stmts[ST_UNRETRIEVED];
+	if (sqlite3_step(st) == SQLITE_ROW)
+		store_counted.unretrieved = sqlite3_column_int64(st, 0);
+	return sqlite3_reset(st) == SQLITE_OK ? 0 : -1;
+}
+
+/* n tasks (+1 or -1) enter state, unretrieved ones when failed. */
+static void
+store_count(int state, int n, int retrieved)
+{
+	if (state < 0 || state >= FP_STATE_COUNT)
+		return;
+	store_delta.state[state] += n;
+	if (state == FP_FAILED && !retrieved)
+		store_delta.unretrieved += n;
+}
+
+/* The committed counts take in the turn's deltas. */
+static void
+store_count_commit(void)
+{
+	int	i;
+
+	for (i = 0; i < FP_STATE_COUNT; i++)
+		store_counted.state[i] += store_delta.state[i];
+	store_counted.unretrieved += store_delta.unretrieved;
+	memset(&store_delta, 0, sizeof store_delta);
+}
+
+/* The state t's row holds now (in this transaction), or -1. */
+static int
+store_row_state(int64_t id)
+{
+	sqlite3_stmt	*st = store_stmts[ST_STATE];
+	int		 state = -1;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		state = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return state;
 }
 
 /* One row of task_labels per label, added or deleted by st. */
@@ -495,14 +571,25 @@ store_insert_row(struct task *t)
 static int
 store_write_task(struct task *t)
 {
+	int	old;
+
 	if (store_txn() == -1)
 		return -1;
 	if (t->stored) {
+		old = store_row_state(t->id);
 		store_bind_progress(store_stmts[ST_UPDATE], t);
-		return store_step_done(store_stmts[ST_UPDATE], "update task");
+		if (store_step_done(store_stmts[ST_UPDATE], "update task") == -1)
+			return -1;
+		/* a final state is final: only an unfinished row moves */
+		if (old != -1 && old != (int)t->state) {
+			store_count(old, -1, 0);
+			store_count(t->state, 1, 0);
+		}
+		return 0;
 	}
 	if (store_insert_row(t) == -1)
 		return -1;
+	store_count(t->state, 1, 0);
 	t->stored = 1;
 	return 0;
 }
@@ -682,28 +769,22 @@ store_task_retrieved(int64_t id)
 	if (store_txn() == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	return store_step_done(st, "mark retrieved");
+	if (store_step_done(st, "mark retrieved") == -1)
+		return -1;
+	if (sqlite3_changes(store_db) == 1)
+		store_delta.unretrieved--;
+	return 0;
 }
 
 int
 store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved)
 {
-	sqlite3_stmt	*st = store_stmts[ST_COUNTS];
-	int		 s;
+	int	i;
 
 	store_sync();
-	memset(counts, 0, sizeof(int64_t) * FP_STATE_COUNT);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		s = sqlite3_column_int(st, 0);
-		if (s >= 0 && s < FP_STATE_COUNT)
-			counts[s] = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	st = store_stmts[ST_UNRETRIEVED];
-	*unretrieved = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*unretrieved = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	for (i = 0; i < FP_STATE_COUNT; i++)
+		counts[i] = store_counted.state[i] + store_delta.state[i];
+	*unretrieved = store_counted.unretrieved + store_delta.unretrieved;
 	return 0;
 }
 
@@ -1008,6 +1089,8 @@ store_task_purge(double before, int limit, void (*cb)(int64_t, const char *,
 	while (n < limit && sqlite3_step(sel) == SQLITE_ROW) {
 		labels[n] = store_col_json(sel, 5);
 		ids[n++] = sqlite3_column_int64(sel, 0);
+		store_count(sqlite3_column_int(sel, 2), -1,
+		    sqlite3_column_int(sel, 3));
 		if (sqlite3_column_int(sel, 2) != FP_FAILED ||
 		    sqlite3_column_int(sel, 3) != 0)
 			continue;

@@ -285,21 +285,68 @@ test_list_pagination_and_filters(void **state)
 }
 
 static void
+purge_cb(int64_t id, const char *kind, json_t *exc, void *arg)
+{
+}
+
+/* counts[] and unretrieved as store_task_counts gives them, in a string. */
+static const char *
+counts_str(void)
+{
+	static char	buf[128];
+	int64_t		c[FP_STATE_COUNT], u;
+
+	assert_int_equal(store_task_counts(c, &u), 0);
+	snprintf(buf, sizeof buf, "p%lld r%lld s%lld f%lld c%lld u%lld",
+	    (long long)c[FP_PENDING], (long long)c[FP_RUNNING],
+	    (long long)c[FP_SUCCEEDED], (long long)c[FP_FAILED],
+	    (long long)c[FP_CANCELLED], (long long)u);
+	return buf;
+}
+
+/*
+ * daemon.info's counts are kept in memory across inserts, transitions,
+ * retrieval and purges, and agree with a fresh count of the file.
+ */
+static void
 test_counts(void **state)
 {
-	int64_t		 counts[FP_STATE_COUNT], unretrieved;
-	struct task	*t;
+	struct task	*t[4];
+	int		 i;
 
 	fresh();
-	task_unref(new_task("sleep", NULL), __func__);
-	t = new_task("sleep", NULL);
-	t->state = FP_FAILED;
-	store_task_update(t);
-	assert_int_equal(store_task_counts(counts, &unretrieved), 0);
-	assert_int_equal(counts[FP_PENDING], 1);
-	assert_int_equal(counts[FP_FAILED], 1);
-	assert_int_equal(unretrieved, 1);
-	task_unref(t, __func__);
+	for (i = 0; i < 4; i++)
+		t[i] = new_task("sleep", NULL);
+	assert_string_equal(counts_str(), "p4 r0 s0 f0 c0 u0");
+	t[0]->state = FP_RUNNING;
+	store_task_update(t[0]);
+	t[1]->state = FP_FAILED;
+	t[1]->finished_at = 1700000001;
+	store_task_update(t[1]);
+	t[2]->state = FP_RUNNING;
+	store_task_update(t[2]);
+	t[2]->state = FP_SUCCEEDED;	/* two moves in one turn */
+	t[2]->finished_at = 1700000002;
+	store_task_update(t[2]);
+	assert_int_equal(store_flush(), 0);
+	assert_string_equal(counts_str(), "p1 r1 s1 f1 c0 u1");
+	store_task_update(t[1]);	/* a final state written again */
+	assert_int_equal(store_task_retrieved(t[1]->id), 0);
+	assert_int_equal(store_task_retrieved(t[1]->id), 0);
+	assert_int_equal(store_task_retrieved(t[2]->id), 0);
+	assert_int_equal(store_flush(), 0);
+	assert_string_equal(counts_str(), "p1 r1 s1 f1 c0 u0");
+	t[3]->state = FP_FAILED;
+	t[3]->finished_at = 1700000003;
+	store_task_update(t[3]);
+	assert_int_equal(store_task_purge(1700000002.5, 10, purge_cb, NULL),
+	    2);
+	assert_int_equal(store_flush(), 0);
+	assert_string_equal(counts_str(), "p0 r1 s0 f1 c0 u1");
+	reopen();
+	assert_string_equal(counts_str(), "p0 r1 s0 f1 c0 u1");
+	for (i = 0; i < 4; i++)
+		task_unref(t[i], __func__);
 }
 
 static void
@@ -378,11 +425,6 @@ label_rows(void)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
-}
-
-static void
-purge_cb(int64_t id, const char *kind, json_t *exc, void *arg)
-{
 }
 
 /* Label filters go through task_labels: newest first, paged, combined. */
