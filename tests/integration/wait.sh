@@ -3,7 +3,8 @@
 # ALL_COMPLETED, FIRST_COMPLETED and FIRST_EXCEPTION semantics, timeout 0,
 # answers pushed as soon as a task finishes (not at the next poll), a
 # long-poll sent as a notification answered at once, 50 waiters on one task
-# all answered, abandoned waits harmless, a batch holding a long-poll answered
+# all answered, 800 (answered in slices) with a third hanging up,
+# abandoned waits harmless, a batch holding a long-poll answered
 # whole, NoSuchTask, and the server cap (--max-wait 1 clamps timeout 100 and
 # null).
 . "$(dirname "$0")/harness.sh"
@@ -121,6 +122,57 @@ for i in $(seq 50); do
 	if [ $((i % 2)) = 0 ]; then want=".result.done == [$w]"; else want='.result == "w"'; fi
 	expect_jq "$(cat "$T/w.$i")" "$want and .id == $i" "waiter $i"
 done
+
+# ---- 800 waiters on one task (several of the daemon's answer slices of
+# 256), a third of them hanging up before the answers go out: every waiter
+# still connected gets its own answer, and
+# the daemon goes on serving
+many=$(submit '{"kind":"sleep","seconds":1.5,"result":"m"}')
+cat >"$T/many.py" <<'PY'
+import json, socket, sys, time
+sock, tid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+conns = []
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    if i % 2:
+        req = {"jsonrpc": "2.0", "id": i, "method": "task.result",
+               "params": {"id": tid, "timeout": 20}}
+    else:
+        req = {"jsonrpc": "2.0", "id": i, "method": "task.wait",
+               "params": {"ids": [tid], "timeout": 20}}
+    body = json.dumps(req).encode()
+    s.sendall(b"POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    conns.append(s)
+time.sleep(0.5)
+# hang up a third, spread over the list, before the task finishes
+for i in range(0, n, 3):
+    conns[i].close()
+bad = 0
+for i, s in enumerate(conns):
+    if i % 3 == 0:
+        continue
+    s.settimeout(20)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    n_len = int([l.split(b":")[1] for l in head.split(b"\r\n")
+                 if l.lower().startswith(b"content-length")][0])
+    while len(body) < n_len:
+        body += s.recv(65536)
+    r = json.loads(body)
+    want = "m" if i % 2 else {"done": [tid], "pending": []}
+    if r.get("id") != i or r.get("result") != want:
+        bad += 1
+        print("waiter %d: %r" % (i, r))
+print("answered=%d bad=%d" % (n - len(range(0, n, 3)), bad))
+sys.exit(1 if bad else 0)
+PY
+out=$("$PYTHON" "$T/many.py" "$SOCK" "$many" 800) || fail "800 waiters: $out"
+expect_eq "$(tail -1 <<<"$out")" "answered=533 bad=0" "800 waiters, a third gone"
+expect_jq "$(call daemon.info)" '.result.waiters == 0' "no waiter left registered"
 
 # ---- clients that give up on a wait leave the daemon serving
 ab=$(submit '{"kind":"sleep","seconds":1.5}')
