@@ -15,6 +15,9 @@
 static void
 cleanup(void)
 {
+	/* Whatever the last turn left unwritten, while its tasks and queues
+	 * are still alive. */
+	store_flush();
 	http_free();
 	purge_stop();
 	task_free_all();
