@@ -492,18 +492,18 @@ store_count_commit(void)
 	memset(&store_delta, 0, sizeof store_delta);
 }
 
-/* The state t's row holds now (in this transaction), or -1. */
+/* The one integer that statement k gives for task id, or dflt. */
 static int
-store_row_state(int64_t id)
+store_id_int(enum store_stmt k, int64_t id, int dflt)
 {
-	sqlite3_stmt	*st = store_stmts[ST_STATE];
-	int		 state = -1;
+	sqlite3_stmt	*st = store_stmts[k];
+	int		 v = dflt;
 
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		state = sqlite3_column_int(st, 0);
+		v = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
-	return state;
+	return v;
 }
 
 /* One row of task_labels per label, added or deleted by st. */
@@ -576,7 +576,7 @@ store_write_task(struct task *t)
 	if (store_txn() == -1)
 		return -1;
 	if (t->stored) {
-		old = store_row_state(t->id);
+		old = store_id_int(ST_STATE, t->id, -1);
 		store_bind_progress(store_stmts[ST_UPDATE], t);
 		if (store_step_done(store_stmts[ST_UPDATE], "update task") == -1)
 			return -1;
@@ -729,17 +729,13 @@ store_task_get(int64_t id)
 int
 store_task_state(int64_t id, enum fp_state *state)
 {
-	sqlite3_stmt	*st = store_stmts[ST_STATE];
-	int		 rv = -1;
+	int	v;
 
 	store_sync();
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*state = (enum fp_state)sqlite3_column_int(st, 0);
-		rv = 0;
-	}
-	sqlite3_reset(st);
-	return rv;
+	if ((v = store_id_int(ST_STATE, id, -1)) == -1)
+		return -1;
+	*state = (enum fp_state)v;
+	return 0;
 }
 
 int
@@ -1039,7 +1035,6 @@ int
 store_stream_overflow(int64_t id, int set)
 {
 	sqlite3_stmt	*st;
-	int		 v = 0;
 
 	store_sync();
 	if (set) {
@@ -1049,12 +1044,7 @@ store_stream_overflow(int64_t id, int set)
 		sqlite3_bind_int64(st, 1, id);
 		return store_step_done(st, "stream overflow");
 	}
-	st = store_stmts[ST_OVERFLOW_GET];
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return v;
+	return store_id_int(ST_OVERFLOW_GET, id, 0);
 }
 
 /* Deletes the rows of one purged task and of its labels and items. */
