@@ -326,6 +326,41 @@ fail:
 	return -1;
 }
 
+/*
+ * Where a bare program name is found along a PATH the task's env sets:
+ * posix_spawnp would search futured's own PATH.  Relative entries count
+ * from the task's cwd, as they would for the child.  NULL with *err set
+ * (ENOENT, or the last reason an existing file was refused).
+ */
+static char *
+exec_path_lookup(const char *prog, const char *path, const char *cwd,
+    int *err)
+{
+	const char	*dir, *end;
+	char		*file;
+	size_t		 len;
+
+	*err = ENOENT;
+	for (dir = path; ; dir = end + 1) {
+		end = strchr(dir, ':');
+		len = end != NULL ? (size_t)(end - dir) : strlen(dir);
+		/* an empty entry is the current directory, as for execvp */
+		if (dir[0] == '/' || cwd == NULL)
+			xasprintf(&file, "%.*s%s%s", (int)len, dir,
+			    len > 0 ? "/" : "", prog);
+		else
+			xasprintf(&file, "%s/%.*s%s%s", cwd, (int)len, dir,
+			    len > 0 ? "/" : "", prog);
+		if (access(file, X_OK) == 0)
+			return file;
+		if (errno != ENOENT && errno != ENOTDIR)
+			*err = errno;
+		free(file);
+		if (end == NULL)
+			return NULL;
+	}
+}
+
 /* Spawns the child; returns 0 or an errno. */
 static int
 exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
@@ -333,8 +368,9 @@ exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
 	sigset_t			 mask;
-	const char			*cwd;
+	const char			*cwd, *path;
 	char				**argv = exec_argv(t), **envp = exec_envp(t);
+	char				*prog;
 	int				 rc;
 
 	posix_spawn_file_actions_init(&fa);
@@ -353,7 +389,14 @@ exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+	path = json_string_value(json_object_get(json_object_get(t->spec,
+	    "env"), "PATH"));
+	if (path == NULL || strchr(argv[0], '/') != NULL)
+		rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+	else if ((prog = exec_path_lookup(argv[0], path, cwd, &rc)) != NULL) {
+		rc = posix_spawn(pid, prog, &fa, &attr, argv, envp);
+		free(prog);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	exec_strv_free(argv);

@@ -118,6 +118,23 @@ for p in '{"kind":"exec","argv":["/no/such/program"]}' \
 	expect_jq "$e" '.type == "SpawnError" and (.message | type) == "string" and (.message | length) > 0' "SpawnError for $p"
 done
 
+# a bare program name is looked up along the PATH of the task's env (not
+# futured's); relative entries count from the task's cwd; a PATH without
+# it, or with only a non-executable file of that name, is a SpawnError
+mkdir -p "$T/bin" "$T/nx"
+printf '#!/bin/sh\necho "found $0"\n' >"$T/bin/tool-$UNIQ"
+chmod 0755 "$T/bin/tool-$UNIQ"
+printf '#!/bin/sh\necho no\n' >"$T/nx/tool-$UNIQ"
+chmod 0644 "$T/nx/tool-$UNIQ"
+r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"/no/such:$T/bin:/usr/bin:/bin\"}}")
+expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "program found along the task's PATH"
+r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"cwd\":\"$T\",\"env\":{\"PATH\":\"nx:bin\"}}")
+expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "relative PATH entries from the task's cwd, non-executable skipped"
+e=$(bad "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"/usr/bin:/bin\"}}")
+expect_jq "$e" '.type == "SpawnError" and (.message | test("No such file"))' "not on the task's PATH"
+e=$(bad "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"$T/nx\"}}")
+expect_jq "$e" '.type == "SpawnError" and (.message | test("Permission denied"))' "only a non-executable file on the task's PATH"
+
 # argv passes through byte for byte; NUL in stdin and output survives
 expect_jq "$(ok '{"kind":"exec","argv":["printf","%s|","line1\nline2 ü","","  sp  ","*","$(x)"]}')" '.stdout == "line1\nline2 ü||  sp  |*|$(x)|"' "argv exact"
 expect_jq "$(ok '{"kind":"exec","argv":["cat"],"stdin":"a\u0000b"}')" '.stdout == "a\u0000b"' "NUL through stdin and stdout"
