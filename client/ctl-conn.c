@@ -11,7 +11,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,41 +35,12 @@ ctl_oom(void)
 	return CTL_EXIT_CONN;
 }
 
-/* The daemon's default state dir (see DESIGN.md); new string or NULL. */
-static char *
-ctl_state_dir(void)
-{
-	const char	*s;
-	struct passwd	*pw;
-	char		*dir = NULL;
-
-	/* systemd separates several StateDirectory= entries with ':'. */
-	if ((s = getenv("STATE_DIRECTORY")) != NULL && *s != '\0')
-		return strndup(s, strcspn(s, ":"));
-	if (geteuid() == 0)
-		return strdup("/var/lib/futured");
-	/* The XDG spec says to ignore a relative XDG_STATE_HOME. */
-	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/') {
-		if (asprintf(&dir, "%s/futured", s) == -1)
-			return NULL;
-		return dir;
-	}
-	if ((s = getenv("HOME")) == NULL || *s == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return NULL;
-		s = pw->pw_dir;
-	}
-	if (asprintf(&dir, "%s/.local/state/futured", s) == -1)
-		return NULL;
-	return dir;
-}
-
 static char *
 ctl_state_file(const char *name)
 {
 	char	*dir, *path = NULL;
 
-	if ((dir = ctl_state_dir()) == NULL)
+	if ((dir = fp_state_dir_default()) == NULL)
 		return NULL;
 	if (asprintf(&path, "%s/%s", dir, name) == -1)
 		path = NULL;

@@ -394,25 +394,12 @@ config_parse_args(int argc, char **argv, int *check_only)
 		fatalx("%s", cause);
 }
 
-/* $STATE_DIRECTORY (systemd), /var/lib/futured as root, else XDG. */
 static char *
 config_state_dir(void)
 {
-	const char	*s = getenv("STATE_DIRECTORY"), *home;
-	char		*dir;
+	char	*dir;
 
-	if (s != NULL && *s != '\0') {
-		dir = xstrdup(s);
-		dir[strcspn(dir, ":")] = '\0';	/* the first of a list */
-		return dir;
-	}
-	if (geteuid() == 0)
-		return xstrdup("/var/lib/futured");
-	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
-		xasprintf(&dir, "%s/futured", s);
-	else if ((home = getenv("HOME")) != NULL)
-		xasprintf(&dir, "%s/.local/state/futured", home);
-	else
+	if ((dir = fp_state_dir_default()) == NULL)
 		fatalx("no state dir: set --state-dir, STATE_DIRECTORY or HOME");
 	return dir;
 }

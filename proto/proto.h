@@ -271,4 +271,11 @@ int	 fp_utf8_valid(const char *, size_t);
 /* buf[0..n) in standard base64 (RFC 4648), as a new string json. */
 json_t	*fp_base64(const char *, size_t);
 
+/*
+ * The state directory when none is given: $STATE_DIRECTORY (its first
+ * entry), /var/lib/futured as root, else $XDG_STATE_HOME/futured or
+ * ~/.local/state/futured.  A new string, or NULL (no home, no memory).
+ */
+char	*fp_state_dir_default(void);
+
 #endif

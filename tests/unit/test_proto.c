@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "proto.h"
@@ -519,10 +520,48 @@ test_chaos_wait_list(void **state)
 	chaos_loop("fp_wait_parse, fp_list_parse", run_wait_list);
 }
 
+/* fp_state_dir_default for the environment given; the result must be d. */
+static void
+state_dir_is(const char *sd, const char *xdg, const char *home, const char *d)
+{
+	char	*got;
+
+	unsetenv("STATE_DIRECTORY");
+	unsetenv("XDG_STATE_HOME");
+	if (sd != NULL)
+		setenv("STATE_DIRECTORY", sd, 1);
+	if (xdg != NULL)
+		setenv("XDG_STATE_HOME", xdg, 1);
+	setenv("HOME", home, 1);
+	got = fp_state_dir_default();
+	assert_non_null(got);
+	assert_string_equal(got, d);
+	free(got);
+}
+
+/*
+ * The default state dir that futured creates and futurectl looks in:
+ * systemd's first StateDirectory, then root's fixed one, then XDG (an
+ * absolute XDG_STATE_HOME, else ~/.local/state).
+ */
+static void
+test_state_dir_default(void **state)
+{
+	state_dir_is("/var/lib/a:/var/lib/b", "/x", "/home/u", "/var/lib/a");
+	if (geteuid() == 0) {
+		state_dir_is(NULL, "/x", "/home/u", "/var/lib/futured");
+		return;
+	}
+	state_dir_is(NULL, "/x", "/home/u", "/x/futured");
+	state_dir_is(NULL, "relative", "/home/u", "/home/u/.local/state/futured");
+	state_dir_is(NULL, NULL, "/home/u", "/home/u/.local/state/futured");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_dir_default),
 		cmocka_unit_test(test_chaos_submit_exec),
 		cmocka_unit_test(test_chaos_submit_sleep),
 		cmocka_unit_test(test_chaos_response_error),
