@@ -225,8 +225,10 @@ ctl_post(struct ctl_conn *c, json_t *req, json_t **resp)
 	if ((body = json_dumps(req, JSON_COMPACT)) == NULL)
 		return ctl_oom();
 	/* Above the longest wait we ask for, so a hang cannot be forever. */
-	rc = ctl_http_post(c->http, body, strlen(body), CTL_CONNECT_TIMEOUT,
-	    CTL_POLL_MAX + CTL_HTTP_SLACK, &a, &e);
+	/* A second copy of a submit would be a second task. */
+	rc = ctl_http_post(c->http, body, strlen(body), strcmp(
+	    json_string_value(json_object_get(req, "method")), FP_TASK_SUBMIT)
+	    != 0, CTL_CONNECT_TIMEOUT, CTL_POLL_MAX + CTL_HTTP_SLACK, &a, &e);
 	free(body);
 	if (rc == -1)
 		return ctl_http_failed(c, &e);

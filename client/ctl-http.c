@@ -97,9 +97,24 @@ ctl_http_connect_fd(int fd, const struct sockaddr *sa, socklen_t len,
 	socklen_t	elen = sizeof(int);
 	int		err = 0;
 
-	if (connect(fd, sa, len) == 0)
-		return 0;
-	if (errno != EINPROGRESS && errno != EAGAIN) {
+	/*
+	 * A Unix socket whose listen backlog is full answers EAGAIN (not
+	 * EINPROGRESS): try again until the deadline, as a blocking connect
+	 * would wait.
+	 */
+	while (connect(fd, sa, len) == -1) {
+		if (errno != EAGAIN || sa->sa_family != AF_UNIX)
+			goto pending;
+		if (ctl_http_left(deadline) == 0) {
+			ctl_http_err(e, CTL_HTTP_TIMEOUT, 0, "%s",
+			    "connection timed out (the daemon is busy)");
+			return -1;
+		}
+		poll(NULL, 0, 5);
+	}
+	return 0;
+pending:
+	if (errno != EINPROGRESS) {
 		ctl_http_err(e, CTL_HTTP_CONNECT, errno, "%s", strerror(errno));
 		return -1;
 	}
@@ -339,8 +354,8 @@ ctl_http_exchange(struct ctl_http *h, const char *body, size_t len,
 
 int
 ctl_http_post(struct ctl_http *h, const char *body, size_t len,
-    double connect_timeout, double timeout, struct ctl_http_answer *a,
-    struct ctl_http_error *e)
+    int may_resend, double connect_timeout, double timeout,
+    struct ctl_http_answer *a, struct ctl_http_error *e)
 {
 	double	deadline;
 	int	got, rc;
@@ -350,8 +365,13 @@ ctl_http_post(struct ctl_http *h, const char *body, size_t len,
 		return -1;
 	deadline = ctl_http_deadline(timeout);
 	rc = ctl_http_exchange(h, body, len, deadline, &got, e);
-	/* The daemon may have closed an idle kept-alive connection. */
-	if (rc == -1 && h->reused && !got && e->status == CTL_HTTP_IO) {
+	/*
+	 * The daemon may have closed an idle kept-alive connection.  It may
+	 * also have died after acting on the request, so only a request that
+	 * may be sent twice is.
+	 */
+	if (rc == -1 && may_resend && h->reused && !got &&
+	    e->status == CTL_HTTP_IO) {
 		ctl_http_close(h);
 		memset(e, 0, sizeof *e);
 		if (ctl_http_connect(h, connect_timeout, e) == -1)

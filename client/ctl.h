@@ -99,9 +99,13 @@ struct ctl_http_answer {
  */
 struct ctl_http	*ctl_http_new(const char *unix_path, const char *url,
 		    const char *auth, char **why);
-/* POSTs body; 0 with *a filled in, or -1 with *e saying why. */
+/*
+ * POSTs body; 0 with *a filled in, or -1 with *e saying why.  may_resend:
+ * the request may be sent again on a new connection when a kept-alive one
+ * turns out dead before any answer (a second copy does no harm).
+ */
 int		 ctl_http_post(struct ctl_http *, const char *body, size_t len,
-		    double connect_timeout, double timeout,
+		    int may_resend, double connect_timeout, double timeout,
 		    struct ctl_http_answer *a, struct ctl_http_error *e);
 void		 ctl_http_free(struct ctl_http *);
 

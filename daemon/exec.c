@@ -339,6 +339,7 @@ exec_path_lookup(const char *prog, const char *path, const char *cwd,
 	const char	*dir, *end;
 	char		*file;
 	size_t		 len;
+	struct stat	 sb;
 
 	*err = ENOENT;
 	for (dir = path; ; dir = end + 1) {
@@ -351,9 +352,12 @@ exec_path_lookup(const char *prog, const char *path, const char *cwd,
 		else
 			xasprintf(&file, "%s/%.*s%s%s", cwd, (int)len, dir,
 			    len > 0 ? "/" : "", prog);
-		if (access(file, X_OK) == 0)
+		/* as execvp: a directory or a file we may not run is skipped */
+		if (stat(file, &sb) == 0 && !S_ISREG(sb.st_mode))
+			*err = EACCES;
+		else if (access(file, X_OK) == 0)
 			return file;
-		if (errno != ENOENT && errno != ENOTDIR)
+		else if (errno != ENOENT && errno != ENOTDIR)
 			*err = errno;
 		free(file);
 		if (end == NULL)

@@ -27,6 +27,8 @@ struct rpc_batch {
 	size_t			 outstanding;
 	int			 is_array;
 	int			 dispatching;
+	int			 refs;		/* the batch list; a commit mark */
+	int			 turn_failed;	/* its dispatch turn's commit */
 	struct http_watch	*client;	/* while a call waits */
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
@@ -90,15 +92,40 @@ rpc_is_notification(struct rpc_call *c)
 }
 
 static void
+rpc_batch_unref(struct rpc_batch *b)
+{
+	if (--b->refs > 0)
+		return;
+	json_decref(b->doc);
+	json_decref(b->replies);
+	free(b->calls);
+	free(b);
+}
+
+static void
 rpc_batch_free(struct rpc_batch *b)
 {
 	TAILQ_REMOVE(&rpc_batches, b, entry);
 	rpc_nbatches--;
 	http_unwatch_client(b->client);
-	json_decref(b->doc);
-	json_decref(b->replies);
-	free(b->calls);
-	free(b);
+	b->client = NULL;
+	b->req = NULL;
+	rpc_batch_unref(b);
+}
+
+/*
+ * The commit of the turn that dispatched a batch still waiting: if it
+ * failed, what the batch changed is gone, and its answer must say so even
+ * though it is sent in a later turn.
+ */
+static void
+rpc_batch_turn_cb(void *arg, int status)
+{
+	struct rpc_batch	*b = arg;
+
+	if (status != STORE_COMMITTED)
+		b->turn_failed = 1;
+	rpc_batch_unref(b);
 }
 
 /* The body to send: the single reply, or the array of non-null ones. */
@@ -146,7 +173,7 @@ rpc_batch_send_cb(void *arg, int status)
 	struct rpc_batch	*b = arg;
 
 	if (b->req != NULL) {
-		if (status != STORE_COMMITTED)
+		if (status != STORE_COMMITTED || b->turn_failed)
 			rpc_batch_store_failed(b);
 		http_send_json(b->req, rpc_batch_body(b));
 	}
@@ -393,6 +420,7 @@ rpc_batch_create(struct evhttp_request *req, json_t *doc, size_t n)
 	b->req = req;
 	b->doc = doc;
 	b->ncalls = b->outstanding = n;
+	b->refs = 1;
 	b->calls = xcalloc(n, sizeof *b->calls);
 	b->replies = xjson(json_array());
 	for (i = 0; i < n; i++)
@@ -451,5 +479,9 @@ rpc_handle(struct evhttp_request *req, const char *body, size_t len)
 	/* http.c still uses b on return, so it is not answered from here. */
 	if (b->outstanding == 0)
 		store_defer(rpc_batch_send_cb, b);
+	else if (store_pending()) {
+		b->refs++;
+		store_defer(rpc_batch_turn_cb, b);
+	}
 	return b;
 }

@@ -334,6 +334,19 @@ store_close(void)
 	store_txn_failed = 0;
 }
 
+/*
+ * A write of this turn failed: nothing else may join the transaction
+ * (sqlite may already have rolled it back, and what followed would commit
+ * on its own), and the flush at the end of the turn rolls back.
+ */
+static void
+store_doom(void)
+{
+	store_txn_failed = 1;
+	if (store_commit_ev != NULL)
+		event_active(store_commit_ev, 0, 0);
+}
+
 /* Runs a statement that returns no rows; resets it. */
 static int
 store_step_done(sqlite3_stmt *st, const char *what)
@@ -344,6 +357,8 @@ store_step_done(sqlite3_stmt *st, const char *what)
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
 		store_log(what);
+		if (store_in_txn)
+			store_doom();
 		return -1;
 	}
 	return 0;
@@ -358,7 +373,7 @@ store_txn(void)
 	if (store_in_txn)
 		return 0;
 	if (store_step_done(store_stmts[ST_BEGIN], "begin") == -1) {
-		store_txn_failed = 1;
+		store_doom();
 		return -1;
 	}
 	store_in_txn = 1;
@@ -611,7 +626,7 @@ store_sync(void)
 	}
 	store_ndirty = 0;
 	if (rv == -1)
-		store_txn_failed = 1;
+		store_doom();
 	return rv;
 }
 

@@ -183,6 +183,11 @@ task_finished_cb(void *arg, int status)
 	struct task	*t = arg;
 
 	if (status != STORE_COMMITTED) {
+		/* Its submission failed in the same turn: nothing to retry. */
+		if (idmap_get(task_table, t->id) != t) {
+			task_unref(t, "table");
+			return;
+		}
 		/* The disk refused it: write the final state again later. */
 		log_warnx("task %lld: final state not stored; retrying in %gs",
 		    (long long)t->id, TASK_STORE_RETRY);
@@ -440,9 +445,15 @@ task_inserted_cb(void *arg, int status)
 		timerq_del(&t->timer);
 		if (t->state == FP_RUNNING && !task_kinds[t->kind].keeps_slot)
 			t->queue->running--;
-		t->state = FP_CANCELLED;
 		idmap_remove(task_table, t->id);
-		task_unref(t, "table");
+		/*
+		 * A task that also finished in that turn has task_finished_cb
+		 * still to come (deferred after this one): it drops the
+		 * table's reference.
+		 */
+		if (!fp_state_done(t->state))
+			task_unref(t, "table");
+		t->state = FP_CANCELLED;
 	}
 	task_unref(t, __func__);
 }

@@ -2,7 +2,8 @@
 # futurectl's own HTTP client (issue #6: futurectl no longer loads libcurl):
 # URLs it refuses before connecting (https://, not a URL) with exit 2 and
 # one line; an unreachable --url or --socket -> exit 3; one kept-alive
-# connection for all the calls of a `run`; a server that closes an idle
+# connection for all the calls of a `run`; a Unix socket with a full
+# listen backlog is waited for; a server that closes an idle
 # kept-alive connection is reconnected to once; a server that hangs up in
 # the middle of an answer, or answers garbage, is an error, not a hang; a
 # real daemon over TCP with its token.
@@ -120,6 +121,62 @@ u "http://127.0.0.1:$FPORT" info
 want_rc 3 "not HTTP"
 one_line "not HTTP"
 [[ $err == *"bad HTTP answer"* ]] || fail "not HTTP: message: $err"
+
+# a Unix socket whose listen backlog is full (connect says EAGAIN): futurectl
+# keeps trying until the daemon accepts, instead of failing at once
+cat >"$T/busy.py" <<'PY'
+import json, os, socket, sys, time
+path, ready = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(0)
+fillers = []
+while True:		# fill the backlog ourselves
+    c = socket.socket(socket.AF_UNIX)
+    c.setblocking(False)
+    try:
+        c.connect(path)
+    except BlockingIOError:
+        c.close()
+        break
+    fillers.append(c)
+open(ready, "w").write(str(len(fillers)))
+time.sleep(1)
+while True:
+    conn, _ = srv.accept()
+    conn.settimeout(0.2)
+    try:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            d = conn.recv(65536)
+            if not d:
+                break
+            data += d
+    except socket.timeout:
+        data = b""
+    if b"\r\n\r\n" not in data:
+        conn.close()	# a filler
+        continue
+    head, body = data.split(b"\r\n\r\n", 1)
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n")
+             if l.lower().startswith(b"content-length")][0])
+    conn.settimeout(5)
+    while len(body) < n:
+        body += conn.recv(65536)
+    req = json.loads(body[:n])
+    out = json.dumps({"jsonrpc": "2.0", "id": req["id"], "result": 42}).encode()
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(out) + out)
+    conn.close()
+PY
+"$PYTHON" "$T/busy.py" "$T/busy.sock" "$T/busy.ready" &
+BG_PIDS="$BG_PIDS $!"
+poll_until 10 test -s "$T/busy.ready" || fail "busy server did not start"
+t0=$(now)
+timeout 30 "$FUTURECTL" --socket "$T/busy.sock" result 5 >"$T/out" 2>"$T/err"
+rc=$?; out=$(<"$T/out"); err=$(<"$T/err")
+want_rc 0 "a daemon with a full backlog"
+expect_eq "$out" 42 "answer once the daemon accepts"
+bc_true "$(since "$t0") >= 0.5" || fail "futurectl did not have to wait: is the backlog full? ($(cat "$T/busy.ready") fillers)"
 
 # the real daemon over TCP: the token from its state dir, or a wrong one
 start_daemon --listen 127.0.0.1:0

@@ -130,6 +130,9 @@ r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"/no/suc
 expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "program found along the task's PATH"
 r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"cwd\":\"$T\",\"env\":{\"PATH\":\"nx:bin\"}}")
 expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "relative PATH entries from the task's cwd, non-executable skipped"
+mkdir -p "$T/dirp/tool-$UNIQ"
+r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"$T/dirp:$T/bin\"}}")
+expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "a directory of that name on the task's PATH is skipped"
 e=$(bad "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"/usr/bin:/bin\"}}")
 expect_jq "$e" '.type == "SpawnError" and (.message | test("No such file"))' "not on the task's PATH"
 e=$(bad "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"$T/nx\"}}")

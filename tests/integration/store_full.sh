@@ -2,7 +2,9 @@
 # A full disk (issue #2): with the database unable to grow (a file size
 # limit makes writes fail with EFBIG, as on a full disk), task.submit
 # answers StoreError (7) and acknowledges nothing, reads keep working, the
-# daemon keeps serving; a finished task whose final state could not be
+# daemon keeps serving; a sleep 0 (finished in its submit's turn) is
+# refused alike; a batch holding a long-poll past its failed turn still
+# answers StoreError; a finished task whose final state could not be
 # written keeps trying and, after a restart with room, nothing acknowledged
 # is lost and nothing refused appears.
 . "$(dirname "$0")/harness.sh"
@@ -11,6 +13,8 @@ new_state
 ulimit -S -f 160		# KiB: room for the schema and a few tasks
 start_daemon
 ulimit -S -f unlimited
+long=$(rpc task.submit '{"kind":"sleep","seconds":3600}' | jq -r .id)
+[ -n "$long" ] && [ "$long" != null ] || fail "no room for even one task"
 big=$(python3 -c 'print("x" * 20000)')
 ok=() refused=0
 for i in $(seq 1 20); do
@@ -26,6 +30,18 @@ for i in $(seq 1 20); do
 	fi
 done
 [ "$refused" -gt 0 ] || fail "the file size limit never filled the database"
+# a sleep 0 finishes in the turn of its own submit: refused the same way,
+# and nothing of it outlives the dropped submission (the retries of its
+# final state would run on a freed task: the sanitizer run checks that)
+for i in 1 2 3; do
+	r=$(rpc task.submit "{\"kind\":\"sleep\",\"seconds\":0,\"labels\":{\"pad\":\"$big\"}}")
+	[ "$(jq -r .error.code <<<"$r")" = 7 ] || fail "sleep 0 on a full disk: $r"
+done
+# a batch whose submit fails while its other call long-polls past that
+# turn: the answer, sent later, still says nothing was changed
+r=$(post "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"task.submit\",\"params\":{\"kind\":\"sleep\",\"seconds\":0,\"labels\":{\"pad\":\"$big\"}}},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"task.wait\",\"params\":{\"ids\":[$long],\"timeout\":0.3}}]")
+expect_jq "$r" 'length == 2 and all(.[]; .error.code == 7)' "a batch with a failed submit and a long-poll"
+sleep 1.3	# the retry of a final state runs after 1 s
 [ "${#ok[@]}" -gt 0 ] || fail "not even the first task fitted"
 # reads still answer, the daemon is alive
 [ "$(rpc daemon.info | jq -r .pid)" = "$DPID" ] || fail "daemon.info on a full disk"
@@ -40,5 +56,5 @@ for pair in "${ok[@]}"; do
 	[ "$got" = "$want" ] || fail "acknowledged task $id after restart: $got (want $want)"
 done
 n=$(rpc task.list '{"limit":1000}' | jq '.tasks|length')
-[ "$n" = "${#ok[@]}" ] || fail "$n tasks stored, ${#ok[@]} acknowledged"
+[ "$n" = "$((${#ok[@]} + 1))" ] || fail "$n tasks stored, ${#ok[@]} + 1 acknowledged"
 echo "ok: ${#ok[@]} acknowledged, $refused refused with StoreError, all acknowledged kept"
