@@ -519,6 +519,50 @@ test_write_behind_and_ids(void **state)
 	task_unref(t, __func__);
 }
 
+static void
+status_cb(void *arg, int status)
+{
+	*(int *)arg = status;
+}
+
+/*
+ * A write that fails at the commit (here a key that is already taken)
+ * dooms the whole turn: nothing of it is stored, whoever waited hears
+ * STORE_FAILED, the counts are those of the file, the ids it handed out
+ * are not handed out again, and the next turn works.
+ */
+static void
+test_failed_turn(void **state)
+{
+	struct task	*t[4];
+	json_t		*o;
+	int		 status = 1, i;
+	int64_t		 last;
+
+	fresh();
+	t[0] = new_task("sleep", "k");
+	assert_int_equal(store_flush(), 0);
+	t[1] = new_task("sleep", "k");
+	t[2] = new_task("sleep", NULL);
+	store_defer(status_cb, &status);
+	assert_int_equal(store_flush(), -1);
+	assert_int_equal(status, STORE_FAILED);
+	assert_null(store_task_get(t[2]->id));
+	assert_string_equal(counts_str(), "p1 r0 s0 f0 c0 u0");
+	last = t[2]->id;
+	t[3] = new_task("sleep", NULL);
+	assert_int_equal(t[3]->id, last + 1);
+	assert_int_equal(store_flush(), 0);
+	o = store_task_get(t[3]->id);
+	assert_non_null(o);
+	json_decref(o);
+	assert_string_equal(counts_str(), "p2 r0 s0 f0 c0 u0");
+	reopen();
+	assert_string_equal(counts_str(), "p2 r0 s0 f0 c0 u0");
+	for (i = 0; i < 4; i++)
+		task_unref(t[i], __func__);
+}
+
 /* A version-1 file is migrated forward and keeps its tasks. */
 static void
 test_migration_from_v1(void **state)
@@ -604,6 +648,7 @@ main(void)
 		cmocka_unit_test(test_list_by_label),
 		cmocka_unit_test(test_purge_drops_labels),
 		cmocka_unit_test(test_write_behind_and_ids),
+		cmocka_unit_test(test_failed_turn),
 	};
 	int	rc;
 
