@@ -6,6 +6,7 @@
  * options, and [queue.NAME] sections set queues.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -548,6 +549,23 @@ config_lock_state_dir(void)
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
 		fatalx("another futured is using %s", cfg.state_dir);
 	free(path);		/* fd stays open: the lock lives with us */
+}
+
+/*
+ * Up to the hard limit of descriptors: every client, task pipe and cached
+ * http connection is one, and the soft default (often 1,024) is a limit
+ * for programs that do not expect many.  Tasks inherit the raised limit.
+ */
+void
+config_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("cannot raise the open files limit");
 }
 
 /* Children get fds 0-2 from us: make sure they are open. */

@@ -6,6 +6,7 @@
  * fetches cost memory, not threads.  Bodies are kept up to max_body; a
  * larger body ends the transfer and is flagged truncated.
  */
+#include <sys/resource.h>
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
@@ -131,6 +132,18 @@ fetch_init(void)
 	return 0;
 }
 
+static long
+fetch_cache_size(void)
+{
+	struct rlimit	rl;
+	long		n = cfg.http_max;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur !=
+	    RLIM_INFINITY && (rlim_t)n > rl.rlim_cur / 4)
+		n = (long)(rl.rlim_cur / 4);
+	return n > 0 ? n : 1;
+}
+
 void
 fetch_configure(void)
 {
@@ -138,9 +151,14 @@ fetch_configure(void)
 	    (long)cfg.http_max);
 	curl_multi_setopt(fetch_multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)cfg.http_per_host);
-	/* Idle connections kept for reuse: enough for a full burst, no more. */
+	/*
+	 * Idle connections kept for reuse: enough for a full burst, or a
+	 * burst to one host closes and reopens most of them (a third of the
+	 * throughput here), but never more than a quarter of the descriptors,
+	 * which clients and task pipes need too.
+	 */
 	curl_multi_setopt(fetch_multi, CURLMOPT_MAXCONNECTS,
-	    (long)(cfg.http_max < 200 ? cfg.http_max : 200));
+	    fetch_cache_size());
 }
 
 static size_t

@@ -47,6 +47,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	config_std_fds();
+	config_raise_nofile();
 	srandom((unsigned int)getpid() ^ (unsigned int)time(NULL));
 	config_mkdir_p(cfg.state_dir);
 	config_lock_state_dir();

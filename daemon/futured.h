@@ -60,6 +60,7 @@ void	 config_free(void);
 void	 config_mkdir_p(const char *);
 void	 config_lock_state_dir(void);
 void	 config_std_fds(void);
+void	 config_raise_nofile(void);
 
 /* log.c */
 #define LOG_LEVEL_ERROR	0

@@ -17,6 +17,7 @@
  *	/reset		closes the connection (RST) without answering
  *	/echo		the request's method, uri, headers and body as JSON
  *	/huge		a 200 MiB body in chunks, one at a time
+ *	/connections	how many connections it has accepted, as text
  *
  * Everything runs on one libevent loop.  Requests answered later (slow,
  * never, reset) wait in one list; evhttp keeps such a request alive even
@@ -147,6 +148,22 @@ static void
 httpd_bytes(struct evhttp_request *req, long n)
 {
 	httpd_bytes_code(req, 200, n);
+}
+
+static unsigned long	httpd_connections;
+
+/* evhttp asks for a bufferevent for each connection it accepts. */
+static struct bufferevent *
+httpd_bev_cb(struct event_base *evbase, void *arg)
+{
+	httpd_connections++;
+	return bufferevent_socket_new(evbase, -1, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static void
+httpd_connections_page(struct evhttp_request *req, long unused)
+{
+	httpd_sendf(req, 200, "%lu\n", httpd_connections);
 }
 
 static void
@@ -515,6 +532,7 @@ static const struct route {
 	{ "/reset",		0,			httpd_reset },
 	{ "/echo",		0,			httpd_echo },
 	{ "/huge",		0,			httpd_huge },
+	{ "/connections",	0,			httpd_connections_page },
 };
 
 static void
@@ -628,6 +646,7 @@ main(int argc, char **argv)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http, httpd_request_cb, NULL);
+	evhttp_set_bevcb(http, httpd_bev_cb, NULL);
 	printf("%d\n", httpd_listen(http, port));
 	fflush(stdout);
 	sigterm = evsignal_new(base, SIGTERM, httpd_signal_cb, NULL);

@@ -4,7 +4,8 @@
 # and their started_at/finished_at afterwards) and succeed; the fetches
 # waiting for a slot do not hold up sleep or exec tasks behind them, which
 # start at once, and one of those waiting is cancelled without running;
-# with --http-per-host 2, six fetches of one host take three rounds.
+# with --http-per-host 2, six fetches of one host take three rounds; 600
+# fetches from one host at --http-max 300 reuse at most 300 connections.
 . "$(dirname "$0")/harness.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -83,6 +84,25 @@ note "six fetches of /slow/300 with --http-per-host 2: $el s"
 bc_true "$el >= 0.85" || fail "six fetches of 0.3 s, two at a time, took only $el s"
 r=$(rpc task.list '{"state":"succeeded"}')
 expect_jq "$r" '.tasks | length == 6' "six fetches succeeded"
+
+# ---- connections are reused across a burst larger than libcurl's own
+# idle cache: 600 fetches from one host at --http-max 300 open at most
+# 300 connections (they used to open and close most of them)
+stop_daemon
+start_daemon --http-max 300
+c0=$(curl -s --max-time 10 "$HURL/connections")
+jq -nc --arg u "$HURL/slow/100" \
+    '[range(600) | {jsonrpc: "2.0", id: ., method: "task.submit",
+      params: {kind: "http", url: $u}}]' >"$T/burst.json"
+ids=$(post "@$T/burst.json" | jq -c '[.[].result.id]')
+expect_jq "$ids" 'length == 600 and all(.[]; type == "number")' "600 submissions"
+r=$(CURL_MAX=60 rpc task.wait "{\"ids\":$ids,\"timeout\":50}")
+expect_jq "$r" '.pending == []' "600 fetches done"
+expect_jq "$(rpc daemon.info)" '.counts.failed == 0' "no fetch failed"
+c1=$(curl -s --max-time 10 "$HURL/connections")
+opened=$((c1 - c0 - 1))		# minus our own /connections request
+note "600 fetches at --http-max 300 opened $opened connections"
+[ "$opened" -le 300 ] || fail "600 fetches at --http-max 300 opened $opened connections"
 
 stop_daemon
 expect_eq "$DAEMON_RC" 0 "futured exit status"
