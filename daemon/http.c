@@ -238,6 +238,14 @@ http_serve(int fd, int need_auth, char *where, char *unlink_path)
 	if ((srv->http = evhttp_new(loop_base)) == NULL)
 		fatalx("evhttp_new failed");
 	evhttp_set_max_body_size(srv->http, cfg.max_request);
+	/*
+	 * A body over the limit is read and dropped (not kept) before the
+	 * 413: closing on a client still sending makes its kernel report a
+	 * reset or EPIPE, and the 413 is lost.
+	 */
+	if (evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE) != 0)
+		log_warnx("evhttp: no lingering close; an oversized request "
+		    "may see a reset instead of 413");
 	evhttp_set_timeout(srv->http, HTTP_IDLE_TIMEOUT);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
