@@ -126,17 +126,15 @@ printf '#!/bin/sh\necho "found $0"\n' >"$T/bin/tool-$UNIQ"
 chmod 0755 "$T/bin/tool-$UNIQ"
 printf '#!/bin/sh\necho no\n' >"$T/nx/tool-$UNIQ"
 chmod 0644 "$T/nx/tool-$UNIQ"
-r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"/no/such:$T/bin:/usr/bin:/bin\"}}")
-expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "program found along the task's PATH"
-r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"cwd\":\"$T\",\"env\":{\"PATH\":\"nx:bin\"}}")
-expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "relative PATH entries from the task's cwd, non-executable skipped"
+# tool PATH [CWD]: a task running tool-$UNIQ with that PATH (and cwd)
+tool() { echo "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],${2:+\"cwd\":\"$2\",}\"env\":{\"PATH\":\"$1\"}}"; }
+found=".stdout == \"found $T/bin/tool-$UNIQ\\n\""
 mkdir -p "$T/dirp/tool-$UNIQ"
-r=$(ok "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"$T/dirp:$T/bin\"}}")
-expect_jq "$r" ".stdout == \"found $T/bin/tool-$UNIQ\\n\"" "a directory of that name on the task's PATH is skipped"
-e=$(bad "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"/usr/bin:/bin\"}}")
-expect_jq "$e" '.type == "SpawnError" and (.message | test("No such file"))' "not on the task's PATH"
-e=$(bad "{\"kind\":\"exec\",\"argv\":[\"tool-$UNIQ\"],\"env\":{\"PATH\":\"$T/nx\"}}")
-expect_jq "$e" '.type == "SpawnError" and (.message | test("Permission denied"))' "only a non-executable file on the task's PATH"
+expect_jq "$(ok "$(tool "/no/such:$T/bin:/usr/bin:/bin")")" "$found" "program found along the task's PATH"
+expect_jq "$(ok "$(tool nx:bin "$T")")" "$found" "relative PATH entries from the task's cwd, non-executable skipped"
+expect_jq "$(ok "$(tool "$T/dirp:$T/bin")")" "$found" "a directory of that name on the task's PATH is skipped"
+expect_jq "$(bad "$(tool /usr/bin:/bin)")" '.type == "SpawnError" and (.message | test("No such file"))' "not on the task's PATH"
+expect_jq "$(bad "$(tool "$T/nx")")" '.type == "SpawnError" and (.message | test("Permission denied"))' "only a non-executable file on the task's PATH"
 
 # argv passes through byte for byte; NUL in stdin and output survives
 expect_jq "$(ok '{"kind":"exec","argv":["printf","%s|","line1\nline2 ü","","  sp  ","*","$(x)"]}')" '.stdout == "line1\nline2 ü||  sp  |*|$(x)|"' "argv exact"
