@@ -551,21 +551,33 @@ config_lock_state_dir(void)
 	free(path);		/* fd stays open: the lock lives with us */
 }
 
+static struct rlimit	config_nofile_start;	/* as futured was started */
+
 /*
  * Up to the hard limit of descriptors: every client, task pipe and cached
  * http connection is one, and the soft default (often 1,024) is a limit
- * for programs that do not expect many.  Tasks inherit the raised limit.
+ * for programs that do not expect many.  Tasks get the limit futured was
+ * started with back (exec.c): some close every possible descriptor.
  */
 void
 config_raise_nofile(void)
 {
 	struct rlimit	rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	config_nofile_start = rl;
+	if (rl.rlim_cur >= rl.rlim_max)
 		return;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("cannot raise the open files limit");
+}
+
+const struct rlimit *
+config_nofile_started(void)
+{
+	return &config_nofile_start;
 }
 
 /* Children get fds 0-2 from us: make sure they are open. */

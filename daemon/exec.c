@@ -8,6 +8,7 @@
  * drain period after the reap has passed, for grandchildren that keep them
  * open); only then is the outcome recorded and the slot released.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -365,6 +366,23 @@ exec_path_lookup(const char *prog, const char *path, const char *cwd,
 	}
 }
 
+/*
+ * The child gets the open files limit futured was started with, not the
+ * one it raised for itself.  posix_spawn suspends us until the child has
+ * exec'd (vfork), so nothing of ours runs under the lower limit.  *ours
+ * is what to restore when 1 is returned.
+ */
+static int
+exec_nofile_lower(struct rlimit *ours)
+{
+	const struct rlimit	*start = config_nofile_started();
+
+	if (start->rlim_cur == 0 || getrlimit(RLIMIT_NOFILE, ours) == -1 ||
+	    ours->rlim_cur == start->rlim_cur)
+		return 0;
+	return setrlimit(RLIMIT_NOFILE, start) == 0;
+}
+
 /* Spawns the child; returns 0 or an errno. */
 static int
 exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
@@ -375,7 +393,8 @@ exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
 	const char			*cwd, *path;
 	char				**argv = exec_argv(t), **envp = exec_envp(t);
 	char				*prog;
-	int				 rc;
+	struct rlimit			 ours;
+	int				 rc, lowered;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
@@ -395,12 +414,15 @@ exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	path = json_string_value(json_object_get(json_object_get(t->spec,
 	    "env"), "PATH"));
+	lowered = exec_nofile_lower(&ours);
 	if (path == NULL || strchr(argv[0], '/') != NULL)
 		rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
 	else if ((prog = exec_path_lookup(argv[0], path, cwd, &rc)) != NULL) {
 		rc = posix_spawn(pid, prog, &fa, &attr, argv, envp);
 		free(prog);
 	}
+	if (lowered)
+		setrlimit(RLIMIT_NOFILE, &ours);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	exec_strv_free(argv);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,8 @@ void	 config_mkdir_p(const char *);
 void	 config_lock_state_dir(void);
 void	 config_std_fds(void);
 void	 config_raise_nofile(void);
+/* The open files limit futured was started with (all 0 if unknown). */
+const struct rlimit *config_nofile_started(void);
 
 /* log.c */
 #define LOG_LEVEL_ERROR	0

@@ -4,7 +4,9 @@
 # max_output truncation flags with the child still draining, non-UTF-8 output
 # made valid, exit codes and signals -> ProcessError with stderr tail,
 # SpawnError for a missing program or a bad cwd, the child in its own process
-# group with fd 3 open as FUTURED_YIELD_FD=3 and no daemon fd leaked.
+# group with fd 3 open as FUTURED_YIELD_FD=3 and no daemon fd leaked, a
+# bare program looked up along the task's PATH, and the open files limit
+# futured was started with given back to its tasks.
 . "$(dirname "$0")/harness.sh"
 start_daemon --jobs 4
 
@@ -151,4 +153,22 @@ expect_jq "$r" '.duration >= 0.25 and .duration < 5' "duration of sleep 0.3"
 alive "$DPID" || fail "futured died"
 stop_daemon
 expect_eq "$DAEMON_RC" 0 "exit status after SIGTERM"
+
+# futured raises its own open files limit to the hard limit (clients,
+# pipes, connections), while its tasks get the limit it was started with
+hard=$(ulimit -H -n)
+soft=$(ulimit -S -n)
+if [ "$hard" != unlimited ] && [ "$hard" -gt 256 ]; then
+	ulimit -S -n 256
+	start_daemon --jobs 1
+	ulimit -S -n "$soft"
+	got=$(awk '/^Max open files/ { print $4 }' "/proc/$DPID/limits")
+	expect_eq "$got" "$hard" "futured's own soft limit"
+	expect_jq "$(ok '{"kind":"exec","shell":"ulimit -S -n"}')" '.stdout == "256\n"' "a task's open files limit"
+	got=$(awk '/^Max open files/ { print $4 }' "/proc/$DPID/limits")
+	expect_eq "$got" "$hard" "futured's soft limit after spawning"
+	stop_daemon
+else
+	fail "the hard open files limit ($hard) leaves nothing to raise"
+fi
 note "ok: exec kind"
