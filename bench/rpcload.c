@@ -446,8 +446,9 @@ parse_ids(const char *body, int64_t **ids, size_t *nids, size_t *cap)
 
 /* --- submit --- */
 
+/* Sends the same request until each connection has sent opt_count. */
 static int
-submit_next(struct conn *c)
+repeat_next(struct conn *c)
 {
 	if (c->nsent >= opt_count)
 		return -1;
@@ -471,7 +472,7 @@ mode_submit(void)
 	build_body(opt_batch, "task.submit", opt_params);
 	cs = conns_open(opt_conns);
 	t0 = bench_now();
-	engine_run(cs, opt_conns, submit_next, submit_answer);
+	engine_run(cs, opt_conns, repeat_next, submit_answer);
 	el = bench_now() - t0;
 	printf("requests=%ld tasks=%ld errors=%ld http_errors=%ld "
 	    "elapsed=%.6f rate=%.1f", n_answers, n_tasks, n_errors,
@@ -638,15 +639,6 @@ mode_run(void)
 
 /* --- call --- */
 
-static int
-call_next(struct conn *c)
-{
-	if (c->nsent >= opt_count)
-		return -1;
-	conn_request(c, req_body, req_len);
-	return 1;
-}
-
 static void
 call_answer(struct conn *c, char *body, size_t len, int status)
 {
@@ -660,7 +652,7 @@ mode_call(void)
 
 	build_body(0, opt_method, opt_params);
 	cs = conns_open(1);
-	engine_run(cs, 1, call_next, call_answer);
+	engine_run(cs, 1, repeat_next, call_answer);
 	printf("calls=%ld errors=%ld bytes_per_answer=%zu", n_answers,
 	    n_errors, n_answers ? n_bytes / (size_t)n_answers : 0);
 	bench_print_pcts("call", &lat);
