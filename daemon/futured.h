@@ -211,8 +211,8 @@ const char	*task_kind_name(enum task_kind);
 int		 task_kind_parse(const char *, enum task_kind *);
 int		 task_sched_class(const struct task *);
 struct task	*task_create(void);
-/* The client's view of an in-memory task (fp_task_to_json). */
-json_t		*task_json(struct task *);
+/* The client's view of an in-memory task, appended to o (fp_task_write). */
+void		 task_write(struct task *, struct fp_text *o);
 /*
  * Drops what a waiting task does not need in memory (a sleep's spec, empty
  * labels): 100,000 sleeping tasks should cost little.
@@ -323,8 +323,8 @@ json_t		*http_listen_info(void);
 struct http_watch *http_watch_client(struct evhttp_request *,
 		    void (*gone)(void *), void *arg);
 void		 http_unwatch_client(struct http_watch *);
-/* Sends body (stolen, may be NULL for an empty 200) to req. */
-void		 http_send_json(struct evhttp_request *, json_t *body);
+/* A 200 with the JSON text body (taken, freed here; len 0: empty). */
+void		 http_send_text(struct evhttp_request *, char *body, size_t len);
 
 /* rpc.c: a batch is one HTTP request's worth of calls. */
 struct rpc_batch;
@@ -344,9 +344,10 @@ struct rpc_call {
 	int			 replied;
 	void			*wait;		/* rpc.c: the deadline */
 	void			*state;		/* the handler's own */
+	struct fp_text		 reply;		/* the response, once settled */
 };
 /*
- * Parses and dispatches body; calls http_send_json(req, ...) once every
+ * Parses and dispatches body; calls http_send_text(req, ...) once every
  * call has replied and the store committed.  The batch stays valid until
  * then (http.c uses it to report a vanished client).
  */
@@ -357,6 +358,13 @@ struct rpc_batch *rpc_handle(struct evhttp_request *, const char *, size_t);
  */
 void		 rpc_batch_gone(struct rpc_batch *, int gone_req);
 void		 rpc_reply(struct rpc_call *, json_t *result);
+/*
+ * The same, for a result written as text: write it into the text that
+ * rpc_result_begin returns, then call rpc_result_end.  A handler that
+ * cannot finish it clears the text and answers with rpc_error instead.
+ */
+struct fp_text	*rpc_result_begin(struct rpc_call *);
+void		 rpc_result_end(struct rpc_call *);
 void		 rpc_error(struct rpc_call *, int code, json_t *data);
 void		 rpc_invalid(struct rpc_call *, const struct fp_invalid *);
 int		 rpc_is_notification(struct rpc_call *);

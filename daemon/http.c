@@ -171,23 +171,24 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	    http_close_cb, b);
 }
 
+static void
+http_body_free_cb(const void *data, size_t len, void *arg)
+{
+	free(arg);
+}
+
 void
-http_send_json(struct evhttp_request *req, json_t *body)
+http_send_text(struct evhttp_request *req, char *body, size_t len)
 {
 	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
 	struct evbuffer			*out = evhttp_request_get_output_buffer(req);
-	char				*s;
 
 	if (evcon != NULL)
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
-	if (body != NULL) {
-		s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (s == NULL)
-			fatalx("cannot encode a response");
-		evbuffer_add(out, s, strlen(s));
-		free(s);
-		json_decref(body);
-	}
+	if (len > 0)
+		evbuffer_add_reference(out, body, len, http_body_free_cb, body);
+	else
+		free(body);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
 	evhttp_send_reply(req, HTTP_OK, "OK", NULL);

@@ -192,7 +192,10 @@ future_finished(struct rpc_call *c, int64_t id, int want_exception)
 	json_t		*t = store_task_get(id), *v;
 	const char	*state = json_string_value(json_object_get(t, "state"));
 
-	if (strcmp(state, "cancelled") == 0)
+	if (state == NULL)
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s,s:I}", "reason",
+		    "cannot read the task", "id", (json_int_t)id));
+	else if (strcmp(state, "cancelled") == 0)
 		rpc_error(c, FP_ERR_TASK_CANCELLED, json_pack("{s:I}", "id",
 		    (json_int_t)id));
 	else if (strcmp(state, "succeeded") == 0) {

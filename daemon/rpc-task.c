@@ -14,6 +14,21 @@ rpc_task_exists(int64_t id)
 	return task_find(id) != NULL || store_task_state(id, &st) == 0;
 }
 
+/* Answers with the stored task id, or NoSuchTask. */
+static void
+rpc_reply_stored(struct rpc_call *c, int64_t id)
+{
+	struct fp_text	*o = rpc_result_begin(c);
+
+	if (store_task_write(id, o) == 0) {
+		rpc_result_end(c);
+		return;
+	}
+	fp_text_clear(o);
+	rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack("{s:I}", "id",
+	    (json_int_t)id));
+}
+
 /* ensure_future: the same key returns the task it already names. */
 static int
 rpc_task_keyed(struct rpc_call *c, struct fp_submit *s)
@@ -24,7 +39,7 @@ rpc_task_keyed(struct rpc_call *c, struct fp_submit *s)
 	if (s->key == NULL || store_task_by_key(s->key, &id, &spec) == -1)
 		return 0;
 	if (spec != NULL && json_equal(spec, s->spec))
-		rpc_reply(c, store_task_get(id));
+		rpc_reply_stored(c, id);
 	else
 		rpc_error(c, FP_ERR_KEY_CONFLICT, json_pack("{s:s,s:I}", "key",
 		    s->key, "id", (json_int_t)id));
@@ -94,7 +109,8 @@ rpc_task_submit(struct rpc_call *c)
 	log_debug("%s: task %lld (%s) in queue %s", __func__, (long long)t->id,
 	    s.kind, s.queue);
 	sched_submit(t);
-	rpc_reply(c, task_json(t));
+	task_write(t, rpc_result_begin(c));
+	rpc_result_end(c);
 done:
 	fp_submit_clear(&s);
 	return RPC_DONE;
@@ -105,15 +121,11 @@ rpc_task_get(struct rpc_call *c)
 {
 	struct fp_invalid	 inv;
 	int64_t			 id;
-	json_t			*o;
 
 	if (fp_params_id(c->params, NULL, &id, &inv) == -1)
 		rpc_invalid(c, &inv);
-	else if ((o = store_task_get(id)) == NULL)
-		rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack("{s:I}", "id",
-		    (json_int_t)id));
 	else
-		rpc_reply(c, o);
+		rpc_reply_stored(c, id);
 	return RPC_DONE;
 }
 
@@ -143,14 +155,19 @@ rpc_task_list(struct rpc_call *c)
 {
 	struct fp_invalid	 inv;
 	struct fp_list		 l;
-	json_t			*r;
+	struct fp_text		*o;
 
-	if (fp_list_parse(c->params, &l, &inv) == -1)
+	if (fp_list_parse(c->params, &l, &inv) == -1) {
 		rpc_invalid(c, &inv);
-	else if ((r = store_task_list(&l)) == NULL)
+		return RPC_DONE;
+	}
+	o = rpc_result_begin(c);
+	if (store_task_list(&l, o) == 0)
+		rpc_result_end(c);
+	else {
+		fp_text_clear(o);	/* half a page is no answer */
 		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
 		    "cannot read the task list"));
-	else
-		rpc_reply(c, r);
+	}
 	return RPC_DONE;
 }

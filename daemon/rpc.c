@@ -21,8 +21,7 @@
 struct rpc_batch {
 	struct evhttp_request	*req;		/* NULL: client went away */
 	json_t			*doc;		/* the parsed body */
-	json_t			*replies;	/* one slot per call */
-	struct rpc_call		*calls;
+	struct rpc_call		*calls;		/* each holds its response */
 	size_t			 ncalls;
 	size_t			 outstanding;
 	int			 is_array;
@@ -46,6 +45,7 @@ static TAILQ_HEAD(, rpc_batch)	rpc_batches = TAILQ_HEAD_INITIALIZER(rpc_batches)
 
 static void	rpc_batch_wake(struct rpc_batch *);
 static void	rpc_batch_gone_cb(void *);
+static void	rpc_text_response(struct rpc_call *, json_t *);
 static size_t			rpc_nbatches;
 
 static const struct rpc_method {
@@ -94,10 +94,13 @@ rpc_is_notification(struct rpc_call *c)
 static void
 rpc_batch_unref(struct rpc_batch *b)
 {
+	size_t	i;
+
 	if (--b->refs > 0)
 		return;
+	for (i = 0; i < b->ncalls; i++)
+		fp_text_clear(&b->calls[i].reply);
 	json_decref(b->doc);
-	json_decref(b->replies);
 	free(b->calls);
 	free(b);
 }
@@ -128,40 +131,40 @@ rpc_batch_turn_cb(void *arg, int status)
 	rpc_batch_unref(b);
 }
 
-/* The body to send: the single reply, or the array of non-null ones. */
-static json_t *
-rpc_batch_body(struct rpc_batch *b)
+/* The body to send: the single response, or the array of the others. */
+static char *
+rpc_batch_body(struct rpc_batch *b, size_t *len)
 {
-	json_t	*out, *r;
-	size_t	 i;
+	struct fp_text	 out = { 0 }, *r;
+	size_t		 i;
 
-	if (!b->is_array) {
-		r = json_array_get(b->replies, 0);
-		return json_is_null(r) ? NULL : json_incref(r);
+	if (!b->is_array)
+		return fp_text_take(&b->calls[0].reply, len);
+	for (i = 0; i < b->ncalls; i++) {
+		r = &b->calls[i].reply;
+		if (r->len == 0)
+			continue;
+		fp_text_add(&out, out.len == 0 ? "[" : ",", 1);
+		fp_text_add(&out, r->buf, r->len);
 	}
-	out = xjson(json_array());
-	json_array_foreach(b->replies, i, r)
-		if (!json_is_null(r))
-			json_array_append(out, r);
-	if (json_array_size(out) == 0) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	if (out.len > 0)
+		fp_text_add(&out, "]", 1);
+	return fp_text_take(&out, len);
 }
 
 /* The commit failed: nothing this batch said may be trusted. */
 static void
 rpc_batch_store_failed(struct rpc_batch *b)
 {
-	json_t	*r, *id;
-	size_t	 i;
+	struct rpc_call	*c;
+	size_t		 i;
 
-	json_array_foreach(b->replies, i, r) {
-		if (json_is_null(r))
+	for (i = 0; i < b->ncalls; i++) {
+		c = &b->calls[i];
+		if (c->reply.len == 0)
 			continue;
-		id = json_object_get(r, "id");
-		json_array_set_new(b->replies, i, xjson(fp_response_error(id,
+		fp_text_clear(&c->reply);
+		rpc_text_response(c, xjson(fp_response_error(c->id,
 		    FP_ERR_STORE, NULL, json_pack("{s:s}", "reason",
 		    "the database could not commit; nothing was changed"))));
 	}
@@ -171,11 +174,15 @@ static void
 rpc_batch_send_cb(void *arg, int status)
 {
 	struct rpc_batch	*b = arg;
+	size_t			 len;
+	char			*body;
 
 	if (b->req != NULL) {
 		if (status != STORE_COMMITTED || b->turn_failed)
 			rpc_batch_store_failed(b);
-		http_send_json(b->req, rpc_batch_body(b));
+		if ((body = rpc_batch_body(b, &len)) == NULL)
+			fatalx("cannot encode a response");
+		http_send_text(b->req, body, len);
 	}
 	rpc_batch_free(b);
 }
@@ -197,17 +204,12 @@ rpc_batch_check(struct rpc_batch *b)
 		rpc_batch_send_cb(b, STORE_COMMITTED);
 }
 
-/* Stores a response in the call's slot; notifications leave none. */
+/* The call has answered; c->reply holds its response, or nothing. */
 static void
-rpc_settle(struct rpc_call *c, json_t *response)
+rpc_settled(struct rpc_call *c)
 {
 	struct rpc_batch	*b = c->batch;
 
-	assert(!c->replied);
-	if (c->replied) {
-		json_decref(response);
-		return;
-	}
 	c->replied = 1;
 	if (c->wait != NULL) {
 		struct rpc_deadline *d = c->wait;
@@ -218,18 +220,64 @@ rpc_settle(struct rpc_call *c, json_t *response)
 		free(d);
 		c->wait = NULL;
 	}
-	if (c->id != NULL && response != NULL)
-		json_array_set_new(b->replies, c->index, response);
-	else
-		json_decref(response);
+	if (c->reply.failed)
+		fatalx("cannot encode a response");
 	b->outstanding--;
 	rpc_batch_check(b);
+}
+
+/* response (stolen) as the call's text; notifications keep none. */
+static void
+rpc_text_response(struct rpc_call *c, json_t *response)
+{
+	if (c->id != NULL)
+		fp_text_json(&c->reply, response);
+	json_decref(response);
+}
+
+static void
+rpc_settle(struct rpc_call *c, json_t *response)
+{
+	assert(!c->replied);
+	if (c->replied) {
+		json_decref(response);
+		return;
+	}
+	rpc_text_response(c, response);
+	rpc_settled(c);
+}
+
+/*
+ * Same framing as fp_response_result, so a result written as text and one
+ * given as a tree look alike on the wire.
+ */
+struct fp_text *
+rpc_result_begin(struct rpc_call *c)
+{
+	assert(!c->replied && c->reply.len == 0);
+	fp_text_cstr(&c->reply, "{\"jsonrpc\":\"2.0\",\"result\":");
+	return &c->reply;
+}
+
+void
+rpc_result_end(struct rpc_call *c)
+{
+	if (c->id == NULL)
+		fp_text_clear(&c->reply);
+	else {
+		fp_text_cstr(&c->reply, ",\"id\":");
+		fp_text_json(&c->reply, c->id);
+		fp_text_add(&c->reply, "}", 1);
+	}
+	rpc_settled(c);
 }
 
 void
 rpc_reply(struct rpc_call *c, json_t *result)
 {
-	rpc_settle(c, xjson(fp_response_result(c->id, xjson(result))));
+	fp_text_json(rpc_result_begin(c), xjson(result));
+	json_decref(result);
+	rpc_result_end(c);
 }
 
 void
@@ -415,16 +463,12 @@ static struct rpc_batch *
 rpc_batch_create(struct evhttp_request *req, json_t *doc, size_t n)
 {
 	struct rpc_batch	*b = xcalloc(1, sizeof *b);
-	size_t			 i;
 
 	b->req = req;
 	b->doc = doc;
 	b->ncalls = b->outstanding = n;
 	b->refs = 1;
 	b->calls = xcalloc(n, sizeof *b->calls);
-	b->replies = xjson(json_array());
-	for (i = 0; i < n; i++)
-		json_array_append_new(b->replies, json_null());
 	TAILQ_INSERT_TAIL(&rpc_batches, b, entry);
 	rpc_nbatches++;
 	return b;

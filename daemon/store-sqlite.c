@@ -689,12 +689,20 @@ store_col_double(sqlite3_stmt *st, int col, double dflt)
 	return sqlite3_column_double(st, col);
 }
 
-/* The client's view of the current row. */
-static json_t *
-store_row_json(sqlite3_stmt *st)
+/* A JSON column as stored (compact text), for fp_task_write. */
+static struct fp_value
+store_col_value(sqlite3_stmt *st, int col)
+{
+	struct fp_value	v = { NULL, (const char *)sqlite3_column_text(st, col) };
+
+	return v;
+}
+
+/* The client's view of the current row, appended to o. */
+static void
+store_row_write(sqlite3_stmt *st, struct fp_text *o)
 {
 	struct fp_task	 t;
-	json_t		*o;
 
 	memset(&t, 0, sizeof t);
 	t.id = sqlite3_column_int64(st, COL_ID);
@@ -703,9 +711,9 @@ store_row_json(sqlite3_stmt *st)
 	t.queue = (const char *)sqlite3_column_text(st, COL_QUEUE);
 	t.priority = sqlite3_column_int(st, COL_PRIORITY);
 	t.key = (const char *)sqlite3_column_text(st, COL_KEY);
-	t.spec = store_col_json(st, COL_SPEC);
-	t.labels = store_col_json(st, COL_LABELS);
-	t.after = store_col_json(st, COL_AFTER);
+	t.spec = store_col_value(st, COL_SPEC);
+	t.labels = store_col_value(st, COL_LABELS);
+	t.after = store_col_value(st, COL_AFTER);
 	t.timeout = store_col_double(st, COL_TIMEOUT, -1);
 	t.not_before = store_col_double(st, COL_NOT_BEFORE, 0);
 	t.attempt = sqlite3_column_int(st, COL_ATTEMPT);
@@ -713,32 +721,51 @@ store_row_json(sqlite3_stmt *st)
 	t.created_at = store_col_double(st, COL_CREATED, 0);
 	t.started_at = store_col_double(st, COL_STARTED, 0);
 	t.finished_at = store_col_double(st, COL_FINISHED, 0);
-	t.result = store_col_json(st, COL_RESULT);
-	t.exception = store_col_json(st, COL_EXCEPTION);
+	t.result = store_col_value(st, COL_RESULT);
+	t.exception = store_col_value(st, COL_EXCEPTION);
 	t.retrieved = sqlite3_column_int(st, COL_RETRIEVED);
-	t.attempts = store_col_json(st, COL_ATTEMPTS);
-	o = xjson(fp_task_to_json(&t));
-	json_decref(t.attempts);
-	json_decref(t.spec);
-	json_decref(t.labels);
-	json_decref(t.after);
-	json_decref(t.result);
-	json_decref(t.exception);
-	return o;
+	t.attempts = store_col_value(st, COL_ATTEMPTS);
+	if (t.spec.text == NULL)
+		t.spec.text = "null";
+	fp_task_write(o, &t);
+}
+
+int
+store_task_write(int64_t id, struct fp_text *o)
+{
+	sqlite3_stmt	*st = store_stmts[ST_GET];
+	int		 rv = -1;
+
+	store_sync();
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		store_row_write(st, o);
+		rv = 0;
+	}
+	sqlite3_reset(st);
+	return rv;
 }
 
 json_t *
 store_task_get(int64_t id)
 {
-	sqlite3_stmt	*st = store_stmts[ST_GET];
-	json_t		*o = NULL;
+	struct fp_text	 o = { 0 };
+	json_t		*v = NULL;
+	size_t		 len;
+	char		*s;
 
-	store_sync();
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		o = store_row_json(st);
-	sqlite3_reset(st);
-	return o;
+	if (store_task_write(id, &o) == -1) {
+		fp_text_clear(&o);
+		return NULL;
+	}
+	if ((s = fp_text_take(&o, &len)) == NULL)
+		fatalx("store: out of memory");
+	/* only a row changed behind futured's back can fail here */
+	if ((v = json_loadb(s, len, JSON_ALLOW_NUL, NULL)) == NULL)
+		log_warnx("store: task %lld: a column is not JSON",
+		    (long long)id);
+	free(s);
+	return v;
 }
 
 int
@@ -877,32 +904,41 @@ store_list_bind(sqlite3_stmt *st, const struct fp_list *l)
 	sqlite3_bind_int(st, i, l->limit + 1);
 }
 
-json_t *
-store_task_list(const struct fp_list *l)
+int
+store_task_list(const struct fp_list *l, struct fp_text *o)
 {
 	char		 sql[8192];
 	sqlite3_stmt	*st;
-	json_t		*tasks, *next = json_null();
+	json_t		*next;
 	int64_t		 last = 0;
+	int		 n = 0, rc;
 
 	store_sync();
 	store_list_sql(l, sql, sizeof sql);
 	if (sqlite3_prepare_v2(store_db, sql, -1, &st, NULL) != SQLITE_OK) {
 		store_log("list");
-		return NULL;
+		return -1;
 	}
 	store_list_bind(st, l);
-	tasks = xjson(json_array());
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if ((int)json_array_size(tasks) == l->limit) {
-			next = xjson(fp_cursor_create(last));
-			break;
-		}
+	fp_text_cstr(o, "{\"tasks\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < l->limit) {
+		if (n++ > 0)
+			fp_text_add(o, ",", 1);
 		last = sqlite3_column_int64(st, COL_ID);
-		json_array_append_new(tasks, store_row_json(st));
+		store_row_write(st, o);
 	}
 	sqlite3_finalize(st);
-	return xjson(json_pack("{s:o,s:o}", "tasks", tasks, "next", next));
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_log("list");
+		return -1;
+	}
+	/* a next page when this one is full and one more row exists */
+	next = rc == SQLITE_ROW ? xjson(fp_cursor_create(last)) : NULL;
+	fp_text_cstr(o, "],\"next\":");
+	fp_text_json(o, next);
+	fp_text_add(o, "}", 1);
+	json_decref(next);
+	return 0;
 }
 
 /* An in-memory task from the current row (recovery at start). */

@@ -54,7 +54,9 @@ int	 store_flush(void);
 int	 store_task_insert(struct task *);
 /* Persists t's state, attempt, times, result, exception (see above). */
 int	 store_task_update(struct task *);
-/* The client's view of task id (fp_task_to_json); NULL: none. */
+/* The client's view of task id (fp_task_write) appended to o; -1: none. */
+int	 store_task_write(int64_t id, struct fp_text *o);
+/* The same as a tree; NULL: none. */
 json_t	*store_task_get(int64_t id);
 /* state of id; -1 when there is no such task. */
 int	 store_task_state(int64_t id, enum fp_state *);
@@ -62,8 +64,8 @@ int	 store_task_state(int64_t id, enum fp_state *);
 int	 store_task_by_key(const char *key, int64_t *id, json_t **spec);
 /* A failed task's exception was handed to a client. */
 int	 store_task_retrieved(int64_t id);
-/* {tasks, next} per the filters of task.list. */
-json_t	*store_task_list(const struct fp_list *);
+/* {tasks, next} per the filters of task.list, appended to o; -1: failed. */
+int	 store_task_list(const struct fp_list *, struct fp_text *o);
 /* counts[st] for each state, and failed tasks never retrieved. */
 int	 store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved);
 /*

@@ -397,8 +397,8 @@ task_free_all(void)
 	task_table = NULL;
 }
 
-json_t *
-task_json(struct task *t)
+void
+task_write(struct task *t, struct fp_text *o)
 {
 	struct fp_task	ft;
 
@@ -409,19 +409,19 @@ task_json(struct task *t)
 	ft.queue = t->queue->name;
 	ft.priority = t->priority;
 	ft.key = t->key;
-	ft.spec = t->spec != NULL ? t->spec : json_null();
-	ft.labels = t->labels;
-	ft.after = t->after;
+	ft.spec.json = t->spec;
+	ft.labels.json = t->labels;
+	ft.after.json = t->after;
 	ft.attempt = t->attempt;
 	ft.max_retries = t->max_retries;
 	ft.created_at = t->created_at;
 	ft.started_at = t->started_at;
 	ft.finished_at = t->finished_at;
-	ft.result = t->result;
-	ft.exception = t->exception;
+	ft.result.json = t->result;
+	ft.exception.json = t->exception;
 	ft.not_before = t->not_before;
 	ft.timeout = t->timeout;
-	return xjson(fp_task_to_json(&ft));
+	fp_task_write(o, &ft);
 }
 
 /*

@@ -40,51 +40,99 @@ fp_state_done(enum fp_state st)
 	return st == FP_SUCCEEDED || st == FP_FAILED || st == FP_CANCELLED;
 }
 
-static json_t *
-fp_time_json(double t)
+static int
+fp_value_set(const struct fp_value *v)
 {
-	char	buf[FP_TIME_LEN];
-
-	if (t <= 0)
-		return json_null();
-	return json_string(fp_time_format(t, buf));
+	return v->text != NULL || v->json != NULL;
 }
 
-json_t *
-fp_task_to_json(const struct fp_task *t)
+/* An array with members ("[]" and an empty tree are not shown). */
+static int
+fp_value_nonempty(const struct fp_value *v)
 {
-	json_t	*o;
+	if (v->text != NULL)
+		return strcmp(v->text, "[]") != 0 && strcmp(v->text, "") != 0;
+	return json_array_size(v->json) > 0;
+}
 
-	o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s?,s:O,s:o,s:i,s:i,s:o,s:o,s:o}",
-	    "id", (json_int_t)t->id, "kind", t->kind,
-	    "state", fp_state_name(t->state), "queue", t->queue,
-	    "priority", t->priority, "key", t->key,
-	    "spec", t->spec, "labels", t->labels != NULL ?
-	    json_incref(t->labels) : json_object(),
-	    "attempt", t->attempt, "max_retries", t->max_retries,
-	    "created_at", fp_time_json(t->created_at),
-	    "started_at", fp_time_json(t->started_at),
-	    "finished_at", fp_time_json(t->finished_at));
-	if (o == NULL)
-		return NULL;
-	if ((t->key == NULL && json_object_set_new(o, "key", json_null())) ||
-	    (t->state == FP_SUCCEEDED && t->result != NULL &&
-	    json_object_set(o, "result", t->result)) ||
-	    (t->state == FP_FAILED && t->exception != NULL &&
-	    (json_object_set(o, "exception", t->exception) ||
-	    json_object_set_new(o, "retrieved", json_boolean(t->retrieved)))) ||
-	    (json_array_size(t->after) > 0 &&
-	    json_object_set(o, "after", t->after)) ||
-	    (t->not_before > 0 && json_object_set_new(o, "not_before",
-	    fp_time_json(t->not_before))) ||
-	    (t->timeout > 0 && json_object_set_new(o, "timeout",
-	    json_real(t->timeout))) ||
-	    (json_array_size(t->attempts) > 0 &&
-	    json_object_set(o, "attempts", t->attempts))) {
-		json_decref(o);
-		return NULL;
+/* ,"name": */
+static void
+fp_task_key(struct fp_text *o, const char *name)
+{
+	fp_text_add(o, ",\"", 2);
+	fp_text_cstr(o, name);
+	fp_text_add(o, "\":", 2);
+}
+
+/* The members every task has, in DESIGN.md's order. */
+static void
+fp_task_write_base(struct fp_text *o, const struct fp_task *t)
+{
+	fp_text_add(o, "{\"id\":", 6);
+	fp_text_int(o, t->id);
+	fp_task_key(o, "kind");
+	fp_text_str(o, t->kind);
+	fp_task_key(o, "state");
+	fp_text_str(o, fp_state_name(t->state));
+	fp_task_key(o, "queue");
+	fp_text_str(o, t->queue);
+	fp_task_key(o, "priority");
+	fp_text_int(o, t->priority);
+	fp_task_key(o, "key");
+	if (t->key != NULL)
+		fp_text_str(o, t->key);
+	else
+		fp_text_add(o, "null", 4);
+	fp_task_key(o, "spec");
+	fp_text_value(o, &t->spec);
+	fp_task_key(o, "labels");
+	if (fp_value_set(&t->labels))
+		fp_text_value(o, &t->labels);
+	else
+		fp_text_add(o, "{}", 2);
+	fp_task_key(o, "attempt");
+	fp_text_int(o, t->attempt);
+	fp_task_key(o, "max_retries");
+	fp_text_int(o, t->max_retries);
+	fp_task_key(o, "created_at");
+	fp_text_time(o, t->created_at);
+	fp_task_key(o, "started_at");
+	fp_text_time(o, t->started_at);
+	fp_task_key(o, "finished_at");
+	fp_text_time(o, t->finished_at);
+}
+
+void
+fp_task_write(struct fp_text *o, const struct fp_task *t)
+{
+	fp_task_write_base(o, t);
+	if (t->state == FP_SUCCEEDED && fp_value_set(&t->result)) {
+		fp_task_key(o, "result");
+		fp_text_value(o, &t->result);
 	}
-	return o;
+	if (t->state == FP_FAILED && fp_value_set(&t->exception)) {
+		fp_task_key(o, "exception");
+		fp_text_value(o, &t->exception);
+		fp_task_key(o, "retrieved");
+		fp_text_cstr(o, t->retrieved ? "true" : "false");
+	}
+	if (fp_value_nonempty(&t->after)) {
+		fp_task_key(o, "after");
+		fp_text_value(o, &t->after);
+	}
+	if (t->not_before > 0) {
+		fp_task_key(o, "not_before");
+		fp_text_time(o, t->not_before);
+	}
+	if (t->timeout > 0) {
+		fp_task_key(o, "timeout");
+		fp_text_real(o, t->timeout);
+	}
+	if (fp_value_nonempty(&t->attempts)) {
+		fp_task_key(o, "attempts");
+		fp_text_value(o, &t->attempts);
+	}
+	fp_text_add(o, "}", 1);
 }
 
 json_t *

@@ -228,6 +228,42 @@ int	 fp_queue_set_parse(json_t *, struct fp_queue_set *,
 int	 fp_queue_name_check(json_t *params, const char *field,
 	    const char **out, struct fp_invalid *);
 
+/* ---- fp-text.c: JSON written as text ---- */
+
+/* A JSON value given as a tree or as compact JSON text (a stored column). */
+struct fp_value {
+	json_t		*json;
+	const char	*text;		/* used instead of json when set */
+};
+
+/*
+ * A growing NUL-terminated buffer; zero-initialise it.  An allocation that
+ * fails marks it failed, every later call does nothing, and fp_text_take
+ * returns NULL, so a writer checks once at the end.
+ */
+struct fp_text {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	int	 failed;
+};
+void	 fp_text_add(struct fp_text *, const char *, size_t);
+void	 fp_text_cstr(struct fp_text *, const char *);
+/* A JSON string of s, escaped the way jansson escapes. */
+void	 fp_text_str(struct fp_text *, const char *s);
+void	 fp_text_int(struct fp_text *, int64_t);
+/* A JSON real as jansson writes it (5 -> 5.0). */
+void	 fp_text_real(struct fp_text *, double);
+/* An RFC 3339 string (fp_time_format), or null for t <= 0. */
+void	 fp_text_time(struct fp_text *, double t);
+/* v compact (null for NULL). */
+void	 fp_text_json(struct fp_text *, json_t *v);
+/* v's text as is, else its tree. */
+void	 fp_text_value(struct fp_text *, const struct fp_value *v);
+/* The text, now the caller's (free), and its length; NULL if it failed. */
+char	*fp_text_take(struct fp_text *, size_t *len);
+void	 fp_text_clear(struct fp_text *);
+
 /* ---- fp-task.c: tasks, exceptions, time ---- */
 
 /* A task as clients see it; every pointer borrowed. */
@@ -238,22 +274,27 @@ struct fp_task {
 	const char	*queue;
 	int		 priority;
 	const char	*key;		/* NULL: none */
-	json_t		*spec;
-	json_t		*labels;
+	struct fp_value	 spec;
+	struct fp_value	 labels;	/* none: {} */
 	int		 attempt;
 	int		 max_retries;
 	double		 created_at;
 	double		 started_at;	/* 0: not yet */
 	double		 finished_at;	/* 0: not yet */
-	json_t		*result;	/* NULL unless succeeded */
-	json_t		*exception;	/* NULL unless failed */
+	struct fp_value	 result;	/* shown once succeeded; none: null */
+	struct fp_value	 exception;	/* shown once failed */
 	int		 retrieved;	/* failed: exception retrieved */
-	json_t		*after;		/* NULL or array of ids */
+	struct fp_value	 after;		/* none or array of ids */
 	double		 not_before;	/* 0: none */
 	double		 timeout;	/* < 0: none */
-	json_t		*attempts;	/* NULL or [{attempt, outcome, ...}] */
+	struct fp_value	 attempts;	/* none or [{attempt, outcome, ...}] */
 };
-json_t	*fp_task_to_json(const struct fp_task *);
+/*
+ * The task object, appended to a text (fp-text.c).  There is no tree
+ * version: answers are written as text, and a tree from parsing this text
+ * is the same object.
+ */
+void	 fp_task_write(struct fp_text *, const struct fp_task *);
 
 /* {type, message} plus nothing else; add fields with json_object_set_new. */
 json_t	*fp_exception_create(const char *type, const char *fmt, ...)

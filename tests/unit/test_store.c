@@ -66,6 +66,22 @@ reopen(void)
 	assert_int_equal(store_open(path, 1, loop_base), 0);
 }
 
+/* A task.list page as the client would parse it. */
+static json_t *
+list_page(const struct fp_list *l)
+{
+	struct fp_text	 o = { 0 };
+	json_error_t	 err;
+	json_t		*page;
+
+	assert_int_equal(store_task_list(l, &o), 0);
+	page = json_loadb(o.buf, o.len, 0, &err);
+	if (page == NULL)
+		fail_msg("page is not JSON (%s): %s", err.text, o.buf);
+	fp_text_clear(&o);
+	return page;
+}
+
 static struct task *
 new_task(const char *kind, const char *key)
 {
@@ -252,7 +268,7 @@ test_list_pagination_and_filters(void **state)
 	memset(&l, 0, sizeof l);
 	l.limit = 10;
 	for (;;) {
-		page = store_task_list(&l);
+		page = list_page(&l);
 		for (k = 0; k < json_array_size(json_object_get(page, "tasks"));
 		    k++) {
 			id = json_integer_value(json_object_get(json_array_get(
@@ -273,12 +289,12 @@ test_list_pagination_and_filters(void **state)
 	memset(&l, 0, sizeof l);
 	l.limit = 100;
 	l.unretrieved = 1;
-	page = store_task_list(&l);
+	page = list_page(&l);
 	assert_int_equal(json_array_size(json_object_get(page, "tasks")), 5);
 	json_decref(page);
 	l.unretrieved = 0;
 	l.label = json_pack("{s:s}", "team", "b");
-	page = store_task_list(&l);
+	page = list_page(&l);
 	assert_int_equal(json_array_size(json_object_get(page, "tasks")), 0);
 	json_decref(page);
 	json_decref(l.label);
@@ -397,7 +413,7 @@ list_ids(const char *k1, const char *v1, const char *k2, const char *v2,
 	l.cursor = cursor;
 	l.label = k2 != NULL ? json_pack("{s:s,s:s}", k1, v1, k2, v2) :
 	    json_pack("{s:s}", k1, v1);
-	page = store_task_list(&l);
+	page = list_page(&l);
 	assert_non_null(page);
 	tasks = json_object_get(page, "tasks");
 	n = json_array_size(tasks);

@@ -72,7 +72,27 @@ test_state_done(void **state)
 	assert_false(fp_state_done((enum fp_state)FP_STATE_COUNT));
 }
 
-/* ---- fp_task_to_json ---- */
+/* ---- fp_task_write ---- */
+
+/* The task object fp_task_write gives, parsed back. */
+static json_t *
+task_obj(const struct fp_task *t)
+{
+	struct fp_text	 o = { 0 };
+	json_error_t	 err;
+	json_t		*v;
+	size_t		 len;
+	char		*s;
+
+	fp_task_write(&o, t);
+	s = fp_text_take(&o, &len);
+	assert_non_null(s);
+	assert_int_equal(strlen(s), len);
+	if ((v = json_loadb(s, len, 0, &err)) == NULL)
+		fail_msg("not JSON (%s): %s", err.text, s);
+	free(s);
+	return v;
+}
 
 /* A pending sleep task; the caller frees spec and labels. */
 static void
@@ -83,8 +103,8 @@ task_init(struct fp_task *t)
 	t->kind = "sleep";
 	t->state = FP_PENDING;
 	t->queue = "default";
-	t->spec = js("{'kind':'sleep','seconds':1}");
-	t->labels = js("{'team':'a'}");
+	t->spec.json = js("{'kind':'sleep','seconds':1}");
+	t->labels.json = js("{'team':'a'}");
 	t->attempt = 0;
 	t->max_retries = 2;
 	t->created_at = 1700000000.25;
@@ -94,11 +114,11 @@ task_init(struct fp_task *t)
 static void
 task_free(struct fp_task *t)
 {
-	json_decref(t->spec);
-	json_decref(t->labels);
-	json_decref(t->result);
-	json_decref(t->exception);
-	json_decref(t->after);
+	json_decref(t->spec.json);
+	json_decref(t->labels.json);
+	json_decref(t->result.json);
+	json_decref(t->exception.json);
+	json_decref(t->after.json);
 }
 
 #define BASE "'id':42,'kind':'sleep','queue':'default','spec':{'kind':" \
@@ -112,17 +132,15 @@ test_task_pending(void **state)
 	json_t		*o;
 
 	task_init(&t);
-	t.result = js("1");		/* only shown once succeeded */
-	t.exception = js("{'type':'X','message':'m'}");
-	o = fp_task_to_json(&t);
+	t.result.json = js("1");		/* only shown once succeeded */
+	t.exception.json = js("{'type':'X','message':'m'}");
+	o = task_obj(&t);
 	assert_json(o, "{" BASE ",'state':'pending','priority':0,'key':null,"
 	    "'attempt':0,'started_at':null,'finished_at':null}");
-	assert_ptr_equal(json_object_get(o, "spec"), t.spec);
-	assert_ptr_equal(json_object_get(o, "labels"), t.labels);
 	json_decref(o);
 	/* Borrowed: the task still holds the only reference. */
-	assert_int_equal(t.spec->refcount, 1);
-	assert_int_equal(t.labels->refcount, 1);
+	assert_int_equal(t.spec.json->refcount, 1);
+	assert_int_equal(t.labels.json->refcount, 1);
 	task_free(&t);
 }
 
@@ -138,7 +156,7 @@ test_task_running(void **state)
 	t.priority = -7;
 	t.attempt = 1;
 	t.started_at = 1700000001.5;
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_json(o, "{" BASE ",'state':'running','priority':-7,"
 	    "'key':'nightly-2023-11-14','attempt':1,"
 	    "'started_at':'2023-11-14T22:13:21.500Z','finished_at':null}");
@@ -157,25 +175,24 @@ test_task_succeeded(void **state)
 	t.attempt = 1;
 	t.started_at = 1700000001;
 	t.finished_at = 1700000002;
-	t.result = js("{'exit_code':0,'stdout':'hi\\n'}");
-	t.exception = js("{'type':'X','message':'m'}");
+	t.result.json = js("{'exit_code':0,'stdout':'hi\\n'}");
+	t.exception.json = js("{'type':'X','message':'m'}");
 	t.retrieved = 1;
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_json(o, "{" BASE ",'state':'succeeded','priority':0,"
 	    "'key':null,'attempt':1,"
 	    "'started_at':'2023-11-14T22:13:21.000Z',"
 	    "'finished_at':'2023-11-14T22:13:22.000Z',"
 	    "'result':{'exit_code':0,'stdout':'hi\\n'}}");
-	assert_ptr_equal(json_object_get(o, "result"), t.result);
 	json_decref(o);
-	assert_int_equal(t.result->refcount, 1);
+	assert_int_equal(t.result.json->refcount, 1);
 	task_free(&t);
 
 	/* A null result is a result. */
 	task_init(&t);
 	t.state = FP_SUCCEEDED;
-	t.result = json_null();
-	o = fp_task_to_json(&t);
+	t.result.json = json_null();
+	o = task_obj(&t);
 	assert_non_null(json_object_get(o, "result"));
 	assert_true(json_is_null(json_object_get(o, "result")));
 	json_decref(o);
@@ -193,21 +210,20 @@ test_task_failed(void **state)
 	t.attempt = 3;
 	t.started_at = 1700000001;
 	t.finished_at = 1700000002;
-	t.result = js("'not shown'");
-	t.exception = js("{'type':'ProcessError','message':'exit 1',"
+	t.result.json = js("'not shown'");
+	t.exception.json = js("{'type':'ProcessError','message':'exit 1',"
 	    "'exit_code':1}");
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_json(o, "{" BASE ",'state':'failed','priority':0,'key':null,"
 	    "'attempt':3,'started_at':'2023-11-14T22:13:21.000Z',"
 	    "'finished_at':'2023-11-14T22:13:22.000Z','exception':{'type':"
 	    "'ProcessError','message':'exit 1','exit_code':1},"
 	    "'retrieved':false}");
-	assert_ptr_equal(json_object_get(o, "exception"), t.exception);
 	json_decref(o);
-	assert_int_equal(t.exception->refcount, 1);
+	assert_int_equal(t.exception.json->refcount, 1);
 
 	t.retrieved = 1;
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_json(json_object_get(o, "retrieved"), "true");
 	assert_null(json_object_get(o, "result"));
 	json_decref(o);
@@ -223,10 +239,10 @@ test_task_cancelled(void **state)
 	task_init(&t);
 	t.state = FP_CANCELLED;
 	t.finished_at = 1700000002;
-	t.result = js("1");
-	t.exception = js("{'type':'X','message':'m'}");
+	t.result.json = js("1");
+	t.exception.json = js("{'type':'X','message':'m'}");
 	t.retrieved = 1;
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_json(o, "{" BASE ",'state':'cancelled','priority':0,"
 	    "'key':null,'attempt':0,'started_at':null,"
 	    "'finished_at':'2023-11-14T22:13:22.000Z'}");
@@ -241,22 +257,22 @@ test_task_schedule_fields(void **state)
 	json_t		*o;
 
 	task_init(&t);
-	t.after = js("[1,2]");
+	t.after.json = js("[1,2]");
 	t.not_before = 1893456000;
 	t.timeout = 5;
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_json(o, "{" BASE ",'state':'pending','priority':0,'key':null,"
 	    "'attempt':0,'started_at':null,'finished_at':null,'after':[1,2],"
 	    "'not_before':'2030-01-01T00:00:00.000Z','timeout':5.0}");
 	json_decref(o);
-	assert_int_equal(t.after->refcount, 1);
-	json_decref(t.after);
+	assert_int_equal(t.after.json->refcount, 1);
+	json_decref(t.after.json);
 
 	/* Empty or unset: not shown. */
-	t.after = js("[]");
+	t.after.json = js("[]");
 	t.not_before = 0;
 	t.timeout = 0;
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_null(json_object_get(o, "after"));
 	assert_null(json_object_get(o, "not_before"));
 	assert_null(json_object_get(o, "timeout"));
@@ -273,18 +289,160 @@ test_task_labels_null(void **state)
 	long		 leaked;
 
 	task_init(&t);
-	json_decref(t.labels);
-	t.labels = NULL;
+	json_decref(t.labels.json);
+	t.labels.json = NULL;
 	before = live;
-	o = fp_task_to_json(&t);
+	o = task_obj(&t);
 	assert_json(json_object_get(o, "labels"), "{}");
 	json_decref(o);
 	leaked = (long)live - (long)before;
 	task_free(&t);
-	/* Everything fp_task_to_json allocated went away with o. */
+	/* Everything fp_task_write allocated went away with o. */
 	if (leaked != 0)
-		fail_msg("%ld allocation(s) leaked by fp_task_to_json with "
+		fail_msg("%ld allocation(s) leaked by fp_task_write with "
 		    "labels NULL", leaked);
+}
+
+/* Stored members (text) give the same object as trees, byte for byte. */
+static void
+test_task_text_values(void **state)
+{
+	static const enum fp_state sts[] = { FP_PENDING, FP_SUCCEEDED,
+	    FP_FAILED };
+	struct fp_text	 a = { 0 }, b = { 0 };
+	struct fp_task	 t, u;
+	char		*texts[6];
+	size_t		 i, k;
+
+	for (k = 0; k < sizeof sts / sizeof sts[0]; k++) {
+		task_init(&t);
+		t.state = sts[k];
+		t.key = "q\"uote\\ \n\t\x01 \xc3\xa9";
+		t.result.json = js("{'status':200,'body':'a\\u0000b'}");
+		t.exception.json = js("{'type':'TimeoutError','message':'m'}");
+		t.after.json = js("[3,4]");
+		t.attempts.json = js("[{'attempt':1,'outcome':'failed'}]");
+		t.timeout = 0.25;
+		u = t;
+		texts[0] = json_dumps(t.spec.json, JSON_COMPACT);
+		texts[1] = json_dumps(t.labels.json, JSON_COMPACT);
+		texts[2] = json_dumps(t.result.json, JSON_COMPACT);
+		texts[3] = json_dumps(t.exception.json, JSON_COMPACT);
+		texts[4] = json_dumps(t.after.json, JSON_COMPACT);
+		texts[5] = json_dumps(t.attempts.json, JSON_COMPACT);
+		u.spec.json = u.labels.json = u.result.json = NULL;
+		u.exception.json = u.after.json = u.attempts.json = NULL;
+		u.spec.text = texts[0];
+		u.labels.text = texts[1];
+		u.result.text = texts[2];
+		u.exception.text = texts[3];
+		u.after.text = texts[4];
+		u.attempts.text = texts[5];
+		fp_task_write(&a, &t);
+		fp_task_write(&b, &u);
+		assert_false(a.failed || b.failed);
+		assert_string_equal(a.buf, b.buf);
+		for (i = 0; i < 6; i++)
+			count_free(texts[i]);	/* jansson allocated them */
+		fp_text_clear(&a);
+		fp_text_clear(&b);
+		json_decref(t.attempts.json);
+		task_free(&t);
+	}
+}
+
+/* Stored "[]" and absent members are not shown; absent labels are {}. */
+static void
+test_task_text_empty(void **state)
+{
+	struct fp_task	 t;
+	json_t		*o;
+
+	task_init(&t);
+	json_decref(t.labels.json);
+	t.labels.json = NULL;
+	t.after.text = "[]";
+	t.attempts.text = "[]";
+	o = task_obj(&t);
+	assert_json(json_object_get(o, "labels"), "{}");
+	assert_null(json_object_get(o, "after"));
+	assert_null(json_object_get(o, "attempts"));
+	json_decref(o);
+	task_free(&t);
+}
+
+/* ---- fp_text ---- */
+
+/* fp_text_str and fp_text_real print what jansson prints. */
+static void
+test_text_like_jansson(void **state)
+{
+	static const char *const strs[] = { "", "plain", "q\"b\\s/",
+	    "\b\f\n\r\t\x01\x1f\x7f", "\xc3\xa9\xe2\x82\xac" };
+	static const double reals[] = { 5, 0.25, -2, 1e300, 0.1, 1.0 / 3,
+	    123456789012.5, 1e-5, -2.5e-300, 1e17, 1e22 };
+	struct fp_text	 o = { 0 };
+	json_t		*v;
+	char		*want;
+	size_t		 i;
+
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		v = json_string(strs[i]);
+		want = json_dumps(v, JSON_ENCODE_ANY);
+		fp_text_str(&o, strs[i]);
+		assert_string_equal(o.buf, want);
+		fp_text_clear(&o);
+		count_free(want);
+		json_decref(v);
+	}
+	for (i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+		v = json_real(reals[i]);
+		want = json_dumps(v, JSON_ENCODE_ANY);
+		fp_text_real(&o, reals[i]);
+		assert_string_equal(o.buf, want);
+		fp_text_clear(&o);
+		count_free(want);
+		json_decref(v);
+	}
+	fp_text_real(&o, NAN);
+	assert_string_equal(o.buf, "null");
+	fp_text_clear(&o);
+}
+
+static void
+test_text_take(void **state)
+{
+	struct fp_text	 o = { 0 };
+	size_t		 len = 99;
+	char		*s;
+	int		 i;
+
+	/* Nothing written is "", not a failure. */
+	s = fp_text_take(&o, &len);
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	assert_int_equal(len, 0);
+	free(s);
+	/* Growth keeps every byte. */
+	for (i = 0; i < 10000; i++)
+		fp_text_int(&o, i % 10);
+	s = fp_text_take(&o, &len);
+	assert_int_equal(len, 10000);
+	assert_int_equal(s[9999], '9');
+	assert_int_equal(s[10000], '\0');
+	assert_null(o.buf);
+	free(s);
+	/* Once failed, a text stays failed and gives nothing. */
+	o.failed = 1;
+	fp_text_cstr(&o, "x");
+	assert_null(o.buf);
+	assert_null(fp_text_take(&o, &len));
+	assert_int_equal(len, 0);
+	fp_text_time(&o, 0);
+	assert_string_equal(o.buf, "null");
+	fp_text_time(&o, 1700000000.25);
+	assert_string_equal(o.buf, "null\"2023-11-14T22:13:20.250Z\"");
+	fp_text_clear(&o);
 }
 
 /* ---- fp_exception_create ---- */
@@ -649,6 +807,10 @@ main(void)
 		T(test_task_cancelled),
 		T(test_task_schedule_fields),
 		T(test_task_labels_null),
+		T(test_task_text_values),
+		T(test_task_text_empty),
+		T(test_text_like_jansson),
+		T(test_text_take),
 		T(test_exception_create),
 		T(test_time_format),
 		T(test_time_parse),
