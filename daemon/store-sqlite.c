@@ -442,16 +442,18 @@ store_commit_cb(evutil_socket_t fd, short events, void *arg)
 static void
 store_bind_json(sqlite3_stmt *st, int col, json_t *v)
 {
-	char	*s;
+	struct fp_text	 o = { 0 };
+	size_t		 len;
+	char		*s;
 
 	if (v == NULL) {
 		sqlite3_bind_null(st, col);
 		return;
 	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (s == NULL)
+	fp_text_json(&o, v);
+	if ((s = fp_text_take(&o, &len)) == NULL)
 		fatalx("store: cannot encode JSON");
-	sqlite3_bind_text(st, col, s, -1, free);
+	sqlite3_bind_text(st, col, s, (int)len, free);
 }
 
 static void

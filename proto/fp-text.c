@@ -3,8 +3,8 @@
  *
  * Answers that are mostly stored JSON (task objects, list pages) are
  * written here directly, so a stored column is copied once instead of
- * being parsed into a tree and dumped again.  Values that only exist as
- * trees go through jansson's own encoder, so both paths print the same.
+ * being parsed into a tree and dumped again.  Trees are written the way
+ * jansson's compact encoder writes them, byte for byte, only faster.
  */
 #include <math.h>
 #include <stdio.h>
@@ -54,17 +54,22 @@ fp_text_cstr(struct fp_text *t, const char *s)
 	fp_text_add(t, s, strlen(s));
 }
 
-/* The escapes jansson writes: quote, backslash, control characters. */
+/*
+ * The escapes jansson writes: quote, backslash, control characters.  The
+ * rest is copied in runs: strings are valid UTF-8 already (jansson checked
+ * them, or the caller did), so nothing needs decoding.
+ */
 void
-fp_text_str(struct fp_text *t, const char *s)
+fp_text_strn(struct fp_text *t, const char *s, size_t n)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
-	const char		*run = s;
+	const char		*run = s, *end = s + n;
 	char			 esc[6];
 	unsigned char		 c;
 
 	fp_text_add(t, "\"", 1);
-	for (; (c = (unsigned char)*s) != '\0'; s++) {
+	for (; s < end; s++) {
+		c = (unsigned char)*s;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		fp_text_add(t, run, (size_t)(s - run));
@@ -88,6 +93,12 @@ fp_text_str(struct fp_text *t, const char *s)
 	}
 	fp_text_add(t, run, (size_t)(s - run));
 	fp_text_add(t, "\"", 1);
+}
+
+void
+fp_text_str(struct fp_text *t, const char *s)
+{
+	fp_text_strn(t, s, strlen(s));
 }
 
 void
@@ -152,25 +163,92 @@ fp_text_time(struct fp_text *t, double v)
 	fp_text_add(t, "\"", 1);
 }
 
-static int
-fp_text_dump_cb(const char *s, size_t n, void *arg)
-{
-	struct fp_text	*t = arg;
+/* Deeper than jansson parses (2048): a tree that loops into itself. */
+#define FP_TEXT_MAX_DEPTH	4096
 
-	fp_text_add(t, s, n);
-	return t->failed ? -1 : 0;
+static void	fp_text_tree(struct fp_text *, json_t *, int depth);
+
+static void
+fp_text_object(struct fp_text *t, json_t *v, int depth)
+{
+	const char	*k;
+	json_t		*m;
+	int		 first = 1;
+
+	fp_text_add(t, "{", 1);
+	json_object_foreach(v, k, m) {
+		if (!first)
+			fp_text_add(t, ",", 1);
+		first = 0;
+		fp_text_str(t, k);
+		fp_text_add(t, ":", 1);
+		fp_text_tree(t, m, depth + 1);
+	}
+	fp_text_add(t, "}", 1);
+}
+
+static void
+fp_text_array(struct fp_text *t, json_t *v, int depth)
+{
+	size_t	 i;
+	json_t	*m;
+
+	fp_text_add(t, "[", 1);
+	json_array_foreach(v, i, m) {
+		if (i > 0)
+			fp_text_add(t, ",", 1);
+		fp_text_tree(t, m, depth + 1);
+	}
+	fp_text_add(t, "]", 1);
+}
+
+/*
+ * jansson's compact encoding, written here because json_dumps spends most
+ * of its time elsewhere: it decodes every string's UTF-8 and keeps a table
+ * of the containers it is in.
+ */
+static void
+fp_text_tree(struct fp_text *t, json_t *v, int depth)
+{
+	if (depth > FP_TEXT_MAX_DEPTH) {
+		t->failed = 1;
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		fp_text_object(t, v, depth);
+		break;
+	case JSON_ARRAY:
+		fp_text_array(t, v, depth);
+		break;
+	case JSON_STRING:
+		fp_text_strn(t, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		fp_text_int(t, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		fp_text_real(t, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		fp_text_add(t, "true", 4);
+		break;
+	case JSON_FALSE:
+		fp_text_add(t, "false", 5);
+		break;
+	default:
+		fp_text_add(t, "null", 4);
+		break;
+	}
 }
 
 void
 fp_text_json(struct fp_text *t, json_t *v)
 {
-	if (v == NULL) {
+	if (v == NULL)
 		fp_text_add(t, "null", 4);
-		return;
-	}
-	if (json_dump_callback(v, fp_text_dump_cb, t,
-	    JSON_COMPACT | JSON_ENCODE_ANY) == -1)
-		t->failed = 1;
+	else
+		fp_text_tree(t, v, 0);
 }
 
 void

@@ -249,14 +249,15 @@ struct fp_text {
 };
 void	 fp_text_add(struct fp_text *, const char *, size_t);
 void	 fp_text_cstr(struct fp_text *, const char *);
-/* A JSON string of s, escaped the way jansson escapes. */
+/* A JSON string of s (UTF-8), escaped the way jansson escapes. */
 void	 fp_text_str(struct fp_text *, const char *s);
+void	 fp_text_strn(struct fp_text *, const char *s, size_t n);
 void	 fp_text_int(struct fp_text *, int64_t);
 /* A JSON real as jansson writes it (5 -> 5.0). */
 void	 fp_text_real(struct fp_text *, double);
 /* An RFC 3339 string (fp_time_format), or null for t <= 0. */
 void	 fp_text_time(struct fp_text *, double t);
-/* v compact (null for NULL). */
+/* v as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes it; NULL: null. */
 void	 fp_text_json(struct fp_text *, json_t *v);
 /* v's text as is, else its tree. */
 void	 fp_text_value(struct fp_text *, const struct fp_value *v);

@@ -409,6 +409,56 @@ test_text_like_jansson(void **state)
 	fp_text_clear(&o);
 }
 
+/* Trees come out as json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes them. */
+static void
+test_text_json_like_jansson(void **state)
+{
+	static const char *const docs[] = { "null", "true", "false", "0",
+	    "-9007199254740993", "2.5", "1e-7", "\"\"", "[]", "{}",
+	    "{\"b\":1,\"a\":[1,2.0,{\"z\":null,\"y\":false}],\"\":\"\"}",
+	    "[\"nul\\u0000in\",\"\\u00e9\\u20ac\\ud83d\\ude00\",\"t\\tq\\\"/\"]",
+	    "{\"k\\n\\u0001\":{\"deep\":[[[[[[[[[[1]]]]]]]]]]}}" };
+	struct fp_text	 o = { 0 };
+	json_error_t	 err;
+	json_t		*v;
+	char		*want;
+	size_t		 i;
+
+	for (i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		v = json_loads(docs[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+		if (v == NULL)
+			fail_msg("case %zu: %s", i, err.text);
+		want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		fp_text_json(&o, v);
+		assert_false(o.failed);
+		assert_int_equal(o.len, strlen(want));
+		assert_memory_equal(o.buf, want, o.len);
+		fp_text_clear(&o);
+		count_free(want);
+		json_decref(v);
+	}
+	fp_text_json(&o, NULL);
+	assert_string_equal(o.buf, "null");
+	fp_text_clear(&o);
+}
+
+/* A tree that contains itself fails instead of looping. */
+static void
+test_text_json_cycle(void **state)
+{
+	struct fp_text	 o = { 0 };
+	json_t		*a = json_array(), *b = json_array();
+
+	json_array_append(a, b);
+	json_array_append(b, a);	/* jansson allows building this */
+	fp_text_json(&o, a);
+	assert_true(o.failed);
+	assert_null(fp_text_take(&o, NULL));
+	json_array_clear(b);
+	json_decref(b);
+	json_decref(a);
+}
+
 static void
 test_text_take(void **state)
 {
@@ -810,6 +860,8 @@ main(void)
 		T(test_task_text_values),
 		T(test_task_text_empty),
 		T(test_text_like_jansson),
+		T(test_text_json_like_jansson),
+		T(test_text_json_cycle),
 		T(test_text_take),
 		T(test_exception_create),
 		T(test_time_format),
