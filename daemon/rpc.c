@@ -136,10 +136,13 @@ static char *
 rpc_batch_body(struct rpc_batch *b, size_t *len)
 {
 	struct fp_text	 out = { 0 }, *r;
-	size_t		 i;
+	size_t		 i, size = 2;
 
 	if (!b->is_array)
 		return fp_text_take(&b->calls[0].reply, len);
+	for (i = 0; i < b->ncalls; i++)
+		size += b->calls[i].reply.len + 1;
+	fp_text_reserve(&out, size);
 	for (i = 0; i < b->ncalls; i++) {
 		r = &b->calls[i].reply;
 		if (r->len == 0)

@@ -13,7 +13,7 @@
 
 #include "proto.h"
 
-static void
+void
 fp_text_reserve(struct fp_text *t, size_t n)
 {
 	size_t	 cap;

@@ -247,6 +247,8 @@ struct fp_text {
 	size_t	 cap;
 	int	 failed;
 };
+/* Room for n more bytes, so a known size is allocated once. */
+void	 fp_text_reserve(struct fp_text *, size_t n);
 void	 fp_text_add(struct fp_text *, const char *, size_t);
 void	 fp_text_cstr(struct fp_text *, const char *);
 /* A JSON string of s (UTF-8), escaped the way jansson escapes. */
