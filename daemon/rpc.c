@@ -246,9 +246,13 @@ rpc_settle(struct rpc_call *c, json_t *response)
 		json_decref(response);
 		return;
 	}
+	fp_text_clear(&c->reply);	/* a result given up half-written */
 	rpc_text_response(c, response);
 	rpc_settled(c);
 }
+
+/* Where a second reply goes in a build without asserts: nowhere. */
+static struct fp_text	rpc_discarded;
 
 /*
  * Same framing as fp_response_result, so a result written as text and one
@@ -258,6 +262,10 @@ struct fp_text *
 rpc_result_begin(struct rpc_call *c)
 {
 	assert(!c->replied && c->reply.len == 0);
+	if (c->replied) {
+		fp_text_clear(&rpc_discarded);
+		return &rpc_discarded;
+	}
 	fp_text_cstr(&c->reply, "{\"jsonrpc\":\"2.0\",\"result\":");
 	return &c->reply;
 }
@@ -265,6 +273,10 @@ rpc_result_begin(struct rpc_call *c)
 void
 rpc_result_end(struct rpc_call *c)
 {
+	if (c->replied) {
+		fp_text_clear(&rpc_discarded);
+		return;
+	}
 	if (c->id == NULL)
 		fp_text_clear(&c->reply);
 	else {
@@ -437,6 +449,19 @@ rpc_dispatch(struct rpc_call *c, struct fp_request *req)
 	m->handler(c);
 }
 
+/*
+ * The id an invalid request's error answers to: the request's own when it
+ * was usable (it lives in the batch's document), else null.  Kept in the
+ * call, so that a failed commit can rewrite the answer with the same id.
+ */
+static json_t *
+rpc_error_id(json_t *err)
+{
+	json_t	*id = json_object_get(err, "id");
+
+	return id != NULL ? id : json_null();
+}
+
 static void
 rpc_call_run(struct rpc_batch *b, size_t i, json_t *member)
 {
@@ -454,7 +479,7 @@ rpc_call_run(struct rpc_batch *b, size_t i, json_t *member)
 		if (json_integer_value(json_object_get(json_object_get(xjson(err),
 		    "error"), "code")) != FP_ERR_INVALID_PARAMS ||
 		    json_object_get(member, "id") != NULL)
-			c->id = json_null();
+			c->id = rpc_error_id(err);
 		rpc_settle(c, err);
 		return;
 	}

@@ -453,7 +453,8 @@ store_bind_json(sqlite3_stmt *st, int col, json_t *v)
 	fp_text_json(&o, v);
 	if ((s = fp_text_take(&o, &len)) == NULL)
 		fatalx("store: cannot encode JSON");
-	sqlite3_bind_text(st, col, s, (int)len, free);
+	/* too big (SQLITE_TOOBIG) fails the step, and so the write */
+	sqlite3_bind_text64(st, col, s, len, free, SQLITE_UTF8);
 }
 
 static void
@@ -691,12 +692,23 @@ store_col_double(sqlite3_stmt *st, int col, double dflt)
 	return sqlite3_column_double(st, col);
 }
 
-/* A JSON column as stored (compact text), for fp_task_write. */
+/*
+ * A JSON column as stored, for fp_task_write: compact text, copied as it
+ * is.  Stores written before commit d2f0806 hold indented JSON (store_bind_json
+ * passed JSON_ALLOW_NUL, which json_dumps reads as an indent); compact JSON
+ * never holds a raw newline, so such a column is parsed, and *tree is to be
+ * freed.
+ */
 static struct fp_value
-store_col_value(sqlite3_stmt *st, int col)
+store_col_value(sqlite3_stmt *st, int col, json_t **tree)
 {
 	struct fp_value	v = { NULL, (const char *)sqlite3_column_text(st, col) };
 
+	*tree = NULL;
+	if (v.text != NULL && strchr(v.text, '\n') != NULL) {
+		*tree = v.json = store_col_json(st, col);
+		v.text = NULL;
+	}
 	return v;
 }
 
@@ -705,6 +717,8 @@ static void
 store_row_write(sqlite3_stmt *st, struct fp_text *o)
 {
 	struct fp_task	 t;
+	json_t		*trees[6];
+	size_t		 i;
 
 	memset(&t, 0, sizeof t);
 	t.id = sqlite3_column_int64(st, COL_ID);
@@ -713,9 +727,9 @@ store_row_write(sqlite3_stmt *st, struct fp_text *o)
 	t.queue = (const char *)sqlite3_column_text(st, COL_QUEUE);
 	t.priority = sqlite3_column_int(st, COL_PRIORITY);
 	t.key = (const char *)sqlite3_column_text(st, COL_KEY);
-	t.spec = store_col_value(st, COL_SPEC);
-	t.labels = store_col_value(st, COL_LABELS);
-	t.after = store_col_value(st, COL_AFTER);
+	t.spec = store_col_value(st, COL_SPEC, &trees[0]);
+	t.labels = store_col_value(st, COL_LABELS, &trees[1]);
+	t.after = store_col_value(st, COL_AFTER, &trees[2]);
 	t.timeout = store_col_double(st, COL_TIMEOUT, -1);
 	t.not_before = store_col_double(st, COL_NOT_BEFORE, 0);
 	t.attempt = sqlite3_column_int(st, COL_ATTEMPT);
@@ -723,13 +737,15 @@ store_row_write(sqlite3_stmt *st, struct fp_text *o)
 	t.created_at = store_col_double(st, COL_CREATED, 0);
 	t.started_at = store_col_double(st, COL_STARTED, 0);
 	t.finished_at = store_col_double(st, COL_FINISHED, 0);
-	t.result = store_col_value(st, COL_RESULT);
-	t.exception = store_col_value(st, COL_EXCEPTION);
+	t.result = store_col_value(st, COL_RESULT, &trees[3]);
+	t.exception = store_col_value(st, COL_EXCEPTION, &trees[4]);
 	t.retrieved = sqlite3_column_int(st, COL_RETRIEVED);
-	t.attempts = store_col_value(st, COL_ATTEMPTS);
-	if (t.spec.text == NULL)
+	t.attempts = store_col_value(st, COL_ATTEMPTS, &trees[5]);
+	if (t.spec.text == NULL && t.spec.json == NULL)
 		t.spec.text = "null";
 	fp_task_write(o, &t);
+	for (i = 0; i < sizeof trees / sizeof trees[0]; i++)
+		json_decref(trees[i]);
 }
 
 int

@@ -129,7 +129,10 @@ fp_text_exponent(char *buf, int n)
 	return (int)strlen(buf);
 }
 
-/* As jansson prints a real: 17 significant digits, never like an integer. */
+/*
+ * As jansson prints a real: 17 significant digits, never like an integer.
+ * The decimal point is the C locale's: futured never calls setlocale.
+ */
 void
 fp_text_real(struct fp_text *t, double v)
 {
@@ -171,18 +174,20 @@ static void	fp_text_tree(struct fp_text *, json_t *, int depth);
 static void
 fp_text_object(struct fp_text *t, json_t *v, int depth)
 {
-	const char	*k;
-	json_t		*m;
-	int		 first = 1;
+	void	*it;
+	int	 first = 1;
 
 	fp_text_add(t, "{", 1);
-	json_object_foreach(v, k, m) {
+	for (it = json_object_iter(v); it != NULL && !t->failed;
+	    it = json_object_iter_next(v, it)) {
 		if (!first)
 			fp_text_add(t, ",", 1);
 		first = 0;
-		fp_text_str(t, k);
+		/* a key may hold NUL (json_object_setn) */
+		fp_text_strn(t, json_object_iter_key(it),
+		    json_object_iter_key_len(it));
 		fp_text_add(t, ":", 1);
-		fp_text_tree(t, m, depth + 1);
+		fp_text_tree(t, json_object_iter_value(it), depth + 1);
 	}
 	fp_text_add(t, "}", 1);
 }
@@ -195,6 +200,8 @@ fp_text_array(struct fp_text *t, json_t *v, int depth)
 
 	fp_text_add(t, "[", 1);
 	json_array_foreach(v, i, m) {
+		if (t->failed)
+			break;
 		if (i > 0)
 			fp_text_add(t, ",", 1);
 		fp_text_tree(t, m, depth + 1);
@@ -210,6 +217,8 @@ fp_text_array(struct fp_text *t, json_t *v, int depth)
 static void
 fp_text_tree(struct fp_text *t, json_t *v, int depth)
 {
+	if (t->failed)
+		return;		/* a loop must not be walked on */
 	if (depth > FP_TEXT_MAX_DEPTH) {
 		t->failed = 1;
 		return;

@@ -4,7 +4,8 @@
 # answers StoreError (7) and acknowledges nothing, reads keep working, the
 # daemon keeps serving; a sleep 0 (finished in its submit's turn) is
 # refused alike; a batch holding a long-poll past its failed turn still
-# answers StoreError; a finished task whose final state could not be
+# answers StoreError; so does every call of a failed turn, with its id; a
+# finished task whose final state could not be
 # written keeps trying and, after a restart with room, nothing acknowledged
 # is lost and nothing refused appears.
 . "$(dirname "$0")/harness.sh"
@@ -41,6 +42,10 @@ done
 # turn: the answer, sent later, still says nothing was changed
 r=$(post "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"task.submit\",\"params\":{\"kind\":\"sleep\",\"seconds\":0,\"labels\":{\"pad\":\"$big\"}}},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"task.wait\",\"params\":{\"ids\":[$long],\"timeout\":0.3}}]")
 expect_jq "$r" 'length == 2 and all(.[]; .error.code == 7)' "a batch with a failed submit and a long-poll"
+# every answer of a failed turn becomes StoreError, each with its own id,
+# invalid requests' too (their id is echoed, not null)
+r=$(post "[{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":5},{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"task.get\",\"params\":[]},{\"jsonrpc\":\"2.0\",\"method\":\"daemon.info\"},{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"task.submit\",\"params\":{\"kind\":\"sleep\",\"seconds\":0,\"labels\":{\"pad\":\"$big\"}}}]")
+expect_jq "$r" '[.[] | [.id, .error.code]] == [[7, 7], [8, 7], ["s", 7]]' "ids of a failed turn's answers"
 sleep 1.3	# the retry of a final state runs after 1 s
 [ "${#ok[@]}" -gt 0 ] || fail "not even the first task fitted"
 # reads still answer, the daemon is alive

@@ -121,6 +121,41 @@ test_insert_get(void **state)
 	task_unref(t, __func__);
 }
 
+/* Stores written before d2f0806 hold indented JSON; answers are compact. */
+static void
+test_indented_columns(void **state)
+{
+	struct fp_text	 o = { 0 };
+	struct task	*t;
+	sqlite3		*db;
+	json_t		*v;
+
+	fresh();
+	t = new_task("sleep", NULL);
+	t->state = FP_SUCCEEDED;
+	t->result = json_pack("{s:[i,s]}", "r", 1, "a\nb");
+	assert_int_equal(store_task_update(t), 0);
+	assert_int_equal(store_flush(), 0);
+	store_close();
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE tasks SET spec = "
+	    "'{\n    \"kind\": \"sleep\",\n    \"seconds\": 1\n}', "
+	    "result = '{\n    \"r\": [\n        1,\n        \"a\\nb\"\n    ]\n}'",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen();
+	assert_int_equal(store_task_write(t->id, &o), 0);
+	assert_null(strchr(o.buf, '\n'));
+	assert_non_null(strstr(o.buf, "\"spec\":{\"kind\":\"sleep\","
+	    "\"seconds\":1}"));
+	assert_non_null(strstr(o.buf, "\"result\":{\"r\":[1,\"a\\nb\"]}"));
+	v = json_loads(o.buf, 0, NULL);
+	assert_non_null(v);
+	json_decref(v);
+	fp_text_clear(&o);
+	task_unref(t, __func__);
+}
+
 static void
 test_transitions_survive_reopen(void **state)
 {
@@ -651,6 +686,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_get),
+		cmocka_unit_test(test_indented_columns),
 		cmocka_unit_test(test_transitions_survive_reopen),
 		cmocka_unit_test(test_group_commit_defer),
 		cmocka_unit_test(test_load_unfinished),

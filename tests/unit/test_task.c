@@ -454,9 +454,32 @@ test_text_json_cycle(void **state)
 	fp_text_json(&o, a);
 	assert_true(o.failed);
 	assert_null(fp_text_take(&o, NULL));
+	/* branching: 2^4096 paths unless the walk stops at the failure */
+	json_array_append(b, a);
+	fp_text_json(&o, a);
+	assert_true(o.failed);
+	fp_text_clear(&o);
 	json_array_clear(b);
 	json_decref(b);
 	json_decref(a);
+}
+
+/* A key holding NUL (json_object_setn) is written whole, as jansson does. */
+static void
+test_text_json_nul_key(void **state)
+{
+	struct fp_text	 o = { 0 };
+	json_t		*v = json_object();
+	char		*want;
+
+	json_object_setn_new(v, "a\0b", 3, json_true());
+	want = json_dumps(v, JSON_COMPACT);
+	fp_text_json(&o, v);
+	assert_string_equal(o.buf, "{\"a\\u0000b\":true}");
+	assert_string_equal(o.buf, want);
+	count_free(want);
+	fp_text_clear(&o);
+	json_decref(v);
 }
 
 static void
@@ -862,6 +885,7 @@ main(void)
 		T(test_text_like_jansson),
 		T(test_text_json_like_jansson),
 		T(test_text_json_cycle),
+		T(test_text_json_nul_key),
 		T(test_text_take),
 		T(test_exception_create),
 		T(test_time_format),
