@@ -225,6 +225,7 @@ rpc_settled(struct rpc_call *c)
 	}
 	if (c->reply.failed)
 		fatalx("cannot encode a response");
+	fp_text_shrink(&c->reply);	/* kept until the batch is sent */
 	b->outstanding--;
 	rpc_batch_check(b);
 }

@@ -288,6 +288,19 @@ fp_text_take(struct fp_text *t, size_t *len)
 }
 
 void
+fp_text_shrink(struct fp_text *t)
+{
+	char	*p;
+
+	if (t->failed || t->buf == NULL || t->cap == t->len + 1)
+		return;
+	if ((p = realloc(t->buf, t->len + 1)) != NULL) {
+		t->buf = p;
+		t->cap = t->len + 1;
+	}
+}
+
+void
 fp_text_clear(struct fp_text *t)
 {
 	free(t->buf);

@@ -265,6 +265,8 @@ void	 fp_text_json(struct fp_text *, json_t *v);
 void	 fp_text_value(struct fp_text *, const struct fp_value *v);
 /* The text, now the caller's (free), and its length; NULL if it failed. */
 char	*fp_text_take(struct fp_text *, size_t *len);
+/* Gives back the unused room of a text that is kept a while. */
+void	 fp_text_shrink(struct fp_text *);
 void	 fp_text_clear(struct fp_text *);
 
 /* ---- fp-task.c: tasks, exceptions, time ---- */
