@@ -373,6 +373,18 @@ test_task_text_empty(void **state)
 
 /* ---- fp_text ---- */
 
+/* What o holds is what jansson writes for v (stolen); o is emptied. */
+static void
+assert_like_jansson(struct fp_text *o, json_t *v)
+{
+	char	*want = json_dumps(v, JSON_ENCODE_ANY);
+
+	assert_string_equal(o->buf, want);
+	fp_text_clear(o);
+	count_free(want);
+	json_decref(v);
+}
+
 /* fp_text_str and fp_text_real print what jansson prints. */
 static void
 test_text_like_jansson(void **state)
@@ -382,27 +394,15 @@ test_text_like_jansson(void **state)
 	static const double reals[] = { 5, 0.25, -2, 1e300, 0.1, 1.0 / 3,
 	    123456789012.5, 1e-5, -2.5e-300, 1e17, 1e22 };
 	struct fp_text	 o = { 0 };
-	json_t		*v;
-	char		*want;
 	size_t		 i;
 
 	for (i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-		v = json_string(strs[i]);
-		want = json_dumps(v, JSON_ENCODE_ANY);
 		fp_text_str(&o, strs[i]);
-		assert_string_equal(o.buf, want);
-		fp_text_clear(&o);
-		count_free(want);
-		json_decref(v);
+		assert_like_jansson(&o, json_string(strs[i]));
 	}
 	for (i = 0; i < sizeof reals / sizeof reals[0]; i++) {
-		v = json_real(reals[i]);
-		want = json_dumps(v, JSON_ENCODE_ANY);
 		fp_text_real(&o, reals[i]);
-		assert_string_equal(o.buf, want);
-		fp_text_clear(&o);
-		count_free(want);
-		json_decref(v);
+		assert_like_jansson(&o, json_real(reals[i]));
 	}
 	fp_text_real(&o, NAN);
 	assert_string_equal(o.buf, "null");
