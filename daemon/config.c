@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,10 +417,63 @@ config_paths(struct config *c)
 		xasprintf(&c->token_file, "%s/token", c->state_dir);
 }
 
+/*
+ * --listen HOST:PORT ([V6]:PORT): PORT 0 to 65535 (0: one the kernel
+ * picks), HOST a name or address that resolves.  Checked before anything
+ * is created, and by -n.
+ */
+static int
+config_listen_check(struct config *c, char **cause)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	char		*copy, *colon, *host, *port;
+	int		 rc;
+
+	if (c->listen == NULL)
+		return 0;
+	copy = xstrdup(c->listen);
+	colon = strrchr(copy, ':');
+	host = copy;
+	port = colon != NULL ? colon + 1 : NULL;
+	if (colon != NULL)
+		*colon = '\0';
+	if (host[0] == '[' && colon != NULL && colon > host + 1 &&
+	    colon[-1] == ']') {
+		host++;
+		colon[-1] = '\0';
+	}
+	if (port == NULL || *host == '\0' || *port == '\0' ||
+	    strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+	    atoi(port) > 65535) {
+		xasprintf(cause, "--listen wants HOST:PORT with a port from 0 "
+		    "to 65535, not '%s'", c->listen);
+		free(copy);
+		return -1;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		xasprintf(cause, "--listen %s: %s", c->listen, gai_strerror(rc));
+		free(copy);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	c->listen_host = xstrdup(host);
+	c->listen_port = xstrdup(port);
+	free(copy);
+	return 0;
+}
+
 void
 config_finish(void)
 {
+	char	*cause = NULL;
+
 	config_paths(&cfg);
+	if (config_listen_check(&cfg, &cause) == -1)
+		fatalx("%s", cause);
 }
 
 static void
@@ -430,6 +484,8 @@ config_clear(struct config *c)
 	free(c->state_dir);
 	free(c->socket_path);
 	free(c->listen);
+	free(c->listen_host);
+	free(c->listen_port);
 	free(c->token_file);
 	free(c->config_file);
 	for (i = 0; i < c->nqueues; i++)

@@ -33,6 +33,8 @@ struct config {
 	char	*state_dir;
 	char	*socket_path;
 	char	*listen;		/* HOST:PORT or NULL */
+	char	*listen_host;		/* its parts, once checked */
+	char	*listen_port;
 	char	*token_file;
 	char	*config_file;
 	int	 jobs;
@@ -378,6 +380,8 @@ void		 rpc_wait(struct rpc_call *, double secs,
 void		 rpc_park(struct rpc_call *, int64_t id, enum watch_event news,
 		    double secs, void (*answer)(struct rpc_call *, int timed_out));
 size_t		 rpc_in_flight(void);
+/* Notifications refused since start (each was logged). */
+int64_t		 rpc_refused_notifications(void);
 /* Answers every waiting long-poll now (shutdown). */
 void		 rpc_wake_all(void);
 

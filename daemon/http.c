@@ -314,24 +314,6 @@ http_listen_unix(const char *path)
 	http_serve(fd, 0, where, xstrdup(path));
 }
 
-/* "HOST:PORT" or "[V6]:PORT" into host and port (in place). */
-static int
-http_split_hostport(char *s, char **host, char **port)
-{
-	char	*colon = strrchr(s, ':');
-
-	if (colon == NULL || colon == s || colon[1] == '\0')
-		return -1;
-	*colon = '\0';
-	*port = colon + 1;
-	*host = s;
-	if (s[0] == '[' && colon[-1] == ']') {
-		colon[-1] = '\0';
-		(*host)++;
-	}
-	return 0;
-}
-
 static char *
 http_sockname(int fd)
 {
@@ -352,11 +334,9 @@ static void
 http_listen_tcp(const char *spec)
 {
 	struct addrinfo	 hints, *ai = NULL;
-	char		*copy = xstrdup(spec), *host, *port;
+	const char	*host = cfg.listen_host, *port = cfg.listen_port;
 	int		 fd, rc, on = 1;
 
-	if (http_split_hostport(copy, &host, &port) == -1)
-		fatalx("--listen wants HOST:PORT, not '%s'", spec);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -372,7 +352,6 @@ http_listen_tcp(const char *spec)
 	    listen(fd, HTTP_BACKLOG) == -1)
 		fatal("listen %s", spec);
 	freeaddrinfo(ai);
-	free(copy);
 	http_serve(fd, 1, http_sockname(fd), NULL);
 }
 

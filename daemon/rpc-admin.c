@@ -39,7 +39,7 @@ rpc_admin_info(struct rpc_call *c)
 	json_t	*counts = rpc_admin_counts(&unretrieved);
 
 	rpc_reply(c, json_pack("{s:s,s:i,s:i,s:f,s:s,s:s,s:s,s:o,s:o,s:I,"
-	    "s:I,s:I,s:o,s:i,s:s}",
+	    "s:I,s:I,s:I,s:o,s:i,s:s}",
 	    "version", FUTURED_VERSION,
 	    "protocol_version", FP_PROTO_VERSION,
 	    "pid", (int)getpid(),
@@ -52,6 +52,7 @@ rpc_admin_info(struct rpc_call *c)
 	    "unretrieved", (json_int_t)unretrieved,
 	    "running_processes", (json_int_t)exec_running(),
 	    "waiters", (json_int_t)watch_count(),
+	    "refused_notifications", (json_int_t)rpc_refused_notifications(),
 	    "limits", rpc_admin_limits(),
 	    "schema_version", store_schema_version(),
 	    "synchronous", cfg.sync_full ? "full" : "normal"));

@@ -28,6 +28,7 @@ struct rpc_batch {
 	int			 dispatching;
 	int			 refs;		/* the batch list; a commit mark */
 	int			 turn_failed;	/* its dispatch turn's commit */
+	int			 nul_keys;	/* fp_body_parse said so */
 	struct http_watch	*client;	/* while a call waits */
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
@@ -47,6 +48,7 @@ static void	rpc_batch_wake(struct rpc_batch *);
 static void	rpc_batch_gone_cb(void *);
 static void	rpc_text_response(struct rpc_call *, json_t *);
 static size_t			rpc_nbatches;
+static int64_t			rpc_nrefused;	/* notifications refused */
 
 static const struct rpc_method {
 	const char	*name;
@@ -77,6 +79,12 @@ rpc_method_find(const char *name)
 		if (strcmp(rpc_methods[i].name, name) == 0)
 			return &rpc_methods[i];
 	return NULL;
+}
+
+int64_t
+rpc_refused_notifications(void)
+{
+	return rpc_nrefused;
 }
 
 size_t
@@ -296,9 +304,40 @@ rpc_reply(struct rpc_call *c, json_t *result)
 	rpc_result_end(c);
 }
 
+/*
+ * Nobody hears a refused notification, so it is logged, once, with what
+ * identifies the work that was not done (a submit's key or labels).
+ */
+static void
+rpc_log_refused(struct rpc_call *c, int code, json_t *data)
+{
+	json_t	*key = NULL, *labels = NULL;
+	char	*d, *what = NULL;
+
+	rpc_nrefused++;
+	if (c->method != NULL && strcmp(c->method, FP_TASK_SUBMIT) == 0) {
+		key = json_object_get(c->params, "key");
+		labels = json_object_get(c->params, "labels");
+	}
+	if (json_is_string(key))
+		what = json_dumps(key, JSON_ENCODE_ANY);
+	else if (json_is_object(labels))
+		what = json_dumps(labels, JSON_COMPACT);
+	d = data != NULL ? json_dumps(data, JSON_COMPACT) : NULL;
+	log_warnx("refused notification %s: %s %s%s%s",
+	    c->method != NULL ? c->method : "(invalid)",
+	    fp_error_message(code), d != NULL ? d : "{}",
+	    what == NULL ? "" : json_is_string(key) ? "; key " : "; labels ",
+	    what != NULL ? what : "");
+	free(d);
+	free(what);
+}
+
 void
 rpc_error(struct rpc_call *c, int code, json_t *data)
 {
+	if (c->id == NULL && !c->replied)
+		rpc_log_refused(c, code, data);
 	rpc_settle(c, xjson(fp_response_error(c->id, code, NULL, data)));
 }
 
@@ -468,7 +507,8 @@ rpc_call_run(struct rpc_batch *b, size_t i, json_t *member)
 {
 	struct rpc_call		*c = &b->calls[i];
 	struct fp_request	 req;
-	json_t			*err;
+	struct fp_invalid	 inv;
+	json_t			*err, *e;
 
 	c->batch = b;
 	c->index = i;
@@ -477,14 +517,25 @@ rpc_call_run(struct rpc_batch *b, size_t i, json_t *member)
 		 * An invalid request is answered (id null); a well-formed
 		 * notification whose params are refused is not (JSON-RPC 4.1).
 		 */
-		if (json_integer_value(json_object_get(json_object_get(xjson(err),
-		    "error"), "code")) != FP_ERR_INVALID_PARAMS ||
-		    json_object_get(member, "id") != NULL)
+		e = json_object_get(xjson(err), "error");
+		if (json_integer_value(json_object_get(e, "code")) !=
+		    FP_ERR_INVALID_PARAMS || json_object_get(member, "id") != NULL)
 			c->id = rpc_error_id(err);
+		else {
+			c->method = fp_cstr(json_object_get(member, "method"));
+			rpc_log_refused(c, FP_ERR_INVALID_PARAMS,
+			    json_object_get(e, "data"));
+		}
 		rpc_settle(c, err);
 		return;
 	}
 	c->id = req.id;
+	c->method = req.method;
+	c->params = req.params;
+	if (b->nul_keys && fp_nul_key_check(req.params, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return;
+	}
 	rpc_dispatch(c, &req);
 }
 
@@ -526,8 +577,9 @@ rpc_handle(struct evhttp_request *req, const char *body, size_t len)
 	json_error_t		 jerr;
 	json_t			*doc;
 	size_t			 i, n;
+	int			 nul_keys;
 
-	doc = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	doc = fp_body_parse(body, len, &nul_keys, &jerr);
 	if (doc == NULL)
 		return rpc_reject(req, FP_ERR_PARSE, json_pack("{s:s,s:i}",
 		    "reason", jerr.text, "position", jerr.position));
@@ -545,6 +597,7 @@ rpc_handle(struct evhttp_request *req, const char *body, size_t len)
 	}
 	b = rpc_batch_create(req, doc, n);
 	b->is_array = json_is_array(doc);
+	b->nul_keys = nul_keys;
 	b->dispatching = 1;
 	for (i = 0; i < n; i++)
 		rpc_call_run(b, i, b->is_array ? json_array_get(doc, i) : doc);

@@ -8,10 +8,14 @@
  * must not be seen before it is durable (replies, watchers) waits in the
  * deferred list and runs after the COMMIT.
  */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <event2/event.h>
 
@@ -273,9 +277,39 @@ store_prepare(void)
 	return 0;
 }
 
+/*
+ * The database holds env values, headers and outputs: it and its -wal and
+ * -shm files are 0600 whatever the umask, and so are files an older
+ * futured left more open.  sqlite creates -wal and -shm with the mode of
+ * the database file, so it is created first.
+ */
+static int
+store_private(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char	*p;
+	size_t	 i;
+	int	 fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warn("store: cannot open %s", path);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		xasprintf(&p, "%s%s", path, suffix[i]);
+		if (chmod(p, 0600) == -1 && errno != ENOENT)
+			log_warn("store: chmod 0600 %s", p);
+		free(p);
+	}
+	return 0;
+}
+
 int
 store_open(const char *path, int sync_full, struct event_base *base)
 {
+	if (store_private(path) == -1)
+		return -1;
 	if (sqlite3_open_v2(path, &store_db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_warnx("store: cannot open %s: %s", path,

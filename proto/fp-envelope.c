@@ -1,4 +1,6 @@
 /* fp-envelope.c: JSON-RPC 2.0 request and response framing. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
@@ -183,4 +185,141 @@ fp_response_parse(json_t *resp, json_t **result, int *code,
 	*message = json_string_value(m);
 	*data = json_object_get(error, "data");
 	return 1;
+}
+
+/*
+ * jansson refuses NUL in object keys, even with JSON_ALLOW_NUL, so a key
+ * holding "\u0000" made the whole body a parse error.  Such a body is
+ * parsed again with each "\u0000" inside a key written as "\uffff" (U+FFFF,
+ * a noncharacter of the same length, so error positions stay true), and
+ * fp_nul_key_check refuses the call that holds one, naming the field.  A
+ * key that really holds U+FFFF in such a body is refused the same way;
+ * the body had a NUL key anyway.
+ */
+#define FP_NUL_MARK	"\xef\xbf\xbf"
+
+/* The end of the JSON string starting at s[i] (a quote), or n. */
+static size_t
+fp_string_end(const char *s, size_t i, size_t n)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i;
+	}
+	return n;
+}
+
+/* buf with "\u0000" rewritten inside keys; NULL: no memory. */
+static char *
+fp_nul_keys_rewrite(const char *buf, size_t len)
+{
+	char	*out = malloc(len + 1);
+	size_t	 i, j, end, k;
+
+	if (out == NULL)
+		return NULL;
+	memcpy(out, buf, len);
+	out[len] = '\0';
+	for (i = 0; i < len; i = end + 1) {
+		if (out[i] != '"') {
+			end = i;
+			continue;
+		}
+		end = fp_string_end(out, i, len);
+		for (k = end + 1; k < len && strchr(" \t\r\n", out[k]) != NULL &&
+		    out[k] != '\0'; k++)
+			;
+		if (k >= len || out[k] != ':')
+			continue;
+		for (j = i + 1; j + 5 < end; j++) {
+			if (out[j] != '\\')
+				continue;
+			if (out[j + 1] == 'u' && strncmp(out + j + 2, "0000", 4)
+			    == 0)
+				memcpy(out + j + 2, "ffff", 4);
+			j++;	/* past the escaped character */
+		}
+	}
+	return out;
+}
+
+json_t *
+fp_body_parse(const char *buf, size_t len, int *nul_keys, json_error_t *err)
+{
+	const size_t	 flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
+	json_error_t	 again;
+	json_t		*doc;
+	char		*copy;
+
+	*nul_keys = 0;
+	if ((doc = json_loadb(buf, len, flags, err)) != NULL ||
+	    json_error_code(err) != json_error_null_byte_in_key)
+		return doc;
+	if ((copy = fp_nul_keys_rewrite(buf, len)) == NULL)
+		return NULL;
+	doc = json_loadb(copy, len, flags, &again);
+	free(copy);
+	if (doc != NULL)
+		*nul_keys = 1;
+	return doc;
+}
+
+/* Appends ".key" (or "key" at the top) to path, NUL shown as \u0000. */
+static void
+fp_path_key(char *path, size_t size, const char *key)
+{
+	size_t	n = strlen(path);
+
+	if (n > 0 && n + 1 < size)
+		path[n++] = '.';
+	for (; *key != '\0' && n + 7 < size; key++) {
+		if (strncmp(key, FP_NUL_MARK, 3) == 0) {
+			memcpy(path + n, "\\u0000", 6);
+			n += 6;
+			key += 2;
+		} else
+			path[n++] = *key;
+	}
+	path[n] = '\0';
+}
+
+/* Finds a key holding the mark under v; its path (from v) in path. */
+static int
+fp_nul_key_find(json_t *v, char *path, size_t size, int depth)
+{
+	const char	*k;
+	json_t		*e;
+	size_t		 n = strlen(path), i;
+
+	if (depth > 64)
+		return 0;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, e) {
+			fp_path_key(path, size, k);
+			if (strstr(k, FP_NUL_MARK) != NULL ||
+			    fp_nul_key_find(e, path, size, depth + 1))
+				return 1;
+			path[n] = '\0';
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			snprintf(path + n, size - n, "[%zu]", i);
+			if (fp_nul_key_find(e, path, size, depth + 1))
+				return 1;
+			path[n] = '\0';
+		}
+	}
+	return 0;
+}
+
+int
+fp_nul_key_check(json_t *params, struct fp_invalid *inv)
+{
+	char	path[FP_FIELD_LEN] = "";
+
+	if (!fp_nul_key_find(params, path, sizeof path, 0))
+		return 0;
+	return fp_invalid_set(inv, path, "keys must not contain NUL");
 }

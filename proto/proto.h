@@ -93,6 +93,14 @@ struct fp_request {
  */
 int	 fp_request_parse(json_t *, struct fp_request *, json_t **error);
 
+/*
+ * The body of a request: JSON_DECODE_ANY, NUL allowed in strings.  A body
+ * whose only fault is NUL in object keys is parsed too, with *nul_keys
+ * set: then each call's params go through fp_nul_key_check.  NULL with
+ * *err on a parse error.
+ */
+json_t	*fp_body_parse(const char *, size_t, int *nul_keys, json_error_t *);
+
 /* Responses.  result and data are stolen; id is borrowed (NULL -> null). */
 json_t	*fp_response_result(json_t *id, json_t *result);
 json_t	*fp_response_error(json_t *id, int code, const char *message,
@@ -122,6 +130,9 @@ struct fp_invalid {
 int	 fp_invalid_set(struct fp_invalid *, const char *field,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 json_t	*fp_invalid_data(const struct fp_invalid *);
+
+/* -1 (field = the key's path) when a key under params held NUL. */
+int	 fp_nul_key_check(json_t *params, struct fp_invalid *);
 
 /* A task id: a JSON integer 1 .. 2^53-1. */
 int	 fp_id_parse(json_t *, int64_t *);

@@ -1,0 +1,1 @@
+length == 3 and .[0].id == 1 and (.[0].result.pid | type) == "number" and .[1].error.code == -32602 and .[1].error.data.field == "result.a.b\\u0000" and .[2].error.code == -32602 and .[2].error.data.field == "x"
