@@ -16,7 +16,6 @@
 #include "proto.h"
 
 struct event_base;
-struct evhttp_request;
 
 #define FUTURED_VERSION		PACKAGE_VERSION
 
@@ -312,21 +311,25 @@ size_t		 fetch_running(void);
 int		 sleep_start(struct task *);
 void		 sleep_resume(struct task *);
 
-/* http.c */
-int		 http_init(void);
+/* http-server.c: the listening sockets and the TCP token. */
+int		 http_server_init(void);
+void		 http_server_free(void);
+/* A descriptor was freed: accepting resumes if it had paused. */
+void		 http_server_resume(void);
+/* Does an Authorization header value carry the token? */
+int		 http_server_token_ok(const char *authorization);
 void		 http_stop_accepting(void);
-void		 http_free(void);
 /* ["unix:PATH", "tcp:HOST:PORT", ...]: where futured listens. */
 json_t		*http_listen_info(void);
-/*
- * Watches req's connection for its client hanging up while a call waits
- * (evhttp reads nothing then): gone(arg) runs once it has.
- */
-struct http_watch *http_watch_client(struct evhttp_request *,
-		    void (*gone)(void *), void *arg);
-void		 http_unwatch_client(struct http_watch *);
-/* A 200 with the JSON text body (taken, freed here; len 0: empty). */
-void		 http_send_text(struct evhttp_request *, char *body, size_t len);
+
+/* http.c: HTTP/1.1 connections; requests go to rpc_handle. */
+int		 http_init(void);
+void		 http_free(void);
+/* A new connection on a listener (need_auth: TCP, the token). */
+void		 http_conn_accept(int fd, int need_auth);
+/* Requests being answered; open connections. */
+size_t		 http_busy(void);
+size_t		 http_connections(void);
 
 /* rpc.c: a batch is one HTTP request's worth of calls. */
 struct rpc_batch;
@@ -349,16 +352,19 @@ struct rpc_call {
 	struct fp_text		 reply;		/* the response, once settled */
 };
 /*
- * Parses and dispatches body; calls http_send_text(req, ...) once every
- * call has replied and the store committed.  The batch stays valid until
- * then (http.c uses it to report a vanished client).
+ * The answer to one HTTP body: the JSON text (taken: free it), or NULL
+ * when the client went away (rpc_batch_gone).  len 0: an empty body.
  */
-struct rpc_batch *rpc_handle(struct evhttp_request *, const char *, size_t);
+typedef void	 rpc_reply_cb(void *arg, char *body, size_t len);
 /*
- * The client went away: waiting calls answer now.  gone_req: evhttp has
- * freed the request too, so nothing is sent.
+ * Parses and dispatches body; calls reply(arg, ...) exactly once, never
+ * from inside rpc_handle, when every call has replied and the store has
+ * committed.  The batch stays valid until then.
  */
-void		 rpc_batch_gone(struct rpc_batch *, int gone_req);
+struct rpc_batch *rpc_handle(const char *body, size_t len, rpc_reply_cb *reply,
+		    void *arg);
+/* The client went away: waiting calls answer now, and nothing is sent. */
+void		 rpc_batch_gone(struct rpc_batch *);
 void		 rpc_reply(struct rpc_call *, json_t *result);
 /*
  * The same, for a result written as text: write it into the text that

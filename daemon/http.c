@@ -1,174 +1,200 @@
 /*
- * http.c: the HTTP transport.  evhttp serves POST /rpc (and POST /) on the
- * Unix socket, whose file mode is the access control, and on TCP only when
- * asked, where every request must carry the bearer token.
+ * http.c: HTTP/1.1 connections.  Each accepted socket is a bufferevent
+ * whose bytes go through http-parse.c; a request is refused as soon as its
+ * headers show it must be (401, 404, 405, 413, 503), before its body is
+ * read, and answered with a JSON body.  An accepted request goes down to
+ * rpc.c, whose answer comes back through http_rpc_reply_cb.
+ *
+ * One request at a time per connection: bytes a client pipelines wait in
+ * the input buffer (up to HTTP_PIPELINE_MAX) until the answer is written.
+ * While a request waits (a long-poll), the connection is still read, so a
+ * client that hangs up is noticed and its calls answered at once.
+ *
+ * A refused request is answered with "Connection: close", then the
+ * connection lingers (nginx's lingering close): what the client still
+ * sends is read and dropped, for at most HTTP_LINGER_TIME seconds and
+ * HTTP_LINGER_FACTOR times --max-request bytes, so that a client still
+ * sending reads the answer instead of a reset.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-#include <sys/random.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 
 #include "futured.h"
+#include "http-parse.h"
 
-#define HTTP_MAX_SERVERS	8
-#define HTTP_BACKLOG		1024
-#define HTTP_TOKEN_BYTES	32
 #define HTTP_IDLE_TIMEOUT	300	/* seconds: well above max_wait */
+#define HTTP_LINGER_TIME	10	/* seconds at most, in all */
+#define HTTP_LINGER_IDLE	2	/* seconds without a byte: done */
+#define HTTP_LINGER_FACTOR	64
+#define HTTP_PIPELINE_MAX	(1024 * 1024)
 
-struct http_server {
-	struct evhttp		*http;
-	struct evconnlistener	*listener;
-	struct event		*resume_ev;	/* after EMFILE */
-	int			 need_auth;
-	char			*where;		/* unix:PATH or tcp:HOST:PORT */
-	char			*unlink_path;	/* socket file we created */
+enum http_conn_state {
+	HTTP_READING,		/* a request (or the next) comes in */
+	HTTP_BUSY,		/* rpc.c answers it */
+	HTTP_WRITING,		/* its answer goes out */
+	HTTP_LINGERING,		/* refused: draining what the client sends */
 };
 
-static struct http_server	http_servers[HTTP_MAX_SERVERS];
-static int			http_nservers;
-static char			http_token[256];
+struct http_conn {
+	struct bufferevent	*bev;		/* NULL: the client went away */
+	struct http_parse	*parse;
+	enum http_conn_state	 state;
+	int			 need_auth;
+	int			 keep_alive;
+	struct rpc_batch	*batch;		/* while HTTP_BUSY */
+	size_t			 lingered;
+	time_t			 linger_until;
+	TAILQ_ENTRY(http_conn)	 entry;
+};
 
-/* Compares in time independent of where the strings differ. */
-static int
-http_token_ok(const char *given)
+static TAILQ_HEAD(, http_conn)	http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
+static size_t			http_nconns, http_nbusy;
+
+static void	http_conn_process(struct http_conn *);
+
+size_t
+http_busy(void)
 {
-	size_t		 want = strlen(http_token), have = strlen(given), i;
-	unsigned char	 diff = want != have;
-
-	for (i = 0; i < want; i++)
-		diff |= (unsigned char)(i < have ? given[i] : 0) ^
-		    (unsigned char)http_token[i];
-	return diff == 0;
+	return http_nbusy;
 }
 
-static int
-http_authorized(struct evhttp_request *req)
+size_t
+http_connections(void)
 {
-	const char	*h = evhttp_find_header(
-			    evhttp_request_get_input_headers(req),
-			    "Authorization");
-
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return 0;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return http_token_ok(h);
+	return http_nconns;
 }
 
 static void
-http_close_cb(struct evhttp_connection *evcon, void *arg)
+http_conn_free(struct http_conn *c)
 {
-	rpc_batch_gone(arg, 1);
+	TAILQ_REMOVE(&http_conns, c, entry);
+	http_nconns--;
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	http_parse_free(c->parse);
+	free(c);
+	http_server_resume();	/* a descriptor is free again */
+}
+
+static void
+http_timeouts(struct http_conn *c, int read_secs)
+{
+	struct timeval	rd = { read_secs, 0 }, wr = { HTTP_IDLE_TIMEOUT, 0 };
+
+	bufferevent_set_timeouts(c->bev, read_secs > 0 ? &rd : NULL, &wr);
+}
+
+/* RFC 9110's Date, formatted once a second. */
+static const char *
+http_date(void)
+{
+	static char	buf[64];
+	static time_t	last;
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	if (now != last && gmtime_r(&now, &tm) != NULL) {
+		strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	return buf;
+}
+
+static const char *
+http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+/* The status line and headers of an answer of len bytes. */
+static void
+http_write_head(struct http_conn *c, int status, size_t len,
+    const char *extra)
+{
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n%s%s\r\n", status, http_status_text(status),
+	    http_date(), len, c->keep_alive ? "" : "Connection: close\r\n",
+	    extra != NULL ? extra : "");
 }
 
 /*
- * While a request is being answered evhttp does not read its connection,
- * so a client that hangs up during a long-poll goes unnoticed.  This peeks
- * at the socket: end of file or an error means it is gone; data (a
- * pipelined request) means it is alive, and the watch ends.
+ * Refuses the request: a JSON body {status, error, reason}, then the
+ * connection lingers and closes.
  */
-struct http_watch {
-	struct event	*ev;
-	void		(*gone)(void *);
-	void		*arg;
-};
-
 static void
-http_watch_cb(evutil_socket_t fd, short events, void *arg)
+http_conn_refuse(struct http_conn *c, int status, const char *why,
+    const char *extra, int no_body)
 {
-	struct http_watch	*w = arg;
-	char			 c;
-	ssize_t			 n;
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct fp_text	 body = { 0 };
 
-	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-		w->gone(w->arg);
-	else if (n == -1)
-		event_add(w->ev, NULL);
+	log_debug("%s: %d %s", __func__, status, why);
+	fp_text_cstr(&body, "{\"status\":");
+	fp_text_int(&body, status);
+	fp_text_cstr(&body, ",\"error\":");
+	fp_text_str(&body, http_status_text(status));
+	fp_text_cstr(&body, ",\"reason\":");
+	fp_text_str(&body, why);
+	fp_text_add(&body, "}", 1);
+	c->keep_alive = 0;
+	c->state = HTTP_LINGERING;
+	c->linger_until = time(NULL) + HTTP_LINGER_TIME;
+	c->lingered += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	http_write_head(c, status, body.len, extra);
+	if (!no_body && body.buf != NULL)
+		evbuffer_add(bufferevent_get_output(c->bev), body.buf,
+		    body.len);
+	fp_text_clear(&body);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-struct http_watch *
-http_watch_client(struct evhttp_request *req, void (*gone)(void *), void *arg)
-{
-	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
-	struct http_watch		*w;
-	evutil_socket_t			 fd;
-
-	if (evcon == NULL ||
-	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)))
-	    == -1)
-		return NULL;
-	w = xcalloc(1, sizeof *w);
-	w->gone = gone;
-	w->arg = arg;
-	w->ev = event_new(loop_base, fd, EV_READ, http_watch_cb, w);
-	event_add(w->ev, NULL);
-	return w;
-}
-
-void
-http_unwatch_client(struct http_watch *w)
-{
-	if (w == NULL)
-		return;
-	event_free(w->ev);
-	free(w);
-}
-
-/* Answers an HTTP-level error; returns 1 when req was answered. */
-static int
-http_refuse(struct evhttp_request *req, struct http_server *srv)
-{
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
-	const char		*path = evhttp_uri_get_path(
-				    evhttp_request_get_evhttp_uri(req));
-
-	if (srv->need_auth && !http_authorized(req)) {
-		evhttp_add_header(out, "WWW-Authenticate", "Bearer");
-		evhttp_send_error(req, 401, "Unauthorized");
-	} else if (path == NULL || (strcmp(path, "/rpc") != 0 &&
-	    strcmp(path, "/") != 0))
-		evhttp_send_error(req, HTTP_NOTFOUND, "Not Found");
-	else if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		evhttp_add_header(out, "Allow", "POST");
-		evhttp_send_error(req, 405, "Method Not Allowed");
-	} else if ((long)rpc_in_flight() >= cfg.max_requests) {
-		evhttp_add_header(out, "Retry-After", "1");
-		evhttp_send_error(req, HTTP_SERVUNAVAIL, "Saturated");
-	} else
-		return 0;
-	return 1;
-}
-
+/* The headers are in: refuse now what must be refused. */
 static void
-http_request_cb(struct evhttp_request *req, void *arg)
+http_conn_head(struct http_conn *c)
 {
-	struct http_server	*srv = arg;
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
-	struct rpc_batch	*b;
-	size_t			 len = evbuffer_get_length(in);
-	const char		*body;
+	const struct http_head	*h = http_parse_head(c->parse);
 
-	if (http_refuse(req, srv))
-		return;
-	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
-	b = rpc_handle(req, body, len);
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    http_close_cb, b);
+	if (c->need_auth && !http_server_token_ok(h->authorization))
+		http_conn_refuse(c, 401, "this listener needs "
+		    "'Authorization: Bearer TOKEN'", "WWW-Authenticate: Bearer\r\n",
+		    h->is_head);
+	else if (strcmp(h->path, "/rpc") != 0 && strcmp(h->path, "/") != 0)
+		http_conn_refuse(c, 404, "JSON-RPC is served on POST /rpc",
+		    NULL, h->is_head);
+	else if (!h->is_post)
+		http_conn_refuse(c, 405, "JSON-RPC requests are POSTed",
+		    "Allow: POST\r\n", h->is_head);
+	else if ((long)http_nbusy >= cfg.max_requests)
+		http_conn_refuse(c, 503, "too many requests in flight "
+		    "(--max-requests)", "Retry-After: 1\r\n", 0);
+	else if (h->expect_continue)
+		evbuffer_add(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 }
 
 static void
@@ -177,293 +203,187 @@ http_body_free_cb(const void *data, size_t len, void *arg)
 	free(arg);
 }
 
-void
-http_send_text(struct evhttp_request *req, char *body, size_t len)
+/* rpc.c's answer; body (taken) is NULL when the client had gone. */
+static void
+http_rpc_reply_cb(void *arg, char *body, size_t len)
 {
-	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
-	struct evbuffer			*out = evhttp_request_get_output_buffer(req);
+	struct http_conn	*c = arg;
 
-	if (evcon != NULL)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	c->batch = NULL;
+	http_nbusy--;
+	if (c->bev == NULL) {
+		free(body);
+		http_conn_free(c);
+		return;
+	}
+	c->state = HTTP_WRITING;
+	http_write_head(c, 200, len, NULL);
 	if (len > 0)
-		evbuffer_add_reference(out, body, len, http_body_free_cb, body);
+		evbuffer_add_reference(bufferevent_get_output(c->bev), body,
+		    len, http_body_free_cb, body);
 	else
 		free(body);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* A whole request: rpc.c answers it. */
+static void
+http_conn_dispatch(struct http_conn *c)
+{
+	const char	*body;
+	size_t		 len;
+
+	c->keep_alive = http_parse_head(c->parse)->keep_alive;
+	body = http_parse_body(c->parse, &len);
+	c->state = HTTP_BUSY;
+	http_nbusy++;
+	/* no idle timeout while it waits; pipelined bytes wait, bounded */
+	http_timeouts(c, 0);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_PIPELINE_MAX);
+	c->batch = rpc_handle(body, len, http_rpc_reply_cb, c);
 }
 
 static void
-http_resume_cb(evutil_socket_t fd, short events, void *arg)
+http_conn_failed(struct http_conn *c)
 {
-	struct http_server	*srv = arg;
+	const char	*why;
+	int		 status = http_parse_status(c->parse, &why);
 
-	evconnlistener_enable(srv->listener);
+	http_conn_refuse(c, status, why, NULL, 0);
 }
 
-/* Out of file descriptors: stop accepting for a second (as tmux does). */
+/* Reads what has arrived, up to the next request or refusal. */
 static void
-http_accept_error_cb(struct evconnlistener *l, void *arg)
+http_conn_process(struct http_conn *c)
 {
-	struct http_server	*srv = NULL;
-	struct timeval		 tv = { 1, 0 };
-	int			 i, error = errno;
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec	 v;
+	enum http_parse_event	 ev;
+	size_t			 used;
 
-	/* arg is evhttp's, not ours: find the server by its listener. */
-	for (i = 0; i < http_nservers; i++)
-		if (http_servers[i].listener == l)
-			srv = &http_servers[i];
-	errno = error;
-	if (srv == NULL)
-		return;
-	log_warn("accept on %s", srv->where);
-	if (errno != EMFILE && errno != ENFILE)
-		return;
-	evconnlistener_disable(l);
-	evtimer_add(srv->resume_ev, &tv);
+	while (c->state == HTTP_READING &&
+	    evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		ev = http_parse_feed(c->parse, v.iov_base, v.iov_len, &used);
+		evbuffer_drain(in, used);
+		if (ev == HTTP_PARSE_HEAD)
+			http_conn_head(c);
+		else if (ev == HTTP_PARSE_DONE)
+			http_conn_dispatch(c);
+		else if (ev == HTTP_PARSE_ERROR)
+			http_conn_failed(c);
+	}
 }
 
-/* Serves fd (a listening socket) with its own evhttp. */
+/* Lingering: drop what arrives; done at the byte or time bound. */
 static void
-http_serve(int fd, int need_auth, char *where, char *unlink_path)
+http_conn_linger(struct http_conn *c)
 {
-	struct http_server	*srv;
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
 
-	if (http_nservers == HTTP_MAX_SERVERS)
-		fatalx("too many listening sockets");
-	srv = &http_servers[http_nservers++];
-	srv->need_auth = need_auth;
-	srv->where = where;
-	srv->unlink_path = unlink_path;
-	if ((srv->http = evhttp_new(loop_base)) == NULL)
-		fatalx("evhttp_new failed");
-	evhttp_set_max_body_size(srv->http, cfg.max_request);
-	/*
-	 * A body over the limit is read and dropped (not kept) before the
-	 * 413: closing on a client still sending makes its kernel report a
-	 * reset or EPIPE, and the 413 is lost.
-	 */
-	if (evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE) != 0)
-		log_warnx("evhttp: no lingering close; an oversized request "
-		    "may see a reset instead of 413");
-	evhttp_set_timeout(srv->http, HTTP_IDLE_TIMEOUT);
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(srv->http, http_request_cb, srv);
-	srv->listener = evconnlistener_new(loop_base, NULL, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (srv->listener == NULL)
-		fatalx("cannot listen on %s", where);
-	srv->resume_ev = evtimer_new(loop_base, http_resume_cb, srv);
-	if (evhttp_bind_listener(srv->http, srv->listener) == NULL)
-		fatalx("cannot serve %s", where);
-	/* evhttp set its own callback; put our error callback back. */
-	evconnlistener_set_error_cb(srv->listener, http_accept_error_cb);
-	log_info("listening on %s%s", where, need_auth ? " (token)" : "");
-}
-
-/* Is another daemon answering on path? A stale file is removed. */
-static void
-http_claim_path(const char *path, struct sockaddr_un *sun)
-{
-	struct stat	sb;
-	int		fd;
-
-	if (lstat(path, &sb) == -1)
-		return;
-	if (!S_ISSOCK(sb.st_mode))
-		fatalx("%s exists and is not a socket", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
-	if (connect(fd, (struct sockaddr *)sun, sizeof *sun) == 0)
-		fatalx("another futured is listening on %s", path);
-	close(fd);
-	if (unlink(path) == -1)
-		fatal("cannot remove stale socket %s", path);
-	log_info("removed stale socket %s", path);
+	c->lingered += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->lingered > (size_t)cfg.max_request * HTTP_LINGER_FACTOR ||
+	    time(NULL) >= c->linger_until)
+		http_conn_free(c);
 }
 
 static void
-http_listen_unix(const char *path)
+http_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct sockaddr_un	sun;
-	mode_t			old;
-	char			*where;
-	int			fd;
+	struct http_conn	*c = arg;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
-		fatalx("socket path too long (%zu bytes, at most %zu): %s",
-		    strlen(path), sizeof sun.sun_path - 1, path);
-	strcpy(sun.sun_path, path);
-	http_claim_path(path, &sun);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1)
-		fatal("socket");
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
-		fatal("bind %s", path);
-	umask(old);
-	if (chmod(path, 0600) == -1 || listen(fd, HTTP_BACKLOG) == -1)
-		fatal("listen %s", path);
-	xasprintf(&where, "unix:%s", path);
-	http_serve(fd, 0, where, xstrdup(path));
+	if (c->state == HTTP_READING)
+		http_conn_process(c);
+	else if (c->state == HTTP_LINGERING)
+		http_conn_linger(c);
+	/* HTTP_BUSY, HTTP_WRITING: a pipelined request waits its turn */
 }
 
-static char *
-http_sockname(int fd)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof ss;
-	char			host[NI_MAXHOST], port[NI_MAXSERV], *where;
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
-	    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		return xstrdup("tcp:?");
-	xasprintf(&where, strchr(host, ':') ? "tcp:[%s]:%s" : "tcp:%s:%s",
-	    host, port);
-	return where;
-}
-
+/* The output went out. */
 static void
-http_listen_tcp(const char *spec)
+http_write_cb(struct bufferevent *bev, void *arg)
 {
-	struct addrinfo	 hints, *ai = NULL;
-	const char	*host = cfg.listen_host, *port = cfg.listen_port;
-	int		 fd, rc, on = 1;
+	struct http_conn	*c = arg;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0)
-		fatalx("--listen %s: %s", spec, gai_strerror(rc));
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
-	if (fd == -1)
-		fatal("socket");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, HTTP_BACKLOG) == -1)
-		fatal("listen %s", spec);
-	freeaddrinfo(ai);
-	http_serve(fd, 1, http_sockname(fd), NULL);
-}
-
-/* Reads the token file, or creates it with a fresh random token. */
-static void
-http_load_token(void)
-{
-	unsigned char	 raw[HTTP_TOKEN_BYTES];
-	char		 buf[256];
-	FILE		*f;
-	size_t		 i;
-	int		 fd;
-
-	if ((f = fopen(cfg.token_file, "re")) != NULL) {
-		if (fgets(buf, sizeof buf, f) == NULL)
-			buf[0] = '\0';
-		fclose(f);
-		buf[strcspn(buf, " \t\r\n")] = '\0';
-		if (strlen(buf) < 16)
-			fatalx("token file %s holds no token of 16 characters "
-			    "or more", cfg.token_file);
-		snprintf(http_token, sizeof http_token, "%s", buf);
+	if (c->state == HTTP_LINGERING) {
+		/* the answer is out: tell the client, then drain */
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+		http_timeouts(c, HTTP_LINGER_IDLE);
 		return;
 	}
-	if (errno != ENOENT)
-		fatal("cannot read token file %s", cfg.token_file);
-	if (getrandom(raw, sizeof raw, 0) != sizeof raw)
-		fatal("getrandom");
-	for (i = 0; i < sizeof raw; i++)
-		snprintf(http_token + 2 * i, 3, "%02x", raw[i]);
-	fd = open(cfg.token_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, http_token, strlen(http_token)) == -1 ||
-	    write(fd, "\n", 1) == -1 || close(fd) == -1)
-		fatal("cannot write token file %s", cfg.token_file);
-	log_info("created token file %s", cfg.token_file);
+	if (c->state != HTTP_WRITING)
+		return;
+	if (!c->keep_alive) {
+		http_conn_free(c);
+		return;
+	}
+	http_parse_next(c->parse);
+	c->state = HTTP_READING;
+	http_timeouts(c, HTTP_IDLE_TIMEOUT);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	http_conn_process(c);
 }
 
-/* Socket activation: serve what systemd handed over. */
-static int
-http_listen_activated(void)
+static void
+http_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-	int			*fds = NULL, n, i;
-	char			*where;
+	struct http_conn	*c = arg;
 
-	n = notify_listen_fds(&fds);
-	for (i = 0; i < n; i++) {
-		len = sizeof ss;
-		if (getsockname(fds[i], (struct sockaddr *)&ss, &len) == -1)
-			fatal("socket-activated fd %d", fds[i]);
-		evutil_make_socket_nonblocking(fds[i]);
-		evutil_make_socket_closeonexec(fds[i]);
-		if (ss.ss_family == AF_UNIX) {
-			xasprintf(&where, "unix:%s",
-			    ((struct sockaddr_un *)&ss)->sun_path);
-			http_serve(fds[i], 0, where, NULL);
-		} else
-			http_serve(fds[i], 1, http_sockname(fds[i]), NULL);
+	if (c->state != HTTP_BUSY) {
+		/* idle, written, lingered out, or an error: it ends */
+		http_conn_free(c);
+		return;
 	}
-	free(fds);
-	return n;
+	/* the client hung up (or broke) while its request waits */
+	log_debug("%s: client gone with a request in flight", __func__);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	http_server_resume();
+	rpc_batch_gone(c->batch);
+}
+
+void
+http_conn_accept(int fd, int need_auth)
+{
+	struct http_conn	*c = xcalloc(1, sizeof *c);
+	int			 on = 1;
+
+	/* answers go out whole: no reason to wait for more (TCP only) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+	c->need_auth = need_auth;
+	c->parse = http_parse_create((size_t)cfg.max_request);
+	c->bev = bufferevent_socket_new(loop_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("cannot serve a new connection");
+		close(fd);
+		http_parse_free(c->parse);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&http_conns, c, entry);
+	http_nconns++;
+	bufferevent_setcb(c->bev, http_read_cb, http_write_cb, http_event_cb, c);
+	http_timeouts(c, HTTP_IDLE_TIMEOUT);
+	bufferevent_enable(c->bev, EV_READ);
 }
 
 int
 http_init(void)
 {
-	http_load_token();
-	if (http_listen_activated() > 0)
-		return 0;
-	http_listen_unix(cfg.socket_path);
-	if (cfg.listen != NULL)
-		http_listen_tcp(cfg.listen);
-	return 0;
-}
-
-json_t *
-http_listen_info(void)
-{
-	json_t	*a = xjson(json_array());
-	int	 i;
-
-	for (i = 0; i < http_nservers; i++)
-		json_array_append_new(a, json_string(http_servers[i].where));
-	return a;
-}
-
-void
-http_stop_accepting(void)
-{
-	int	i;
-
-	for (i = 0; i < http_nservers; i++) {
-		evconnlistener_disable(http_servers[i].listener);
-		evtimer_del(http_servers[i].resume_ev);
-		if (http_servers[i].unlink_path != NULL)
-			unlink(http_servers[i].unlink_path);
-	}
+	return http_server_init();
 }
 
 void
 http_free(void)
 {
-	struct http_server	*srv;
-	int			 i;
+	struct http_conn	*c;
 
-	for (i = 0; i < http_nservers; i++) {
-		srv = &http_servers[i];
-		evhttp_free(srv->http);	/* frees the listener too */
-		event_free(srv->resume_ev);
-		free(srv->where);
-		free(srv->unlink_path);
+	while ((c = TAILQ_FIRST(&http_conns)) != NULL) {
+		/* the loop ends once every batch answered (loop.c) */
+		if (c->batch != NULL)
+			fatalx("%s: a request is still being answered", __func__);
+		http_conn_free(c);
 	}
-	http_nservers = 0;
+	http_server_free();
 }

@@ -19,7 +19,9 @@
 #define RPC_MAX_BATCH	10000
 
 struct rpc_batch {
-	struct evhttp_request	*req;		/* NULL: client went away */
+	rpc_reply_cb		*reply;		/* the transport's */
+	void			*reply_arg;
+	int			 gone;		/* the client went away */
 	json_t			*doc;		/* the parsed body */
 	struct rpc_call		*calls;		/* each holds its response */
 	size_t			 ncalls;
@@ -29,7 +31,6 @@ struct rpc_batch {
 	int			 refs;		/* the batch list; a commit mark */
 	int			 turn_failed;	/* its dispatch turn's commit */
 	int			 nul_keys;	/* fp_body_parse said so */
-	struct http_watch	*client;	/* while a call waits */
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
 
@@ -45,7 +46,6 @@ struct rpc_deadline {
 static TAILQ_HEAD(, rpc_batch)	rpc_batches = TAILQ_HEAD_INITIALIZER(rpc_batches);
 
 static void	rpc_batch_wake(struct rpc_batch *);
-static void	rpc_batch_gone_cb(void *);
 static void	rpc_text_response(struct rpc_call *, json_t *);
 static size_t			rpc_nbatches;
 static int64_t			rpc_nrefused;	/* notifications refused */
@@ -118,9 +118,6 @@ rpc_batch_free(struct rpc_batch *b)
 {
 	TAILQ_REMOVE(&rpc_batches, b, entry);
 	rpc_nbatches--;
-	http_unwatch_client(b->client);
-	b->client = NULL;
-	b->req = NULL;
 	rpc_batch_unref(b);
 }
 
@@ -185,16 +182,16 @@ static void
 rpc_batch_send_cb(void *arg, int status)
 {
 	struct rpc_batch	*b = arg;
-	size_t			 len;
-	char			*body;
+	size_t			 len = 0;
+	char			*body = NULL;
 
-	if (b->req != NULL) {
+	if (!b->gone) {
 		if (status != STORE_COMMITTED || b->turn_failed)
 			rpc_batch_store_failed(b);
 		if ((body = rpc_batch_body(b, &len)) == NULL)
 			fatalx("cannot encode a response");
-		http_send_text(b->req, body, len);
 	}
+	b->reply(b->reply_arg, body, len);
 	rpc_batch_free(b);
 }
 
@@ -368,9 +365,6 @@ rpc_wait(struct rpc_call *c, double secs, void (*fire)(struct rpc_call *))
 	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
 	evtimer_add(d->ev, &tv);
 	c->wait = d;
-	if (c->batch->client == NULL && c->batch->req != NULL)
-		c->batch->client = http_watch_client(c->batch->req,
-		    rpc_batch_gone_cb, c->batch);
 }
 
 /* One of a parked call's watches fired (and is consumed). */
@@ -447,23 +441,12 @@ rpc_batch_wake(struct rpc_batch *b)
 }
 
 void
-rpc_batch_gone(struct rpc_batch *b, int gone_req)
+rpc_batch_gone(struct rpc_batch *b)
 {
 	log_debug("%s: client went away with %zu calls waiting", __func__,
 	    b->outstanding);
-	if (gone_req) {
-		/* evhttp closes the fd: stop watching it before it is reused */
-		b->req = NULL;
-		http_unwatch_client(b->client);
-		b->client = NULL;
-	}
+	b->gone = 1;
 	rpc_batch_wake(b);
-}
-
-static void
-rpc_batch_gone_cb(void *arg)
-{
-	rpc_batch_gone(arg, 0);
 }
 
 /* Runs one well-formed call. */
@@ -540,11 +523,12 @@ rpc_call_run(struct rpc_batch *b, size_t i, json_t *member)
 }
 
 static struct rpc_batch *
-rpc_batch_create(struct evhttp_request *req, json_t *doc, size_t n)
+rpc_batch_create(rpc_reply_cb *reply, void *arg, json_t *doc, size_t n)
 {
 	struct rpc_batch	*b = xcalloc(1, sizeof *b);
 
-	b->req = req;
+	b->reply = reply;
+	b->reply_arg = arg;
 	b->doc = doc;
 	b->ncalls = b->outstanding = n;
 	b->refs = 1;
@@ -556,9 +540,9 @@ rpc_batch_create(struct evhttp_request *req, json_t *doc, size_t n)
 
 /* A body that is not a batch of calls: one error response. */
 static struct rpc_batch *
-rpc_reject(struct evhttp_request *req, int code, json_t *data)
+rpc_reject(rpc_reply_cb *reply, void *arg, int code, json_t *data)
 {
-	struct rpc_batch	*b = rpc_batch_create(req, NULL, 1);
+	struct rpc_batch	*b = rpc_batch_create(reply, arg, NULL, 1);
 	struct rpc_call		*c = &b->calls[0];
 
 	c->batch = b;
@@ -571,7 +555,7 @@ rpc_reject(struct evhttp_request *req, int code, json_t *data)
 }
 
 struct rpc_batch *
-rpc_handle(struct evhttp_request *req, const char *body, size_t len)
+rpc_handle(const char *body, size_t len, rpc_reply_cb *reply, void *arg)
 {
 	struct rpc_batch	*b;
 	json_error_t		 jerr;
@@ -581,28 +565,28 @@ rpc_handle(struct evhttp_request *req, const char *body, size_t len)
 
 	doc = fp_body_parse(body, len, &nul_keys, &jerr);
 	if (doc == NULL)
-		return rpc_reject(req, FP_ERR_PARSE, json_pack("{s:s,s:i}",
+		return rpc_reject(reply, arg, FP_ERR_PARSE, json_pack("{s:s,s:i}",
 		    "reason", jerr.text, "position", jerr.position));
 	if (json_is_array(doc) && json_array_size(doc) == 0) {
 		json_decref(doc);
-		return rpc_reject(req, FP_ERR_INVALID_REQUEST, json_pack("{s:s}",
+		return rpc_reject(reply, arg, FP_ERR_INVALID_REQUEST, json_pack("{s:s}",
 		    "reason", "empty batch"));
 	}
 	n = json_is_array(doc) ? json_array_size(doc) : 1;
 	if (n > RPC_MAX_BATCH) {
 		json_decref(doc);
-		return rpc_reject(req, FP_ERR_LIMIT, json_pack("{s:s,s:I,s:I}",
+		return rpc_reject(reply, arg, FP_ERR_LIMIT, json_pack("{s:s,s:I,s:I}",
 		    "limit", "batch", "max", (json_int_t)RPC_MAX_BATCH,
 		    "value", (json_int_t)n));
 	}
-	b = rpc_batch_create(req, doc, n);
+	b = rpc_batch_create(reply, arg, doc, n);
 	b->is_array = json_is_array(doc);
 	b->nul_keys = nul_keys;
 	b->dispatching = 1;
 	for (i = 0; i < n; i++)
 		rpc_call_run(b, i, b->is_array ? json_array_get(doc, i) : doc);
 	b->dispatching = 0;
-	/* http.c still uses b on return, so it is not answered from here. */
+	/* The transport still uses b on return: never answered from here. */
 	if (b->outstanding == 0)
 		store_defer(rpc_batch_send_cb, b);
 	else if (store_pending()) {
