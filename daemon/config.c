@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <ini.h>
 
@@ -591,7 +592,41 @@ config_mkdir_p(const char *path)
 	free(p);
 }
 
-/* One futured per state dir (beanstalkd's waldirlock). */
+static int	config_tasks_fd = -1;
+
+/*
+ * Waits for the tasks lock, which the spawner of an earlier futured holds
+ * until every process it started is gone (spawner.c): an attempt must not
+ * run again while the one before it may still be running.
+ */
+static void
+config_wait_tasks_lock(const char *path)
+{
+	struct timespec	ts = { 0, 50000000 };
+	double		waited = 0, limit = cfg.kill_grace + 60;
+
+	if ((config_tasks_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600))
+	    == -1)
+		fatal("cannot open %s", path);
+	if (flock(config_tasks_fd, LOCK_EX | LOCK_NB) == 0)
+		return;
+	log_warnx("the processes of an earlier futured on %s are still being "
+	    "ended; waiting up to %gs", cfg.state_dir, limit);
+	while (flock(config_tasks_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			fatal("flock %s", path);
+		if ((waited += 0.05) > limit)
+			fatalx("processes of an earlier futured still hold %s",
+			    path);
+		nanosleep(&ts, NULL);
+	}
+	log_info("the earlier futured's processes are gone (%.1fs)", waited);
+}
+
+/*
+ * One futured per state dir (beanstalkd's waldirlock): futured.lock, held
+ * by futured alone.  Then tasks.lock, which futured hands to its spawner.
+ */
 void
 config_lock_state_dir(void)
 {
@@ -605,6 +640,15 @@ config_lock_state_dir(void)
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
 		fatalx("another futured is using %s", cfg.state_dir);
 	free(path);		/* fd stays open: the lock lives with us */
+	xasprintf(&path, "%s/tasks.lock", cfg.state_dir);
+	config_wait_tasks_lock(path);
+	free(path);
+}
+
+int
+config_tasks_lock(void)
+{
+	return config_tasks_fd;
 }
 
 static struct rlimit	config_nofile_start;	/* as futured was started */

@@ -1,12 +1,15 @@
 /*
  * exec.c: tasks that are child processes.
  *
- * A child runs in its own process group so that a timeout or a cancel can
- * end the whole tree.  Its stdout and stderr are non-blocking pipes read
- * by the loop and capped; fd 3 is the yield pipe.  A proc is done only
- * when the child has been reaped AND its pipes are closed (or a short
- * drain period after the reap has passed, for grandchildren that keep them
- * open); only then is the outcome recorded and the slot released.
+ * The spawner process (spawn.c, spawner.c) starts each child in its own
+ * process group, ends the group on a timeout or a cancel, and reports the
+ * exit only once no process of the group is left: background processes a
+ * task leaves behind get SIGTERM when its main process exits, SIGKILL
+ * after --kill-grace.  Its stdout and stderr are non-blocking pipes read
+ * by the loop and capped; fd 3 is the yield pipe.  At the exit what is
+ * left in the pipes is read, then the outcome is recorded and the slot
+ * released.  The group of the running attempt is recorded with the task,
+ * so that a futured started after a crash ends it before anything else.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -22,9 +25,10 @@
 #include <event2/event.h>
 
 #include "futured.h"
+#include "spawn-proto.h"
+#include "store.h"
 
 #define EXEC_TAIL	4096		/* stderr kept for ProcessError */
-#define EXEC_DRAIN	2.0		/* seconds to wait for pipes after exit */
 #define EXEC_READ	65536
 
 extern char **environ;
@@ -43,9 +47,10 @@ struct exec_stream {
 
 struct exec_proc {
 	struct task		*task;
-	pid_t			 pid;
+	uint64_t		 tag;		/* the spawner's name for it */
+	pid_t			 pid;		/* 0 until started */
 	int			 status;
-	int			 reaped;
+	int			 lost;		/* the spawner died */
 	int			 timed_out;
 	int			 abandoned;	/* outcome decided elsewhere */
 	double			 started;
@@ -56,13 +61,11 @@ struct exec_proc {
 	struct event		*in_ev;
 	size_t			 in_off;
 	struct event		*timeout_ev;
-	struct event		*kill_ev;
-	struct event		*drain_ev;
 };
 
-static struct idmap	*exec_procs;	/* pid -> proc */
-
-static void	exec_check_done(struct exec_proc *);
+static struct idmap	*exec_procs;	/* tag -> proc */
+static void		 exec_proc_free(struct exec_proc *);
+static char		 exec_boot_id[PROC_BOOT_ID_LEN];
 
 size_t
 exec_running(void)
@@ -177,8 +180,8 @@ exec_read_cb(evutil_socket_t fd, short events, void *arg)
 	if (n <= 0) {
 		if (s == &p->yield && s->len > 0 && s->limit == 0)
 			stream_line(p->task, s->buf, s->len);
+		s->len = s == &p->yield ? 0 : s->len;
 		exec_stream_close(s);
-		exec_check_done(p);
 		return;
 	}
 	if (s != &p->yield) {
@@ -289,21 +292,6 @@ exec_pipes_close(struct exec_pipes *pp, int end)
 	}
 }
 
-/* The child's ends: stdin's read end, the others' write ends. */
-static void
-exec_pipes_close_child(struct exec_pipes *pp)
-{
-	int	k;
-
-	for (k = 0; k < 4; k++) {
-		int *fd = &pp->fds[k][k == 0 ? 0 : 1];
-
-		if (*fd != -1)
-			close(*fd);
-		*fd = -1;
-	}
-}
-
 static int
 exec_pipes_open(struct exec_pipes *pp, int want_stdin)
 {
@@ -325,109 +313,6 @@ fail:
 	exec_pipes_close(pp, 0);
 	exec_pipes_close(pp, 1);
 	return -1;
-}
-
-/*
- * Where a bare program name is found along a PATH the task's env sets:
- * posix_spawnp would search futured's own PATH.  Relative entries count
- * from the task's cwd, as they would for the child.  NULL with *err set
- * (ENOENT, or the last reason an existing file was refused).
- */
-static char *
-exec_path_lookup(const char *prog, const char *path, const char *cwd,
-    int *err)
-{
-	const char	*dir, *end;
-	char		*file;
-	size_t		 len;
-	struct stat	 sb;
-
-	*err = ENOENT;
-	for (dir = path; ; dir = end + 1) {
-		end = strchr(dir, ':');
-		len = end != NULL ? (size_t)(end - dir) : strlen(dir);
-		/* an empty entry is the current directory, as for execvp */
-		if (dir[0] == '/' || cwd == NULL)
-			xasprintf(&file, "%.*s%s%s", (int)len, dir,
-			    len > 0 ? "/" : "", prog);
-		else
-			xasprintf(&file, "%s/%.*s%s%s", cwd, (int)len, dir,
-			    len > 0 ? "/" : "", prog);
-		/* as execvp: a directory or a file we may not run is skipped */
-		if (stat(file, &sb) == 0 && !S_ISREG(sb.st_mode))
-			*err = EACCES;
-		else if (access(file, X_OK) == 0)
-			return file;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			*err = errno;
-		free(file);
-		if (end == NULL)
-			return NULL;
-	}
-}
-
-/*
- * The child gets the open files limit futured was started with, not the
- * one it raised for itself.  posix_spawn suspends us until the child has
- * exec'd (vfork), so nothing of ours runs under the lower limit.  *ours
- * is what to restore when 1 is returned.
- */
-static int
-exec_nofile_lower(struct rlimit *ours)
-{
-	const struct rlimit	*start = config_nofile_started();
-
-	if (start->rlim_cur == 0 || getrlimit(RLIMIT_NOFILE, ours) == -1 ||
-	    ours->rlim_cur == start->rlim_cur)
-		return 0;
-	return setrlimit(RLIMIT_NOFILE, start) == 0;
-}
-
-/* Spawns the child; returns 0 or an errno. */
-static int
-exec_spawn(struct task *t, struct exec_pipes *pp, pid_t *pid)
-{
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 mask;
-	const char			*cwd, *path;
-	char				**argv = exec_argv(t), **envp = exec_envp(t);
-	char				*prog;
-	struct rlimit			 ours;
-	int				 rc, lowered;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, pp->fds[0][0], 0);
-	posix_spawn_file_actions_adddup2(&fa, pp->fds[1][1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pp->fds[2][1], 2);
-	posix_spawn_file_actions_adddup2(&fa, pp->fds[3][1], 3);
-	if ((cwd = json_string_value(json_object_get(t->spec, "cwd"))) != NULL)
-		posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-	sigemptyset(&mask);
-	posix_spawnattr_setsigmask(&attr, &mask);
-	sigfillset(&mask);
-	posix_spawnattr_setsigdefault(&attr, &mask);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	path = json_string_value(json_object_get(json_object_get(t->spec,
-	    "env"), "PATH"));
-	lowered = exec_nofile_lower(&ours);
-	if (path == NULL || strchr(argv[0], '/') != NULL)
-		rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
-	else if ((prog = exec_path_lookup(argv[0], path, cwd, &rc)) != NULL) {
-		rc = posix_spawn(pid, prog, &fa, &attr, argv, envp);
-		free(prog);
-	}
-	if (lowered)
-		setrlimit(RLIMIT_NOFILE, &ours);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	exec_strv_free(argv);
-	exec_strv_free(envp);
-	return rc;
 }
 
 static void
@@ -464,9 +349,9 @@ exec_arm(struct event **ev, event_callback_fn cb, void *arg, double secs)
 	evtimer_add(*ev, &tv);
 }
 
-/* Sets up the loop's side of a spawned child. */
+/* Sets up the loop's side of a child asked for (our ends of the pipes). */
 static struct exec_proc *
-exec_proc_create(struct task *t, pid_t pid, struct exec_pipes *pp)
+exec_proc_create(struct task *t, struct exec_pipes *pp)
 {
 	struct exec_proc	*p = xcalloc(1, sizeof *p);
 	json_t			*mo = json_object_get(t->spec, "max_output");
@@ -476,7 +361,6 @@ exec_proc_create(struct task *t, pid_t pid, struct exec_pipes *pp)
 
 	p->task = t;
 	task_ref(t, __func__);
-	p->pid = pid;
 	p->started = loop_now();
 	p->out.fd = p->err.fd = p->yield.fd = p->in_fd = -1;
 	exec_stream_watch(p, &p->out, pp->fds[1][0], limit);
@@ -493,9 +377,6 @@ exec_proc_create(struct task *t, pid_t pid, struct exec_pipes *pp)
 	}
 	if (t->timeout > 0)
 		exec_arm(&p->timeout_ev, exec_timeout_cb, p, t->timeout);
-	if (exec_procs == NULL)
-		exec_procs = idmap_create();
-	idmap_put(exec_procs, pid, p);
 	t->proc = p;
 	return p;
 }
@@ -517,45 +398,128 @@ exec_spawn_failed(struct task *t, const char *what, int error)
 	return -1;
 }
 
+static void	exec_done(struct exec_proc *);
+
+/* Reads what the pipes still hold (the group is gone), then closes them. */
+static void
+exec_drain(struct exec_proc *p)
+{
+	struct exec_stream	*s[3] = { &p->out, &p->err, &p->yield };
+	char			 buf[EXEC_READ];
+	ssize_t			 n;
+	int			 i;
+
+	for (i = 0; i < 3; i++) {
+		while (s[i]->fd != -1 && (n = read(s[i]->fd, buf,
+		    sizeof buf)) > 0) {
+			if (s[i] != &p->yield)
+				exec_stream_add(s[i], buf, (size_t)n);
+			else
+				exec_yield_add(p, buf, (size_t)n);
+		}
+		/* a line without its newline is still an item */
+		if (s[i] == &p->yield && s[i]->len > 0 && s[i]->limit == 0)
+			stream_line(p->task, s[i]->buf, s[i]->len);
+		exec_stream_close(s[i]);
+	}
+}
+
+static void
+exec_started_cb(void *arg, pid_t pid, uint64_t started)
+{
+	struct exec_proc	*p = arg;
+	struct task		*t = p->task;
+
+	p->pid = pid;
+	log_debug("%s: task %lld pid %ld", __func__, (long long)t->id,
+	    (long)pid);
+	if (t->state != FP_RUNNING || p->abandoned)
+		return;
+	if (exec_boot_id[0] == '\0')
+		proc_boot_id(exec_boot_id);
+	t->run.pgid = pid;
+	t->run.start_time = started;
+	snprintf(t->run.boot_id, sizeof t->run.boot_id, "%s", exec_boot_id);
+	store_task_update(t);
+}
+
+static void
+exec_failed_cb(void *arg, int error, int what)
+{
+	struct exec_proc	*p = arg;
+	struct task		*t = p->task;
+	int			 abandoned = p->abandoned;
+
+	idmap_remove(exec_procs, (int64_t)p->tag);
+	t->proc = NULL;
+	exec_drain(p);
+	exec_proc_free(p);
+	if (abandoned || t->state != FP_RUNNING) {
+		t->queue->running--;
+		sched_kick();
+	} else
+		exec_spawn_failed(t, what == SPAWN_WHAT_CWD ? "in directory" :
+		    "program", error);
+	task_unref(t, __func__);
+}
+
+static void
+exec_exited_cb(void *arg, int status)
+{
+	struct exec_proc	*p = arg;
+
+	p->status = status;
+	exec_drain(p);
+	exec_done(p);
+}
+
+static void
+exec_lost_cb(void *arg)
+{
+	struct exec_proc	*p = arg;
+
+	p->lost = 1;
+	exec_drain(p);
+	exec_done(p);
+}
+
+static const struct spawn_ops exec_spawn_ops = {
+	exec_started_cb, exec_failed_cb, exec_exited_cb, exec_lost_cb,
+};
+
 int
 exec_start(struct task *t)
 {
 	struct exec_pipes	 pp;
-	struct stat		 sb;
-	const char		*cwd = json_string_value(json_object_get(t->spec,
-				    "cwd"));
-	pid_t			 pid;
-	int			 rc;
+	struct spawn_cmd	 cmd;
+	struct exec_proc	*p;
+	char			**argv, **envp;
 
-	if (cwd != NULL && stat(cwd, &sb) == -1)
-		return exec_spawn_failed(t, "in directory", errno);
-	if (cwd != NULL && !S_ISDIR(sb.st_mode))
-		return exec_spawn_failed(t, "in directory", ENOTDIR);
 	if (exec_pipes_open(&pp, json_object_get(t->spec, "stdin") != NULL)
 	    == -1)
 		return exec_spawn_failed(t, "program", errno);
-	rc = exec_spawn(t, &pp, &pid);
-	exec_pipes_close_child(&pp);
-	if (rc != 0) {
-		exec_pipes_close(&pp, 0);
-		exec_pipes_close(&pp, 1);
-		return exec_spawn_failed(t, "program", rc);
-	}
+	argv = exec_argv(t);
+	envp = exec_envp(t);
+	cmd.cwd = json_string_value(json_object_get(t->spec, "cwd"));
+	cmd.path = json_string_value(json_object_get(json_object_get(t->spec,
+	    "env"), "PATH"));
+	cmd.argv = argv;
+	cmd.envp = envp;
+	cmd.fds[0] = pp.fds[0][0];
+	cmd.fds[1] = pp.fds[1][1];
+	cmd.fds[2] = pp.fds[2][1];
+	cmd.fds[3] = pp.fds[3][1];
+	pp.fds[0][0] = pp.fds[1][1] = pp.fds[2][1] = pp.fds[3][1] = -1;
+	memset(&t->run, 0, sizeof t->run);
 	stream_begin(t);
-	exec_proc_create(t, pid, &pp);
-	log_debug("%s: task %lld pid %ld", __func__, (long long)t->id,
-	    (long)pid);
+	p = exec_proc_create(t, &pp);
+	p->tag = spawn_run(&cmd, &exec_spawn_ops, p);
+	if (exec_procs == NULL)
+		exec_procs = idmap_create();
+	idmap_put(exec_procs, (int64_t)p->tag, p);
+	exec_strv_free(argv);
+	exec_strv_free(envp);
 	return 0;
-}
-
-static void
-exec_kill_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct exec_proc	*p = arg;
-
-	if (killpg(p->pid, SIGKILL) == 0)
-		log_info("task %lld: SIGKILL after %.3gs grace",
-		    (long long)p->task->id, cfg.kill_grace);
 }
 
 void
@@ -569,13 +533,15 @@ exec_kill(struct task *t, int graceful)
 		p->abandoned = 1;
 	if (p->timeout_ev != NULL)
 		evtimer_del(p->timeout_ev);
-	if (!graceful) {
-		killpg(p->pid, SIGKILL);
-		return;
-	}
-	killpg(p->pid, SIGTERM);
-	killpg(p->pid, SIGCONT);
-	exec_arm(&p->kill_ev, exec_kill_cb, p, cfg.kill_grace);
+	spawn_stop(p->tag, !graceful, cfg.kill_grace);
+}
+
+void
+exec_recover(struct task *t)
+{
+	if (t->run.pgid > 0)
+		proc_group_end(&t->run, cfg.kill_grace);
+	memset(&t->run, 0, sizeof t->run);
 }
 
 static json_t *
@@ -682,27 +648,27 @@ exec_proc_free(struct exec_proc *p)
 		close(p->in_fd);
 	if (p->timeout_ev != NULL)
 		event_free(p->timeout_ev);
-	if (p->kill_ev != NULL)
-		event_free(p->kill_ev);
-	if (p->drain_ev != NULL)
-		event_free(p->drain_ev);
 	free(p->out.buf);
 	free(p->err.buf);
 	free(p->yield.buf);
 	free(p);
 }
 
-/* Reaped and drained: record the outcome, give the slot back. */
+/* Exited (its group gone) and drained: the outcome, the slot back. */
 static void
 exec_done(struct exec_proc *p)
 {
 	struct task	*t = p->task;
 
-	idmap_remove(exec_procs, p->pid);
+	idmap_remove(exec_procs, (int64_t)p->tag);
 	t->proc = NULL;
 	t->queue->running--;
 	if (!p->abandoned && t->state == FP_RUNNING) {
-		if (!p->timed_out && WIFEXITED(p->status) &&
+		if (p->lost)
+			task_fail(t, xjson(fp_exception_create(
+			    "DaemonRestarted", "futured's process spawner died; "
+			    "the attempt's processes were killed")));
+		else if (!p->timed_out && WIFEXITED(p->status) &&
 		    WEXITSTATUS(p->status) == 0)
 			exec_succeeded(p);
 		else
@@ -711,60 +677,4 @@ exec_done(struct exec_proc *p)
 	exec_proc_free(p);
 	task_unref(t, __func__);
 	sched_kick();
-}
-
-static void
-exec_drain_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct exec_proc	*p = arg;
-
-	log_info("task %lld: output pipes still open %.0fs after exit; "
-	    "closing them", (long long)p->task->id, EXEC_DRAIN);
-	exec_stream_close(&p->out);
-	exec_stream_close(&p->err);
-	exec_stream_close(&p->yield);
-	exec_check_done(p);
-}
-
-static void
-exec_check_done(struct exec_proc *p)
-{
-	if (!p->reaped)
-		return;
-	if (p->out.fd == -1 && p->err.fd == -1 && p->yield.fd == -1) {
-		exec_done(p);
-		return;
-	}
-	if (p->drain_ev == NULL)
-		exec_arm(&p->drain_ev, exec_drain_cb, p, EXEC_DRAIN);
-}
-
-void
-exec_child_exited(pid_t pid, int status)
-{
-	struct exec_proc	*p;
-
-	if (exec_procs == NULL || (p = idmap_get(exec_procs, pid)) == NULL)
-		return;
-	p->reaped = 1;
-	p->status = status;
-	if (p->timeout_ev != NULL)
-		evtimer_del(p->timeout_ev);
-	/* What is left in the pipes arrives through their read events. */
-	exec_check_done(p);
-}
-
-static void
-exec_kill_all_cb(int64_t pid, void *value, void *arg)
-{
-	struct exec_proc	*p = value;
-
-	exec_kill(p->task, 1);
-}
-
-void
-exec_kill_all(void)
-{
-	if (exec_procs != NULL)
-		idmap_foreach(exec_procs, exec_kill_all_cb, NULL);
 }

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
@@ -25,6 +26,7 @@ cleanup(void)
 	fetch_cleanup();
 	sched_free();
 	store_close();
+	spawn_free();
 	event_base_free(loop_base);
 	watch_free_all();
 	config_free();
@@ -36,6 +38,8 @@ main(int argc, char **argv)
 	char	*db;
 	int	 check_only = 0;
 
+	if (argc >= 2 && strcmp(argv[1], "--spawner") == 0)
+		return spawner_main(argc, argv);
 	log_init(LOG_LEVEL_INFO);
 	config_defaults();
 	config_parse_args(argc, argv, &check_only);
@@ -52,6 +56,8 @@ main(int argc, char **argv)
 	config_mkdir_p(cfg.state_dir);
 	config_lock_state_dir();
 	loop_init();
+	if (spawn_init(config_tasks_lock(), "/proc/self/exe") == -1)
+		fatal("cannot start the spawner");
 	if (fetch_init() == -1)
 		fatalx("cannot initialise libcurl");
 	xasprintf(&db, "%s/futured.db", cfg.state_dir);

@@ -61,6 +61,8 @@ int	 config_reload(void);
 void	 config_free(void);
 void	 config_mkdir_p(const char *);
 void	 config_lock_state_dir(void);
+/* The tasks lock (see config_lock_state_dir), for the spawner. */
+int	 config_tasks_lock(void);
 void	 config_std_fds(void);
 void	 config_raise_nofile(void);
 /* The open files limit futured was started with (all 0 if unknown). */
@@ -162,6 +164,13 @@ enum task_kind {
 #define SCHED_PROC	2	/* --jobs processes */
 #define SCHED_CLASSES	3
 
+#define PROC_BOOT_ID_LEN	40
+struct proc_group {
+	pid_t		 pgid;
+	uint64_t	 start_time;	/* clock ticks since boot */
+	char		 boot_id[PROC_BOOT_ID_LEN];
+};
+
 struct exec_proc;
 struct fetch;
 struct queue;
@@ -197,6 +206,7 @@ struct task {
 	size_t		 heap_index;	/* in its queue's heap, or SIZE_MAX */
 	struct timerq_entry timer;	/* delay, sleep, retry backoff */
 	struct exec_proc *proc;		/* TASK_EXEC while running */
+	struct proc_group run;		/* TASK_EXEC: the attempt's group */
 	struct fetch	*fetch;		/* TASK_HTTP while running */
 
 	int64_t		 stream_next;	/* seq of the next yielded item */
@@ -275,12 +285,70 @@ void		 sched_remove(struct task *);
 void		 sched_kick(void);
 size_t		 sched_pending(void);
 
+/*
+ * proc.c: process groups identified across restarts (pgid, the leader's
+ * start time, the boot id), so that a later futured ends only its own.
+ */
+int		 proc_start_time(pid_t, uint64_t *ticks);
+int		 proc_boot_id(char buf[PROC_BOOT_ID_LEN]);
+/* Is any process of the group left (that we may signal)? */
+int		 proc_group_alive(pid_t pgid);
+/* Is g still alive, and surely the group that was recorded? */
+int		 proc_group_ours(const struct proc_group *g);
+/*
+ * Ends g if it is ours: SIGTERM, SIGKILL after grace; returns once it is
+ * gone (blocking: used at start, before anything is served).
+ */
+int		 proc_group_end(const struct proc_group *g, double grace);
+
+/* spawner.c: main() of `futured --spawner` (see spawn-proto.h). */
+int		 spawner_main(int, char **);
+
+/*
+ * spawn.c: children are started and ended by the spawner process.  The
+ * callbacks of one child: started, then exited (once no process of its
+ * group is left); or failed; or lost when the spawner died (its group has
+ * been killed).
+ */
+struct spawn_cmd {
+	const char	*cwd;		/* NULL: futured's */
+	const char	*path;		/* the task's PATH, NULL: futured's */
+	char *const	*argv;
+	char *const	*envp;
+	int		 fds[4];	/* stdin, stdout, stderr, yield: taken */
+};
+struct spawn_ops {
+	void	(*started)(void *arg, pid_t pid, uint64_t started);
+	void	(*failed)(void *arg, int error, int what);
+	void	(*exited)(void *arg, int status);
+	void	(*lost)(void *arg);
+};
+/*
+ * Starts the spawner, `exe --spawner ...` (futured's own binary, or the
+ * built one in unit tests); it holds lock_fd (the tasks lock) while it
+ * lives.
+ */
+int		 spawn_init(int lock_fd, const char *exe);
+/* Asks for a child; the answer comes through ops.  Returns its tag. */
+uint64_t	 spawn_run(const struct spawn_cmd *, const struct spawn_ops *,
+		    void *arg);
+/* Ends a child's group: SIGTERM then SIGKILL after grace, or now. */
+void		 spawn_stop(uint64_t tag, int now, double grace);
+/* From the SIGCHLD reaper: the spawner itself may have died. */
+void		 spawn_child_exited(pid_t, int status);
+/* Children asked for and not yet exited. */
+size_t		 spawn_count(void);
+void		 spawn_free(void);
+
 /* exec.c: child processes. */
 int		 exec_start(struct task *);
 void		 exec_kill(struct task *, int graceful);
-void		 exec_child_exited(pid_t, int status);
 size_t		 exec_running(void);
-void		 exec_kill_all(void);
+/*
+ * Recovery: ends the process group t's last attempt recorded (t->run), if
+ * it is still there, before t is retried or failed (blocking).
+ */
+void		 exec_recover(struct task *);
 /* A running task's kept stdout (which 1) or stderr (2); -1: not running. */
 int		 exec_output(struct task *, int which, const char **, size_t *);
 

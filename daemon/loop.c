@@ -32,7 +32,7 @@ loop_reap(void)
 			log_warn("waitpid");
 			return;
 		}
-		exec_child_exited(pid, status);
+		spawn_child_exited(pid, status);
 	}
 }
 

@@ -80,6 +80,12 @@ static const char *const store_migrations[] = {
 	"INSERT OR IGNORE INTO task_labels (name, value, task_id)"
 	"  SELECT j.key, j.value, t.id FROM tasks t, json_each(t.labels) j"
 	"  WHERE json_valid(t.labels) AND j.type = 'text';",
+
+	/* 4: the process group of a running exec attempt, so that the next
+	 * futured ends it before retrying (issue #11). */
+	"ALTER TABLE tasks ADD COLUMN run_pgid INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN run_start INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN run_boot TEXT;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
@@ -87,13 +93,13 @@ static const char *const store_migrations[] = {
 #define STORE_COLUMNS "id, kind, state, queue, priority, key, spec, labels, " \
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
 	"created_at, started_at, finished_at, result, exception, retrieved, " \
-	"attempts, start_after"
+	"attempts, start_after, run_pgid, run_start, run_boot"
 enum store_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
 	COL_BACKOFF, COL_ATTEMPT, COL_MAX_RETRIES, COL_CREATED, COL_STARTED,
 	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED, COL_ATTEMPTS,
-	COL_START_AFTER,
+	COL_START_AFTER, COL_RUN_PGID, COL_RUN_START, COL_RUN_BOOT,
 };
 
 enum store_stmt {
@@ -108,16 +114,17 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	/* ?1-?9 are bound alike for both (store_bind_progress). */
+	/* ?1-?9 and ?22-?24 are bound alike for both (store_bind_progress). */
 	[ST_INSERT] = "INSERT INTO tasks (state, attempt, started_at, "
 	    "finished_at, result, exception, start_after, attempts, id, kind, "
 	    "queue, priority, key, spec, labels, after, timeout, not_before, "
-	    "retry_backoff, max_retries, created_at) VALUES (?1, ?2, ?3, ?4, "
-	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-	    "?19, ?20, ?21)",
+	    "retry_backoff, max_retries, created_at, run_pgid, run_start, "
+	    "run_boot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	    "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
 	[ST_UPDATE] = "UPDATE tasks SET state = ?1, attempt = ?2, "
 	    "started_at = ?3, finished_at = ?4, result = ?5, exception = ?6, "
-	    "start_after = ?7, attempts = ?8 WHERE id = ?9",
+	    "start_after = ?7, attempts = ?8, run_pgid = ?22, run_start = ?23, "
+	    "run_boot = ?24 WHERE id = ?9",
 	[ST_GET] = "SELECT " STORE_COLUMNS " FROM tasks WHERE id = ?",
 	[ST_STATE] = "SELECT state FROM tasks WHERE id = ?",
 	[ST_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = ?",
@@ -579,7 +586,7 @@ store_label_rows(sqlite3_stmt *st, int64_t id, json_t *labels,
 	return 0;
 }
 
-/* ?1-?9 of ST_INSERT and ST_UPDATE: what changes as a task runs. */
+/* ?1-?9, ?22-?24 of ST_INSERT and ST_UPDATE: what changes as it runs. */
 static void
 store_bind_progress(sqlite3_stmt *st, const struct task *t)
 {
@@ -592,6 +599,15 @@ store_bind_progress(sqlite3_stmt *st, const struct task *t)
 	store_bind_time(st, 7, t->start_after);
 	store_bind_json(st, 8, t->attempts);
 	sqlite3_bind_int64(st, 9, t->id);
+	if (t->run.pgid > 0) {
+		sqlite3_bind_int64(st, 22, t->run.pgid);
+		sqlite3_bind_int64(st, 23, (sqlite3_int64)t->run.start_time);
+		sqlite3_bind_text(st, 24, t->run.boot_id, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(st, 22);
+		sqlite3_bind_null(st, 23);
+		sqlite3_bind_null(st, 24);
+	}
 }
 
 static int
@@ -1026,6 +1042,11 @@ store_row_task(sqlite3_stmt *st)
 	t->started_at = store_col_double(st, COL_STARTED, 0);
 	t->exception = store_col_json(st, COL_EXCEPTION);
 	t->attempts = store_col_json(st, COL_ATTEMPTS);
+	t->run.pgid = (pid_t)sqlite3_column_int64(st, COL_RUN_PGID);
+	t->run.start_time = (uint64_t)sqlite3_column_int64(st, COL_RUN_START);
+	if (sqlite3_column_text(st, COL_RUN_BOOT) != NULL)
+		snprintf(t->run.boot_id, sizeof t->run.boot_id, "%s",
+		    (const char *)sqlite3_column_text(st, COL_RUN_BOOT));
 	if (t->spec == NULL)
 		t->spec = xjson(json_object());
 	if (t->labels == NULL)

@@ -22,7 +22,7 @@ struct task;
 struct queue;
 struct event_base;
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 /* How the commit at the end of a turn ended. */
 #define STORE_COMMITTED		0

@@ -326,6 +326,9 @@ task_recover_running(struct task *t)
 		sleep_resume(t);
 		return;
 	}
+	/* never retried while its earlier attempt may still run */
+	if (t->kind == TASK_EXEC)
+		exec_recover(t);
 	task_fail(t, xjson(fp_exception_create("DaemonRestarted",
 	    "futured stopped while the task was running (attempt %d)",
 	    t->attempt)));

@@ -9,6 +9,7 @@
 #
 # Environment: FUTURED_BUILD (tree holding daemon/futured, client/futurectl),
 # FUTURED_SRC (tree holding tests/rpc); both default to this checkout.
+# KEEP_T=1 keeps the temp dir (state dirs, logs) of a passing test too.
 set -u
 
 H_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -91,7 +92,7 @@ cleanup() {
 		fi
 	done
 	if [ "$rc" = 0 ]; then
-		rm -rf "$T"
+		[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 	else
 		for log in "$T"/*/daemon.log; do
 			[ -f "$log" ] || continue

@@ -3,13 +3,13 @@
 # cancellations) survive a SIGTERM restart and a kill -9 restart unchanged;
 # ids keep growing; the socket file a kill -9 leaves behind does not stop the
 # next start; a second daemon on the same state dir is refused; at kill -9 a
-# running exec task becomes failed/DaemonRestarted (or is retried when it has
-# retries left), pending tasks run after the restart, a delay keeps its
-# deadline and a sleep in progress resumes to its original deadline; SIGTERM
-# while children run (one ignoring SIGTERM) ends them, exits 0 within a few
-# seconds (--drain 1 + --kill-grace 1), lets a task finish within the drain,
-# answers a long-poll in flight, starts nothing new, and records the ended
-# tasks DaemonRestarted.
+# running exec task's processes are ended (issue #11) and it becomes
+# failed/DaemonRestarted (or is retried when it has retries left), pending
+# tasks run after the restart, a delay keeps its deadline and a sleep in
+# progress resumes to its original deadline; SIGTERM while children run (one
+# ignoring SIGTERM) ends them, exits 0 within a few seconds (--drain 1 +
+# --kill-grace 1), lets a task finish within the drain, answers a long-poll in
+# flight, starts nothing new, and records the ended tasks DaemonRestarted.
 . "$(dirname "$0")/harness.sh"
 
 # epoch RFC3339 -> seconds since the epoch
@@ -80,10 +80,10 @@ expect_eq "$(state "$p1") $(state "$p2")" "pending pending" "tasks behind --jobs
 poll_until 5 eval 'bc_true "$(date +%s.%N) - $(epoch "$(rpc task.get "{\"id\":$sl}" | jq -r .created_at)") > 1.5"'
 kill9_daemon
 orphan1=$(cat "$T/orphan1.pid") orphan2=$(cat "$T/orphan2.pid")
-alive "$orphan1" || fail "the exec task's process died with the daemon (it should be orphaned)"
+# issue #11: the spawner ends what the killed daemon ran (SIGTERM)
+poll_until 5 eval '! alive '"$orphan1"' && ! alive '"$orphan2" ||
+    fail "the exec tasks' processes outlived the killed daemon"
 start_daemon --jobs 2 --kill-grace 1
-# kill -9 orphans the processes; nothing in the contract reaps them: end them here
-kill "$orphan1" "$orphan2" 2>/dev/null
 e=$(CURL_MAX=30 rpc task.exception "{\"id\":$o1,\"timeout\":10}")
 expect_jq "$e" '.type == "DaemonRestarted" and (.message | type) == "string"' "running exec task at kill -9"
 expect_jq "$(rpc task.get "{\"id\":$o1}")" '.state == "failed" and .attempt == 1' "DaemonRestarted task"

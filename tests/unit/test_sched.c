@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <event2/event.h>
@@ -18,19 +19,30 @@
 
 static char	dir[] = "/tmp/futured-test-sched.XXXXXX";
 
+static int	lock_fd = -1;
+
 static int
 setup(void **state)
 {
-	char	path[256];
+	const char	*build = getenv("FUTURED_BUILD");
+	char		 path[256], exe[1024];
 
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	snprintf(path, sizeof path, "%s/futured.db", dir);
+	/* exec tasks start through the spawner: futured's own binary */
+	snprintf(exe, sizeof exe, "%s/daemon/futured", build != NULL ? build :
+	    ".");
 	log_init(LOG_LEVEL_ERROR);
 	config_defaults();
 	cfg.jobs = 2;
 	cfg.kill_grace = 0.2;
 	loop_init();
+	snprintf(path, sizeof path, "%s/tasks.lock", dir);
+	if ((lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    spawn_init(lock_fd, exe) == -1)
+		return -1;
+	snprintf(path, sizeof path, "%s/futured.db", dir);
 	if (store_open(path, 0, loop_base) == -1 || sched_init() == -1)
 		return -1;
 	return 0;
@@ -45,6 +57,8 @@ teardown(void **state)
 	timerq_free();
 	sched_free();
 	store_close();
+	spawn_free();
+	close(lock_fd);
 	event_base_free(loop_base);
 	watch_free_all();
 	config_free();
