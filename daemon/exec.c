@@ -56,7 +56,8 @@ struct exec_proc {
 	double			 started;
 	struct exec_stream	 out;
 	struct exec_stream	 err;
-	struct exec_stream	 yield;
+	struct exec_stream	 yield;		/* its fd and event only */
+	struct fp_yield		 lines;		/* its partial line */
 	int			 in_fd;
 	struct event		*in_ev;
 	size_t			 in_off;
@@ -116,40 +117,35 @@ exec_stream_add(struct exec_stream *s, const char *p, size_t n)
 	s->len += keep;
 }
 
-/*
- * Splits what arrives on fd 3 into lines for stream.c.  The yield
- * stream's buf holds the partial last line; a line that outgrows
- * STREAM_MAX_LINE is dropped up to its newline (limit is then 1).
- */
+static void
+exec_yield_line_cb(void *arg, const char *line, size_t len)
+{
+	stream_line(arg, line, len);
+}
+
+static void
+exec_yield_long_cb(void *arg)
+{
+	stream_line_too_long(arg);
+}
+
+static const struct fp_yield_cbs exec_yield_cbs = {
+	exec_yield_line_cb, exec_yield_long_cb,
+};
+
+/* What arrives on fd 3, split into lines for stream.c (fp-yield.c). */
 static void
 exec_yield_add(struct exec_proc *p, const char *data, size_t n)
 {
-	struct exec_stream	*s = &p->yield;
-	const char		*nl;
-	size_t			 chunk;
+	if (fp_yield_feed(&p->lines, data, n, &exec_yield_cbs, p->task) == -1)
+		fatalx("out of memory");
+}
 
-	while (n > 0) {
-		nl = memchr(data, '\n', n);
-		chunk = nl != NULL ? (size_t)(nl - data) : n;
-		if (s->limit == 0 && s->len + chunk > STREAM_MAX_LINE) {
-			stream_line_too_long(p->task);
-			s->limit = 1;
-			s->len = 0;
-		}
-		if (s->limit == 0) {
-			s->buf = xreallocarray(s->buf, s->len + chunk + 1, 1);
-			memcpy(s->buf + s->len, data, chunk);
-			s->len += chunk;
-		}
-		if (nl == NULL)
-			return;
-		if (s->limit == 0)
-			stream_line(p->task, s->buf, s->len);
-		s->len = 0;
-		s->limit = 0;
-		data += chunk + 1;
-		n -= chunk + 1;
-	}
+/* The yield pipe is done: its last line counts without a newline. */
+static void
+exec_yield_end(struct exec_proc *p)
+{
+	fp_yield_end(&p->lines, &exec_yield_cbs, p->task);
 }
 
 int
@@ -178,9 +174,8 @@ exec_read_cb(evutil_socket_t fd, short events, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		if (s == &p->yield && s->len > 0 && s->limit == 0)
-			stream_line(p->task, s->buf, s->len);
-		s->len = s == &p->yield ? 0 : s->len;
+		if (s == &p->yield)
+			exec_yield_end(p);
 		exec_stream_close(s);
 		return;
 	}
@@ -417,9 +412,8 @@ exec_drain(struct exec_proc *p)
 			else
 				exec_yield_add(p, buf, (size_t)n);
 		}
-		/* a line without its newline is still an item */
-		if (s[i] == &p->yield && s[i]->len > 0 && s[i]->limit == 0)
-			stream_line(p->task, s[i]->buf, s[i]->len);
+		if (s[i] == &p->yield && s[i]->fd != -1)
+			exec_yield_end(p);
 		exec_stream_close(s[i]);
 	}
 }
@@ -650,7 +644,7 @@ exec_proc_free(struct exec_proc *p)
 		event_free(p->timeout_ev);
 	free(p->out.buf);
 	free(p->err.buf);
-	free(p->yield.buf);
+	fp_yield_clear(&p->lines);
 	free(p);
 }
 

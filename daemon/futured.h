@@ -355,11 +355,10 @@ int		 exec_output(struct task *, int which, const char **, size_t *);
 /* stream.c: items an exec task yields on fd 3, one JSON value a line. */
 #define STREAM_MAX_ITEMS	1000000
 #define STREAM_MAX_BYTES	(256L * 1024 * 1024)
-#define STREAM_MAX_LINE		(1024 * 1024)
 void		 stream_begin(struct task *);
 /* One complete line (without its newline). */
 void		 stream_line(struct task *, const char *, size_t);
-/* A line longer than STREAM_MAX_LINE was dropped. */
+/* A line longer than FP_YIELD_MAX_LINE was dropped. */
 void		 stream_line_too_long(struct task *);
 
 /* purge.c: deletes finished tasks past --retention. */

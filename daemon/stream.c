@@ -74,24 +74,17 @@ stream_add(struct task *t, json_t *value, json_t *error, size_t len)
 void
 stream_line(struct task *t, const char *line, size_t len)
 {
-	json_error_t	 err;
-	json_t		*v;
+	json_t	*v, *error;
 
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	v = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-	if (v != NULL) {
-		stream_add(t, v, NULL, len);
-		return;
-	}
-	stream_add(t, NULL, xjson(json_pack("{s:s,s:s,s:o}", "type",
-	    "YieldDecodeError", "message", err.text, "line",
-	    xjson(fp_string_from_bytes(line, len < 256 ? len : 256)))), len);
+	v = fp_yield_value(line, len, &error);
+	if (v == NULL && error == NULL)
+		fatalx("out of memory");
+	stream_add(t, v, error, len);
 }
 
 void
 stream_line_too_long(struct task *t)
 {
 	stream_add(t, NULL, xjson(fp_exception_create("YieldDecodeError",
-	    "line longer than %d bytes dropped", STREAM_MAX_LINE)), 0);
+	    "line longer than %d bytes dropped", FP_YIELD_MAX_LINE)), 0);
 }

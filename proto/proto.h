@@ -239,6 +239,34 @@ int	 fp_queue_set_parse(json_t *, struct fp_queue_set *,
 int	 fp_queue_name_check(json_t *params, const char *field,
 	    const char **out, struct fp_invalid *);
 
+/* ---- fp-yield.c: an exec task's yield pipe, one JSON value a line ---- */
+
+#define FP_YIELD_MAX_LINE	(1024 * 1024)
+
+/* A partial line between reads; zero-initialise it. */
+struct fp_yield {
+	char	*buf;
+	size_t	 len;
+	int	 skipping;	/* inside a line over the limit */
+};
+struct fp_yield_cbs {
+	void	(*line)(void *arg, const char *line, size_t len);
+	void	(*too_long)(void *arg);	/* a line was dropped */
+};
+/* Feeds n bytes, calling back per line; -1: out of memory. */
+int	 fp_yield_feed(struct fp_yield *, const char *, size_t,
+	    const struct fp_yield_cbs *, void *arg);
+/* The pipe closed: a last line without its newline still counts. */
+void	 fp_yield_end(struct fp_yield *, const struct fp_yield_cbs *,
+	    void *arg);
+void	 fp_yield_clear(struct fp_yield *);
+/*
+ * One line's item: the JSON value (a trailing CR dropped), or NULL with
+ * *error a YieldDecodeError object {type, message, line (first 256
+ * bytes)}; both NULL only when memory ran out.
+ */
+json_t	*fp_yield_value(const char *line, size_t len, json_t **error);
+
 /* ---- fp-text.c: JSON written as text ---- */
 
 /* A JSON value given as a tree or as compact JSON text (a stored column). */
