@@ -356,7 +356,7 @@ exec_proc_create(struct task *t, struct exec_pipes *pp)
 
 	p->task = t;
 	task_ref(t, __func__);
-	p->started = loop_now();
+	p->started = loop_mono();
 	p->out.fd = p->err.fd = p->yield.fd = p->in_fd = -1;
 	exec_stream_watch(p, &p->out, pp->fds[1][0], limit);
 	exec_stream_watch(p, &p->err, pp->fds[2][0], limit);
@@ -574,7 +574,7 @@ exec_outcome(struct exec_proc *p, json_t *o)
 	    json_boolean(p->out.truncated));
 	json_object_set_new(o, "stderr_truncated",
 	    json_boolean(p->err.truncated));
-	json_object_set_new(o, "duration", json_real(loop_now() - p->started));
+	json_object_set_new(o, "duration", json_real(loop_mono() - p->started));
 	return o;
 }
 

@@ -308,7 +308,7 @@ fetch_start(struct task *t)
 	json_t		*mb = json_object_get(t->spec, "max_body");
 
 	f->task = t;
-	f->started = loop_now();
+	f->started = loop_mono();
 	f->limit = mb != NULL ? (size_t)json_integer_value(mb) : FETCH_MAX_BODY;
 	f->headers = xjson(json_object());
 	if ((f->easy = curl_easy_init()) == NULL)
@@ -353,7 +353,7 @@ fetch_response(struct fetch *f, long status, size_t max_body)
 	curl_easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
 	o = xjson(json_pack("{s:i,s:O,s:s,s:f}", "status", (int)status,
 	    "headers", f->headers, "url", url != NULL ? url : "",
-	    "duration", loop_now() - f->started));
+	    "duration", loop_mono() - f->started));
 	fetch_body_json(f, o, max_body);
 	return o;
 }

@@ -101,6 +101,8 @@ int	 loop_run(void);
 void	 loop_shutdown(void);
 int	 loop_shutting_down(void);
 double	 loop_now(void);		/* wall clock, epoch seconds */
+double	 loop_mono(void);		/* monotonic seconds: for intervals */
+double	 loop_uptime(void);		/* seconds since loop_init */
 /* Runs cb(arg) at the start of the next turn (deferred free and the like). */
 void	 loop_defer(void (*cb)(void *), void *arg);
 /* Runs cb(arg) once, secs from now. */
@@ -109,7 +111,8 @@ void	 loop_after(double secs, void (*cb)(void *), void *arg);
 /* timerq.c: deadlines sharing one evtimer; entries live in their owner. */
 #define TIMERQ_IDLE	((size_t)-1)
 struct timerq_entry {
-	double	 at;			/* epoch seconds */
+	double	 at;			/* epoch seconds, as given */
+	double	 due;			/* the same in loop_mono() time */
 	size_t	 index;			/* in the heap, or TIMERQ_IDLE */
 	void	(*fire)(void *);
 	void	*arg;

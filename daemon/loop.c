@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/time.h>
+#include <time.h>
 #include <event2/event.h>
 
 #include "futured.h"
@@ -11,6 +12,7 @@
 
 struct event_base	*loop_base;
 double			 start_time;
+static double		 loop_start_mono;
 
 static struct event	*loop_signals[4];
 static int		 loop_stopping;
@@ -74,6 +76,7 @@ loop_init(void)
 	size_t	i;
 
 	start_time = loop_now();
+	loop_start_mono = loop_mono();
 	signal(SIGPIPE, SIG_IGN);
 	/* Past a file size limit, writes fail (EFBIG) like a full disk. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -165,6 +168,21 @@ loop_now(void)
 
 	gettimeofday(&tv, NULL);
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+double
+loop_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double
+loop_uptime(void)
+{
+	return loop_mono() - loop_start_mono;
 }
 
 struct loop_deferred {

@@ -43,7 +43,7 @@ rpc_admin_info(struct rpc_call *c)
 	    "version", FUTURED_VERSION,
 	    "protocol_version", FP_PROTO_VERSION,
 	    "pid", (int)getpid(),
-	    "uptime", loop_now() - start_time,
+	    "uptime", loop_uptime(),
 	    "started_at", fp_time_format(start_time, started),
 	    "state_dir", cfg.state_dir,
 	    "database", "sqlite",

@@ -19,13 +19,18 @@ struct future_wait {
 	int		  want_exception; /* task.exception, not task.result */
 };
 
-/* A task's state: in memory while unfinished, else from the store. */
+/*
+ * A task's state: in memory while unfinished, else from the store.  A
+ * task in memory with a final state is finished but not yet stored (its
+ * commit failed, a disk full): it counts as done only once the store says
+ * so, and its watchers hear then.
+ */
 static int
 future_state(int64_t id, enum fp_state *st)
 {
 	struct task	*t = task_find(id);
 
-	if (t != NULL) {
+	if (t != NULL && !fp_state_done(t->state)) {
 		*st = t->state;
 		return 0;
 	}

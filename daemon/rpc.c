@@ -188,8 +188,12 @@ rpc_batch_send_cb(void *arg, int status)
 	if (!b->gone) {
 		if (status != STORE_COMMITTED || b->turn_failed)
 			rpc_batch_store_failed(b);
-		if ((body = rpc_batch_body(b, &len)) == NULL)
-			fatalx("cannot encode a response");
+		/* out of memory: an empty answer, the connection lives on */
+		if ((body = rpc_batch_body(b, &len)) == NULL) {
+			log_warnx("%s: out of memory for a batch's answer",
+			    __func__);
+			len = 0;
+		}
 	}
 	b->reply(b->reply_arg, body, len);
 	rpc_batch_free(b);
@@ -212,6 +216,25 @@ rpc_batch_check(struct rpc_batch *b)
 		rpc_batch_send_cb(b, STORE_COMMITTED);
 }
 
+/*
+ * A response that could not be written for lack of memory (a huge result
+ * under a memory limit): -32603 instead, or, if even that fails, no entry.
+ */
+static void
+rpc_out_of_memory(struct rpc_call *c)
+{
+	log_warnx("%s: out of memory for the answer to %s", __func__,
+	    c->method != NULL ? c->method : "a request");
+	fp_text_clear(&c->reply);
+	fp_text_cstr(&c->reply, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":"
+	    "-32603,\"message\":\"Internal error\",\"data\":{\"reason\":"
+	    "\"out of memory\"}},\"id\":");
+	fp_text_json(&c->reply, c->id);
+	fp_text_add(&c->reply, "}", 1);
+	if (c->reply.failed)
+		fp_text_clear(&c->reply);
+}
+
 /* The call has answered; c->reply holds its response, or nothing. */
 static void
 rpc_settled(struct rpc_call *c)
@@ -229,7 +252,7 @@ rpc_settled(struct rpc_call *c)
 		c->wait = NULL;
 	}
 	if (c->reply.failed)
-		fatalx("cannot encode a response");
+		rpc_out_of_memory(c);
 	fp_text_shrink(&c->reply);	/* kept until the batch is sent */
 	b->outstanding--;
 	rpc_batch_check(b);
@@ -564,6 +587,12 @@ rpc_handle(const char *body, size_t len, rpc_reply_cb *reply, void *arg)
 	int			 nul_keys;
 
 	doc = fp_body_parse(body, len, &nul_keys, &jerr);
+	/* jansson leaves some allocation failures without a reason */
+	if (doc == NULL && (json_error_code(&jerr) == json_error_out_of_memory ||
+	    jerr.text[0] == '\0'))
+		return rpc_reject(reply, arg, FP_ERR_INTERNAL, json_pack(
+		    "{s:s,s:I}", "reason", "out of memory for this request",
+		    "bytes", (json_int_t)len));
 	if (doc == NULL)
 		return rpc_reject(reply, arg, FP_ERR_PARSE, json_pack("{s:s,s:i}",
 		    "reason", jerr.text, "position", jerr.position));

@@ -350,7 +350,7 @@ spawn_close(void)
 static void
 spawn_count_restart(void)
 {
-	double	now = loop_now();
+	double	now = loop_mono();
 	size_t	i, recent = 0;
 
 	for (i = 0; i < SPAWN_RESTARTS; i++)

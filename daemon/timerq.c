@@ -2,6 +2,11 @@
  * timerq.c: many deadlines, one evtimer (beanstalkd's prottick).  Delays
  * and sleeps embed a struct timerq_entry in their task instead of owning a
  * libevent timer each, so 100,000 sleeping tasks cost a heap slot apiece.
+ *
+ * Deadlines are given in wall-clock time (they are stored, and a restart
+ * keeps them), but each is turned into monotonic time when it is armed:
+ * a clock set forward or back while futured runs neither fires a timer
+ * early nor stalls it.
  */
 #include <stdlib.h>
 #include <event2/event.h>
@@ -24,7 +29,7 @@ tq_up(size_t i)
 {
 	struct timerq_entry	*e = tq_heap[i];
 
-	while (i > 0 && e->at < tq_heap[(i - 1) / 2]->at) {
+	while (i > 0 && e->due < tq_heap[(i - 1) / 2]->due) {
 		tq_set(i, tq_heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
@@ -38,9 +43,9 @@ tq_down(size_t i)
 	size_t			 c;
 
 	while ((c = 2 * i + 1) < tq_len) {
-		if (c + 1 < tq_len && tq_heap[c + 1]->at < tq_heap[c]->at)
+		if (c + 1 < tq_len && tq_heap[c + 1]->due < tq_heap[c]->due)
 			c++;
-		if (tq_heap[c]->at >= e->at)
+		if (tq_heap[c]->due >= e->due)
 			break;
 		tq_set(i, tq_heap[c]);
 		i = c;
@@ -59,7 +64,7 @@ tq_arm(void)
 		evtimer_del(tq_ev);
 		return;
 	}
-	wait = tq_heap[0]->at - loop_now();
+	wait = tq_heap[0]->due - loop_mono();
 	if (wait < 0)
 		wait = 0;
 	tv.tv_sec = (time_t)wait;
@@ -84,10 +89,10 @@ static void
 tq_fire_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct timerq_entry	*e;
-	double			 now = loop_now();
+	double			 now = loop_mono();
 
 	/* Each fire may add or remove entries: look at the top every time. */
-	while (tq_len > 0 && tq_heap[0]->at <= now) {
+	while (tq_len > 0 && tq_heap[0]->due <= now) {
 		e = tq_heap[0];
 		tq_remove_at(0);
 		e->fire(e->arg);
@@ -102,6 +107,7 @@ timerq_add(struct timerq_entry *e, double at, void (*fire)(void *), void *arg)
 		tq_ev = evtimer_new(loop_base, tq_fire_cb, NULL);
 	timerq_del(e);
 	e->at = at;
+	e->due = loop_mono() + (at - loop_now());
 	e->fire = fire;
 	e->arg = arg;
 	if (tq_len == tq_cap) {

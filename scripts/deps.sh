@@ -5,7 +5,8 @@ packages=(
 	build-essential autoconf automake pkg-config
 	libevent-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libhttp-parser-dev
 	libsystemd-dev libcmocka-dev libinih-dev
-	curl jq bc python3 procps systemd
+	curl jq bc python3 procps systemd util-linux
+	fiu-utils faketime
 )
 missing=()
 for p in "${packages[@]}"; do
