@@ -40,6 +40,7 @@ static int			http_nservers;
 static char			http_token[256];
 static struct event		*http_resume_ev;	/* after EMFILE */
 static int			 http_paused, http_stopped;
+static double			 http_exhausted_at;	/* last logged (mono) */
 
 /* Compares in time independent of where the strings differ. */
 static int
@@ -109,9 +110,14 @@ http_accept_error_cb(struct evconnlistener *l, void *arg)
 		    strerror(error));
 		return;
 	}
-	if (!http_paused)
+	/* once a minute at most: it flaps as connections come and go */
+	if (http_exhausted_at == 0 || loop_mono() - http_exhausted_at >= 60) {
 		log_warnx("accept on %s: %s; pausing until a connection closes",
 		    srv->where, strerror(error));
+		http_exhausted_at = loop_mono();
+	} else
+		log_debug("%s: accept on %s: %s", __func__, srv->where,
+		    strerror(error));
 	http_paused = 1;
 	for (i = 0; i < http_nservers; i++)
 		evconnlistener_disable(http_servers[i].listener);
