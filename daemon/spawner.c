@@ -55,15 +55,6 @@ static double		 sp_grace = 5;
 static int		 sp_closing;		/* futured went away */
 static double		 sp_closing_until;
 
-static double
-sp_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 sp_reply(int type, uint64_t tag, int value, uint64_t started, int what)
 {
@@ -298,8 +289,8 @@ sp_terminate(struct sp_child *c, double grace)
 {
 	killpg(c->pid, SIGTERM);
 	killpg(c->pid, SIGCONT);
-	if (c->kill_at == 0 || sp_now() + grace < c->kill_at)
-		c->kill_at = sp_now() + grace;
+	if (c->kill_at == 0 || loop_mono() + grace < c->kill_at)
+		c->kill_at = loop_mono() + grace;
 }
 
 static void
@@ -370,7 +361,7 @@ static void
 sp_settle(void)
 {
 	struct sp_child	**pp = &sp_children, *c;
-	double		  now = sp_now();
+	double		  now = loop_mono();
 
 	while ((c = *pp) != NULL) {
 		if (c->kill_at > 0 && now >= c->kill_at) {
@@ -417,7 +408,7 @@ sp_close(void)
 	if (sp_closing_until > 0)
 		return;
 	sp_closing = 1;
-	sp_closing_until = sp_now() + sp_grace;
+	sp_closing_until = loop_mono() + sp_grace;
 	for (c = sp_children; c != NULL; c = c->next)
 		sp_terminate(c, sp_grace);
 	sp_signal_adopted(SIGTERM);
@@ -430,7 +421,7 @@ sp_closed(void)
 {
 	struct sp_child	*c;
 	siginfo_t	 si;
-	double		 now = sp_now();
+	double		 now = loop_mono();
 	int		 left = 0;
 
 	if (now >= sp_closing_until)
