@@ -136,7 +136,8 @@ spawn_send(const struct spawn_req *r, const char *payload, const int *fds,
 	memcpy(o->buf, r, sizeof *r);
 	if (r->len > 0)
 		memcpy(o->buf + sizeof *r, payload, r->len);
-	memcpy(o->fds, fds, nfds * sizeof(int));
+	if (nfds > 0)
+		memcpy(o->fds, fds, nfds * sizeof(int));
 	o->nfds = nfds;
 	TAILQ_INSERT_TAIL(&spawn_queue, o, entry);
 	if (TAILQ_FIRST(&spawn_queue) == o)

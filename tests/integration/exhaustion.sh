@@ -82,11 +82,11 @@ lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
 [ -n "$lib" ] || fail "needs libfaketime (Debian faketime)"
 REAL=$FUTURED
 echo "+0" >"$T/clock"
+# an ASan build needs its runtime first in the library list
+asan_lib=$(ldd "$REAL" | awk '/libasan/ { print $3 }')
 cat >"$T/futured-faketime" <<EOF
 #!/bin/sh
-export LD_PRELOAD="$lib" FAKETIME_TIMESTAMP_FILE="$T/clock" FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
-grep -q libasan "$REAL" 2>/dev/null || ldd "$REAL" | grep -q libasan &&
-    export ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0"
+export LD_PRELOAD="$asan_lib $lib" FAKETIME_TIMESTAMP_FILE="$T/clock" FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
 exec "$REAL" "\$@"
 EOF
 chmod +x "$T/futured-faketime"

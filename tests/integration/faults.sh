@@ -13,20 +13,25 @@
 #   once the fault is gone;
 # - a request that needs more memory than futured may have (an address
 #   space limit set on the running daemon) is answered -32603 and the
-#   daemon serves on.
+#   daemon serves on (plain build only: see below).
 . "$(dirname "$0")/harness.sh"
 
-command -v fiu-run >/dev/null && command -v fiu-ctrl >/dev/null ||
-    fail "needs fiu-run and fiu-ctrl (Debian fiu-utils, libfiu-dev)"
+command -v fiu-ctrl >/dev/null && [ -f /usr/lib/fiu/fiu_posix_preload.so ] ||
+    fail "needs fiu-ctrl and libfiu's preload libraries (Debian fiu-utils)"
 REAL=$FUTURED
 ASAN=""
 ldd "$REAL" 2>/dev/null | grep -q libasan && ASAN=1
-# futured under libfiu, its control FIFOs in $T (ASan must not insist on
-# being first in the library list: the preload comes first)
+# futured under libfiu's preload, its control FIFOs in $T: what fiu-run -x
+# sets up, but an ASan build needs its runtime first in the library list
+asan_lib=""
+[ -n "$ASAN" ] && asan_lib=$(ldd "$REAL" | awk '/libasan/ { print $3 }')
+echo "leak:fiu_run_preload.so" >"$T/lsan.supp"	# libfiu's own, at exit
 cat >"$T/futured-fiu" <<EOF
 #!/bin/sh
-${ASAN:+ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0"; export ASAN_OPTIONS}
-exec fiu-run -x -f "$T/fiu" \${FIU_START:+-c "\$FIU_START"} "$REAL" "\$@"
+export FIU_CTRL_FIFO="$T/fiu" FIU_ENABLE="\${FIU_START:-}"
+export LSAN_OPTIONS="\${LSAN_OPTIONS:+\$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
+export LD_PRELOAD="$asan_lib /usr/lib/fiu/fiu_run_preload.so /usr/lib/fiu/fiu_posix_preload.so"
+exec "$REAL" "\$@"
 EOF
 chmod +x "$T/futured-fiu"
 FUTURED=$T/futured-fiu
@@ -95,19 +100,25 @@ FUTURED=$REAL start_daemon
 expect_jq "$(rpc task.get "{\"id\":$a}")" '.state == "succeeded"' "after the failed start"
 stop_daemon
 
-# ---- a request larger than the memory futured may use
-new_state
-huge=$T/huge.json
-"$PYTHON" -c "import sys; sys.stdout.write('[' + ','.join(['[]'] * 1300000) + ']')" >"$huge"
-# ASan's allocator returns NULL instead of reporting, as malloc does
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1" \
-    FUTURED=$REAL start_daemon
-command -v prlimit >/dev/null || fail "needs prlimit (util-linux)"
-vm=$(awk '/^VmSize:/ { print $2 }' "/proc/$DPID/status")
-prlimit --pid "$DPID" --as=$(((vm + 80 * 1024) * 1024)) || fail "prlimit --as"
-r=$(CURL_MAX=60 post "@$huge")
-expect_jq "$r" '.error.code == -32603 and (.error.data.reason | test("memory"))' "a request past the memory limit"
-alive "$DPID" || fail "futured died on a request past its memory limit"
-expect_jq "$(rpc daemon.info)" '.pid > 0' "daemon.info after the huge request"
-expect_eq "$(code '{"kind":"sleep","seconds":0}')" ok "a submit after the huge request"
+# ---- a request larger than the memory futured may use.  Not in an ASan
+# build: its allocator reserves its space up front, so an address-space
+# limit does not bind it, and its own RSS limit fails every allocation of
+# the process at once, not the one request's (the plain build's run of
+# this test, in the same CI job, covers it).
+if [ -z "$ASAN" ]; then
+	new_state
+	huge=$T/huge.json
+	"$PYTHON" -c "import sys; sys.stdout.write('[' + ','.join(['[]'] * 1300000) + ']')" >"$huge"
+	FUTURED=$REAL start_daemon
+	command -v prlimit >/dev/null || fail "needs prlimit (util-linux)"
+	vm=$(awk '/^VmSize:/ { print $2 }' "/proc/$DPID/status")
+	prlimit --pid "$DPID" --as=$(((vm + 80 * 1024) * 1024)) || fail "prlimit --as"
+	r=$(CURL_MAX=60 post "@$huge")
+	expect_jq "$r" '.error.code == -32603 and (.error.data.reason | test("memory"))' "a request past the memory limit"
+	alive "$DPID" || fail "futured died on a request past its memory limit"
+	expect_jq "$(rpc daemon.info)" '.pid > 0' "daemon.info after the huge request"
+	expect_eq "$(code '{"kind":"sleep","seconds":0}')" ok "a submit after the huge request"
+else
+	note "ASan build: the memory-limit case runs in the plain build"
+fi
 note "ok: store, spawn, open and memory faults answered; nothing acknowledged lost"
