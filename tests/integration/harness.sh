@@ -10,6 +10,19 @@
 # Environment: FUTURED_BUILD (tree holding daemon/futured, client/futurectl),
 # FUTURED_SRC (tree holding tests/rpc); both default to this checkout.
 # KEEP_T=1 keeps the temp dir (state dirs, logs) of a passing test too.
+#
+# FUTURED_TIME_SCALE (default 1; a number >= 1) stretches the time limits
+# the tests set on themselves, for a machine slower or busier than they
+# were written for (issue #11).  `scaled N` prints N times it, and the
+# harness's own limits scale with it: poll_until, wait_done, wait_state,
+# stop_daemon, start_daemon's wait for daemon.info (10 s), the curl bound of
+# post/call/rpc/http_status/timed_post (CURL_MAX, 30 s) and ctl's (30 s).
+# Tests scale the same way the upper bounds that are the point of a test
+# (an answer comes promptly) and the few task durations that must outlast
+# steps of the test; lower bounds ("not before") stay as written.  The rest
+# waits on order and outcome (a gate file the test creates, a long-poll
+# seen parked in daemon.info, the daemon's own timestamps), not on a window
+# of time, so that at 1 `make -j16 check` passes on two cores.
 set -u
 
 H_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +47,29 @@ fail() {
 	exit 1
 }
 note() { echo "# $*"; }
+
+: "${FUTURED_TIME_SCALE:=1}"
+[[ $FUTURED_TIME_SCALE =~ ^[0-9]+([.][0-9]+)?$ ]] &&
+    awk -v s="$FUTURED_TIME_SCALE" 'BEGIN { exit !(s >= 1) }' ||
+    fail "FUTURED_TIME_SCALE=$FUTURED_TIME_SCALE: want a number >= 1"
+export FUTURED_TIME_SCALE	# for the helpers the tests start (Python)
+# curl_max: CURL_MAX_S = CURL_MAX (30), scaled; no subshell at 1, as every
+# request uses it
+curl_max() {
+	if [ "$FUTURED_TIME_SCALE" = 1 ]; then
+		CURL_MAX_S=${CURL_MAX:-30}
+	else
+		CURL_MAX_S=$(scaled "${CURL_MAX:-30}")
+	fi
+}
+# scaled N -> N * FUTURED_TIME_SCALE (N itself at 1)
+scaled() {
+	if [ "$FUTURED_TIME_SCALE" = 1 ]; then
+		echo "$1"
+	else
+		awk -v n="$1" -v s="$FUTURED_TIME_SCALE" 'BEGIN { printf "%.6g\n", n * s }'
+	fi
+}
 
 for _t in jq curl python3 bc setsid timeout pkill pgrep; do
 	command -v "$_t" >/dev/null || fail "needs $_t"
@@ -109,20 +145,40 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-now() { date +%s.%N; }
+# now -> seconds since the epoch (bash's own clock when it has one: under
+# load, starting date(1) is what takes the time)
+now() {
+	if [[ ${EPOCHREALTIME-} =~ ^[0-9]+[.][0-9]+$ ]]; then
+		echo "$EPOCHREALTIME"
+	else
+		date +%s.%N
+	fi
+}
 # since T0 -> seconds elapsed
 since() { echo "$(now) - $1" | bc; }
 # is EXPR (bc) true?
 bc_true() { [ "$(echo "$1" | bc -l)" = 1 ]; }
+# usecs SECONDS -> microseconds, as an integer (no process started)
+usecs() {
+	local i=${1%%.*} f=""
+	[[ $1 == *.* ]] && f=${1#*.}
+	f=${f}000000
+	echo $((10#${i:-0} * 1000000 + 10#${f:0:6}))
+}
+# deadline SECONDS -> the time (usecs) SECONDS, scaled, from now
+deadline() { echo $(($(usecs "$(now)") + $(usecs "$(scaled "$1")"))); }
+# past DEADLINE: is it past?
+past() { [ "$(usecs "$(now)")" -gt "$1" ]; }
 
-# poll_until SECONDS CMD...: runs CMD every 50 ms until it succeeds; 1 on timeout
+# poll_until SECONDS CMD...: runs CMD every 50 ms until it succeeds; 1 once
+# SECONDS (scaled) have gone by
 poll_until() {
-	local lim=$1 t0
+	local end
+	end=$(deadline "$1")
 	shift
-	t0=$(now)
 	while :; do
 		"$@" && return 0
-		bc_true "$(since "$t0") > $lim" && return 1
+		past "$end" && return 1
 		sleep 0.05
 	done
 }
@@ -130,9 +186,9 @@ poll_until() {
 new_state() { STATE=$(mktemp -d "$T/st.XXXX") || fail "mktemp"; SOCK=$STATE/futured.sock; }
 
 # start_daemon [futured args...]: on $STATE (a new one when unset), ready once
-# daemon.info answers on the socket with the daemon's pid
+# daemon.info answers on the socket with the daemon's pid (within 10 s, scaled)
 start_daemon() {
-	local info i fd closefds
+	local info end fd closefds
 	[ -n "$DPID" ] && fail "start_daemon: one is already running"
 	[ -n "$STATE" ] || new_state
 	SOCK=$STATE/futured.sock
@@ -154,7 +210,8 @@ start_daemon() {
 	eval 'setsid "$FUTURED" --state-dir "$STATE" "$@" >>"$STATE/daemon.log" 2>&1 </dev/null '"$closefds"' &'
 	DPID=$!
 	SESSIONS="$SESSIONS $DPID"
-	for i in $(seq 200); do
+	end=$(deadline 10)
+	while :; do
 		if ! alive "$DPID"; then
 			wait "$DPID"
 			DAEMON_RC=$?
@@ -169,13 +226,15 @@ start_daemon() {
 				return 0
 			fi
 		fi
+		past "$end" && break
 		sleep 0.05
 	done
-	fail "futured did not answer daemon.info on $SOCK within 10 s"
+	fail "futured did not answer daemon.info on $SOCK within $(scaled 10) s"
 }
 
 # stop_daemon [SECONDS]: SIGTERM, fail unless it exits within SECONDS (20:
-# the default --drain 10 plus --kill-grace 5 and some slack); sets DAEMON_RC
+# the default --drain 10 plus --kill-grace 5 and some slack; scaled); sets
+# DAEMON_RC
 stop_daemon() {
 	local p=$DPID lim=${1:-20}
 	[ -n "$p" ] || return 0
@@ -184,7 +243,7 @@ stop_daemon() {
 	if ! poll_until "$lim" eval '! alive '"$p"; then
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
-		fail "futured still running ${lim} s after SIGTERM"
+		fail "futured still running $(scaled "$lim") s after SIGTERM"
 	fi
 	wait "$p"
 	DAEMON_RC=$?
@@ -198,9 +257,12 @@ kill9_daemon() {
 	DPID=""
 }
 
-# post BODY -> response body of POST /rpc on the socket
+# post BODY -> response body of POST /rpc on the socket; curl gives up after
+# CURL_MAX (30) seconds, scaled
 post() {
-	curl -s --max-time "${CURL_MAX:-30}" --unix-socket "$SOCK" -H 'Expect:' \
+	local CURL_MAX_S
+	curl_max
+	curl -s --max-time "$CURL_MAX_S" --unix-socket "$SOCK" -H 'Expect:' \
 	    -H 'Content-Type: application/json' --data-binary "$1" http://localhost/rpc
 }
 # call METHOD [PARAMS] -> the whole response
@@ -209,15 +271,33 @@ call() {
 	[ -n "$params" ] || params='{}'
 	post "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$params}"
 }
+# timed_post BODY -> "SECONDS RESPONSE": SECONDS is curl's own time for the
+# request (connect to the last byte of the answer), free of the process
+# starts that a clock in the shell adds to it under load
+timed_post() {
+	local out CURL_MAX_S
+	curl_max
+	out=$(curl -s --max-time "$CURL_MAX_S" --unix-socket "$SOCK" \
+	    -H 'Expect:' -H 'Content-Type: application/json' -w '\n%{time_total}' \
+	    --data-binary "$1" http://localhost/rpc)
+	echo "${out##*$'\n'} ${out%$'\n'*}"
+}
+# timed_call METHOD [PARAMS] -> "SECONDS RESPONSE", as timed_post
+timed_call() {
+	local params=${2-}
+	[ -n "$params" ] || params='{}'
+	timed_post "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$params}"
+}
 # rpc METHOD [PARAMS] -> the result, or {"error": ...}
 rpc() {
 	call "$@" | jq -c 'if has("result") then .result else {error: .error} end'
 }
 # http_status BODY [curl args...] -> HTTP status of POST /rpc
 http_status() {
-	local body=$1
+	local body=$1 CURL_MAX_S
 	shift
-	curl -s -o /dev/null -w '%{http_code}' --max-time "${CURL_MAX:-30}" \
+	curl_max
+	curl -s -o /dev/null -w '%{http_code}' --max-time "$CURL_MAX_S" \
 	    --unix-socket "$SOCK" -H 'Expect:' --data-binary "$body" "$@" http://localhost/rpc
 }
 
@@ -238,22 +318,30 @@ submit() {
 }
 # state ID -> the task's state
 state() { call task.get "{\"id\":$1}" | jq -r .result.state; }
-# wait_done ID [SECONDS]: fails unless the task finishes within SECONDS (20)
+# wait_done ID [SECONDS]: fails unless the task finishes within SECONDS (20,
+# scaled); long-polls again when the daemon's --max-wait ends a wait sooner
 wait_done() {
-	local r
-	r=$(CURL_MAX=$((${2:-20} + 10)) rpc task.wait "{\"ids\":[$1],\"timeout\":${2:-20}}")
-	[ "$(jq -c .done <<<"$r")" = "[$1]" ] || fail "task $1 not done within ${2:-20} s: $r"
+	local r lim=${2:-20} end left
+	end=$(deadline "$lim")
+	while :; do
+		left=$((end - $(usecs "$(now)")))
+		[ "$left" -gt 0 ] || left=0
+		r=$(CURL_MAX=$((lim + 10)) rpc task.wait "{\"ids\":[$1],\"timeout\":$((left / 1000000)).$(printf %06d $((left % 1000000)))}")
+		[ "$(jq -c .done <<<"$r")" = "[$1]" ] && return 0
+		[ "$left" -gt 0 ] && [ "$(jq -c .pending <<<"$r")" = "[$1]" ] || break
+	done
+	fail "task $1 not done within $(scaled "$lim") s: $r"
 }
-# wait_state ID STATE [SECONDS]: polls task.get
+# wait_state ID STATE [SECONDS]: polls task.get (10 s, scaled)
 wait_state() {
 	poll_until "${3:-10}" eval '[ "$(state '"$1"')" = '"$2"' ]' ||
-	    fail "task $1 not $2 within ${3:-10} s (is $(state "$1"))"
+	    fail "task $1 not $2 within $(scaled "${3:-10}") s (is $(state "$1"))"
 }
 
-# ctl ARGS...: futurectl on this daemon's socket, bounded
+# ctl ARGS...: futurectl on this daemon's socket, bounded (30 s, scaled)
 ctl() {
 	[ -x "$FUTURECTL" ] || fail "no $FUTURECTL (build first, or set FUTURED_BUILD)"
-	timeout 30 "$FUTURECTL" --socket "$SOCK" "$@"
+	timeout "$(scaled 30)" "$FUTURECTL" --socket "$SOCK" "$@"
 }
 
 # a tag unique to this run, for process names that pgrep -f can find
