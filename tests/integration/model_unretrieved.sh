@@ -60,31 +60,56 @@ expect_eq "$(unretrieved_ids)" "[$f4]" "unretrieved after a kill -9 restart"
 expect_jq "$(rpc task.get "{\"id\":$f1}")" '.retrieved == true' "a retrieved exception after a kill -9 restart"
 stop_daemon
 
-# ---- retention: the purge logs unretrieved exceptions
+# ---- retention: the purge logs unretrieved exceptions.  With --retention 1
+# the purge (every 0.5 s) takes what finished over 1 s before, so no step
+# of the test may come between a task's end and what it checks: the three
+# tasks wait for a gate, and long-polls parked before it opens take their
+# outcomes the moment they finish (task.exception retrieves r; task.wait
+# and task.result retrieve nothing of u and s); then the test waits for the
+# purge (issue #11)
 STATE=""
 start_daemon --jobs 4 --retention 1
 log=$STATE/daemon.log
-u=$(submit '{"kind":"exec","shell":"echo never seen >&2; exit 7"}')
-r=$(submit '{"kind":"exec","shell":"exit 8"}')
-s=$(submit '{"kind":"exec","shell":"echo fine"}')
-for id in $u $r $s; do wait_done "$id"; done
-t_done=$(now)
-rpc task.exception "{\"id\":$r}" >/dev/null
+gate="while [ ! -e $T/ret.go ]; do sleep 0.05; done"
+u=$(submit "{\"kind\":\"exec\",\"shell\":\"$gate; echo never seen >&2; exit 7\"}")
+r=$(submit "{\"kind\":\"exec\",\"shell\":\"$gate; exit 8\"}")
+s=$(submit "{\"kind\":\"exec\",\"shell\":\"$gate; echo fine\"}")
+w0=$(rpc daemon.info | jq .waiters)
+lp=$(scaled 30)
+CURL_MAX=40 call task.wait "{\"ids\":[$u,$s],\"timeout\":$lp}" >"$T/ret.wait" &
+lw=$!
+CURL_MAX=40 call task.exception "{\"id\":$r,\"timeout\":$lp}" >"$T/ret.exception" &
+le=$!
+CURL_MAX=40 call task.result "{\"id\":$s,\"timeout\":$lp}" >"$T/ret.result" &
+lr=$!
+BG_PIDS="$BG_PIDS $lw $le $lr"
+# one watch per task of each: u and s, r, s
+poll_until 10 eval '[ "$(rpc daemon.info | jq .waiters)" -ge $((w0 + 4)) ]' ||
+    fail "the long-polls on tasks $u, $r, $s are not all parked: $(rpc daemon.info | jq .waiters) waiters, $w0 before"
+t_gate=$(now)
+touch "$T/ret.go"
+wait "$lw" "$le" "$lr"
+expect_jq "$(<"$T/ret.wait")" ".result.done == [$u,$s] and .result.pending == []" "task.wait of $u and $s"
+expect_jq "$(<"$T/ret.exception")" '.result.type == "ProcessError" and .result.exit_code == 8' "task.exception of $r, parked before it failed"
+expect_jq "$(<"$T/ret.result")" '.result.stdout == "fine\n"' "task.result of $s, parked before it succeeded"
 purged() { [ "$(call task.get "{\"id\":$1}" | jq .error.code)" = 4 ]; }
-poll_until 10 purged "$u" || fail "unretrieved failed task $u not purged within 10 s (--retention 1)"
-el=$(since "$t_done")
-bc_true "$el < 8" || fail "task $u purged $el s after it finished, retention 1 s"
-poll_until 10 purged "$r" || fail "retrieved failed task $r not purged"
-poll_until 10 purged "$s" || fail "succeeded task $s not purged"
+for id in $u $r $s; do
+	poll_until 10 purged "$id" || fail "task $id not purged within $(scaled 10) s (--retention 1)"
+done
 grep -q "Task exception was never retrieved.* $u\b" "$log" ||
     fail "no 'Task exception was never retrieved' for task $u in the log: $(tail -5 "$log")"
 expect_eq "$(grep -c "Task exception was never retrieved" "$log")" 1 "'never retrieved' lines (only task $u)"
 ! grep "Task exception was never retrieved" "$log" | grep -Eq "task ($r|$s)\b" || fail "a retrieved or succeeded task was logged as never retrieved"
+# when: not before its retention ran out, soon after (the log's clock, ms)
+when=$(grep "Task exception was never retrieved.* $u\b" "$log" | head -1 | cut -d' ' -f1,2)
+el=$(echo "$(date -d "$when" +%s.%N) - $t_gate" | bc)
+bc_true "$el >= 0.99" || fail "task $u purged $el s after its gate opened, retention 1 s"
+bc_true "$el < $(scaled 8)" || fail "task $u purged $el s after its gate opened, retention 1 s"
 expect_jq "$(call task.result "{\"id\":$u}")" '.error.code == 4' "task.result of a purged task"
 expect_eq "$(info_unretrieved)" 0 "daemon.info unretrieved after the purge"
 # pending and running tasks are not purged, whatever their age
 p=$(submit '{"kind":"sleep","seconds":0,"delay":2.5,"result":"kept"}')
-run=$(submit "{\"kind\":\"exec\",\"shell\":\"exec sleep 30$UNIQ\"}")
+run=$(submit "{\"kind\":\"exec\",\"shell\":\"exec sleep 300$UNIQ\"}")
 expect_jq "$(rpc task.result "{\"id\":$p,\"timeout\":10}")" '. == "kept"' "a task pending for longer than --retention"
 expect_eq "$(state "$run")" running "a task running for longer than --retention"
 rpc task.cancel "{\"id\":$run}" >/dev/null
