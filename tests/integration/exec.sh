@@ -6,7 +6,9 @@
 # SpawnError for a missing program or a bad cwd, the child in its own process
 # group with fd 3 open as FUTURED_YIELD_FD=3 and no daemon fd leaked, a
 # bare program looked up along the task's PATH, and the open files limit
-# futured was started with given back to its tasks.
+# futured was started with given back to its tasks.  (Issue #11: the tasks'
+# timeouts, which only bound them, and the bound on a duration are scaled
+# by FUTURED_TIME_SCALE.)
 . "$(dirname "$0")/harness.sh"
 start_daemon --jobs 4
 
@@ -60,9 +62,9 @@ expect_jq "$(ok "{\"kind\":\"exec\",\"argv\":[\"sh\",\"-c\",\"pwd -P\"],\"cwd\":
 
 # stdin: given, absent (must read EOF at once), larger than a pipe buffer
 expect_jq "$(ok '{"kind":"exec","argv":["cat"],"stdin":"hello\nwörld\n"}')" '.stdout == "hello\nwörld\n"' "stdin"
-expect_jq "$(ok '{"kind":"exec","argv":["cat"],"timeout":10}')" '.stdout == ""' "no stdin: EOF"
+expect_jq "$(ok "{\"kind\":\"exec\",\"argv\":[\"cat\"],\"timeout\":$(scaled 10)}")" '.stdout == ""' "no stdin: EOF"
 python3 -c 'import json; print(json.dumps({"jsonrpc":"2.0","id":1,"method":"task.submit","params":{"kind":"exec","shell":"wc -c; head -c 200000 /dev/zero | tr \"\\\\0\" b","stdin":"a" * 300000}}))' >"$T/big.json"
-id=$(curl -s --max-time 30 --unix-socket "$SOCK" -H 'Expect:' --data-binary @"$T/big.json" http://localhost/rpc | jq -r .result.id)
+id=$(curl -s --max-time "$(scaled 30)" --unix-socket "$SOCK" -H 'Expect:' --data-binary @"$T/big.json" http://localhost/rpc | jq -r .result.id)
 [[ $id =~ ^[0-9]+$ ]] || fail "submit with 300 KB stdin"
 wait_done "$id" 20
 r=$(rpc task.result "{\"id\":$id}")
@@ -84,7 +86,7 @@ r=$(ok '{"kind":"exec","shell":"head -c 10000 /dev/zero | tr \"\\0\" e >&2","max
 expect_jq "$r" '(.stderr | length) == 100 and .stderr_truncated == true and .stdout_truncated == false' "stderr truncated"
 r=$(ok '{"kind":"exec","shell":"printf %0100d 0","max_output":100}')
 expect_jq "$r" '(.stdout | length) == 100 and .stdout_truncated == false' "output of exactly max_output is not truncated"
-r=$(ok '{"kind":"exec","shell":"head -c 3000000 /dev/zero; echo done >&2","max_output":1000,"timeout":15}')
+r=$(ok "{\"kind\":\"exec\",\"shell\":\"head -c 3000000 /dev/zero; echo done >&2\",\"max_output\":1000,\"timeout\":$(scaled 15)}")
 expect_jq "$r" '(.stdout | length) == 1000 and .stdout_truncated == true and .stderr == "done\n" and .exit_code == 0' "3 MB through a 1000-byte cap"
 r=$(ok '{"kind":"exec","argv":["echo","x"],"max_output":0}')
 expect_jq "$r" '.stdout == "" and .stdout_truncated == true' "max_output 0"
@@ -143,12 +145,12 @@ expect_jq "$(ok '{"kind":"exec","argv":["printf","%s|","line1\nline2 ü","","  s
 expect_jq "$(ok '{"kind":"exec","argv":["cat"],"stdin":"a\u0000b"}')" '.stdout == "a\u0000b"' "NUL through stdin and stdout"
 expect_jq "$(ok '{"kind":"exec","argv":["printf","x\\0y"]}')" '.stdout == "x\u0000y" and (.stdout | length) == 3' "NUL in output"
 # output is capped even without max_output (memory stays bounded)
-r=$(ok '{"kind":"exec","shell":"head -c 20000000 /dev/zero | tr \"\\0\" a","timeout":30}')
+r=$(ok "{\"kind\":\"exec\",\"shell\":\"head -c 20000000 /dev/zero | tr \\\"\\\\0\\\" a\",\"timeout\":$(scaled 30)}")
 expect_jq "$r" '.stdout_truncated == true and (.stdout | length) <= 16777216 and (.stdout | length) > 0' "20 MB of output without max_output"
 
 # duration is the run time
 r=$(ok '{"kind":"exec","argv":["sleep","0.3"]}')
-expect_jq "$r" '.duration >= 0.25 and .duration < 5' "duration of sleep 0.3"
+expect_jq "$r" ".duration >= 0.25 and .duration < $(scaled 5)" "duration of sleep 0.3"
 
 alive "$DPID" || fail "futured died"
 stop_daemon
