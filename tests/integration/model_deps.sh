@@ -6,6 +6,9 @@
 # (their marker file never appears), transitively; an unknown dependency id
 # is refused with 4 NoSuchTask before anything is created; a dependent keeps
 # waiting across a kill -9 restart and runs once its dependency is done.
+# (Issue #11: b and c show that they run side by side by waiting for each
+# other, not by sleeps of 0.5 s and 0.2 s that a loaded machine can
+# stagger.)
 . "$(dirname "$0")/harness.sh"
 
 # get ID FIELD -> the task's FIELD (raw)
@@ -18,10 +21,12 @@ gate() { echo "while [ ! -e $T/$1 ]; do sleep 0.02; done"; }
 
 start_daemon --jobs 4
 
-# ---- the diamond; a waits for the gate "go" until all four are submitted
+# ---- the diamond; a waits for the gate "go" until all four are submitted;
+# b and c each wait for the other to have started (b.up, c.up), so they
+# finish only if they run side by side
 a=$(submit "$(sh_task "$(gate go); echo a >> $T/order")")
-b=$(submit "$(sh_task "test -s $T/order && sleep 0.5; echo b >> $T/order" "\"after\":[$a]")")
-c=$(submit "$(sh_task "test -s $T/order && sleep 0.2; echo c >> $T/order" "\"after\":[$a]")")
+b=$(submit "$(sh_task "test -s $T/order && touch $T/b.up && $(gate c.up); echo b >> $T/order" "\"after\":[$a]")")
+c=$(submit "$(sh_task "test -s $T/order && touch $T/c.up && $(gate b.up); echo c >> $T/order" "\"after\":[$a]")")
 d=$(submit "$(sh_task "cat $T/order" "\"after\":[$b,$c]")")
 wait_state "$a" running
 expect_jq "$(rpc task.get "{\"id\":$d}")" ".state == \"pending\" and .after == [$b,$c]" "d while a runs"
