@@ -6,7 +6,9 @@
 # the task finished the whole output is there with eof true; stderr is read
 # the same way; futurectl logs ID prints what is there and exits (also while
 # the task runs), logs --stderr the error output, and logs -f writes the
-# lines as they come and exits 0 once the task has ended.
+# lines as they come and exits 0 once the task has ended.  (Issue #11: the
+# long-poll's timeout and the bound that tells it from its deadline are
+# both scaled by FUTURED_TIME_SCALE.)
 . "$(dirname "$0")/harness.sh"
 
 out() { rpc task.output "$1"; }
@@ -29,10 +31,10 @@ wante=$(printf 'err%s\n' 1 2 3 4 5 6)
 a=$(submit "$(jq -cn --arg s "$prog" '{kind: "exec", shell: $s}')")
 
 # ---- futurectl logs -f from the start, in the background
-timeout 30 "$FUTURECTL" --socket "$SOCK" logs -f "$a" >"$T/follow.out" 2>"$T/follow.err" &
+timeout "$(scaled 30)" "$FUTURECTL" --socket "$SOCK" logs -f "$a" >"$T/follow.out" 2>"$T/follow.err" &
 lf=$!
 BG_PIDS="$BG_PIDS $lf"
-timeout 30 "$FUTURECTL" --socket "$SOCK" logs --follow --stderr "$a" >"$T/followe.out" 2>&1 &
+timeout "$(scaled 30)" "$FUTURECTL" --socket "$SOCK" logs --follow --stderr "$a" >"$T/followe.out" 2>&1 &
 lfe=$!
 BG_PIDS="$BG_PIDS $lfe"
 
@@ -52,7 +54,7 @@ expect_eq "$(ctl logs --stderr "$a")" err1 "futurectl logs --stderr while runnin
 expect_jq "$(CURL_MAX=10 out "{\"id\":$a,\"offset\":6}")" '.data == "" and .next == 6 and .eof == false' "task.output at the end without a timeout"
 # with a timeout: the call waits (parked in the daemon) until the next line
 w0=$(watches)
-CURL_MAX=30 out "{\"id\":$a,\"offset\":6,\"timeout\":20}" >"$T/lp.out" &
+CURL_MAX=30 out "{\"id\":$a,\"offset\":6,\"timeout\":$(scaled 20)}" >"$T/lp.out" &
 lp=$!
 BG_PIDS="$BG_PIDS $lp"
 poll_until 10 eval '[ "$(watches)" -gt '"$w0"' ]' || fail "task.output with a timeout did not wait"
@@ -61,7 +63,7 @@ t0=$(now)
 touch "$T/g1"
 wait "$lp"
 expect_jq "$(cat "$T/lp.out")" '.data == "line2\n" and .next == 12 and .eof == false' "long-poll at offset 6"
-bc_true "$(since "$t0") < 15" || fail "the long-poll answered only at its deadline"
+bc_true "$(since "$t0") < $(scaled 15)" || fail "the long-poll answered only at its deadline"
 expect_eq "$(state "$a")" running "the task at gate g2"
 touch "$T/g2"
 

@@ -8,7 +8,9 @@
 # (long-poll: parked in the daemon until a gated generator yields; a
 # generator sleeping 1 s before an item) and for the end;
 # follow --from and --json; follow exits 1 for a failed and 6 for a
-# cancelled task, and 4 for an unknown one.
+# cancelled task, and 4 for an unknown one.  (Issue #11: the long-polls'
+# timeouts and the bounds that tell them from their deadlines are both
+# scaled by FUTURED_TIME_SCALE.)
 . "$(dirname "$0")/harness.sh"
 
 start_daemon --jobs 4
@@ -17,7 +19,7 @@ start_daemon --jobs 4
 gen='i=0; while [ $i -lt 10000 ]; do echo $i >&3; i=$((i + 1)); [ $((i % 1000)) -eq 0 ] && sleep 0.05; done; echo finished'
 g=$(submit "$(jq -cn --arg s "$gen" '{kind: "exec", shell: $s}')")
 for r in 1 2; do
-	timeout 60 "$FUTURECTL" --socket "$SOCK" follow "$g" >"$T/follow$r.out" 2>"$T/follow$r.err" &
+	timeout "$(scaled 60)" "$FUTURECTL" --socket "$SOCK" follow "$g" >"$T/follow$r.out" 2>"$T/follow$r.err" &
 	BG_PIDS="$BG_PIDS $!"
 	eval "f$r=$!"
 done
@@ -63,7 +65,7 @@ poll_until 10 eval '[ "$(rpc task.stream "{\"id\":$l}" | jq ".items | length")" 
 # without a timeout the answer is immediate
 expect_jq "$(CURL_MAX=10 rpc task.stream "{\"id\":$l,\"from\":1}")" '.items == [] and .next == 1 and .done == false' "task.stream without a timeout, nothing new"
 w0=$(watches)
-CURL_MAX=30 rpc task.stream "{\"id\":$l,\"from\":1,\"timeout\":20}" >"$T/lp.out" &
+CURL_MAX=30 rpc task.stream "{\"id\":$l,\"from\":1,\"timeout\":$(scaled 20)}" >"$T/lp.out" &
 lp=$!
 BG_PIDS="$BG_PIDS $lp"
 poll_until 10 eval '[ "$(watches)" -gt '"$w0"' ]' || fail "task.stream with a timeout did not wait"
@@ -72,16 +74,16 @@ t0=$(now)
 touch "$T/l1"
 wait "$lp"
 expect_jq "$(cat "$T/lp.out")" '.items == [{seq: 1, value: 1}] and .next == 2 and .done == false' "long-poll for item 1"
-bc_true "$(since "$t0") < 15" || fail "the long-poll answered only at its deadline"
+bc_true "$(since "$t0") < $(scaled 15)" || fail "the long-poll answered only at its deadline"
 # the generator sleeps 1 s before item 2: the call waits for it
 touch "$T/l2"
 t0=$(now)
-s=$(CURL_MAX=30 rpc task.stream "{\"id\":$l,\"from\":2,\"timeout\":20}")
+s=$(CURL_MAX=30 rpc task.stream "{\"id\":$l,\"from\":2,\"timeout\":$(scaled 20)}")
 el=$(since "$t0")
 expect_jq "$s" '.items == [{seq: 2, value: 2}]' "long-poll for item 2"
-bc_true "$el < 15" || fail "the long-poll for item 2 took $el s"
+bc_true "$el < $(scaled 15)" || fail "the long-poll for item 2 took $el s"
 # waiting past the last item ends with done when the task finishes
-s=$(CURL_MAX=30 rpc task.stream "{\"id\":$l,\"from\":3,\"timeout\":20}")
+s=$(CURL_MAX=30 rpc task.stream "{\"id\":$l,\"from\":3,\"timeout\":$(scaled 20)}")
 expect_jq "$s" '.items == [] and .next == 3 and .done == true' "long-poll past the last item"
 expect_eq "$(state "$l")" succeeded "the slow generator"
 
@@ -91,7 +93,7 @@ ctl follow "$x" >"$T/x.out" 2>/dev/null
 expect_eq "$?" 1 "follow of a failing generator"
 expect_eq "$(cat "$T/x.out")" 7 "items of the failing generator"
 c=$(submit "{\"kind\":\"exec\",\"shell\":\"echo 8 >&3; exec sleep 309.$UNIQ\"}")
-timeout 30 "$FUTURECTL" --socket "$SOCK" follow "$c" >"$T/c.out" 2>"$T/c.err" &
+timeout "$(scaled 30)" "$FUTURECTL" --socket "$SOCK" follow "$c" >"$T/c.out" 2>"$T/c.err" &
 fc=$!
 BG_PIDS="$BG_PIDS $fc"
 poll_until 10 eval '[ -s $T/c.out ]' || fail "follow printed nothing of a running generator"
