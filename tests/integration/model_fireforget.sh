@@ -10,14 +10,15 @@
 # ---- on the wire: a stand-in server records the request and answers 200, empty
 fake=$T/fake.sock
 cat >"$T/fake.py" <<'PY'
-import socket, sys
+import os, socket, sys
 path, out = sys.argv[1], sys.argv[2]
+scale = float(os.environ.get("FUTURED_TIME_SCALE", "1"))
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path)
 s.listen(1)
-s.settimeout(20)
+s.settimeout(20 * scale)
 c, _ = s.accept()
-c.settimeout(20)
+c.settimeout(20 * scale)
 buf = b""
 while b"\r\n\r\n" not in buf:
     buf += c.recv(65536)
@@ -37,7 +38,7 @@ PY
 fp=$!
 BG_PIDS="$BG_PIDS $fp"
 poll_until 10 test -S "$fake" || fail "the stand-in server did not start"
-out=$(timeout 20 "$FUTURECTL" --socket "$fake" submit --no-wait-reply --label ff=wire -- echo hi)
+out=$(timeout "$(scaled 20)" "$FUTURECTL" --socket "$fake" submit --no-wait-reply --label ff=wire -- echo hi)
 expect_eq "$?" 0 "exit status of submit --no-wait-reply (stand-in server)"
 expect_eq "$out" "" "stdout of submit --no-wait-reply"
 wait "$fp" || fail "the stand-in server failed"

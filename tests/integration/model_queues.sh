@@ -36,7 +36,7 @@ while :; do
 	l=$(rpc task.list '{"queue":"one","state":"running"}' | jq '.tasks | length')
 	[ "$r" -le 1 ] && [ "$l" -le 1 ] || fail "queue one runs $r (task.list: $l) tasks at once: $q"
 	[ "$(jq '.running + .waiting' <<<"$q")" = 0 ] && break
-	bc_true "$(since "$t0") < 30" || fail "queue one not drained in 30 s: $q"
+	bc_true "$(since "$t0") < $(scaled 30)" || fail "queue one not drained in $(scaled 30) s: $q"
 	sleep 0.05
 done
 wait_done "$other"

@@ -21,7 +21,7 @@ lines() { poll_until 15 eval '[ "$(wc -l <'"$1"')" -ge '"$2"' ]' || fail "$1: $(
 a=$(gated ga)
 b=$(gated gb 1)
 c=$(gated gc)
-timeout 30 "$FUTURECTL" --socket "$SOCK" wait "$a" "$b" "$c" >"$T/w.out" 2>"$T/w.err" &
+timeout "$(scaled 30)" "$FUTURECTL" --socket "$SOCK" wait "$a" "$b" "$c" >"$T/w.out" 2>"$T/w.err" &
 wp=$!
 BG_PIDS="$BG_PIDS $wp"
 touch "$T/gc"
@@ -42,8 +42,8 @@ expect_eq "$(wc -l <"$T/j.err")" 2 "wait --json stderr lines"
 
 # ---- --any, --first-exception, --timeout, cancelled
 s1=$(submit '{"kind":"sleep","seconds":0.2}')
-s2=$(submit '{"kind":"sleep","seconds":30}')
-s3=$(submit '{"kind":"sleep","seconds":30}')
+s2=$(submit '{"kind":"sleep","seconds":600}')	# cancelled below
+s3=$(submit '{"kind":"sleep","seconds":600}')
 ctl wait --any "$s2" "$s1" "$s3" >"$T/any.out" 2>"$T/any.err"
 expect_eq "$?" 0 "wait --any exit status"
 expect_eq "$(cat "$T/any.out")" "$(printf 'done: %s\npending: %s %s' "$s1" "$s2" "$s3")" "wait --any stdout"
@@ -56,7 +56,7 @@ t0=$(now)
 ctl wait --timeout 0.5 "$s2" "$s3" >"$T/to.out" 2>"$T/to.err"
 expect_eq "$?" 5 "wait --timeout exit status"
 el=$(since "$t0")
-bc_true "$el >= 0.45 && $el < 10" || fail "wait --timeout 0.5 took $el s"
+bc_true "$el >= 0.45 && $el < $(scaled 10)" || fail "wait --timeout 0.5 took $el s"
 expect_eq "$(cat "$T/to.out")" "$(printf 'done:\npending: %s %s' "$s2" "$s3")" "wait --timeout stdout"
 [ ! -s "$T/to.err" ] || fail "wait --timeout stderr: $(cat "$T/to.err")"
 rpc task.cancel "{\"id\":$s2}" >/dev/null
@@ -92,7 +92,7 @@ if script -qec true /dev/null >/dev/null 2>&1; then
 	p1=$(gated gp1)
 	p2=$(gated gp2 1)
 	p3=$(gated gp3)
-	SHELL=/bin/sh timeout 30 script -qec "'$FUTURECTL' --socket '$SOCK' wait $p1 $p2 $p3 >'$T/tty.out'" /dev/null >"$T/tty.raw" 2>&1 &
+	SHELL=/bin/sh timeout "$(scaled 30)" script -qec "'$FUTURECTL' --socket '$SOCK' wait $p1 $p2 $p3 >'$T/tty.out'" /dev/null >"$T/tty.raw" 2>&1 &
 	sp=$!
 	BG_PIDS="$BG_PIDS $sp"
 	progress() { poll_until 15 eval 'tr "\r" "\n" <$T/tty.raw | grep -Eq "^'"$1"', [0-9.]+m?s *$"' || fail "no progress '$1': $(od -c "$T/tty.raw" | head)"; }
