@@ -17,19 +17,19 @@ start_httpd() {
 	HPID=$!
 	BG_PIDS="$BG_PIDS $HPID"
 	poll_until 10 test -s "$T/httpd.port" ||
-	    fail "test-httpd printed no port within 10 s"
+	    fail "test-httpd printed no port within $(scaled 10) s"
 	port=$(head -n 1 "$T/httpd.port")
 	[[ $port =~ ^[0-9]+$ ]] || fail "test-httpd printed '$port', not a port"
 	HURL=http://127.0.0.1:$port
 }
 
-# stop_httpd: SIGTERM; it must exit 0 within 5 s
+# stop_httpd: SIGTERM; it must exit 0 within 5 s (scaled)
 stop_httpd() {
 	local p=$HPID rc
 	[ -n "$p" ] || return 0
 	HPID=""
 	kill -TERM "$p"
-	poll_until 5 eval '! alive '"$p" || fail "test-httpd still runs 5 s after SIGTERM"
+	poll_until 5 eval '! alive '"$p" || fail "test-httpd still runs $(scaled 5) s after SIGTERM"
 	wait "$p"
 	rc=$?
 	[ "$rc" = 0 ] || fail "test-httpd exited with $rc: $(tail -n 20 "$T/httpd.log")"
@@ -52,6 +52,8 @@ outcome() {
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
 
+# epoch RFC3339 -> seconds since the epoch
+epoch() { date -d "$1" +%s.%N; }
 # ran_secs ID -> seconds from the task's started_at to its finished_at
 ran_secs() {
 	local t s f
@@ -59,6 +61,14 @@ ran_secs() {
 	s=$(date -d "$(jq -r .started_at <<<"$t")" +%s.%N)
 	f=$(date -d "$(jq -r .finished_at <<<"$t")" +%s.%N)
 	echo "$f - $s" | bc
+}
+
+# span_secs TASKS_JSON -> seconds from the first started_at to the last
+# finished_at of the tasks (an array of task objects)
+span_secs() {
+	local s
+	s=$(jq -r '"\(map(.started_at) | min) \(map(.finished_at) | max)"' <<<"$1")
+	echo "$(epoch "${s#* }") - $(epoch "${s% *}")" | bc
 }
 
 # hwm_kb PID: the peak RSS (VmHWM); nfds PID: open descriptors

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # A thousand fetches at once in one thread (issue #4): 1,000 http tasks on
-# /slow/200, submitted in one batch, all run at the same time (the whole lot
-# takes seconds, not 1,000 x 0.2 s) and all succeed; meanwhile futured stays
+# /slow/1000, submitted in one batch, all run at the same time (the whole lot
+# takes seconds, not 1,000 x 1 s) and all succeed; meanwhile futured stays
 # one thread (/proc/PID/status Threads, sampled while they run) and its
 # memory stays bounded (peak RSS, VmHWM, under 200 MB); afterwards its
-# descriptors come back down.
+# descriptors come back down.  (Issue #11: each fetch takes 1 s, not 0.2 s,
+# so that a loaded machine starting the thousand over a few tenths of a
+# second still runs half of them at once; how long the lot took is from the
+# first start to the last end, under 20 s scaled by FUTURED_TIME_SCALE.)
 . "$(dirname "$0")/harness.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -37,7 +40,7 @@ sample() {
 sample &
 BG_PIDS="$BG_PIDS $!"
 SAMPLER=$!
-jq -nc --arg u "$HURL/slow/200" --argjson n "$N" \
+jq -nc --arg u "$HURL/slow/1000" --argjson n "$N" \
     '[range($n) | {jsonrpc: "2.0", id: ., method: "task.submit",
       params: {kind: "http", url: $u, labels: {n: tostring}}}]' >"$T/batch.json"
 t0=$(now)
@@ -49,10 +52,9 @@ note "submitted $N in $(since "$t0") s"
 while :; do
 	r=$(rpc task.wait "{\"ids\":$ids,\"timeout\":0}")
 	[ "$(jq '.pending | length' <<<"$r")" = 0 ] && break
-	bc_true "$(since "$t0") > 40" && fail "$N fetches not done within 40 s: $(jq '.pending | length' <<<"$r") pending"
+	bc_true "$(since "$t0") > $(scaled 40)" && fail "$N fetches not done within $(scaled 40) s: $(jq '.pending | length' <<<"$r") pending"
 	sleep 0.05
 done
-el=$(since "$t0")
 touch "$T/stop"
 wait "$SAMPLER"
 read -r samples maxthr maxrss < <(awk '{ n++; if ($1 > t) t = $1; if ($2 > r) r = $2 }
@@ -62,7 +64,8 @@ hwm=$(hwm_kb "$DPID")
 r=$(rpc task.list "{\"state\":\"succeeded\",\"limit\":1000}")
 maxrun=$(jq -r '.tasks[] | "\(.started_at) 1\n\(.finished_at) -1"' <<<"$r" | LC_ALL=C sort |
     awk '{ n += $2; if (n > m) m = n } END { print m + 0 }')
-note "$N fetches of /slow/200 in $el s, at most $maxrun running at once"
+el=$(span_secs "$(jq -c .tasks <<<"$r")")
+note "$N fetches of /slow/1000 in $el s, at most $maxrun running at once"
 note "$samples samples: at most $maxthr threads, RSS at most $maxrss kB; peak RSS (VmHWM) $hwm kB"
 
 [ "$samples" -ge 3 ] || fail "only $samples samples of futured's threads"
@@ -70,11 +73,11 @@ expect_eq "$maxthr" 1 "futured's threads while $N fetches run"
 [ "$(threads "$DPID")" = 1 ] || fail "futured has $(threads "$DPID") threads after the fetches"
 [ "$hwm" -lt "$RSS_MAX_KB" ] || fail "futured's peak RSS is $hwm kB with $N fetches (bound $RSS_MAX_KB kB)"
 [ "$maxrun" -ge $((N / 2)) ] || fail "at most $maxrun of $N fetches ran at once"
-bc_true "$el < 20" || fail "$N fetches of /slow/200 took $el s: not concurrent"
+bc_true "$el < $(scaled 20)" || fail "$N fetches of /slow/1000 took $el s: not concurrent"
 
 # all succeeded, each with its own page
 expect_jq "$r" ".tasks | length == $N" "succeeded fetches"
-expect_jq "$r" 'all(.tasks[]; .kind == "http" and .result.status == 200 and (.result.body | test("line one of 200")) and .attempt == 1)' "results of the fetches"
+expect_jq "$r" 'all(.tasks[]; .kind == "http" and .result.status == 200 and (.result.body | test("line one of 1000")) and .attempt == 1)' "results of the fetches"
 expect_jq "$(rpc daemon.info)" ".counts.failed == 0 and .counts.running == 0 and .counts.succeeded == $N" "counts after the fetches"
 # curl keeps finished connections for reuse, within --http-max
 fds1=$(nfds "$DPID")
