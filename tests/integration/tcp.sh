@@ -25,7 +25,7 @@ tok=$(tr -d '\n' <"$STATE/token")
 BODY='{"jsonrpc":"2.0","id":7,"method":"daemon.info"}'
 # tcp_status [curl args...] -> HTTP status of BODY posted over TCP
 tcp_status() {
-	curl -s -o "$T/tcp.out" -w '%{http_code}' --max-time 10 -H 'Expect:' \
+	curl -s -o "$T/tcp.out" -w '%{http_code}' --max-time "$(scaled 10)" -H 'Expect:' \
 	    -H 'Content-Type: application/json' --data-binary "$BODY" "$@"
 }
 expect_eq "$(tcp_status "$URL/rpc")" 401 "no token"
@@ -54,17 +54,17 @@ expect_jq "$(rpc task.list '{"label":{"via":"tcp"}}')" '(.tasks | length) == 1' 
 
 # futurectl over TCP
 [ -x "$FUTURECTL" ] || fail "no $FUTURECTL"
-out=$(timeout 30 "$FUTURECTL" --url "$URL" --token-file "$STATE/token" --json info)
+out=$(timeout "$(scaled 30)" "$FUTURECTL" --url "$URL" --token-file "$STATE/token" --json info)
 rc=$?
 expect_eq "$rc" 0 "futurectl --url info exit status"
 expect_jq "$out" ".pid == $DPID" "futurectl --url info output"
-out=$(timeout 30 "$FUTURECTL" --url "$URL" --token-file "$STATE/token" run -- sh -c 'echo over-tcp; exit 4')
+out=$(timeout "$(scaled 30)" "$FUTURECTL" --url "$URL" --token-file "$STATE/token" run -- sh -c 'echo over-tcp; exit 4')
 rc=$?
 expect_eq "$rc" 4 "futurectl --url run exit status"
 [[ $out == *over-tcp* ]] || fail "futurectl --url run output: $out"
 printf 'not-the-token\n' >"$T/badtoken"
 chmod 600 "$T/badtoken"
-timeout 30 "$FUTURECTL" --url "$URL" --token-file "$T/badtoken" info >"$T/bad.out" 2>"$T/bad.err"
+timeout "$(scaled 30)" "$FUTURECTL" --url "$URL" --token-file "$T/badtoken" info >"$T/bad.out" 2>"$T/bad.err"
 rc=$?
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "futurectl with a wrong token exited $rc"
 [ -s "$T/bad.err" ] || fail "futurectl with a wrong token said nothing on stderr"
