@@ -24,23 +24,6 @@ static const struct {
 	{ FP_ERR_LIMIT, "LimitExceeded" },
 };
 
-const struct fp_method fp_methods[] = {
-	{ FP_TASK_SUBMIT, "Create a task; returns the task object" },
-	{ FP_TASK_GET, "The task object of {id}" },
-	{ FP_TASK_RESULT, "The result of {id}, waiting up to timeout" },
-	{ FP_TASK_EXCEPTION, "The exception of {id} or null" },
-	{ FP_TASK_WAIT, "Wait for {ids} like asyncio.wait" },
-	{ FP_TASK_CANCEL, "Cancel {id}" },
-	{ FP_TASK_LIST, "List tasks, newest first" },
-	{ FP_TASK_STREAM, "Items a task yielded, from seq on (long-poll)" },
-	{ FP_TASK_OUTPUT, "A task's stdout or stderr from offset on (long-poll)" },
-	{ FP_DAEMON_INFO, "Version, pid, uptime, counts, limits" },
-	{ FP_RPC_DISCOVER, "This OpenRPC document" },
-	{ FP_QUEUE_LIST, "Queues with their limits and counts" },
-	{ FP_QUEUE_SET, "Set a queue's concurrency or pause it" },
-	{ NULL, NULL },
-};
-
 const char *
 fp_error_message(int code)
 {
@@ -287,26 +270,25 @@ fp_path_key(char *path, size_t size, const char *key)
 
 /* Finds a key holding the mark under v; its path (from v) in path. */
 static int
-fp_nul_key_find(json_t *v, char *path, size_t size, int depth)
+fp_nul_key_find(json_t *v, char *path, size_t size)
 {
 	const char	*k;
 	json_t		*e;
 	size_t		 n = strlen(path), i;
 
-	if (depth > 64)
-		return 0;
+	/* no depth cap: jansson's parser already stops at 2048 levels */
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, e) {
 			fp_path_key(path, size, k);
 			if (strstr(k, FP_NUL_MARK) != NULL ||
-			    fp_nul_key_find(e, path, size, depth + 1))
+			    fp_nul_key_find(e, path, size))
 				return 1;
 			path[n] = '\0';
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
 			snprintf(path + n, size - n, "[%zu]", i);
-			if (fp_nul_key_find(e, path, size, depth + 1))
+			if (fp_nul_key_find(e, path, size))
 				return 1;
 			path[n] = '\0';
 		}
@@ -319,7 +301,7 @@ fp_nul_key_check(json_t *params, struct fp_invalid *inv)
 {
 	char	path[FP_FIELD_LEN] = "";
 
-	if (!fp_nul_key_find(params, path, sizeof path, 0))
+	if (!fp_nul_key_find(params, path, sizeof path))
 		return 0;
 	return fp_invalid_set(inv, path, "keys must not contain NUL");
 }

@@ -29,11 +29,16 @@ fp_invalid_set(struct fp_invalid *inv, const char *field, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * The field and the reason were cut to their buffers, maybe inside a UTF-8
+ * sequence: written through fp_string_from_bytes, they stay valid.
+ */
 json_t *
 fp_invalid_data(const struct fp_invalid *inv)
 {
-	return json_pack("{s:s,s:s}", "field", inv->field, "reason",
-	    inv->reason);
+	return json_pack("{s:o,s:o}", "field", fp_string_from_bytes(inv->field,
+	    strlen(inv->field)), "reason", fp_string_from_bytes(inv->reason,
+	    strlen(inv->reason)));
 }
 
 int

@@ -64,7 +64,7 @@ json_t *
 fp_yield_value(const char *line, size_t len, json_t **error)
 {
 	json_error_t	 err;
-	json_t		*v, *shown;
+	json_t		*v, *shown, *msg;
 
 	*error = NULL;
 	if (len > 0 && line[len - 1] == '\r')
@@ -72,9 +72,13 @@ fp_yield_value(const char *line, size_t len, json_t **error)
 	if ((v = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
 	    &err)) != NULL)
 		return v;
+	/* jansson's "near '...'" may end inside a UTF-8 sequence */
 	shown = fp_string_from_bytes(line, len < 256 ? len : 256);
-	if (shown != NULL)
-		*error = json_pack("{s:s,s:s,s:o}", "type", "YieldDecodeError",
-		    "message", err.text, "line", shown);
+	msg = fp_string_from_bytes(err.text, strlen(err.text));
+	if (shown != NULL && msg != NULL)
+		*error = json_pack("{s:s,s:O,s:O}", "type", "YieldDecodeError",
+		    "message", msg, "line", shown);
+	json_decref(shown);
+	json_decref(msg);
 	return NULL;
 }

@@ -42,7 +42,7 @@ enum fp_error {
 /* The standard message of an error code ("TaskFailed"), or "ServerError". */
 const char	*fp_error_message(int);
 
-/* Method names, and the table rpc.discover documents. */
+/* Method names (proto/openrpc.json describes each). */
 #define FP_TASK_SUBMIT		"task.submit"
 #define FP_TASK_GET		"task.get"
 #define FP_TASK_RESULT		"task.result"
@@ -57,11 +57,6 @@ const char	*fp_error_message(int);
 #define FP_QUEUE_LIST		"queue.list"
 #define FP_QUEUE_SET		"queue.set"
 
-struct fp_method {
-	const char	*name;
-	const char	*summary;
-};
-extern const struct fp_method fp_methods[];	/* NULL-terminated */
 
 /* Future states. */
 enum fp_state {

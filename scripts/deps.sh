@@ -6,7 +6,7 @@ packages=(
 	libevent-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libhttp-parser-dev
 	libsystemd-dev libcmocka-dev libinih-dev
 	curl jq bc python3 procps systemd util-linux
-	fiu-utils faketime
+	fiu-utils faketime python3-jsonschema
 	clang libclang-rt-14-dev
 )
 missing=()

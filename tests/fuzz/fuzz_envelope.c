@@ -271,8 +271,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("a parse error without a reason, at %d",
 		    jerr.position);
 	if (doc == NULL) {
-		fuzz_reject(FP_ERR_PARSE, json_pack("{s:s,s:i}", "reason",
-		    jerr.text, "position", jerr.position));
+		fuzz_reject(FP_ERR_PARSE, json_pack("{s:o,s:i}", "reason",
+		    fp_string_from_bytes(jerr.text, strlen(jerr.text)),
+		    "position", jerr.position));
 		return 0;
 	}
 	fuzz_text_like_jansson(doc);

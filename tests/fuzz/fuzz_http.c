@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "futured.h"
-#include "http-parse.h"
+#include "base/base.h"
+#include "http/http-parse.h"
 
 #define FUZZ_MAX_BODY	4096
 #define FUZZ_CUT_FLAGS	0x07	/* log2 of the piece size; 7: all at once */

@@ -60,7 +60,7 @@ command -v pkg-config >/dev/null ||
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 
-# futured.h includes the autotools config.h: the little it needs, from
+# base.h includes the autotools config.h: the little it needs, from
 # configure.ac, so that no configured tree is required.
 version=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' \
 	"$src/configure.ac")
@@ -88,7 +88,7 @@ proto=("$src"/proto/fp-*.c)
 sources() {
 	case $1 in
 	fuzz_http)
-		echo "$fuzz/fuzz_http.c $src/daemon/http-parse.c $src/daemon/xmalloc.c"
+		echo "$fuzz/fuzz_http.c $src/daemon/http/http-parse.c $src/daemon/base/xmalloc.c"
 		;;
 	*)
 		echo "$fuzz/$1.c $fuzz/fuzz-methods.c ${proto[*]}"

@@ -66,6 +66,7 @@ main=$(cat "$T/main") gc=$(cat "$T/gc")
 sleep 0.3	# the commit that records its group
 sp=$(spawner_of "$DPID")
 [ -n "$sp" ] || fail "no spawner under futured $DPID"
+kill -STOP "$sp"	# it must not see futured go first and end the group itself
 kill -9 "$DPID" "$sp"
 wait "$DPID" 2>/dev/null
 DPID=""

@@ -49,8 +49,12 @@ wait_done "$a"
 wait_done "$b"
 
 # ---- the store's fsync and writes fail
+nslow=0
 for fault in "posix/io/sync/fdatasync,failinfo=5" "posix/io/rw/pwrite,failinfo=28"; do
-	slow=$(submit '{"kind":"sleep","seconds":0.5,"result":"slept"}')
+	g=$T/slow.go.$((++nslow))
+	slow=$(submit "$(jq -cn --arg g "$g" '{kind: "exec", capture: "json",
+	    shell: "while [ ! -e \($g) ]; do sleep 0.05; done; echo \\\"slept\\\""}')")
+	wait_state "$slow" running
 	base=$(count)
 	fiu "$DPID" "enable name=$fault"
 	expect_eq "$(code '{"kind":"sleep","seconds":0}')" 7 "submit while $fault fails"
@@ -58,7 +62,8 @@ for fault in "posix/io/sync/fdatasync,failinfo=5" "posix/io/rw/pwrite,failinfo=2
 	expect_jq "$r" '.[0].error.code == 7 and .[1].error.code == 7' "a batch while $fault fails (its turn did not commit)"
 	expect_jq "$(rpc task.get "{\"id\":$a}")" '.state == "succeeded" and .result.stdout == "before\n"' "a read while $fault fails"
 	expect_jq "$(rpc task.result "{\"id\":$b}")" '. == {"k":"v"}' "a result while $fault fails"
-	# the sleep finishes meanwhile: its waiter hears once it is stored
+	# the task finishes meanwhile: its waiter hears once it is stored
+	touch "$g"
 	r=$(CURL_MAX=30 rpc task.wait "{\"ids\":[$slow],\"timeout\":1.5}")
 	expect_jq "$r" ".pending == [$slow]" "a task finished but not stored is not reported done ($fault)"
 	fiu "$DPID" "disable name=${fault%%,*}"

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "futured.h"
-#include "http-parse.h"
+#include "base/base.h"
+#include "http/http-parse.h"
 
 #define MAX_BODY	1024
 

@@ -14,8 +14,10 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "futured.h"
-#include "store.h"
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+#include "model/model.h"
 
 static char	dir[] = "/tmp/futured-test-sched.XXXXXX";
 
@@ -42,8 +44,8 @@ setup(void **state)
 	if ((lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
 	    spawn_init(lock_fd, exe) == -1)
 		return -1;
-	snprintf(path, sizeof path, "%s/futured.db", dir);
-	if (store_open(path, 0, loop_base) == -1 || sched_init() == -1)
+	snprintf(path, sizeof path, "sqlite:%s/futured.db", dir);
+	if (store_open(path, 0, &task_store_ops) == -1 || sched_init() == -1)
 		return -1;
 	return 0;
 }
@@ -72,18 +74,15 @@ submit(const char *queue, int priority, json_t *spec)
 {
 	struct task	*t = task_create();
 
-	t->kind = strcmp(json_string_value(json_object_get(spec, "kind")),
-	    "exec") == 0 ? TASK_EXEC : TASK_SLEEP;
+	t->kind = kind_find(json_string_value(json_object_get(spec, "kind")));
 	t->state = FP_PENDING;
 	t->queue = sched_queue(queue);
 	t->priority = priority;
 	t->spec = spec;
 	t->labels = json_object();
 	t->created_at = loop_now();
-	assert_int_equal(store_task_insert(t), 0);
-	task_table_add(t);
 	task_ref(t, __func__);		/* the test's own */
-	sched_submit(t);
+	assert_int_equal(task_submit(t), 0);
 	return t;
 }
 
@@ -215,16 +214,14 @@ test_dependency_failure(void **state)
 
 	a = submit("default", 0, long_sleep());
 	b = task_create();
-	b->kind = TASK_SLEEP;
+	b->kind = &kind_sleep;
 	b->state = FP_PENDING;
 	b->queue = sched_queue("default");
 	b->spec = long_sleep();
 	b->labels = json_object();
 	b->after = json_pack("[I]", (json_int_t)a->id);
-	assert_int_equal(store_task_insert(b), 0);
-	task_table_add(b);
 	task_ref(b, __func__);
-	sched_submit(b);
+	assert_int_equal(task_submit(b), 0);
 	assert_int_equal(b->state, FP_PENDING);
 	assert_int_equal(b->deps_left, 1);
 	task_cancel(a);

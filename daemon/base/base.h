@@ -1,0 +1,170 @@
+/*
+ * base.h: the base layer: configuration, logging, allocation, the event
+ * loop and its clocks, timers, id maps, process identity.  Everything
+ * above it may use it; it uses nothing above it.
+ */
+#ifndef FUTURED_BASE_H
+#define FUTURED_BASE_H
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/time.h>
+#include <sys/resource.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "proto.h"
+
+struct event_base;
+
+#define FUTURED_VERSION		PACKAGE_VERSION
+
+/* config.c: configuration, one table describes every option. */
+struct config_queue {
+	char	*name;
+	int	 has_concurrency;
+	int	 concurrency;
+	int	 has_paused;
+	int	 paused;
+};
+
+struct config {
+	char	*state_dir;
+	char	*socket_path;
+	char	*listen;		/* HOST:PORT or NULL */
+	char	*listen_host;		/* its parts, once checked */
+	char	*listen_port;
+	char	*token_file;
+	char	*store;			/* sqlite:PATH */
+	char	*config_file;
+	int	 jobs;
+	int	 log_level;
+	long	 max_request;		/* bytes of one HTTP body */
+	long	 max_requests;		/* requests in flight -> 503 */
+	long	 max_output;		/* bytes kept per stream */
+	double	 max_wait;		/* long-poll cap, seconds */
+	double	 kill_grace;		/* SIGTERM -> SIGKILL, seconds */
+	double	 drain;			/* running tasks may finish, seconds */
+	int	 sync_full;		/* synchronous=FULL */
+	double	 retention;		/* seconds finished tasks are kept */
+	int	 http_max;		/* transfers at once */
+	int	 http_per_host;		/* connections per host, 0: any */
+	struct config_queue *queues;	/* [queue.NAME] sections */
+	size_t	 nqueues;
+};
+extern struct config cfg;
+void	 config_defaults(void);
+void	 config_parse_args(int, char **, int *check_only);
+void	 config_finish(void);
+/* SIGHUP: re-reads file and flags; applies what may change at run time. */
+int	 config_reload(void);
+void	 config_free(void);
+void	 config_mkdir_p(const char *);
+void	 config_lock_state_dir(void);
+/* The tasks lock (see config_lock_state_dir), for the spawner. */
+int	 config_tasks_lock(void);
+void	 config_std_fds(void);
+void	 config_raise_nofile(void);
+/* The open files limit futured was started with (all 0 if unknown). */
+const struct rlimit *config_nofile_started(void);
+
+/* log.c */
+#define LOG_LEVEL_ERROR	0
+#define LOG_LEVEL_WARN	1
+#define LOG_LEVEL_INFO	2
+#define LOG_LEVEL_DEBUG	3
+void	 log_init(int level);
+int	 log_level_parse(const char *);
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn, format(printf, 1, 2)))
+void	 fatal(const char *, ...);
+__attribute__((noreturn, format(printf, 1, 2)))
+void	 fatalx(const char *, ...);
+
+/* xmalloc.c: allocation failure inside the daemon is fatal. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* jansson results that cannot be NULL except on allocation failure. */
+json_t	*xjson(json_t *);
+
+/* loop.c: the event base, clocks, timers, the stopping flag. */
+extern struct event_base *loop_base;
+extern double start_time;		/* wall clock at loop_init */
+void	 loop_init(void);
+int	 loop_run(void);
+/* Ends loop_run after the current turn. */
+void	 loop_exit(void);
+/* Marks futured as stopping; 0 when it already was. */
+int	 loop_stop_begin(void);
+int	 loop_shutting_down(void);
+double	 loop_now(void);		/* wall clock, epoch seconds */
+double	 loop_mono(void);		/* monotonic seconds: for intervals */
+double	 loop_uptime(void);		/* seconds since loop_init */
+/* secs (clamped at 0) as a timeval; arms an evtimer secs from now. */
+struct timeval loop_timeval(double secs);
+struct event;
+void	 loop_timer_add(struct event *, double secs);
+/* Runs cb(arg) once, secs from now. */
+void	 loop_after(double secs, void (*cb)(void *), void *arg);
+
+/* timerq.c: deadlines sharing one evtimer; entries live in their owner. */
+#define TIMERQ_IDLE	((size_t)-1)
+struct timerq_entry {
+	double	 at;			/* epoch seconds, as given */
+	double	 due;			/* the same in loop_mono() time */
+	size_t	 index;			/* in the heap, or TIMERQ_IDLE */
+	void	(*fire)(void *);
+	void	*arg;
+};
+#define TIMERQ_ENTRY_INIT(e)	((e)->index = TIMERQ_IDLE)
+/* (Re)arms e for at; fire(arg) runs once then. */
+void	 timerq_add(struct timerq_entry *, double at, void (*)(void *), void *);
+void	 timerq_del(struct timerq_entry *);
+void	 timerq_free(void);
+
+/* idmap.c: int64 id -> pointer, open addressing. */
+struct idmap;
+struct idmap	*idmap_create(void);
+void		 idmap_free(struct idmap *);
+void		*idmap_get(struct idmap *, int64_t);
+void		 idmap_put(struct idmap *, int64_t, void *);
+void		*idmap_remove(struct idmap *, int64_t);
+size_t		 idmap_count(struct idmap *);
+/* Calls cb for each entry; cb must not change the map. */
+void		 idmap_foreach(struct idmap *, void (*)(int64_t, void *, void *),
+		    void *);
+
+#define PROC_BOOT_ID_LEN	40
+struct proc_group {
+	pid_t		 pgid;
+	uint64_t	 start_time;	/* clock ticks since boot */
+	char		 boot_id[PROC_BOOT_ID_LEN];
+};
+
+/*
+ * proc.c: process groups identified across restarts (pgid, the leader's
+ * start time, the boot id), so that a later futured ends only its own.
+ */
+int		 proc_start_time(pid_t, uint64_t *ticks);
+int		 proc_boot_id(char buf[PROC_BOOT_ID_LEN]);
+/* Is any process of the group left (that we may signal)? */
+int		 proc_group_alive(pid_t pgid);
+/* Is g still alive, and surely the group that was recorded? */
+int		 proc_group_ours(const struct proc_group *g);
+/*
+ * Ends g if it is ours: SIGTERM, SIGKILL after grace; returns once it is
+ * gone (blocking: used at start, before anything is served).
+ */
+int		 proc_group_end(const struct proc_group *g, double grace);
+
+#endif

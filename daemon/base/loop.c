@@ -1,0 +1,128 @@
+/*
+ * loop.c: the one event_base, the clocks, one-shot timers, and the flag
+ * that says futured is stopping.  Signals, and what stopping involves,
+ * belong to the service (service.c).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+#include <event2/event.h>
+
+#include "base/base.h"
+
+struct event_base	*loop_base;
+double			 start_time;
+static double		 loop_start_mono;
+
+static int		 loop_stopping;
+
+void
+loop_init(void)
+{
+	start_time = loop_now();
+	loop_start_mono = loop_mono();
+	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit, writes fail (EFBIG) like a full disk. */
+	signal(SIGXFSZ, SIG_IGN);
+	if ((loop_base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+}
+
+int
+loop_run(void)
+{
+	return event_base_dispatch(loop_base);
+}
+
+void
+loop_exit(void)
+{
+	event_base_loopexit(loop_base, NULL);
+}
+
+int
+loop_stop_begin(void)
+{
+	if (loop_stopping)
+		return 0;
+	loop_stopping = 1;
+	return 1;
+}
+
+int
+loop_shutting_down(void)
+{
+	return loop_stopping;
+}
+
+double
+loop_now(void)
+{
+	struct timeval	tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+double
+loop_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double
+loop_uptime(void)
+{
+	return loop_mono() - loop_start_mono;
+}
+
+struct loop_deferred {
+	void	(*cb)(void *);
+	void	*arg;
+};
+
+static void
+loop_deferred_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct loop_deferred	d = *(struct loop_deferred *)arg;
+
+	free(arg);
+	d.cb(d.arg);
+}
+
+struct timeval
+loop_timeval(double secs)
+{
+	struct timeval	tv;
+
+	if (secs < 0)
+		secs = 0;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
+void
+loop_timer_add(struct event *ev, double secs)
+{
+	struct timeval	tv = loop_timeval(secs);
+
+	evtimer_add(ev, &tv);
+}
+
+void
+loop_after(double secs, void (*cb)(void *), void *arg)
+{
+	struct loop_deferred	*d = xmalloc(sizeof *d);
+	struct timeval		 tv = loop_timeval(secs);
+
+	d->cb = cb;
+	d->arg = arg;
+	if (event_base_once(loop_base, -1, EV_TIMEOUT, loop_deferred_cb, d,
+	    &tv) == -1)
+		fatalx("event_base_once failed");
+}

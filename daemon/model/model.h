@@ -1,0 +1,211 @@
+/*
+ * model.h: tasks, their state machine and scheduling, watches, streams,
+ * retention.
+ */
+#ifndef FUTURED_MODEL_H
+#define FUTURED_MODEL_H
+
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+
+/*
+ * watch.c: callbacks for "task id finished" or "task id yielded items",
+ * fired after the commit that made it true.  A fired watch is consumed:
+ * its owner must forget the pointer.
+ */
+enum watch_event {
+	WATCH_DONE,
+	WATCH_ITEMS,
+	WATCH_OUTPUT,		/* fired at once: output is not stored yet */
+};
+#define WATCH_EVENTS	3
+struct watch;
+typedef void	 watch_cb(int64_t id, enum fp_state, void *arg);
+struct watch	*watch_add(int64_t id, enum watch_event, watch_cb *, void *arg);
+void		 watch_remove(struct watch *);
+void		 watch_fire(int64_t id, enum watch_event, enum fp_state);
+size_t		 watch_count(void);
+void		 watch_free_all(void);
+
+/*
+ * kind.c and kind-*.c: what each kind of task does, the one place a kind
+ * is special.  Adding a kind = its kind-NAME.c, its entry in kinds[] and
+ * its fields in proto/fp-submit.c and proto/openrpc.json.
+ */
+struct task;
+struct kind {
+	const char	*name;
+	/*
+	 * Starts an attempt of t (t->kstate may hold what the kind keeps);
+	 * its end comes through task_attempt_done, maybe before start
+	 * returns.
+	 */
+	void	(*start)(struct task *);
+	/* Ends t's running attempt (task_attempt_done follows, maybe at once). */
+	void	(*stop)(struct task *, int graceful);
+	/*
+	 * At start-up t was running when its daemon died: 1 when the kind
+	 * resumed it (a sleep), 0 when what was left of it is gone and the
+	 * attempt is lost (the model then retries or fails it).  May block.
+	 */
+	int	(*recover)(struct task *);
+	/* May another attempt of this kind start now (its runner's limit)? */
+	int	(*can_start)(void);
+	/* Keeps only what a waiting task needs (may drop t->spec). */
+	void	(*compact)(struct task *);
+	/* A running attempt's kept stdout (1) or stderr (2); -1: none. */
+	int	(*output)(struct task *, int which, const char **, size_t *);
+	/* The same from a finished attempt's result or exception. */
+	json_t	*(*stored_output)(json_t *outcome, int which);
+	/* Frees t->kstate. */
+	void	(*free)(struct task *);
+	/* A stop of futured leaves it running: it resumes at the next start. */
+	int	 resumes;
+};
+extern const struct kind kind_exec, kind_sleep, kind_http;
+/* NULL-terminated; a kind's index is its scheduling class. */
+extern const struct kind *const kinds[];
+#define KIND_COUNT	3
+const struct kind *kind_find(const char *name);
+int		 kind_index(const struct kind *);
+
+/* task.c: tasks that are not finished live in memory; finished ones only
+ * in the store. */
+struct queue;
+
+struct task {
+	int64_t		 id;
+	const struct kind *kind;
+	enum fp_state	 state;
+	int		 refs;
+	struct queue	*queue;
+	int		 priority;
+	char		*key;
+	json_t		*spec;		/* kind fields; NULL once compacted */
+	json_t		*labels;
+	json_t		*after;		/* array of ids or NULL */
+	double		 timeout;	/* < 0: none */
+	double		 not_before;	/* the client's; 0: none */
+	double		 start_after;	/* not_before or a retry's; 0: now */
+	double		 retry_backoff;
+	int		 attempt;	/* 0 until first start */
+	int		 max_retries;
+	double		 created_at;
+	double		 started_at;
+	double		 finished_at;
+	json_t		*result;
+	json_t		*exception;	/* final, or the last attempt's */
+	json_t		*attempts;	/* outcomes of finished attempts */
+	json_t		*attempt_state;	/* the running attempt's, for recovery */
+
+	int		 deps_left;	/* unfinished dependencies */
+	struct watch	**dep_watches;
+	size_t		 heap_index;	/* in its queue's heap, or SIZE_MAX */
+	struct timerq_entry timer;	/* delay, retry backoff, a sleep */
+	void		*kstate;	/* its kind's own (kind-*.c) */
+	int		 slot;		/* holds a slot of its queue */
+
+	int64_t		 stream_next;	/* seq of the next yielded item */
+	size_t		 stream_bytes;
+	int		 stream_overflow;
+	int		 stream_notify;	/* a notification awaits the commit */
+};
+#define TASK_NOT_QUEUED	((size_t)-1)
+
+struct task	*task_create(void);
+/* The client's view of an in-memory task, appended to o (fp_task_write). */
+void		 task_write(struct task *, struct fp_text *o);
+/*
+ * Drops what a waiting task does not need in memory (its kind's compact,
+ * empty labels): 100,000 sleeping tasks should cost little.
+ */
+void		 task_compact(struct task *);
+void		 task_ref(struct task *, const char *);
+void		 task_unref(struct task *, const char *);
+struct task	*task_find(int64_t);
+/*
+ * The states of n tasks into states[] (-1: no such task): memory for the
+ * unfinished, the store for the rest; cb(arg, STORE_OK or STORE_FAILED).
+ */
+void		 task_states(const int64_t *ids, size_t n, int *states,
+		    store_done_cb *cb, void *arg);
+/* What the store needs to write tasks (store_open). */
+extern const struct store_task_ops task_store_ops;
+/* A newly submitted task: stored, kept in memory, and scheduled. */
+int		 task_submit(struct task *);
+size_t		 task_count_running(void);
+/*
+ * Moves t to a final state: stores it, then after commit fires watchers and
+ * drops the table's reference.  result and exception are stolen.
+ */
+void		 task_finish(struct task *, enum fp_state, json_t *result,
+		    json_t *exception);
+/* A failed attempt: retried after a backoff when retries are left. */
+void		 task_fail(struct task *, json_t *exception);
+/* The scheduler picked t: mark it running and start its kind. */
+void		 task_start(struct task *);
+/*
+ * t's attempt is over (kinds call this): a result or an exception
+ * (stolen), neither when it was stopped; the queue slot is given back.
+ */
+void		 task_attempt_done(struct task *, json_t *result,
+		    json_t *exception);
+/* The running attempt's state for recovery (stolen), stored. */
+void		 task_attempt_state(struct task *, json_t *);
+/* Cancels t; 1 when it was cancelled, 0 when already finished. */
+int		 task_cancel(struct task *);
+/* The running attempt's kept stdout (1) or stderr (2); -1: none. */
+int		 task_output(struct task *, int which, const char **, size_t *);
+/* Loads unfinished tasks from the store and schedules them. */
+int		 task_recover(void);
+/* Shutdown: terminate running work and record its fate. */
+void		 task_shutdown(void);
+void		 task_free_all(void);
+
+/* sched.c: which pending task runs next. */
+struct queue {
+	char		*name;
+	int		 concurrency;	/* 0: no limit beyond the kinds' */
+	int		 paused;
+	int		 running;	/* tasks holding one of its slots */
+};
+#define SCHED_MAX_QUEUES	1000
+int		 sched_init(void);
+void		 sched_free(void);
+/* The queue called name, created when new. */
+struct queue	*sched_queue(const char *name);
+struct queue	*sched_queue_find(const char *name);
+size_t		 sched_queue_count(void);
+struct queue	*sched_queue_at(size_t);
+size_t		 sched_queue_waiting(struct queue *);
+/* Applies cfg's [queue.NAME] sections and stores them. */
+void		 sched_apply_config(void);
+/* A pending task whose dependencies and delay are satisfied. */
+void		 sched_ready(struct task *);
+/* A pending task: arms its delay, watches its dependencies. */
+void		 sched_submit(struct task *);
+/* Removes a pending task from its queue (cancel). */
+void		 sched_remove(struct task *);
+/* A slot was freed: start what can start. */
+void		 sched_kick(void);
+/* t takes, or gives back, a slot of its queue. */
+void		 sched_slot_take(struct task *);
+void		 sched_slot_give(struct task *);
+size_t		 sched_pending(void);
+
+/* stream.c: items an exec task yields on fd 3, one JSON value a line. */
+#define STREAM_MAX_ITEMS	1000000
+#define STREAM_MAX_BYTES	(256L * 1024 * 1024)
+/* An attempt starts; its first item gets seq next (a retry continues). */
+void		 stream_begin(struct task *, int64_t next);
+/* One complete line (without its newline). */
+void		 stream_line(struct task *, const char *, size_t);
+/* A line longer than FP_YIELD_MAX_LINE was dropped. */
+void		 stream_line_too_long(struct task *);
+
+/* purge.c: deletes finished tasks past --retention. */
+void		 purge_start(void);
+void		 purge_stop(void);
+
+#endif

@@ -1,0 +1,627 @@
+/*
+ * task.c: the in-memory side of tasks and their state machine.
+ *
+ * Only unfinished tasks live in memory (task_table); a finished task exists
+ * in the store alone, so memory does not grow with history.  Every
+ * transition is written to the store first; what others may learn of it
+ * (watchers, replies) waits for the commit.  What differs between kinds
+ * is in their kind-*.c; this file treats every task alike.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+#include "model/model.h"
+
+#define TASK_BACKOFF_MAX	3600.0
+#define TASK_STORE_RETRY	1.0	/* seconds between tries of a full disk */
+
+static struct idmap	*task_table;
+
+struct task *
+task_create(void)
+{
+	struct task	*t = xcalloc(1, sizeof *t);
+
+	t->refs = 1;
+	t->heap_index = TASK_NOT_QUEUED;
+	TIMERQ_ENTRY_INIT(&t->timer);
+	t->timeout = -1;
+	t->retry_backoff = 1;
+	return t;
+}
+
+void
+task_ref(struct task *t, const char *from)
+{
+	t->refs++;
+	log_debug("%s: task %lld ref %d (%s)", __func__, (long long)t->id,
+	    t->refs, from);
+}
+
+static void
+task_unwatch_deps(struct task *t)
+{
+	size_t	i;
+
+	for (i = 0; t->dep_watches != NULL && i < json_array_size(t->after);
+	    i++) {
+		watch_remove(t->dep_watches[i]);
+		t->dep_watches[i] = NULL;
+	}
+}
+
+void
+task_unref(struct task *t, const char *from)
+{
+	log_debug("%s: task %lld ref %d (%s)", __func__, (long long)t->id,
+	    t->refs - 1, from);
+	if (--t->refs > 0)
+		return;
+	task_unwatch_deps(t);
+	free(t->dep_watches);
+	timerq_del(&t->timer);
+	if (t->kind != NULL && t->kind->free != NULL)
+		t->kind->free(t);
+	free(t->key);
+	json_decref(t->spec);
+	json_decref(t->labels);
+	json_decref(t->after);
+	json_decref(t->result);
+	json_decref(t->exception);
+	json_decref(t->attempts);
+	json_decref(t->attempt_state);
+	free(t);
+}
+
+static void
+task_count_running_cb(int64_t id, void *value, void *arg)
+{
+	if (((struct task *)value)->state == FP_RUNNING)
+		(*(size_t *)arg)++;
+}
+
+size_t
+task_count_running(void)
+{
+	size_t	n = 0;
+
+	if (task_table != NULL)
+		idmap_foreach(task_table, task_count_running_cb, &n);
+	return n;
+}
+
+struct task *
+task_find(int64_t id)
+{
+	if (task_table == NULL)
+		return NULL;
+	return idmap_get(task_table, id);
+}
+
+static void
+task_table_add(struct task *t)
+{
+	if (task_table == NULL)
+		task_table = idmap_create();
+	idmap_put(task_table, t->id, t);
+}
+
+/* ---- what the store writes of a task (write-behind) ---- */
+
+static void
+task_row(void *obj, struct store_row *r)
+{
+	struct task	*t = obj;
+
+	r->t.id = t->id;
+	r->t.kind = t->kind->name;
+	r->t.state = t->state;
+	r->t.queue = t->queue->name;
+	r->t.priority = t->priority;
+	r->t.key = t->key;
+	r->t.spec.json = t->spec;
+	r->t.labels.json = t->labels;
+	r->t.after.json = t->after;
+	r->t.attempt = t->attempt;
+	r->t.max_retries = t->max_retries;
+	r->t.created_at = t->created_at;
+	r->t.started_at = t->started_at;
+	r->t.finished_at = t->finished_at;
+	r->t.result.json = t->result;
+	r->t.exception.json = t->exception;
+	r->t.attempts.json = t->attempts;
+	r->t.not_before = t->not_before;
+	r->t.timeout = t->timeout;
+	r->start_after = t->start_after;
+	r->retry_backoff = t->retry_backoff;
+	r->attempt_state.json = t->attempt_state;
+}
+
+static void
+task_store_ref(void *obj)
+{
+	task_ref(obj, "store");
+}
+
+static void
+task_store_unref(void *obj)
+{
+	task_unref(obj, "store");
+}
+
+const struct store_task_ops task_store_ops = {
+	task_row, task_store_ref, task_store_unref,
+};
+
+static void
+task_stored(struct task *t)
+{
+	store_task_update(t->id, t);
+}
+
+/* ---- states ---- */
+
+struct task_states {
+	const int64_t	*ids;
+	size_t		 n;
+	int		*states;
+	store_done_cb	*cb;
+	void		*arg;
+};
+
+static void
+task_states_cb(void *arg, int status)
+{
+	struct task_states	*ts = arg;
+	struct task		*t;
+	size_t			 i;
+
+	for (i = 0; i < ts->n; i++)
+		if ((t = task_find(ts->ids[i])) != NULL &&
+		    !fp_state_done(t->state))
+			ts->states[i] = t->state;
+	ts->cb(ts->arg, status);
+	free(ts);
+}
+
+/*
+ * A task in memory with a final state is finished but not yet stored (a
+ * commit failed, a disk full): it counts as done only once the store says
+ * so, and its watchers hear then.  So the store is asked for every id, and
+ * what memory knows of unfinished tasks wins.
+ */
+void
+task_states(const int64_t *ids, size_t n, int *states, store_done_cb *cb,
+    void *arg)
+{
+	struct task_states	*ts = xcalloc(1, sizeof *ts);
+
+	ts->ids = ids;
+	ts->n = n;
+	ts->states = states;
+	ts->cb = cb;
+	ts->arg = arg;
+	store_task_states(ids, n, states, task_states_cb, ts);
+}
+
+/* ---- transitions ---- */
+
+static void	task_finished_cb(void *, int);
+
+static void
+task_store_again(void *arg)
+{
+	struct task	*t = arg;
+
+	task_stored(t);
+	store_defer(task_finished_cb, t);
+}
+
+/* After the final state committed: tell the watchers. */
+static void
+task_finished_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+
+	if (status != STORE_COMMITTED) {
+		/* Its submission failed in the same turn: nothing to retry. */
+		if (idmap_get(task_table, t->id) != t) {
+			task_unref(t, "table");
+			return;
+		}
+		/* The disk refused it: write the final state again later. */
+		log_warnx("task %lld: final state not stored; retrying in %gs",
+		    (long long)t->id, TASK_STORE_RETRY);
+		loop_after(TASK_STORE_RETRY, task_store_again, t);
+		return;
+	}
+	if (idmap_get(task_table, t->id) == t)
+		idmap_remove(task_table, t->id);
+	watch_fire(t->id, WATCH_DONE, t->state);
+	sched_kick();
+	task_unref(t, __func__);
+}
+
+/* Keeps the outcome of the attempt that just ended (running tasks only). */
+static void
+task_attempt_record(struct task *t, enum fp_state outcome, json_t *exception)
+{
+	char	 started[FP_TIME_LEN], finished[FP_TIME_LEN];
+	json_t	*a;
+
+	if (t->state != FP_RUNNING)
+		return;
+	if (t->attempts == NULL)
+		t->attempts = xjson(json_array());
+	a = xjson(json_pack("{s:i,s:s,s:s,s:s}", "attempt", t->attempt,
+	    "outcome", fp_state_name(outcome),
+	    "started_at", fp_time_format(t->started_at, started),
+	    "finished_at", fp_time_format(loop_now(), finished)));
+	if (exception != NULL) {
+		/* The output is in the final outcome; attempts keep the why. */
+		json_object_set_new(a, "exception", xjson(json_deep_copy(
+		    exception)));
+		json_object_del(json_object_get(a, "exception"), "stdout");
+		json_object_del(json_object_get(a, "exception"), "stderr");
+	}
+	json_array_append_new(t->attempts, a);
+}
+
+void
+task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
+{
+	if (fp_state_done(t->state)) {
+		json_decref(result);
+		json_decref(exception);
+		return;
+	}
+	task_attempt_record(t, st, exception);
+	log_debug("%s: task %lld %s -> %s", __func__, (long long)t->id,
+	    fp_state_name(t->state), fp_state_name(st));
+	sched_remove(t);
+	task_unwatch_deps(t);
+	timerq_del(&t->timer);
+	t->state = st;
+	t->finished_at = loop_now();
+	json_decref(t->result);
+	json_decref(t->exception);
+	json_decref(t->attempt_state);
+	t->attempt_state = NULL;
+	t->result = result;
+	t->exception = exception;
+	task_stored(t);
+	store_defer(task_finished_cb, t);
+}
+
+/* Exponential backoff from retry_backoff, capped, with +-25% jitter. */
+static double
+task_backoff(const struct task *t)
+{
+	double	d = t->retry_backoff * pow(2, t->attempt - 1);
+
+	if (d > TASK_BACKOFF_MAX)
+		d = TASK_BACKOFF_MAX;
+	return d * (0.75 + 0.5 * ((double)random() / RAND_MAX));
+}
+
+void
+task_fail(struct task *t, json_t *exception)
+{
+	if (fp_state_done(t->state)) {
+		json_decref(exception);
+		return;
+	}
+	if (t->attempt > t->max_retries || t->attempt == 0) {
+		task_finish(t, FP_FAILED, NULL, exception);
+		return;
+	}
+	task_attempt_record(t, FP_FAILED, exception);
+	log_info("task %lld: attempt %d failed, retrying", (long long)t->id,
+	    t->attempt);
+	json_decref(t->exception);
+	t->exception = exception;
+	json_decref(t->attempt_state);
+	t->attempt_state = NULL;
+	t->state = FP_PENDING;
+	t->start_after = loop_now() + task_backoff(t);
+	task_stored(t);
+	sched_submit(t);
+}
+
+void
+task_start(struct task *t)
+{
+	t->attempt++;
+	t->state = FP_RUNNING;
+	t->started_at = loop_now();
+	t->start_after = 0;
+	sched_slot_take(t);
+	task_stored(t);
+	t->kind->start(t);	/* its end comes through task_attempt_done */
+}
+
+void
+task_attempt_done(struct task *t, json_t *result, json_t *exception)
+{
+	sched_slot_give(t);
+	if ((result == NULL && exception == NULL) || t->state != FP_RUNNING) {
+		/* stopped, or moved on (cancelled, shut down, retried) */
+		json_decref(result);
+		json_decref(exception);
+	} else if (exception != NULL) {
+		json_decref(result);
+		task_fail(t, exception);
+	} else
+		task_finish(t, FP_SUCCEEDED, result, NULL);
+	sched_kick();
+}
+
+void
+task_attempt_state(struct task *t, json_t *state)
+{
+	if (t->state != FP_RUNNING) {
+		json_decref(state);
+		return;
+	}
+	json_decref(t->attempt_state);
+	t->attempt_state = state;
+	task_stored(t);
+}
+
+int
+task_cancel(struct task *t)
+{
+	int	running = t->state == FP_RUNNING;
+
+	if (fp_state_done(t->state))
+		return 0;
+	task_finish(t, FP_CANCELLED, NULL, NULL);
+	if (running)
+		t->kind->stop(t, 1);
+	return 1;
+}
+
+int
+task_output(struct task *t, int which, const char **buf, size_t *len)
+{
+	if (t->state != FP_RUNNING || t->kind->output == NULL)
+		return -1;
+	return t->kind->output(t, which, buf, len);
+}
+
+void
+task_write(struct task *t, struct fp_text *o)
+{
+	struct fp_task	ft;
+
+	memset(&ft, 0, sizeof ft);
+	ft.id = t->id;
+	ft.kind = t->kind->name;
+	ft.state = t->state;
+	ft.queue = t->queue->name;
+	ft.priority = t->priority;
+	ft.key = t->key;
+	ft.spec.json = t->spec;
+	ft.labels.json = t->labels;
+	ft.after.json = t->after;
+	ft.attempt = t->attempt;
+	ft.max_retries = t->max_retries;
+	ft.created_at = t->created_at;
+	ft.started_at = t->started_at;
+	ft.finished_at = t->finished_at;
+	ft.result.json = t->result;
+	ft.exception.json = t->exception;
+	ft.not_before = t->not_before;
+	ft.timeout = t->timeout;
+	fp_task_write(o, &ft);
+}
+
+void
+task_compact(struct task *t)
+{
+	if (t->kind->compact != NULL)
+		t->kind->compact(t);
+	if (t->labels != NULL && json_object_size(t->labels) == 0) {
+		json_decref(t->labels);
+		t->labels = NULL;
+	}
+}
+
+/* ---- submission ---- */
+
+/*
+ * A submission whose insert did not commit was never acknowledged: it
+ * leaves memory without a trace, its work stopped if it had started.  One
+ * that did commit no longer needs what only its row needed.
+ */
+static void
+task_inserted_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+	int		 running = t->state == FP_RUNNING;
+
+	if (status == STORE_COMMITTED)
+		task_compact(t);
+	else if (idmap_get(task_table, t->id) == t) {
+		log_warnx("task %lld: not stored; dropped", (long long)t->id);
+		sched_remove(t);
+		task_unwatch_deps(t);
+		timerq_del(&t->timer);
+		idmap_remove(task_table, t->id);
+		/*
+		 * A task that also finished in that turn has task_finished_cb
+		 * still to come (deferred after this one): it drops the
+		 * table's reference.
+		 */
+		if (!fp_state_done(t->state))
+			task_unref(t, "table");
+		t->state = FP_CANCELLED;
+		if (running)
+			t->kind->stop(t, 0);
+	}
+	task_unref(t, __func__);
+}
+
+int
+task_submit(struct task *t)
+{
+	int64_t	id;
+
+	if ((id = store_task_insert(t)) == -1)
+		return -1;
+	t->id = id;
+	task_table_add(t);
+	task_ref(t, __func__);
+	store_defer(task_inserted_cb, t);
+	sched_submit(t);
+	return 0;
+}
+
+/* ---- recovery ---- */
+
+/* A task from its row (recovery at start); NULL for an unknown kind. */
+static struct task *
+task_from_row(const struct store_row *r)
+{
+	const struct kind	*k = kind_find(r->t.kind);
+	struct task		*t;
+
+	if (k == NULL) {
+		/* a newer futured's, maybe: left in the store untouched */
+		log_warnx("task %lld has unknown kind '%s': not loaded",
+		    (long long)r->t.id, r->t.kind);
+		return NULL;
+	}
+	t = task_create();
+	t->id = r->t.id;
+	t->kind = k;
+	t->state = r->t.state;
+	t->queue = sched_queue(r->t.queue);
+	t->priority = r->t.priority;
+	t->key = r->t.key != NULL ? xstrdup(r->t.key) : NULL;
+	t->spec = store_value_json(&r->t.spec);
+	t->labels = store_value_json(&r->t.labels);
+	t->after = store_value_json(&r->t.after);
+	t->timeout = r->t.timeout;
+	t->not_before = r->t.not_before;
+	t->start_after = r->start_after;
+	t->retry_backoff = r->retry_backoff;
+	t->attempt = r->t.attempt;
+	t->max_retries = r->t.max_retries;
+	t->created_at = r->t.created_at;
+	t->started_at = r->t.started_at;
+	t->exception = store_value_json(&r->t.exception);
+	t->attempts = store_value_json(&r->t.attempts);
+	t->attempt_state = store_value_json(&r->attempt_state);
+	if (t->spec == NULL)
+		t->spec = xjson(json_object());
+	if (t->labels == NULL)
+		t->labels = xjson(json_object());
+	return t;
+}
+
+/* A task found running at start whose daemon died under it. */
+static void
+task_recover_running(struct task *t)
+{
+	/* never retried while its earlier attempt may still run */
+	sched_slot_take(t);
+	if (t->kind->recover(t))
+		return;
+	sched_slot_give(t);
+	task_fail(t, xjson(fp_exception_create("DaemonRestarted",
+	    "futured stopped while the task was running (attempt %d)",
+	    t->attempt)));
+}
+
+struct task_recovery {
+	int	n;
+	int	status;
+};
+
+static void
+task_recover_cb(void *arg, int status, const struct store_row *r)
+{
+	struct task_recovery	*rec = arg;
+	struct task		*t = task_from_row(r);
+
+	if (t == NULL)
+		return;
+	task_table_add(t);
+	task_compact(t);
+	rec->n++;
+	if (t->state == FP_RUNNING)
+		task_recover_running(t);
+	else
+		sched_submit(t);
+}
+
+static void
+task_recovered_cb(void *arg, int status)
+{
+	struct task_recovery	*rec = arg;
+
+	rec->status = status;
+	if (rec->n > 0)
+		log_info("recovered %d unfinished tasks", rec->n);
+	sched_kick();
+}
+
+/*
+ * (A backend that answers later would finish this in a later turn; the
+ * status returned is then the one known now.)
+ */
+int
+task_recover(void)
+{
+	static struct task_recovery	rec;
+
+	rec.n = 0;
+	rec.status = STORE_OK;
+	store_task_load(task_recover_cb, task_recovered_cb, &rec);
+	return rec.status == STORE_OK ? 0 : -1;
+}
+
+/* ---- shutdown ---- */
+
+static void
+task_shutdown_cb(int64_t id, void *value, void *arg)
+{
+	struct task	*t = value;
+
+	if (t->state != FP_RUNNING || t->kind->resumes)
+		return;
+	task_fail(t, xjson(fp_exception_create("DaemonRestarted",
+	    "futured was stopped while the task was running")));
+	t->kind->stop(t, 1);
+}
+
+void
+task_shutdown(void)
+{
+	if (task_table != NULL)
+		idmap_foreach(task_table, task_shutdown_cb, NULL);
+}
+
+static void
+task_free_cb(int64_t id, void *value, void *arg)
+{
+	struct task	*t = value;
+
+	sched_remove(t);
+	task_unref(t, __func__);
+}
+
+void
+task_free_all(void)
+{
+	if (task_table == NULL)
+		return;
+	idmap_foreach(task_table, task_free_cb, NULL);
+	idmap_free(task_table);
+	task_table = NULL;
+}

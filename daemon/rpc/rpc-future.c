@@ -1,0 +1,271 @@
+/*
+ * rpc-future.c: task.result, task.exception and task.wait, the methods
+ * that may long-poll.  A waiting call watches its tasks (watch.c) and has
+ * a deadline (rpc_wait); whichever comes first answers, with what is true
+ * at that moment.  Nothing polls.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+#include "model/model.h"
+#include "rpc/rpc.h"
+
+/* One call waiting on one or more tasks. */
+struct future_wait {
+	struct fp_wait	  w;		/* ids, return_when, timeout */
+	int		 *states;	/* enum fp_state, -1: no such task */
+	struct watch	**watches;
+	void		(*answer)(struct rpc_call *);
+	int		  want_exception; /* task.exception, not task.result */
+};
+
+static void
+future_wait_free(struct future_wait *fw)
+{
+	size_t	i;
+
+	for (i = 0; fw->watches != NULL && i < fw->w.n_ids; i++)
+		watch_remove(fw->watches[i]);
+	free(fw->watches);
+	free(fw->states);
+	fp_wait_clear(&fw->w);
+	free(fw);
+}
+
+/* Detaches the wait state from c before it answers. */
+static struct future_wait *
+future_wait_take(struct rpc_call *c)
+{
+	struct future_wait	*fw = c->state.future;
+
+	c->state.future = NULL;
+	return fw;
+}
+
+static void
+future_watch_cb(int64_t id, enum fp_state st, void *arg)
+{
+	struct rpc_call		*c = arg;
+	struct future_wait	*fw = c->state.future;
+	size_t			 i;
+
+	for (i = 0; i < fw->w.n_ids; i++) {
+		if (fw->w.ids[i] == id) {
+			fw->watches[i] = NULL;	/* consumed by watch_fire */
+			fw->states[i] = st;
+		}
+	}
+	fw->answer(c);
+}
+
+static void
+future_deadline(struct rpc_call *c)
+{
+	struct future_wait	*fw = c->state.future;
+
+	fw->w.timeout = 0;	/* answer with what is true now */
+	fw->answer(c);
+}
+
+/* Watches every unfinished id of fw and waits up to its timeout. */
+static void
+future_park(struct rpc_call *c, struct future_wait *fw)
+{
+	size_t	i;
+
+	fw->watches = xcalloc(fw->w.n_ids, sizeof *fw->watches);
+	for (i = 0; i < fw->w.n_ids; i++)
+		if (!fp_state_done(fw->states[i]))
+			fw->watches[i] = watch_add(fw->w.ids[i],
+			    WATCH_DONE, future_watch_cb, c);
+	rpc_wait(c, fw->w.timeout, future_deadline);
+}
+
+/* The states are known: NoSuchTask for an unknown id, else the answer. */
+static void
+future_states_cb(void *arg, int status)
+{
+	struct rpc_call		*c = arg;
+	struct future_wait	*fw = c->state.future;
+	size_t			 i;
+
+	for (i = 0; i < fw->w.n_ids; i++) {
+		if (status != STORE_OK || fw->states[i] < 0) {
+			rpc_task_missing(c, status, fw->w.ids[i]);
+			future_wait_free(future_wait_take(c));
+			return;
+		}
+	}
+	fw->answer(c);
+}
+
+/* Starts a future method: answers now or parks the call. */
+static void
+future_begin(struct rpc_call *c, struct future_wait *fw)
+{
+	if (rpc_is_notification(c))
+		fw->w.timeout = 0;	/* task.wait's, from fp_wait_parse */
+	fw->states = xcalloc(fw->w.n_ids, sizeof *fw->states);
+	c->state.future = fw;
+	task_states(fw->w.ids, fw->w.n_ids, fw->states, future_states_cb, c);
+}
+
+/* ---- task.wait ---- */
+
+static int
+future_wait_satisfied(struct future_wait *fw)
+{
+	size_t	i, done = 0;
+
+	for (i = 0; i < fw->w.n_ids; i++) {
+		if (!fp_state_done(fw->states[i]))
+			continue;
+		done++;
+		if (fw->w.return_when == FP_RETURN_FIRST ||
+		    (fw->w.return_when == FP_RETURN_EXCEPTION &&
+		    fw->states[i] == FP_FAILED))
+			return 1;
+	}
+	return done == fw->w.n_ids;
+}
+
+static void
+future_wait_answer(struct rpc_call *c)
+{
+	struct future_wait	*fw = c->state.future;
+	json_t			*done, *pending;
+	size_t			 i;
+
+	if (!future_wait_satisfied(fw) && fw->w.timeout > 0) {
+		if (c->deadline == NULL)
+			future_park(c, fw);
+		return;
+	}
+	fw = future_wait_take(c);
+	done = xjson(json_array());
+	pending = xjson(json_array());
+	for (i = 0; i < fw->w.n_ids; i++)
+		json_array_append_new(fp_state_done(fw->states[i]) ? done :
+		    pending, json_integer(fw->w.ids[i]));
+	future_wait_free(fw);
+	rpc_reply(c, json_pack("{s:o,s:o}", "done", done, "pending", pending));
+}
+
+void
+rpc_future_wait(struct rpc_call *c)
+{
+	struct future_wait	*fw = xcalloc(1, sizeof *fw);
+	struct fp_invalid	 inv;
+
+	if (fp_wait_parse(c->params, cfg.max_wait, &fw->w, &inv) == -1) {
+		free(fw);
+		rpc_invalid(c, &inv);
+		return;
+	}
+	fw->answer = future_wait_answer;
+	future_begin(c, fw);
+}
+
+/* ---- task.result and task.exception ---- */
+
+/* The stored task, which is finished: its result or exception. */
+static void
+future_row_cb(void *arg, int status, const struct store_row *r)
+{
+	struct rpc_call		*c = arg;
+	struct future_wait	*fw = future_wait_take(c);
+	int64_t			 id = fw->w.ids[0];
+	int			 want_exception = fw->want_exception;
+	json_t			*e;
+
+	future_wait_free(fw);
+	if (status != STORE_OK) {
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s,s:I}", "reason",
+		    "cannot read the task", "id", (json_int_t)id));
+		return;
+	}
+	if (r->t.state == FP_CANCELLED) {
+		rpc_error(c, FP_ERR_TASK_CANCELLED, json_pack("{s:I}", "id",
+		    (json_int_t)id));
+		return;
+	}
+	if (r->t.state == FP_SUCCEEDED) {
+		if (want_exception)
+			rpc_reply(c, json_null());
+		else {
+			/* the stored text goes out as it is */
+			fp_text_value(rpc_result_begin(c), &r->t.result);
+			rpc_result_end(c);
+		}
+		return;
+	}
+	store_task_retrieved(id);
+	if (want_exception) {
+		fp_text_value(rpc_result_begin(c), &r->t.exception);
+		rpc_result_end(c);
+		return;
+	}
+	e = store_value_json(&r->t.exception);
+	rpc_error(c, FP_ERR_TASK_FAILED, json_pack("{s:I,s:o}", "id",
+	    (json_int_t)id, "exception", e != NULL ? e : json_null()));
+}
+
+static void
+future_result_answer(struct rpc_call *c)
+{
+	struct future_wait	*fw = c->state.future;
+	int64_t			 id = fw->w.ids[0];
+	int			 st = fw->states[0];
+
+	if (!fp_state_done(st) && fw->w.timeout > 0) {
+		if (c->deadline == NULL)
+			future_park(c, fw);
+		return;
+	}
+	if (!fp_state_done(st)) {
+		future_wait_free(future_wait_take(c));
+		rpc_error(c, FP_ERR_TASK_NOT_DONE, json_pack("{s:I,s:s}", "id",
+		    (json_int_t)id, "state", fp_state_name(st)));
+		return;
+	}
+	store_task_get(id, future_row_cb, c);
+}
+
+static void
+future_result_begin(struct rpc_call *c, int want_exception)
+{
+	static const char *const extra[] = { "timeout", NULL };
+	struct future_wait	*fw;
+	struct fp_invalid	 inv;
+	double			 timeout;
+	int64_t			 id;
+
+	if (fp_params_id(c->params, extra, &id, &inv) == -1 ||
+	    rpc_poll_timeout(c, &timeout, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return;
+	}
+	fw = xcalloc(1, sizeof *fw);
+	fw->w.timeout = timeout;
+	fw->w.ids = xmalloc(sizeof *fw->w.ids);
+	fw->w.ids[0] = id;
+	fw->w.n_ids = 1;
+	fw->want_exception = want_exception;
+	fw->answer = future_result_answer;
+	future_begin(c, fw);
+}
+
+void
+rpc_future_result(struct rpc_call *c)
+{
+	future_result_begin(c, 0);
+}
+
+void
+rpc_future_exception(struct rpc_call *c)
+{
+	future_result_begin(c, 1);
+}

@@ -1,0 +1,115 @@
+/*
+ * rpc-methods.c: the methods futured answers.  This table says which
+ * function answers a method and whether it still does during shutdown;
+ * proto/openrpc.json (compiled in as rpc_openrpc_text) describes each one
+ * for clients, and rpc.discover serves it.  A test checks that the two
+ * name the same methods.  What the document says of every method alike
+ * (which parameters exist, which are required) is checked here before a
+ * handler runs; the handlers check the rest (proto/fp-*.c).
+ */
+#include <string.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+#include "model/model.h"
+#include "rpc/rpc.h"
+
+extern const char rpc_openrpc_text[];	/* rpc-openrpc.c, generated */
+
+static const struct rpc_method rpc_methods[] = {
+	{ FP_TASK_SUBMIT, rpc_task_submit, 0 },
+	{ FP_TASK_GET, rpc_task_get, 1 },
+	{ FP_TASK_RESULT, rpc_future_result, 1 },
+	{ FP_TASK_EXCEPTION, rpc_future_exception, 1 },
+	{ FP_TASK_WAIT, rpc_future_wait, 1 },
+	{ FP_TASK_CANCEL, rpc_task_cancel, 0 },
+	{ FP_TASK_LIST, rpc_task_list, 1 },
+	{ FP_TASK_STREAM, rpc_stream_read, 1 },
+	{ FP_TASK_OUTPUT, rpc_output_read, 1 },
+	{ FP_DAEMON_INFO, rpc_admin_info, 1 },
+	{ FP_RPC_DISCOVER, rpc_admin_discover, 1 },
+	{ FP_QUEUE_LIST, rpc_admin_queue_list, 1 },
+	{ FP_QUEUE_SET, rpc_admin_queue_set, 0 },
+};
+
+static json_t	*rpc_doc;
+
+const struct rpc_method *
+rpc_method_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof rpc_methods / sizeof rpc_methods[0]; i++)
+		if (strcmp(rpc_methods[i].name, name) == 0)
+			return &rpc_methods[i];
+	return NULL;
+}
+
+json_t *
+rpc_openrpc(void)
+{
+	json_error_t	err;
+
+	if (rpc_doc == NULL && (rpc_doc = json_loads(rpc_openrpc_text, 0,
+	    &err)) == NULL)
+		fatalx("proto/openrpc.json: %s (line %d)", err.text, err.line);
+	return rpc_doc;
+}
+
+/* The document's description of a method, or NULL. */
+static json_t *
+rpc_method_doc(const char *name)
+{
+	json_t	*m;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(rpc_openrpc(), "methods"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "name")), name)
+		    == 0)
+			return m;
+	return NULL;
+}
+
+/* The content descriptor of param name, or NULL. */
+static json_t *
+rpc_param_doc(json_t *params, const char *name)
+{
+	json_t	*p;
+	size_t	 i;
+
+	json_array_foreach(params, i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")), name)
+		    == 0)
+			return p;
+	return NULL;
+}
+
+int
+rpc_params_check(const char *method, json_t *params, struct fp_invalid *inv)
+{
+	json_t		*m = rpc_method_doc(method), *list, *p, *v;
+	const char	*k;
+	size_t		 i;
+
+	if (m == NULL)
+		return 0;
+	list = json_object_get(m, "params");
+	json_object_foreach(params, k, v)
+		if (rpc_param_doc(list, k) == NULL)
+			return fp_invalid_set(inv, k, "unknown parameter");
+	json_array_foreach(list, i, p) {
+		k = json_string_value(json_object_get(p, "name"));
+		if (json_is_true(json_object_get(p, "required")) &&
+		    json_object_get(params, k) == NULL)
+			return fp_invalid_set(inv, k, "required");
+	}
+	return 0;
+}
+
+void
+rpc_methods_free(void)
+{
+	json_decref(rpc_doc);
+	rpc_doc = NULL;
+}

@@ -1,0 +1,250 @@
+/* rpc-task.c: task.submit, task.get, task.cancel, task.list. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+#include "model/model.h"
+#include "rpc/rpc.h"
+
+/* What task.submit holds while the store answers. */
+struct rpc_submit {
+	struct fp_submit	 s;
+	int			*states;	/* of s.after */
+};
+
+static void
+rpc_submit_free(struct rpc_call *c)
+{
+	struct rpc_submit	*rs = c->state.submit;
+
+	c->state.submit = NULL;
+	fp_submit_clear(&rs->s);
+	free(rs->states);
+	free(rs);
+}
+
+static void
+rpc_stored_cb(void *arg, int status)
+{
+	struct rpc_call	*c = arg;
+
+	if (status == STORE_OK) {
+		rpc_result_end(c);
+		return;
+	}
+	fp_text_clear(&c->reply);
+	rpc_task_missing(c, status, c->state.task_id);
+}
+
+/* Answers with the stored task id, or NoSuchTask. */
+static void
+rpc_reply_stored(struct rpc_call *c, int64_t id)
+{
+	c->state.task_id = id;
+	store_task_write(id, rpc_result_begin(c), rpc_stored_cb, c);
+}
+
+static struct task *
+rpc_task_from_submit(struct fp_submit *s)
+{
+	struct task	*t = task_create();
+	double		 now = loop_now();
+	size_t		 i;
+
+	t->kind = kind_find(s->kind);	/* proto checked it */
+	t->state = FP_PENDING;
+	t->queue = sched_queue(s->queue);
+	t->priority = s->priority;
+	t->key = s->key != NULL ? xstrdup(s->key) : NULL;
+	t->spec = json_incref(s->spec);
+	t->labels = json_incref(s->labels);
+	if (s->n_after > 0) {
+		t->after = xjson(json_array());
+		for (i = 0; i < s->n_after; i++)
+			json_array_append_new(t->after,
+			    json_integer(s->after[i]));
+	}
+	t->timeout = s->timeout;
+	t->not_before = s->not_before > 0 ? s->not_before :
+	    s->delay > 0 ? now + s->delay : 0;
+	t->start_after = t->not_before;
+	t->retry_backoff = s->retry_backoff;
+	t->max_retries = s->retries;
+	t->created_at = now;
+	return t;
+}
+
+/* Every check passed: the task is created. */
+static void
+rpc_submit_create(struct rpc_call *c)
+{
+	struct fp_submit	*s = &c->state.submit->s;
+	struct task		*t;
+
+	if (rpc_queue_limit(c, s->queue))
+		return;
+	t = rpc_task_from_submit(s);
+	if (task_submit(t) == -1) {
+		task_unref(t, __func__);
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot record the task"));
+		return;
+	}
+	log_debug("%s: task %lld (%s) in queue %s", __func__, (long long)t->id,
+	    s->kind, s->queue);
+	task_write(t, rpc_result_begin(c));	/* the table holds t */
+	rpc_result_end(c);
+}
+
+/* The dependencies must exist. */
+static void
+rpc_submit_after_cb(void *arg, int status)
+{
+	struct rpc_call		*c = arg;
+	struct rpc_submit	*rs = c->state.submit;
+	size_t			 i;
+
+	for (i = 0; i < rs->s.n_after; i++) {
+		if (status != STORE_OK || rs->states[i] < 0) {
+			if (status != STORE_OK)
+				rpc_task_missing(c, status, rs->s.after[i]);
+			else
+				rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack(
+				    "{s:I,s:s}", "id", (json_int_t)rs->s.after[i],
+				    "field", "after"));
+			rpc_submit_free(c);
+			return;
+		}
+	}
+	rpc_submit_create(c);
+	rpc_submit_free(c);
+}
+
+static void
+rpc_submit_checks(struct rpc_call *c)
+{
+	struct rpc_submit	*rs = c->state.submit;
+
+	if (rs->s.n_after == 0) {
+		rpc_submit_create(c);
+		rpc_submit_free(c);
+		return;
+	}
+	rs->states = xcalloc(rs->s.n_after, sizeof *rs->states);
+	task_states(rs->s.after, rs->s.n_after, rs->states,
+	    rpc_submit_after_cb, c);
+}
+
+/* ensure_future: the same key returns the task it already names. */
+static void
+rpc_submit_key_cb(void *arg, int status, int64_t id, json_t *spec)
+{
+	struct rpc_call		*c = arg;
+	struct rpc_submit	*rs = c->state.submit;
+
+	if (status == STORE_NONE) {
+		rpc_submit_checks(c);
+		return;
+	}
+	if (status == STORE_FAILED)
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot read the task's key"));
+	else if (spec != NULL && json_equal(spec, rs->s.spec)) {
+		rpc_submit_free(c);
+		rpc_reply_stored(c, id);
+		return;
+	} else
+		rpc_error(c, FP_ERR_KEY_CONFLICT, json_pack("{s:s,s:I}", "key",
+		    rs->s.key, "id", (json_int_t)id));
+	rpc_submit_free(c);
+}
+
+void
+rpc_task_submit(struct rpc_call *c)
+{
+	struct rpc_submit	*rs = xcalloc(1, sizeof *rs);
+	struct fp_invalid	 inv;
+
+	if (fp_submit_parse(c->params, &rs->s, &inv) == -1) {
+		free(rs);
+		rpc_invalid(c, &inv);
+		return;
+	}
+	c->state.submit = rs;
+	if (rs->s.key != NULL)
+		store_task_by_key(rs->s.key, rpc_submit_key_cb, c);
+	else
+		rpc_submit_checks(c);
+}
+
+void
+rpc_task_get(struct rpc_call *c)
+{
+	struct fp_invalid	 inv;
+	int64_t			 id;
+
+	if (fp_params_id(c->params, NULL, &id, &inv) == -1)
+		rpc_invalid(c, &inv);
+	else
+		rpc_reply_stored(c, id);
+}
+
+/* Not in memory: finished (nothing to cancel) or unknown. */
+static void
+rpc_cancel_row_cb(void *arg, int status, const struct store_row *r)
+{
+	struct rpc_call	*c = arg;
+
+	if (status == STORE_OK)
+		rpc_reply(c, json_pack("{s:b}", "cancelled", 0));
+	else
+		rpc_task_missing(c, status, c->state.task_id);
+}
+
+void
+rpc_task_cancel(struct rpc_call *c)
+{
+	struct fp_invalid	 inv;
+	struct task		*t;
+	int64_t			 id;
+
+	if (fp_params_id(c->params, NULL, &id, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return;
+	}
+	if ((t = task_find(id)) != NULL) {
+		rpc_reply(c, json_pack("{s:b}", "cancelled", task_cancel(t)));
+		return;
+	}
+	c->state.task_id = id;
+	store_task_get(id, rpc_cancel_row_cb, c);
+}
+
+static void
+rpc_list_cb(void *arg, int status)
+{
+	struct rpc_call	*c = arg;
+
+	if (status == STORE_OK) {
+		rpc_result_end(c);
+		return;
+	}
+	fp_text_clear(&c->reply);	/* half a page is no answer */
+	rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+	    "cannot read the task list"));
+}
+
+void
+rpc_task_list(struct rpc_call *c)
+{
+	struct fp_invalid	 inv;
+	struct fp_list		 l;
+
+	if (fp_list_parse(c->params, &l, &inv) == -1) {
+		rpc_invalid(c, &inv);
+		return;
+	}
+	store_task_list(&l, rpc_result_begin(c), rpc_list_cb, c);
+}

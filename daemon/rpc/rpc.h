@@ -1,0 +1,119 @@
+/*
+ * rpc.h: JSON-RPC dispatch and the method handlers.
+ */
+#ifndef FUTURED_RPC_H
+#define FUTURED_RPC_H
+
+#include "model/model.h"
+
+/* rpc.c: a batch is one HTTP request's worth of calls. */
+struct rpc_batch;
+struct rpc_call;
+struct rpc_deadline;
+struct rpc_submit;
+struct future_wait;
+struct stream_wait;
+struct output_wait;
+
+/* A method handler: it answers c now or later, exactly once. */
+typedef void	 rpc_handler(struct rpc_call *);
+
+/* rpc-methods.c: the one table of methods (proto/openrpc.json says more). */
+struct rpc_method {
+	const char	*name;
+	rpc_handler	*handler;
+	int		 while_stopping;	/* answered during shutdown */
+};
+const struct rpc_method *rpc_method_find(const char *name);
+/* The OpenRPC document (proto/openrpc.json), parsed once; borrowed. */
+json_t		*rpc_openrpc(void);
+/*
+ * What the document says of a method's params that can be checked for
+ * every method alike: unknown names, required ones.  -1 with inv set.
+ */
+int		 rpc_params_check(const char *method, json_t *params,
+		    struct fp_invalid *inv);
+void		 rpc_methods_free(void);
+
+struct rpc_call {
+	struct rpc_batch	*batch;
+	size_t			 index;
+	json_t			*id;		/* NULL: notification */
+	json_t			*params;
+	const char		*method;
+	int			 replied;
+	struct rpc_deadline	*deadline;	/* while it waits (rpc.c) */
+	union {				/* the handler's, while it waits */
+		int64_t		 task_id;	/* task.get, task.cancel */
+		struct rpc_submit *submit;
+		struct future_wait *future;
+		struct stream_wait *stream;
+		struct output_wait *output;
+	} state;
+	struct fp_text		 reply;		/* the response, once settled */
+};
+/*
+ * The answer to one HTTP body: the JSON text (taken: free it), or NULL
+ * when the client went away (rpc_batch_gone).  len 0: an empty body.
+ */
+typedef void	 rpc_reply_cb(void *arg, char *body, size_t len);
+/*
+ * Parses and dispatches body; calls reply(arg, ...) exactly once, never
+ * from inside rpc_handle, when every call has replied and the store has
+ * committed.  The batch stays valid until then.
+ */
+struct rpc_batch *rpc_handle(const char *body, size_t len, rpc_reply_cb *reply,
+		    void *arg);
+/* The client went away: waiting calls answer now, and nothing is sent. */
+void		 rpc_batch_gone(struct rpc_batch *);
+void		 rpc_reply(struct rpc_call *, json_t *result);
+/*
+ * The same, for a result written as text: write it into the text that
+ * rpc_result_begin returns, then call rpc_result_end.  A handler that
+ * cannot finish it clears the text and answers with rpc_error instead.
+ */
+struct fp_text	*rpc_result_begin(struct rpc_call *);
+void		 rpc_result_end(struct rpc_call *);
+void		 rpc_error(struct rpc_call *, int code, json_t *data);
+void		 rpc_invalid(struct rpc_call *, const struct fp_invalid *);
+int		 rpc_is_notification(struct rpc_call *);
+/* The call waits: fire(c) runs after secs unless it replied before. */
+void		 rpc_wait(struct rpc_call *, double secs,
+		    void (*fire)(struct rpc_call *));
+/*
+ * The call waits until task id does `news` or finishes (answer(c, 0)), or
+ * for secs (answer(c, 1)); answer may park it again.
+ */
+void		 rpc_park(struct rpc_call *, int64_t id, enum watch_event news,
+		    double secs, void (*answer)(struct rpc_call *, int timed_out));
+size_t		 rpc_in_flight(void);
+/* Notifications refused since start (each was logged). */
+int64_t		 rpc_refused_notifications(void);
+/* Answers every waiting long-poll now (shutdown). */
+void		 rpc_wake_all(void);
+
+/* Answers NoSuchTask for id, or StoreError for a read that failed. */
+void		 rpc_task_missing(struct rpc_call *, int status, int64_t id);
+
+/* rpc-task.c, rpc-future.c, rpc-stream.c, rpc-output.c, rpc-admin.c. */
+rpc_handler	 rpc_task_submit, rpc_task_get, rpc_task_cancel, rpc_task_list;
+rpc_handler	 rpc_future_result, rpc_future_exception, rpc_future_wait;
+rpc_handler	 rpc_stream_read, rpc_output_read;
+rpc_handler	 rpc_admin_info, rpc_admin_discover, rpc_admin_queue_list;
+rpc_handler	 rpc_admin_queue_set;
+/* Answers LimitExceeded and returns 1 when name would be one queue too many. */
+int		 rpc_queue_limit(struct rpc_call *, const char *name);
+/*
+ * Where futured listens, for daemon.info (["unix:PATH", ...]; a new
+ * reference): the transport registers it, since rpc cannot call it.
+ */
+void		 rpc_admin_set_listen(json_t *(*listen)(void));
+
+/*
+ * A long-poll's timeout param (absent: 0, null: the cap), 0 for a
+ * notification (nobody would read the answer); -1 with inv set.
+ */
+int		 rpc_poll_timeout(struct rpc_call *, double *timeout,
+		    struct fp_invalid *inv);
+
+#endif

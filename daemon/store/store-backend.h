@@ -1,0 +1,77 @@
+/*
+ * store-backend.h: what a database must do for the store (store.c): a
+ * table of operations over rows, one file a backend (store-sqlite.c),
+ * picked by the scheme of --store's URL.  Nothing here knows a task in
+ * memory.
+ *
+ * Writes happen inside the transaction begin() opened and commit() ends;
+ * a write returns -1 when it failed (the store then dooms the turn), and a
+ * backend that cannot tell yet reports the failure at the commit.  Reads
+ * and the commit answer through callbacks, at once or later.  A backend
+ * logs its own errors, once.
+ */
+#ifndef FUTURED_STORE_BACKEND_H
+#define FUTURED_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_backend;
+
+struct store_backend_ops {
+	const char	*scheme;	/* "sqlite" in "sqlite:PATH" */
+	int	(*open)(const char *where, int sync_full,
+		    struct store_backend **);
+	void	(*close)(struct store_backend *);
+	int	(*schema_version)(struct store_backend *);
+	/* The highest id ever handed out (none is handed out twice). */
+	int	(*last_id)(struct store_backend *, int64_t *);
+	/* Tasks per state, failed ones never retrieved: a full count. */
+	int	(*count)(struct store_backend *, int64_t states[FP_STATE_COUNT],
+		    int64_t *unretrieved);
+
+	int	(*begin)(struct store_backend *);
+	void	(*commit)(struct store_backend *, store_done_cb *, void *);
+	void	(*rollback)(struct store_backend *);
+
+	int	(*insert)(struct store_backend *, const struct store_row *);
+	/* *old: the state the row had, -1 when the backend cannot tell. */
+	int	(*update)(struct store_backend *, const struct store_row *,
+		    int *old);
+	/* *changed: 1 when a failed task became retrieved. */
+	int	(*retrieved)(struct store_backend *, int64_t id, int *changed);
+	int	(*item_add)(struct store_backend *, int64_t id, int64_t seq,
+		    json_t *value, json_t *error);
+	int	(*overflow_set)(struct store_backend *, int64_t id);
+	int	(*queue_save)(struct store_backend *, const char *name,
+		    int concurrency, int paused);
+
+	void	(*write)(struct store_backend *, int64_t id, struct fp_text *,
+		    store_done_cb *, void *);
+	void	(*get)(struct store_backend *, int64_t id, store_row_cb *,
+		    void *);
+	void	(*states)(struct store_backend *, const int64_t *ids, size_t n,
+		    int *states, store_done_cb *, void *);
+	void	(*by_key)(struct store_backend *, const char *key,
+		    store_key_cb *, void *);
+	void	(*list)(struct store_backend *, const struct fp_list *,
+		    struct fp_text *, store_done_cb *, void *);
+	void	(*items)(struct store_backend *, int64_t id, int64_t from,
+		    int limit, store_items_cb *, void *);
+	void	(*next_seq)(struct store_backend *, int64_t id, store_next_cb *,
+		    void *);
+	void	(*load)(struct store_backend *, store_row_cb *, store_done_cb *,
+		    void *);
+	void	(*queues)(struct store_backend *, store_queue_cb *,
+		    store_done_cb *, void *);
+	/*
+	 * Deletes up to limit tasks finished before `before` (in the
+	 * transaction); deleted(arg, STORE_OK, row) for each (its state,
+	 * retrieved flag, kind and exception filled), then done(arg, n).
+	 */
+	void	(*purge)(struct store_backend *, double before, int limit,
+		    store_row_cb *deleted, void (*done)(void *, int), void *);
+};
+
+extern const struct store_backend_ops store_sqlite_ops;
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * store.c: what the store does whatever the database (store.h): the
+ * turn's transaction and its group commit, the work that waits for the
+ * commit, write-behind, ids, and daemon.info's counts.
+ *
+ * Group commit: the first write of a loop turn opens a transaction and
+ * activates commit_ev; libevent runs it after the events already active in
+ * this turn, so one commit (one fsync) covers everything the turn changed.
+ * Work that must not be seen before it is durable (replies, watchers)
+ * waits in the deferred list and runs after it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "store/store-backend.h"
+
+static const struct store_backend_ops *const store_backends[] = {
+	&store_sqlite_ops,
+};
+
+struct store_deferred {
+	store_done_cb	*cb;
+	void		*arg;
+};
+
+/* A task changed this turn, written once at the next sync. */
+struct store_dirty {
+	int64_t		 id;
+	void		*obj;
+	int		 is_new;	/* not in the database yet */
+};
+
+static const struct store_backend_ops	*store_ops;
+static struct store_backend		*store_be;
+static const struct store_task_ops	*store_tops;
+static struct event			*store_commit_ev;
+static int				 store_in_txn;
+static int				 store_txn_failed;	/* roll back */
+static struct store_deferred		*store_deferred;
+static size_t				 store_ndeferred, store_deferred_cap;
+static struct store_dirty		*store_dirty;
+static size_t				 store_ndirty, store_dirty_cap;
+static struct idmap			*store_dirty_ids;	/* id -> index+1 */
+static int64_t				 store_last_id;
+/*
+ * daemon.info's counts: counted at open, then kept by every write; what
+ * the current transaction changes waits in the deltas until it commits.
+ */
+struct store_counts {
+	int64_t	state[FP_STATE_COUNT];
+	int64_t	unretrieved;
+};
+static struct store_counts	store_counted, store_delta;
+static int			store_recount;	/* a backend could not tell */
+static int			store_last_status;
+
+static void	store_commit_cb(evutil_socket_t, short, void *);
+static int	store_sync(void);
+
+static int
+store_count_all(void)
+{
+	memset(&store_delta, 0, sizeof store_delta);
+	store_recount = 0;
+	return store_ops->count(store_be, store_counted.state,
+	    &store_counted.unretrieved);
+}
+
+/* n tasks (+1 or -1) enter state, unretrieved ones when failed. */
+static void
+store_count(int state, int n, int retrieved)
+{
+	if (state < 0 || state >= FP_STATE_COUNT)
+		return;
+	store_delta.state[state] += n;
+	if (state == FP_FAILED && !retrieved)
+		store_delta.unretrieved += n;
+}
+
+static void
+store_count_commit(void)
+{
+	int	i;
+
+	for (i = 0; i < FP_STATE_COUNT; i++)
+		store_counted.state[i] += store_delta.state[i];
+	store_counted.unretrieved += store_delta.unretrieved;
+	memset(&store_delta, 0, sizeof store_delta);
+}
+
+/* The backend of url's scheme, or NULL. */
+static const struct store_backend_ops *
+store_backend_of(const char *url)
+{
+	const char	*colon = strchr(url, ':');
+	size_t		 i, n = colon != NULL ? (size_t)(colon - url) : 0;
+
+	for (i = 0; n > 0 && colon[1] != '\0' &&
+	    i < sizeof store_backends / sizeof store_backends[0]; i++)
+		if (strlen(store_backends[i]->scheme) == n &&
+		    strncmp(store_backends[i]->scheme, url, n) == 0)
+			return store_backends[i];
+	return NULL;
+}
+
+int
+store_url_check(const char *url)
+{
+	return store_backend_of(url) != NULL ? 0 : -1;
+}
+
+int
+store_open(const char *url, int sync_full, const struct store_task_ops *tops)
+{
+	const char	*colon = strchr(url, ':');
+
+	if ((store_ops = store_backend_of(url)) == NULL) {
+		log_warnx("store: %s: not a store URL (sqlite:PATH)", url);
+		return -1;
+	}
+	store_tops = tops;
+	if (store_ops->open(colon + 1, sync_full, &store_be) == -1)
+		goto fail;
+	if (store_ops->last_id(store_be, &store_last_id) == -1 ||
+	    store_count_all() == -1)
+		goto fail;
+	store_dirty_ids = idmap_create();
+	store_commit_ev = event_new(loop_base, -1, 0, store_commit_cb, NULL);
+	if (store_commit_ev == NULL)
+		goto fail;
+	return 0;
+fail:
+	store_close();
+	return -1;
+}
+
+void
+store_close(void)
+{
+	if (store_be == NULL) {
+		store_ops = NULL;
+		return;
+	}
+	if (store_in_txn || store_ndeferred > 0 || store_ndirty > 0)
+		store_flush();
+	if (store_commit_ev != NULL)
+		event_free(store_commit_ev);
+	store_commit_ev = NULL;
+	store_ops->close(store_be);
+	store_be = NULL;
+	store_ops = NULL;
+	free(store_deferred);
+	store_deferred = NULL;
+	store_ndeferred = store_deferred_cap = 0;
+	free(store_dirty);
+	store_dirty = NULL;
+	store_ndirty = store_dirty_cap = 0;
+	if (store_dirty_ids != NULL)
+		idmap_free(store_dirty_ids);
+	store_dirty_ids = NULL;
+	store_txn_failed = 0;
+}
+
+const char *
+store_backend_name(void)
+{
+	return store_ops != NULL ? store_ops->scheme : "none";
+}
+
+int
+store_schema_version(void)
+{
+	return store_ops->schema_version(store_be);
+}
+
+static void
+store_wake(void)
+{
+	if (store_commit_ev != NULL)
+		event_active(store_commit_ev, 0, 0);
+}
+
+/*
+ * A write of this turn failed: nothing else may join the transaction (the
+ * database may have rolled it back already, and what followed would
+ * commit on its own); the flush at the end of the turn rolls back.
+ */
+static void
+store_doom(void)
+{
+	store_txn_failed = 1;
+	store_wake();
+}
+
+/* Joins the current turn's transaction, opening it on first use. */
+static int
+store_txn(void)
+{
+	if (store_txn_failed)
+		return -1;
+	if (store_in_txn)
+		return 0;
+	if (store_ops->begin(store_be) == -1) {
+		store_doom();
+		return -1;
+	}
+	store_in_txn = 1;
+	store_wake();
+	return 0;
+}
+
+/* One write of the turn: its failure dooms the turn. */
+static void
+store_wrote(int rv)
+{
+	if (rv == -1)
+		store_doom();
+}
+
+void
+store_defer(store_done_cb *cb, void *arg)
+{
+	if (store_ndeferred == store_deferred_cap) {
+		store_deferred_cap = store_deferred_cap ? store_deferred_cap * 2 :
+		    64;
+		store_deferred = xreallocarray(store_deferred,
+		    store_deferred_cap, sizeof *store_deferred);
+	}
+	store_deferred[store_ndeferred].cb = cb;
+	store_deferred[store_ndeferred].arg = arg;
+	store_ndeferred++;
+	store_wake();
+}
+
+int
+store_pending(void)
+{
+	return store_in_txn || store_ndirty > 0 || store_txn_failed;
+}
+
+/* How the turn ended: counts, and everyone who waited for it. */
+static void
+store_turn_done(void *arg, int status)
+{
+	struct store_deferred	*list;
+	size_t			 i, n;
+
+	store_last_status = status;
+	if (status == STORE_COMMITTED && !store_recount)
+		store_count_commit();
+	else
+		store_count_all();
+	/* Callbacks may defer more work: that waits for the next commit. */
+	list = store_deferred;
+	n = store_ndeferred;
+	store_deferred = NULL;
+	store_ndeferred = store_deferred_cap = 0;
+	for (i = 0; i < n; i++)
+		list[i].cb(list[i].arg, status);
+	free(list);
+}
+
+/*
+ * Ends the turn: commits what it wrote, or rolls it back when a write
+ * failed, then runs the deferred work.  (A backend that commits later
+ * answers later; 0 here then only says the commit was sent.)
+ */
+int
+store_flush(void)
+{
+	store_sync();
+	if (store_txn_failed) {
+		if (store_in_txn)
+			store_ops->rollback(store_be);
+		store_in_txn = store_txn_failed = 0;
+		store_turn_done(NULL, STORE_FAILED);
+	} else if (store_in_txn) {
+		store_in_txn = 0;
+		store_ops->commit(store_be, store_turn_done, NULL);
+	} else
+		store_turn_done(NULL, STORE_COMMITTED);
+	return store_last_status == STORE_COMMITTED ? 0 : -1;
+}
+
+static void
+store_commit_cb(evutil_socket_t fd, short events, void *arg)
+{
+	store_flush();
+}
+
+/* ---- write-behind ---- */
+
+/* Writes one dirty task's row. */
+static int
+store_write_dirty(struct store_dirty *d)
+{
+	struct store_row	row;
+	int			old = -1;
+
+	memset(&row, 0, sizeof row);
+	store_tops->row(d->obj, &row);
+	row.t.id = d->id;
+	if (d->is_new) {
+		if (store_ops->insert(store_be, &row) == -1)
+			return -1;
+		store_count(row.t.state, 1, row.t.retrieved);
+		return 0;
+	}
+	if (store_ops->update(store_be, &row, &old) == -1)
+		return -1;
+	if (old == -1)
+		store_recount = 1;
+	else if (old != (int)row.t.state) {
+		/* a final state is final: only an unfinished row moves */
+		store_count(old, -1, 0);
+		store_count(row.t.state, 1, row.t.retrieved);
+	}
+	return 0;
+}
+
+/* Writes the dirty tasks; a failure dooms the turn. */
+static int
+store_sync(void)
+{
+	struct store_dirty	*list = store_dirty;
+	size_t			 i, n = store_ndirty;
+	int			 rv = 0;
+
+	if (n == 0)
+		return 0;
+	if (store_txn() == -1)
+		rv = -1;
+	/* taken whole: an unref may free a task, which marks nothing */
+	store_dirty = NULL;
+	store_ndirty = store_dirty_cap = 0;
+	for (i = 0; i < n; i++) {
+		idmap_remove(store_dirty_ids, list[i].id);
+		if (rv == 0 && store_write_dirty(&list[i]) == -1)
+			rv = -1;
+		store_tops->unref(list[i].obj);
+	}
+	free(list);
+	if (rv == -1)
+		store_doom();
+	return rv;
+}
+
+static void
+store_mark(int64_t id, void *obj, int is_new)
+{
+	struct store_dirty	*d;
+
+	if (idmap_get(store_dirty_ids, id) != NULL)
+		return;
+	if (store_ndirty == store_dirty_cap) {
+		store_dirty_cap = store_dirty_cap ? store_dirty_cap * 2 : 64;
+		store_dirty = xreallocarray(store_dirty, store_dirty_cap,
+		    sizeof *store_dirty);
+	}
+	d = &store_dirty[store_ndirty++];
+	d->id = id;
+	d->obj = obj;
+	d->is_new = is_new;
+	idmap_put(store_dirty_ids, id, obj);
+	store_tops->ref(obj);
+	store_wake();
+}
+
+int64_t
+store_task_insert(void *obj)
+{
+	if (store_txn_failed)
+		return -1;
+	/* from the high-water mark: never handed out twice, even unstored */
+	store_mark(++store_last_id, obj, 1);
+	return store_last_id;
+}
+
+void
+store_task_update(int64_t id, void *obj)
+{
+	store_mark(id, obj, 0);
+}
+
+void
+store_task_retrieved(int64_t id)
+{
+	int	changed = 0;
+
+	store_sync();
+	if (store_txn() == -1)
+		return;
+	store_wrote(store_ops->retrieved(store_be, id, &changed));
+	if (changed)
+		store_delta.unretrieved--;
+}
+
+void
+store_stream_add(int64_t id, int64_t seq, json_t *value, json_t *error)
+{
+	store_sync();
+	if (store_txn() == 0)
+		store_wrote(store_ops->item_add(store_be, id, seq, value,
+		    error));
+}
+
+void
+store_stream_overflow(int64_t id)
+{
+	store_sync();
+	if (store_txn() == 0)
+		store_wrote(store_ops->overflow_set(store_be, id));
+}
+
+void
+store_queue_save(const char *name, int concurrency, int paused)
+{
+	store_sync();
+	if (store_txn() == 0)
+		store_wrote(store_ops->queue_save(store_be, name, concurrency,
+		    paused));
+}
+
+/* ---- reads: each sees the writes before it ---- */
+
+void
+store_task_write(int64_t id, struct fp_text *o, store_done_cb *cb, void *arg)
+{
+	store_sync();
+	store_ops->write(store_be, id, o, cb, arg);
+}
+
+void
+store_task_get(int64_t id, store_row_cb *cb, void *arg)
+{
+	store_sync();
+	store_ops->get(store_be, id, cb, arg);
+}
+
+void
+store_task_states(const int64_t *ids, size_t n, int *states,
+    store_done_cb *cb, void *arg)
+{
+	store_sync();
+	store_ops->states(store_be, ids, n, states, cb, arg);
+}
+
+void
+store_task_by_key(const char *key, store_key_cb *cb, void *arg)
+{
+	store_sync();
+	store_ops->by_key(store_be, key, cb, arg);
+}
+
+void
+store_task_list(const struct fp_list *l, struct fp_text *o, store_done_cb *cb,
+    void *arg)
+{
+	store_sync();
+	store_ops->list(store_be, l, o, cb, arg);
+}
+
+void
+store_stream_read(int64_t id, int64_t from, int limit, store_items_cb *cb,
+    void *arg)
+{
+	store_sync();
+	store_ops->items(store_be, id, from, limit, cb, arg);
+}
+
+void
+store_stream_next(int64_t id, store_next_cb *cb, void *arg)
+{
+	store_sync();
+	store_ops->next_seq(store_be, id, cb, arg);
+}
+
+void
+store_task_load(store_row_cb *row, store_done_cb *done, void *arg)
+{
+	store_sync();
+	store_ops->load(store_be, row, done, arg);
+}
+
+void
+store_queue_load(store_queue_cb *queue, store_done_cb *done, void *arg)
+{
+	store_sync();
+	store_ops->queues(store_be, queue, done, arg);
+}
+
+struct store_purge {
+	store_row_cb	*unretrieved;
+	void		(*done)(void *, int);
+	void		*arg;
+};
+
+static void
+store_purge_row_cb(void *arg, int status, const struct store_row *row)
+{
+	struct store_purge	*p = arg;
+
+	store_count(row->t.state, -1, row->t.retrieved);
+	if (row->t.state == FP_FAILED && !row->t.retrieved)
+		p->unretrieved(p->arg, STORE_OK, row);
+}
+
+static void
+store_purge_done_cb(void *arg, int n)
+{
+	struct store_purge	*p = arg;
+
+	if (n == -1)
+		store_doom();
+	p->done(p->arg, n);
+	free(p);
+}
+
+void
+store_task_purge(double before, int limit, store_row_cb *unretrieved,
+    void (*done)(void *, int), void *arg)
+{
+	struct store_purge	*p;
+
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, -1);
+		return;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->unretrieved = unretrieved;
+	p->done = done;
+	p->arg = arg;
+	store_ops->purge(store_be, before, limit, store_purge_row_cb,
+	    store_purge_done_cb, p);
+}
+
+void
+store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved)
+{
+	int	i;
+
+	store_sync();
+	for (i = 0; i < FP_STATE_COUNT; i++)
+		counts[i] = store_counted.state[i] + store_delta.state[i];
+	*unretrieved = store_counted.unretrieved + store_delta.unretrieved;
+}
+
+json_t *
+store_value_json(const struct fp_value *v)
+{
+	json_error_t	err;
+	json_t		*j;
+
+	if (v->text == NULL)
+		return json_incref(v->json);
+	if ((j = json_loads(v->text, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	    &err)) == NULL)
+		log_warnx("store: a stored column is not JSON: %s", err.text);
+	return j;
+}

@@ -1,0 +1,141 @@
+/*
+ * store.h: durable storage of tasks, their stream items and queues.
+ *
+ * store.c holds what does not depend on the database: the turn's
+ * transaction (group commit: opened by the first write of a loop turn,
+ * committed once at its end), the work that waits for that commit
+ * (store_defer), write-behind (a task changed several times in a turn is
+ * written once, with what it holds at the commit) and daemon.info's
+ * counts.  A backend (store-backend.h; store-sqlite.c today) speaks rows.
+ *
+ * Reads answer through a callback, which may run before the call returns
+ * (sqlite) or in a later turn (a networked backend): a caller must expect
+ * both.  A read sees every write made before it, this turn's included.
+ * Writes join the turn's transaction; a write that fails dooms the turn,
+ * and every store_defer callback of the turn hears STORE_FAILED.
+ *
+ * json_t given to the store is borrowed; json_t it hands out is borrowed
+ * for the callback's duration unless it says otherwise.
+ */
+#ifndef FUTURED_STORE_H
+#define FUTURED_STORE_H
+
+#include "base/base.h"
+
+/* How a call or a turn's commit ended. */
+#define STORE_OK		0
+#define STORE_COMMITTED		STORE_OK
+#define STORE_NONE		1	/* no such row */
+#define STORE_FAILED		-1
+
+/*
+ * A task as stored.  Its JSON columns come as trees (what the model
+ * writes) or as compact text (what a backend reads back), so that task.get
+ * and task.list copy stored text into answers without parsing it.
+ */
+struct store_row {
+	struct fp_task	 t;
+	double		 start_after;	/* when a pending task may start; 0: now */
+	double		 retry_backoff;
+	struct fp_value	 attempt_state;	/* what recovery needs of a running
+					 * attempt (the kind's), or none */
+};
+
+/* Where the rows of tasks in memory come from, for write-behind. */
+struct store_task_ops {
+	/* Fills row from obj; its pointers stay valid until the next call. */
+	void	(*row)(void *obj, struct store_row *row);
+	void	(*ref)(void *obj);
+	void	(*unref)(void *obj);
+};
+
+typedef void	 store_done_cb(void *arg, int status);
+
+/*
+ * Opens the store at url: "sqlite:PATH".  sync_full: a commit is durable
+ * on return (fsync), else it may be lost at a power failure.
+ */
+int	 store_open(const char *url, int sync_full, const struct store_task_ops *);
+void	 store_close(void);
+/* Does url name a backend futured has (and something after its ':')? */
+int	 store_url_check(const char *url);
+/* "sqlite"; and the schema version of the open store. */
+const char *store_backend_name(void);
+int	 store_schema_version(void);
+
+/*
+ * Runs cb(arg, status) once the current turn's transaction has committed
+ * (STORE_COMMITTED) or failed (STORE_FAILED); when nothing was written this
+ * turn, cb still runs at the end of the turn.
+ */
+void	 store_defer(store_done_cb *cb, void *arg);
+/* Whether this turn wrote anything not yet committed. */
+int	 store_pending(void);
+/* Commits now (shutdown, tests); runs the deferred callbacks. */
+int	 store_flush(void);
+
+/* ---- writes: they join the turn's transaction ---- */
+
+/*
+ * A new task: its id, or -1 when the turn is already doomed.  Only marks
+ * obj: its row is written once, at the next store call or at the commit,
+ * with what obj holds then (the store holds a reference until then).
+ */
+int64_t	 store_task_insert(void *obj);
+/* obj (task id) changed; written the same way. */
+void	 store_task_update(int64_t id, void *obj);
+/* A failed task's exception was handed to a client. */
+void	 store_task_retrieved(int64_t id);
+/* Stream items: value or error (one of them NULL), numbered from 0. */
+void	 store_stream_add(int64_t id, int64_t seq, json_t *value, json_t *error);
+void	 store_stream_overflow(int64_t id);
+void	 store_queue_save(const char *name, int concurrency, int paused);
+
+/* ---- reads ---- */
+
+/* The client's view of task id appended to o; STORE_NONE: no such task. */
+void	 store_task_write(int64_t id, struct fp_text *o, store_done_cb *,
+	    void *arg);
+typedef void	 store_row_cb(void *arg, int status, const struct store_row *);
+void	 store_task_get(int64_t id, store_row_cb *, void *arg);
+/*
+ * The states of n tasks into states[]; an unknown id gets -1.  status is
+ * STORE_FAILED when the store could not be read.
+ */
+void	 store_task_states(const int64_t *ids, size_t n, int *states,
+	    store_done_cb *, void *arg);
+/* The task holding key: its id and spec, or STORE_NONE. */
+typedef void	 store_key_cb(void *arg, int status, int64_t id, json_t *spec);
+void	 store_task_by_key(const char *key, store_key_cb *, void *arg);
+/* {tasks, next} per the filters of task.list, appended to o. */
+void	 store_task_list(const struct fp_list *, struct fp_text *o,
+	    store_done_cb *, void *arg);
+/* [{seq, value} | {seq, error}] from seq `from` on, at most limit. */
+typedef void	 store_items_cb(void *arg, int status, json_t *items,
+	    int overflow);
+void	 store_stream_read(int64_t id, int64_t from, int limit,
+	    store_items_cb *, void *arg);
+/* The seq the next item of id gets. */
+typedef void	 store_next_cb(void *arg, int status, int64_t next);
+void	 store_stream_next(int64_t id, store_next_cb *, void *arg);
+/* Calls row for each pending or running task, oldest first, then done. */
+void	 store_task_load(store_row_cb *row, store_done_cb *done, void *arg);
+/* Calls queue for each saved queue, then done. */
+typedef void	 store_queue_cb(void *arg, const char *name, int concurrency,
+	    int paused);
+void	 store_queue_load(store_queue_cb *queue, store_done_cb *done,
+	    void *arg);
+/*
+ * Deletes up to limit tasks finished before `before`, with their items
+ * and labels; unretrieved(arg, row) runs first for each failed task whose
+ * exception nobody retrieved.  done(arg, n deleted) or done(arg, -1).
+ */
+void	 store_task_purge(double before, int limit, store_row_cb *unretrieved,
+	    void (*done)(void *arg, int n), void *arg);
+/* A row's JSON column as a tree (a new reference; NULL: none). */
+json_t	*store_value_json(const struct fp_value *);
+
+/* Tasks per state, and failed ones never retrieved (kept in memory). */
+void	 store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved);
+
+#endif
