@@ -143,6 +143,14 @@ service_free(void)
 {
 	size_t	i;
 
+	/*
+	 * Freeing libevent's signal events restores the default actions: a
+	 * second SIGTERM while futured frees its memory would end it with
+	 * status 143 instead of 0.  It is stopping already.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	for (i = 0; i < sizeof service_sig_evs / sizeof service_sig_evs[0]; i++)
 		if (service_sig_evs[i] != NULL)
 			event_free(service_sig_evs[i]);
