@@ -21,6 +21,7 @@
 static void
 cleanup(void)
 {
+	service_free();		/* first: the signals are ignored from here */
 	/* Whatever the last turn left unwritten, while its tasks and queues
 	 * are still alive. */
 	store_flush();
@@ -33,7 +34,6 @@ cleanup(void)
 	sched_free();
 	store_close();
 	spawn_free();
-	service_free();
 	event_base_free(loop_base);
 	watch_free_all();
 	config_free();
