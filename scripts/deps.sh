@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
 	build-essential autoconf automake pkg-config
-	libevent-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libhttp-parser-dev
+	libevent-dev libjansson-dev libsqlite3-dev libpq-dev postgresql-15 libcurl4-openssl-dev libhttp-parser-dev
 	libsystemd-dev libcmocka-dev libinih-dev
 	curl jq bc python3 procps systemd util-linux
 	fiu-utils faketime python3-jsonschema

@@ -38,7 +38,8 @@ struct config {
 	char	*listen_host;		/* its parts, once checked */
 	char	*listen_port;
 	char	*token_file;
-	char	*store;			/* sqlite:PATH */
+	char	*store;			/* sqlite:PATH, postgresql://... */
+	char	*store_schema;		/* PostgreSQL's schema */
 	char	*config_file;
 	int	 jobs;
 	int	 log_level;

@@ -50,7 +50,10 @@ static const struct option_entry {
 	{ "token-file", OPT_STRING, F(token_file), 0, 0, NULL, 0,
 	    "bearer token file (default STATE/token)" },
 	{ "store", OPT_STRING, F(store), 0, 0, NULL, 0,
-	    "where tasks are stored (default sqlite:STATE/futured.db)" },
+	    "where tasks are stored: sqlite:PATH (default STATE/futured.db) "
+	    "or postgresql://..." },
+	{ "store-schema", OPT_STRING, F(store_schema), 0, 0, "futured", 0,
+	    "PostgreSQL schema holding futured's tables" },
 	{ "jobs", OPT_INT, F(jobs), 1, 100000, NULL, 1,
 	    "child processes running at once (default: CPUs)" },
 	{ "log-level", OPT_LEVEL, F(log_level), 0, 0, "info", 1,
@@ -493,6 +496,7 @@ config_clear(struct config *c)
 	free(c->listen_port);
 	free(c->token_file);
 	free(c->store);
+	free(c->store_schema);
 	free(c->config_file);
 	for (i = 0; i < c->nqueues; i++)
 		free(c->queues[i].name);

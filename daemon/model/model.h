@@ -157,8 +157,12 @@ void		 task_attempt_state(struct task *, json_t *);
 int		 task_cancel(struct task *);
 /* The running attempt's kept stdout (1) or stderr (2); -1: none. */
 int		 task_output(struct task *, int which, const char **, size_t *);
-/* Loads unfinished tasks from the store and schedules them. */
-int		 task_recover(void);
+/*
+ * Loads unfinished tasks from the store and schedules them; then (after
+ * store_drain) task_recover_status: 0, or -1 when they could not be read.
+ */
+void		 task_recover(void);
+int		 task_recover_status(void);
 /* Shutdown: terminate running work and record its fate. */
 void		 task_shutdown(void);
 void		 task_free_all(void);
@@ -171,7 +175,9 @@ struct queue {
 	int		 running;	/* tasks holding one of its slots */
 };
 #define SCHED_MAX_QUEUES	1000
-int		 sched_init(void);
+/* Loads the saved queues; sched_init_status as task_recover_status. */
+void		 sched_init(void);
+int		 sched_init_status(void);
 void		 sched_free(void);
 /* The queue called name, created when new. */
 struct queue	*sched_queue(const char *name);

@@ -43,15 +43,22 @@ sched_queues_loaded(void *arg, int status)
 	*(int *)arg = status;
 }
 
-int
+static int	sched_load_status;
+
+/* Loads the saved queues; sched_init_status says how, once answered. */
+void
 sched_init(void)
 {
-	static int	status;
-
 	sched_queue("default");
-	status = STORE_OK;
-	store_queue_load(sched_queue_loaded, sched_queues_loaded, &status);
-	return status == STORE_OK ? 0 : -1;
+	sched_load_status = STORE_FAILED;
+	store_queue_load(sched_queue_loaded, sched_queues_loaded,
+	    &sched_load_status);
+}
+
+int
+sched_init_status(void)
+{
+	return sched_load_status == STORE_OK ? 0 : -1;
 }
 
 /* Ready tasks waiting in q for a slot. */

@@ -571,19 +571,21 @@ task_recovered_cb(void *arg, int status)
 	sched_kick();
 }
 
-/*
- * (A backend that answers later would finish this in a later turn; the
- * status returned is then the one known now.)
- */
-int
+static struct task_recovery	task_recovery;
+
+/* Loads the unfinished tasks; task_recover_status says how, once done. */
+void
 task_recover(void)
 {
-	static struct task_recovery	rec;
+	task_recovery.n = 0;
+	task_recovery.status = STORE_FAILED;
+	store_task_load(task_recover_cb, task_recovered_cb, &task_recovery);
+}
 
-	rec.n = 0;
-	rec.status = STORE_OK;
-	store_task_load(task_recover_cb, task_recovered_cb, &rec);
-	return rec.status == STORE_OK ? 0 : -1;
+int
+task_recover_status(void)
+{
+	return task_recovery.status == STORE_OK ? 0 : -1;
 }
 
 /* ---- shutdown ---- */

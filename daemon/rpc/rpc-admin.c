@@ -15,17 +15,21 @@ rpc_admin_set_listen(json_t *(*listen)(void))
 	rpc_listen = listen;
 }
 
-static json_t *
-rpc_admin_counts(int64_t *unretrieved)
-{
-	int64_t	counts[FP_STATE_COUNT];
-	json_t	*o = xjson(json_object());
-	int	i;
+/* daemon.info's counts, while the store counts them. */
+struct admin_counts {
+	int64_t	state[FP_STATE_COUNT];
+	int64_t	unretrieved;
+};
 
-	store_task_counts(counts, unretrieved);
+static json_t *
+rpc_admin_counts(const struct admin_counts *ac)
+{
+	json_t	*o = xjson(json_object());
+	int	 i;
+
 	for (i = 0; i < FP_STATE_COUNT; i++)
 		json_object_set_new(o, fp_state_name((enum fp_state)i),
-		    json_integer(counts[i]));
+		    json_integer(ac->state[i]));
 	return o;
 }
 
@@ -42,13 +46,20 @@ rpc_admin_limits(void)
 	    "retention", cfg.retention));
 }
 
-void
-rpc_admin_info(struct rpc_call *c)
+static void
+rpc_admin_info_cb(void *arg, int status)
 {
-	char	 started[FP_TIME_LEN];
-	int64_t	 unretrieved = 0;
-	json_t	*counts = rpc_admin_counts(&unretrieved);
+	struct rpc_call		*c = arg;
+	struct admin_counts	*ac = c->state.counts;
+	char			 started[FP_TIME_LEN];
 
+	c->state.counts = NULL;
+	if (status != STORE_OK) {
+		free(ac);
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot count the tasks"));
+		return;
+	}
 	rpc_reply(c, json_pack("{s:s,s:i,s:i,s:f,s:s,s:s,s:s,s:o,s:o,s:I,"
 	    "s:I,s:I,s:I,s:o,s:i,s:s}",
 	    "version", FUTURED_VERSION,
@@ -59,14 +70,24 @@ rpc_admin_info(struct rpc_call *c)
 	    "state_dir", cfg.state_dir,
 	    "database", store_backend_name(),
 	    "listen", rpc_listen != NULL ? rpc_listen() : json_array(),
-	    "counts", counts,
-	    "unretrieved", (json_int_t)unretrieved,
+	    "counts", rpc_admin_counts(ac),
+	    "unretrieved", (json_int_t)ac->unretrieved,
 	    "running_processes", (json_int_t)exec_running(),
 	    "waiters", (json_int_t)watch_count(),
 	    "refused_notifications", (json_int_t)rpc_refused_notifications(),
 	    "limits", rpc_admin_limits(),
 	    "schema_version", store_schema_version(),
 	    "synchronous", cfg.sync_full ? "full" : "normal"));
+	free(ac);
+}
+
+void
+rpc_admin_info(struct rpc_call *c)
+{
+	struct admin_counts	*ac = xcalloc(1, sizeof *ac);
+
+	c->state.counts = ac;
+	store_task_counts(ac->state, &ac->unretrieved, rpc_admin_info_cb, c);
 }
 
 /* The OpenRPC document (proto/openrpc.json), with this futured's versions. */

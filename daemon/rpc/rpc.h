@@ -49,6 +49,7 @@ struct rpc_call {
 		struct future_wait *future;
 		struct stream_wait *stream;
 		struct output_wait *output;
+		struct admin_counts *counts;	/* daemon.info */
 	} state;
 	struct fp_text		 reply;		/* the response, once settled */
 };

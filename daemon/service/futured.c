@@ -52,7 +52,8 @@ main(int argc, char **argv)
 	config_finish();
 	log_init(cfg.log_level);
 	if (store_url_check(cfg.store) == -1)
-		fatalx("--store %s: not a store URL (sqlite:PATH)", cfg.store);
+		fatalx("--store %s: not a store URL (sqlite:PATH or "
+		    "postgresql://...)", cfg.store);
 	if (check_only) {
 		printf("configuration OK (%s)\n", access(cfg.config_file, F_OK)
 		    == 0 ? cfg.config_file : "no config file");
@@ -69,12 +70,18 @@ main(int argc, char **argv)
 		fatal("cannot start the spawner");
 	if (fetch_init() == -1)
 		fatalx("cannot initialise libcurl");
-	if (store_open(cfg.store, cfg.sync_full, &task_store_ops) == -1)
+	if (store_open(cfg.store, cfg.store_schema, cfg.sync_full,
+	    &task_store_ops) == -1)
 		fatalx("cannot open the store %s", cfg.store);
-	if (sched_init() == -1)
+	/* start-up reads answer before anything is served */
+	sched_init();
+	store_drain();
+	if (sched_init_status() == -1)
 		fatalx("cannot load queues from the database");
 	sched_apply_config();
-	if (task_recover() == -1)
+	task_recover();
+	store_drain();
+	if (task_recover_status() == -1)
 		fatalx("cannot recover tasks from the database");
 	nfds = notify_listen_fds(&fds);
 	http_init(fds, nfds);

@@ -19,15 +19,20 @@ struct store_backend;
 
 struct store_backend_ops {
 	const char	*scheme;	/* "sqlite" in "sqlite:PATH" */
-	int	(*open)(const char *where, int sync_full,
+	/* Counted by count() for each daemon.info: other nodes change it. */
+	int		 live_counts;
+	/* url: the whole --store URL; schema: where the tables live. */
+	int	(*open)(const char *url, const char *schema, int sync_full,
 		    struct store_backend **);
 	void	(*close)(struct store_backend *);
 	int	(*schema_version)(struct store_backend *);
 	/* The highest id ever handed out (none is handed out twice). */
 	int	(*last_id)(struct store_backend *, int64_t *);
 	/* Tasks per state, failed ones never retrieved: a full count. */
-	int	(*count)(struct store_backend *, int64_t states[FP_STATE_COUNT],
-		    int64_t *unretrieved);
+	void	(*count)(struct store_backend *, int64_t states[FP_STATE_COUNT],
+		    int64_t *unretrieved, store_done_cb *, void *);
+	/* Blocks until every answer asked for has come (NULL: at once). */
+	void	(*drain)(struct store_backend *);
 
 	int	(*begin)(struct store_backend *);
 	void	(*commit)(struct store_backend *, store_done_cb *, void *);
@@ -73,5 +78,6 @@ struct store_backend_ops {
 };
 
 extern const struct store_backend_ops store_sqlite_ops;
+extern const struct store_backend_ops store_pg_ops;
 
 #endif

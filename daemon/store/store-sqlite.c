@@ -278,8 +278,11 @@ store_private(const char *path)
 static void	sq_close(struct store_backend *);
 
 static int
-sq_open(const char *path, int sync_full, struct store_backend **b)
+sq_open(const char *url, const char *schema, int sync_full,
+    struct store_backend **b)
 {
+	const char	*path = url + strlen("sqlite:");
+
 	if (store_private(path) == -1)
 		return -1;
 	if (sqlite3_open_v2(path, &store_db, SQLITE_OPEN_READWRITE |
@@ -350,9 +353,9 @@ sq_last_id(struct store_backend *b, int64_t *id)
 	return sqlite3_reset(st) == SQLITE_OK ? 0 : -1;
 }
 
-static int
+static void
 sq_count(struct store_backend *b, int64_t states[FP_STATE_COUNT],
-    int64_t *unretrieved)
+    int64_t *unretrieved, store_done_cb *done, void *arg)
 {
 	sqlite3_stmt	*st = store_stmts[ST_COUNTS];
 	int		 s;
@@ -370,9 +373,10 @@ sq_count(struct store_backend *b, int64_t states[FP_STATE_COUNT],
 		*unretrieved = sqlite3_column_int64(st, 0);
 	if (sqlite3_reset(st) != SQLITE_OK) {
 		store_log("count tasks");
-		return -1;
+		done(arg, STORE_FAILED);
+		return;
 	}
-	return 0;
+	done(arg, STORE_OK);
 }
 
 static int

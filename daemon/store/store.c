@@ -19,6 +19,7 @@
 
 static const struct store_backend_ops *const store_backends[] = {
 	&store_sqlite_ops,
+	&store_pg_ops,
 };
 
 struct store_deferred {
@@ -60,13 +61,29 @@ static int			store_last_status;
 static void	store_commit_cb(evutil_socket_t, short, void *);
 static int	store_sync(void);
 
+static void
+store_counted_cb(void *arg, int status)
+{
+	*(int *)arg = status;
+}
+
+/*
+ * Counts every task again, for a backend that answers at once; a shared
+ * database (live_counts) is counted by each daemon.info instead, as other
+ * nodes change it.
+ */
 static int
 store_count_all(void)
 {
+	int	status = STORE_FAILED;
+
 	memset(&store_delta, 0, sizeof store_delta);
 	store_recount = 0;
-	return store_ops->count(store_be, store_counted.state,
-	    &store_counted.unretrieved);
+	if (store_ops->live_counts)
+		return 0;
+	store_ops->count(store_be, store_counted.state,
+	    &store_counted.unretrieved, store_counted_cb, &status);
+	return status == STORE_OK ? 0 : -1;
 }
 
 /* n tasks (+1 or -1) enter state, unretrieved ones when failed. */
@@ -113,16 +130,16 @@ store_url_check(const char *url)
 }
 
 int
-store_open(const char *url, int sync_full, const struct store_task_ops *tops)
+store_open(const char *url, const char *schema, int sync_full,
+    const struct store_task_ops *tops)
 {
-	const char	*colon = strchr(url, ':');
-
 	if ((store_ops = store_backend_of(url)) == NULL) {
-		log_warnx("store: %s: not a store URL (sqlite:PATH)", url);
+		log_warnx("store: %s: not a store URL (sqlite:PATH or "
+		    "postgresql://...)", url);
 		return -1;
 	}
 	store_tops = tops;
-	if (store_ops->open(colon + 1, sync_full, &store_be) == -1)
+	if (store_ops->open(url, schema, sync_full, &store_be) == -1)
 		goto fail;
 	if (store_ops->last_id(store_be, &store_last_id) == -1 ||
 	    store_count_all() == -1)
@@ -146,6 +163,7 @@ store_close(void)
 	}
 	if (store_in_txn || store_ndeferred > 0 || store_ndirty > 0)
 		store_flush();
+	store_drain();
 	if (store_commit_ev != NULL)
 		event_free(store_commit_ev);
 	store_commit_ev = NULL;
@@ -241,12 +259,39 @@ store_pending(void)
 	return store_in_txn || store_ndirty > 0 || store_txn_failed;
 }
 
-/* How the turn ended: counts, and everyone who waited for it. */
+/* A turn sent to commit, with the work that waits for it. */
+struct store_turn {
+	struct store_deferred	*list;
+	size_t			 n;
+};
+
+/*
+ * Takes the work deferred so far: it waits for this turn's commit, and
+ * what is deferred from now on waits for the next one (a backend that
+ * commits later has the next turn write meanwhile).
+ */
+static struct store_turn *
+store_turn_take(void)
+{
+	struct store_turn	*turn = xcalloc(1, sizeof *turn);
+
+	turn->list = store_deferred;
+	turn->n = store_ndeferred;
+	store_deferred = NULL;
+	store_ndeferred = store_deferred_cap = 0;
+	return turn;
+}
+
+/*
+ * How a turn ended: counts, and everyone who waited for it.  (In-memory
+ * counts are kept only with a backend that commits at once, so the
+ * deltas are this turn's.)
+ */
 static void
 store_turn_done(void *arg, int status)
 {
-	struct store_deferred	*list;
-	size_t			 i, n;
+	struct store_turn	*turn = arg;
+	size_t			 i;
 
 	store_last_status = status;
 	if (status == STORE_COMMITTED && !store_recount)
@@ -254,13 +299,10 @@ store_turn_done(void *arg, int status)
 	else
 		store_count_all();
 	/* Callbacks may defer more work: that waits for the next commit. */
-	list = store_deferred;
-	n = store_ndeferred;
-	store_deferred = NULL;
-	store_ndeferred = store_deferred_cap = 0;
-	for (i = 0; i < n; i++)
-		list[i].cb(list[i].arg, status);
-	free(list);
+	for (i = 0; i < turn->n; i++)
+		turn->list[i].cb(turn->list[i].arg, status);
+	free(turn->list);
+	free(turn);
 }
 
 /*
@@ -276,13 +318,20 @@ store_flush(void)
 		if (store_in_txn)
 			store_ops->rollback(store_be);
 		store_in_txn = store_txn_failed = 0;
-		store_turn_done(NULL, STORE_FAILED);
+		store_turn_done(store_turn_take(), STORE_FAILED);
 	} else if (store_in_txn) {
 		store_in_txn = 0;
-		store_ops->commit(store_be, store_turn_done, NULL);
+		store_ops->commit(store_be, store_turn_done, store_turn_take());
 	} else
-		store_turn_done(NULL, STORE_COMMITTED);
+		store_turn_done(store_turn_take(), STORE_COMMITTED);
 	return store_last_status == STORE_COMMITTED ? 0 : -1;
+}
+
+void
+store_drain(void)
+{
+	if (store_be != NULL && store_ops->drain != NULL)
+		store_ops->drain(store_be);
 }
 
 static void
@@ -539,14 +588,20 @@ store_task_purge(double before, int limit, store_row_cb *unretrieved,
 }
 
 void
-store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved)
+store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved,
+    store_done_cb *cb, void *arg)
 {
 	int	i;
 
 	store_sync();
+	if (store_ops->live_counts) {
+		store_ops->count(store_be, counts, unretrieved, cb, arg);
+		return;
+	}
 	for (i = 0; i < FP_STATE_COUNT; i++)
 		counts[i] = store_counted.state[i] + store_delta.state[i];
 	*unretrieved = store_counted.unretrieved + store_delta.unretrieved;
+	cb(arg, STORE_OK);
 }
 
 json_t *

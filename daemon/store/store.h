@@ -52,10 +52,12 @@ struct store_task_ops {
 typedef void	 store_done_cb(void *arg, int status);
 
 /*
- * Opens the store at url: "sqlite:PATH".  sync_full: a commit is durable
+ * Opens the store at url: "sqlite:PATH" or a libpq URI
+ * "postgresql://...", whose tables live in schema `schema`.  sync_full: a commit is durable
  * on return (fsync), else it may be lost at a power failure.
  */
-int	 store_open(const char *url, int sync_full, const struct store_task_ops *);
+int	 store_open(const char *url, const char *schema, int sync_full,
+	    const struct store_task_ops *);
 void	 store_close(void);
 /* Does url name a backend futured has (and something after its ':')? */
 int	 store_url_check(const char *url);
@@ -73,6 +75,11 @@ void	 store_defer(store_done_cb *cb, void *arg);
 int	 store_pending(void);
 /* Commits now (shutdown, tests); runs the deferred callbacks. */
 int	 store_flush(void);
+/*
+ * Waits until the backend has answered everything asked of it (start-up,
+ * before the loop serves anyone; shutdown).  The only call that blocks.
+ */
+void	 store_drain(void);
 
 /* ---- writes: they join the turn's transaction ---- */
 
@@ -135,7 +142,11 @@ void	 store_task_purge(double before, int limit, store_row_cb *unretrieved,
 /* A row's JSON column as a tree (a new reference; NULL: none). */
 json_t	*store_value_json(const struct fp_value *);
 
-/* Tasks per state, and failed ones never retrieved (kept in memory). */
-void	 store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved);
+/*
+ * Tasks per state, and failed ones never retrieved, into the caller's
+ * arrays: kept in memory (sqlite), or counted in a shared database.
+ */
+void	 store_task_counts(int64_t counts[FP_STATE_COUNT], int64_t *unretrieved,
+	    store_done_cb *, void *arg);
 
 #endif

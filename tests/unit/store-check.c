@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <event2/event.h>
+#include <libpq-fe.h>
 
 #include "store-check.h"
 
@@ -56,9 +57,43 @@ obj_unref_cb(void *o)
 
 const struct store_task_ops obj_ops = { obj_row, obj_ref, obj_unref_cb };
 
+/* FUTURED_TEST_PG: a libpq URI; the tests then run on PostgreSQL. */
+static const char *
+sc_pg(void)
+{
+	const char	*pg = getenv("FUTURED_TEST_PG");
+
+	return pg != NULL && pg[0] != '\0' ? pg : NULL;
+}
+
+const char *
+sc_schema(void)
+{
+	return "futured_test";
+}
+
+/* Drops the test's schema: the next open creates it anew. */
+static void
+sc_pg_drop(void)
+{
+	PGconn		*conn = PQconnectdb(sc_pg());
+	PGresult	*r;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		fail_msg("cannot connect to %s: %s", sc_pg(),
+		    PQerrorMessage(conn));
+	r = PQexec(conn, "DROP SCHEMA IF EXISTS futured_test CASCADE");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("drop schema: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(conn);
+}
+
 const char *
 sc_url(void)
 {
+	if (sc_pg() != NULL)
+		return sc_pg();
 	if (sc_path[0] == '\0') {
 		if (mkdtemp(sc_dir) == NULL)
 			fail_msg("mkdtemp");
@@ -76,6 +111,10 @@ sc_fresh(void)
 
 	sc_url();
 	store_close();
+	if (sc_pg() != NULL) {
+		sc_pg_drop();
+		snprintf(sc_store_url, sizeof sc_store_url, "%s", sc_pg());
+	}
 	unlink(sc_path);
 	snprintf(f, sizeof f, "%s-wal", sc_path);
 	unlink(f);
@@ -83,14 +122,14 @@ sc_fresh(void)
 	unlink(f);
 	if (loop_base == NULL)
 		loop_base = event_base_new();
-	assert_int_equal(store_open(sc_store_url, 1, &obj_ops), 0);
+	assert_int_equal(store_open(sc_store_url, sc_schema(), 1, &obj_ops), 0);
 }
 
 void
 sc_reopen(void)
 {
 	store_close();
-	assert_int_equal(store_open(sc_store_url, 1, &obj_ops), 0);
+	assert_int_equal(store_open(sc_store_url, sc_schema(), 1, &obj_ops), 0);
 }
 
 struct obj *
@@ -122,24 +161,29 @@ obj_update(struct obj *b)
 }
 
 void
+sc_turn(void)
+{
+	struct timeval	tv = { 0, 10000 };
+
+	/* what is active now, or what comes within 10 ms (a database) */
+	event_base_loopexit(loop_base, &tv);
+	event_base_loop(loop_base, EVLOOP_ONCE);
+}
+
+void
 sc_wait(int *done)
 {
 	int	i;
 
-	for (i = 0; i < 10000 && !*done; i++)
-		event_base_loop(loop_base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	for (i = 0; i < 3000 && !*done; i++)
+		sc_turn();
 	assert_true(*done);
 }
 
-struct sc_answer {
-	int	done;
-	int	status;
-};
-
-static void
+void
 sc_status_cb(void *arg, int status)
 {
-	struct sc_answer	*a = arg;
+	struct sc_status	*a = arg;
 
 	a->status = status;
 	a->done = 1;
@@ -148,7 +192,7 @@ sc_status_cb(void *arg, int status)
 json_t *
 sc_task(int64_t id)
 {
-	struct sc_answer	 a = { 0, 0 };
+	struct sc_status	 a = { 0, 0 };
 	struct fp_text		 o = { 0 };
 	json_t			*v = NULL;
 
@@ -165,7 +209,7 @@ sc_task(int64_t id)
 int
 sc_state(int64_t id)
 {
-	struct sc_answer	a = { 0, 0 };
+	struct sc_status	a = { 0, 0 };
 	int			st = -2;
 
 	store_task_states(&id, 1, &st, sc_status_cb, &a);
@@ -177,7 +221,7 @@ sc_state(int64_t id)
 json_t *
 sc_list(const struct fp_list *l)
 {
-	struct sc_answer	 a = { 0, 0 };
+	struct sc_status	 a = { 0, 0 };
 	struct fp_text		 o = { 0 };
 	json_error_t		 err;
 	json_t			*page;
@@ -195,7 +239,7 @@ sc_list(const struct fp_list *l)
 int
 sc_flush(void)
 {
-	struct sc_answer	a = { 0, 0 };
+	struct sc_status	a = { 0, 0 };
 
 	store_defer(sc_status_cb, &a);
 	store_flush();
@@ -212,6 +256,8 @@ sc_cleanup(void)
 	if (loop_base != NULL)
 		event_base_free(loop_base);
 	loop_base = NULL;
+	if (sc_path[0] == '\0')
+		return 0;
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sc_dir);
 	return system(cmd);
 }

@@ -23,10 +23,14 @@ extern const struct store_task_ops obj_ops;
 void	 sc_fresh(void);
 void	 sc_reopen(void);
 const char *sc_url(void);
+/* The PostgreSQL schema the tests use (FUTURED_TEST_PG set). */
+const char *sc_schema(void);
 /* A pending task of kind (exec or sleep) with key (may be NULL), inserted. */
 struct obj *obj_new(const char *kind, const char *key);
 void	 obj_update(struct obj *);
 void	 obj_unref(struct obj *);
+/* Runs one turn of the loop, waiting up to 10 ms for something to do. */
+void	 sc_turn(void);
 /* Runs the loop until *done is set (answers that come later). */
 void	 sc_wait(int *done);
 /* The client's view of task id, parsed; NULL when there is none. */
@@ -35,6 +39,12 @@ json_t	*sc_task(int64_t id);
 int	 sc_state(int64_t id);
 /* A task.list page, parsed. */
 json_t	*sc_list(const struct fp_list *);
+/* A store_done_cb's answer: sc_status_cb sets it, sc_wait waits for it. */
+struct sc_status {
+	int	done;
+	int	status;
+};
+void	 sc_status_cb(void *arg, int status);
 /* Store calls that answer through callbacks, as plain values. */
 int	 sc_flush(void);
 /* Closes the store, removes its files. */

@@ -45,7 +45,11 @@ setup(void **state)
 	    spawn_init(lock_fd, exe) == -1)
 		return -1;
 	snprintf(path, sizeof path, "sqlite:%s/futured.db", dir);
-	if (store_open(path, 0, &task_store_ops) == -1 || sched_init() == -1)
+	if (store_open(path, NULL, 0, &task_store_ops) == -1)
+		return -1;
+	sched_init();
+	store_drain();
+	if (sched_init_status() == -1)
 		return -1;
 	return 0;
 }

@@ -119,7 +119,7 @@ test_group_commit_defer(void **state)
 	store_defer(deferred_cb, (void *)2);
 	assert_int_equal(deferred_n, 0);	/* not before the commit */
 	for (i = 0; i < 1000 && deferred_n < 2; i++)
-		event_base_loop(loop_base, EVLOOP_NONBLOCK);
+		sc_turn();
 	assert_int_equal(deferred_n, 2);
 	assert_int_equal(deferred_order[0], 1);
 	assert_int_equal(deferred_order[1], 2);
@@ -127,7 +127,7 @@ test_group_commit_defer(void **state)
 	/* With nothing written, deferred work still runs at the turn's end. */
 	store_defer(deferred_cb, (void *)3);
 	for (i = 0; i < 1000 && deferred_n < 3; i++)
-		event_base_loop(loop_base, EVLOOP_NONBLOCK);
+		sc_turn();
 	assert_int_equal(deferred_n, 3);
 	obj_unref(a);
 	obj_unref(b);
@@ -355,8 +355,11 @@ counts_str(void)
 {
 	static char	buf[128];
 	int64_t		c[FP_STATE_COUNT], u;
+	struct sc_status a = { 0, 0 };
 
-	store_task_counts(c, &u);
+	store_task_counts(c, &u, sc_status_cb, &a);
+	sc_wait(&a.done);
+	assert_int_equal(a.status, STORE_OK);
 	snprintf(buf, sizeof buf, "p%lld r%lld s%lld f%lld c%lld u%lld",
 	    (long long)c[FP_PENDING], (long long)c[FP_RUNNING],
 	    (long long)c[FP_SUCCEEDED], (long long)c[FP_FAILED],

@@ -155,7 +155,7 @@ test_migration_from_v1(void **state)
 	    " labels) VALUES ('sleep', 2, 'default', '{\"kind\":\"sleep\"}',"
 	    " 1, '42', '{\"tier\":\"old\"}');"
 	    "PRAGMA user_version = 1;");
-	assert_int_equal(store_open(sc_url(), 1, &obj_ops), 0);
+	assert_int_equal(store_open(sc_url(), NULL, 1, &obj_ops), 0);
 	assert_int_equal(store_schema_version(), SCHEMA_VERSION);
 	assert_int_equal(sc_state(1), FP_SUCCEEDED);
 	/* migration 3 filled task_labels from the old rows */
@@ -174,7 +174,7 @@ test_newer_schema_refused(void **state)
 {
 	empty();
 	db_exec("PRAGMA user_version = 99");
-	assert_int_equal(store_open(sc_url(), 1, &obj_ops), -1);
+	assert_int_equal(store_open(sc_url(), NULL, 1, &obj_ops), -1);
 	assert_int_equal(db_int("PRAGMA user_version"), 99);
 }
 
@@ -183,8 +183,8 @@ static void
 test_bad_url(void **state)
 {
 	store_close();
-	assert_int_equal(store_open("nosuch:/x", 1, &obj_ops), -1);
-	assert_int_equal(store_open("/just/a/path", 1, &obj_ops), -1);
+	assert_int_equal(store_open("nosuch:/x", NULL, 1, &obj_ops), -1);
+	assert_int_equal(store_open("/just/a/path", NULL, 1, &obj_ops), -1);
 	assert_string_equal(store_backend_name(), "none");
 	sc_fresh();
 	assert_string_equal(store_backend_name(), "sqlite");
