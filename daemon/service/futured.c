@@ -23,8 +23,10 @@ cleanup(void)
 {
 	service_free();		/* first: the signals are ignored from here */
 	/* Whatever the last turn left unwritten, while its tasks and queues
-	 * are still alive. */
+	 * are still alive, and until the backend has answered it (the work
+	 * that waited for it still finds what it refers to). */
 	store_flush();
+	store_drain();
 	http_free();
 	rpc_methods_free();
 	purge_stop();

@@ -183,6 +183,14 @@ poll_until() {
 	done
 }
 
+# pg_state_db: the URI of $STATE's database on FUTURED_PG, created once
+pg_state_db() {
+	local db
+	db=ft_$(basename "$(dirname "$STATE")")_$(basename "$STATE")
+	db=$(tr 'A-Z' 'a-z' <<<"$db" | tr -c 'a-z0-9\n' '_')
+	psql -qX "${FUTURED_PG//\{db\}/postgres}" -c "CREATE DATABASE $db" >/dev/null 2>&1 || true
+	echo "${FUTURED_PG//\{db\}/$db}"
+}
 new_state() { STATE=$(mktemp -d "$T/st.XXXX") || fail "mktemp"; SOCK=$STATE/futured.sock; }
 
 # start_daemon [futured args...]: on $STATE (a new one when unset), ready once
@@ -200,6 +208,11 @@ start_daemon() {
 	done
 	# an installed /etc/futured/futured.conf must not change what is tested
 	case " $* " in *" --config "*) ;; *) set -- --config /dev/null "$@" ;; esac
+	# FUTURED_PG (a libpq URI template, {db} for the database): the state
+	# dir's own database on that PostgreSQL, as ../shared/contract does
+	if [ -n "${FUTURED_PG:-}" ]; then
+		case " $* " in *" --store "*) ;; *) set -- --store "$(pg_state_db)" "$@" ;; esac
+	fi
 	echo "==== start: futured --state-dir $STATE $*" >>"$STATE/daemon.log"
 	# descriptors this shell inherited (from make, a terminal) are not the daemon's
 	closefds=""

@@ -25,7 +25,7 @@ pg_start() {
 		--locale=C -N >"$PG_DIR/initdb.log" 2>&1 ||
 		{ cat "$PG_DIR/initdb.log" >&2; return 1; }
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 \
-		-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c max_connections=300" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR'" \
 		start >/dev/null || { cat "$PG_DIR/log" >&2; return 1; }
 	PG_URI="postgresql:///{db}?host=$PG_DIR&user=futured"
 }
