@@ -40,6 +40,8 @@ struct config {
 	char	*token_file;
 	char	*store;			/* sqlite:PATH, postgresql://... */
 	char	*store_schema;		/* PostgreSQL's schema */
+	char	*node;			/* this node's name there */
+	double	 lease;			/* its lease, seconds */
 	char	*config_file;
 	int	 jobs;
 	int	 log_level;

@@ -54,6 +54,10 @@ static const struct option_entry {
 	    "or postgresql://..." },
 	{ "store-schema", OPT_STRING, F(store_schema), 0, 0, "futured", 0,
 	    "PostgreSQL schema holding futured's tables" },
+	{ "node", OPT_STRING, F(node), 0, 0, NULL, 0,
+	    "this node's name on PostgreSQL (default HOST:STATE-DIR)" },
+	{ "lease", OPT_DOUBLE, F(lease), 1, 3600, "10", 0,
+	    "seconds a node's lease lasts on PostgreSQL" },
 	{ "jobs", OPT_INT, F(jobs), 1, 100000, NULL, 1,
 	    "child processes running at once (default: CPUs)" },
 	{ "log-level", OPT_LEVEL, F(log_level), 0, 0, "info", 1,
@@ -423,6 +427,14 @@ config_paths(struct config *c)
 		xasprintf(&c->token_file, "%s/token", c->state_dir);
 	if (c->store == NULL)
 		xasprintf(&c->store, "sqlite:%s/futured.db", c->state_dir);
+	if (c->node == NULL) {
+		char	host[256];
+
+		if (gethostname(host, sizeof host) == -1)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		xasprintf(&c->node, "%s:%s", host, c->state_dir);
+	}
 }
 
 /*
@@ -497,6 +509,7 @@ config_clear(struct config *c)
 	free(c->token_file);
 	free(c->store);
 	free(c->store_schema);
+	free(c->node);
 	free(c->config_file);
 	for (i = 0; i < c->nqueues; i++)
 		free(c->queues[i].name);

@@ -99,9 +99,9 @@ kx_recover(struct task *t)
 }
 
 static int
-kx_can_start(void)
+kx_room(void)
 {
-	return (int)exec_running() < cfg.jobs;
+	return cfg.jobs - (int)exec_running();
 }
 
 static int
@@ -121,7 +121,7 @@ const struct kind kind_exec = {
 	.start = kx_start,
 	.stop = kx_stop,
 	.recover = kx_recover,
-	.can_start = kx_can_start,
+	.room = kx_room,
 	.output = kx_output_now,
 	.stored_output = kx_stored_output,
 };

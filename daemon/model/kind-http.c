@@ -42,9 +42,9 @@ kh_recover(struct task *t)
 }
 
 static int
-kh_can_start(void)
+kh_room(void)
 {
-	return (int)fetch_running() < cfg.http_max;
+	return cfg.http_max - (int)fetch_running();
 }
 
 const struct kind kind_http = {
@@ -52,5 +52,5 @@ const struct kind kind_http = {
 	.start = kh_start,
 	.stop = kh_stop,
 	.recover = kh_recover,
-	.can_start = kh_can_start,
+	.room = kh_room,
 };

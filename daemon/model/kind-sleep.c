@@ -5,6 +5,7 @@
  * where it was.  A waiting sleep keeps its seconds and result and drops
  * its spec: 100,000 sleeping tasks cost little.
  */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "base/base.h"
@@ -87,9 +88,9 @@ ks_recover(struct task *t)
 }
 
 static int
-ks_can_start(void)
+ks_room(void)
 {
-	return 1;
+	return INT_MAX;
 }
 
 static void
@@ -124,7 +125,7 @@ const struct kind kind_sleep = {
 	.start = ks_start,
 	.stop = ks_stop,
 	.recover = ks_recover,
-	.can_start = ks_can_start,
+	.room = ks_room,
 	.compact = ks_compact,
 	.free = ks_free,
 	.resumes = 1,

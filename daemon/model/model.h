@@ -25,6 +25,8 @@ typedef void	 watch_cb(int64_t id, enum fp_state, void *arg);
 struct watch	*watch_add(int64_t id, enum watch_event, watch_cb *, void *arg);
 void		 watch_remove(struct watch *);
 void		 watch_fire(int64_t id, enum watch_event, enum fp_state);
+/* cb(id, arg) for each task something waits on for ev. */
+void		 watch_ids(enum watch_event, void (*cb)(int64_t, void *), void *);
 size_t		 watch_count(void);
 void		 watch_free_all(void);
 
@@ -50,8 +52,9 @@ struct kind {
 	 * attempt is lost (the model then retries or fails it).  May block.
 	 */
 	int	(*recover)(struct task *);
-	/* May another attempt of this kind start now (its runner's limit)? */
-	int	(*can_start)(void);
+	/* How many more attempts of this kind may start now (its runner's
+	 * limit; INT_MAX: no limit). */
+	int	(*room)(void);
 	/* Keeps only what a waiting task needs (may drop t->spec). */
 	void	(*compact)(struct task *);
 	/* A running attempt's kept stdout (1) or stderr (2); -1: none. */
@@ -163,6 +166,14 @@ int		 task_output(struct task *, int which, const char **, size_t *);
  */
 void		 task_recover(void);
 int		 task_recover_status(void);
+/*
+ * A stored task into memory (NULL when there already, or of an unknown
+ * kind); task_resume then recovers it if running, else schedules it;
+ * task_drop forgets a loaded task that was not started.
+ */
+struct task	*task_load(const struct store_row *);
+void		 task_resume(struct task *);
+void		 task_drop(struct task *);
 /* Shutdown: terminate running work and record its fate. */
 void		 task_shutdown(void);
 void		 task_free_all(void);
@@ -178,6 +189,7 @@ struct queue {
 /* Loads the saved queues; sched_init_status as task_recover_status. */
 void		 sched_init(void);
 int		 sched_init_status(void);
+void		 sched_reload(void);
 void		 sched_free(void);
 /* The queue called name, created when new. */
 struct queue	*sched_queue(const char *name);
@@ -199,6 +211,17 @@ void		 sched_kick(void);
 void		 sched_slot_take(struct task *);
 void		 sched_slot_give(struct task *);
 size_t		 sched_pending(void);
+/* Tasks of kind k that wait for a slot here. */
+size_t		 sched_waiting_kind(int k);
+
+/*
+ * cluster.c: this node among others on one database (store_shared):
+ * claims, leases, the others' notifications.  Nothing when not shared.
+ */
+void		 cluster_init(void);
+/* There may be work to claim, or room for it: claim soon. */
+void		 cluster_kick(void);
+void		 cluster_free(void);
 
 /* stream.c: items an exec task yields on fd 3, one JSON value a line. */
 #define STREAM_MAX_ITEMS	1000000

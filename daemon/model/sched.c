@@ -55,6 +55,19 @@ sched_init(void)
 	    &sched_load_status);
 }
 
+static void
+sched_reloaded(void *arg, int status)
+{
+	sched_kick();
+}
+
+/* Another node changed a queue: its settings again from the store. */
+void
+sched_reload(void)
+{
+	store_queue_load(sched_queue_loaded, sched_reloaded, NULL);
+}
+
 int
 sched_init_status(void)
 {
@@ -340,7 +353,17 @@ sched_can_start(struct sched_queue *sq, int k)
 		return 0;
 	if (sq->q.concurrency > 0 && sq->q.running >= sq->q.concurrency)
 		return 0;
-	return kinds[k]->can_start();
+	return kinds[k]->room() > 0;
+}
+
+size_t
+sched_waiting_kind(int k)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < sched_nqueues; i++)
+		n += sched_queues[i]->len[k];
+	return n;
 }
 
 /* The queue whose head of heap k should start next, or NULL. */

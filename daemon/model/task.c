@@ -243,6 +243,7 @@ task_finished_cb(void *arg, int status)
 		idmap_remove(task_table, t->id);
 	watch_fire(t->id, WATCH_DONE, t->state);
 	sched_kick();
+	cluster_kick();
 	task_unref(t, __func__);
 }
 
@@ -444,7 +445,12 @@ task_inserted_cb(void *arg, int status)
 	struct task	*t = arg;
 	int		 running = t->state == FP_RUNNING;
 
-	if (status == STORE_COMMITTED)
+	if (status == STORE_COMMITTED && store_shared() &&
+	    t->state == FP_PENDING) {
+		/* the node that claims it runs it (cluster.c): maybe this one */
+		task_drop(t);
+		cluster_kick();
+	} else if (status == STORE_COMMITTED)
 		task_compact(t);
 	else if (idmap_get(task_table, t->id) == t) {
 		log_warnx("task %lld: not stored; dropped", (long long)t->id);
@@ -477,7 +483,8 @@ task_submit(struct task *t)
 	task_table_add(t);
 	task_ref(t, __func__);
 	store_defer(task_inserted_cb, t);
-	sched_submit(t);
+	if (!store_shared())
+		sched_submit(t);
 	return 0;
 }
 
@@ -543,21 +550,49 @@ struct task_recovery {
 	int	status;
 };
 
-static void
-task_recover_cb(void *arg, int status, const struct store_row *r)
+/* A stored task into memory, unless it is there already. */
+struct task *
+task_load(const struct store_row *r)
 {
-	struct task_recovery	*rec = arg;
-	struct task		*t = task_from_row(r);
+	struct task	*t;
 
-	if (t == NULL)
-		return;
+	if (task_find(r->t.id) != NULL || (t = task_from_row(r)) == NULL)
+		return NULL;
 	task_table_add(t);
 	task_compact(t);
-	rec->n++;
+	return t;
+}
+
+/* A loaded task goes on: a running one is recovered, a pending one waits. */
+void
+task_resume(struct task *t)
+{
 	if (t->state == FP_RUNNING)
 		task_recover_running(t);
 	else
 		sched_submit(t);
+}
+
+/* A loaded task that is not this node's after all (its claim failed). */
+void
+task_drop(struct task *t)
+{
+	if (idmap_get(task_table, t->id) != t)
+		return;
+	idmap_remove(task_table, t->id);
+	task_unref(t, "table");
+}
+
+static void
+task_recover_cb(void *arg, int status, const struct store_row *r)
+{
+	struct task_recovery	*rec = arg;
+	struct task		*t = task_load(r);
+
+	if (t == NULL)
+		return;
+	rec->n++;
+	task_resume(t);
 }
 
 static void

@@ -166,6 +166,28 @@ watch_fire(int64_t id, enum watch_event ev, enum fp_state st)
 	}
 }
 
+struct watch_ids {
+	void	(*cb)(int64_t, void *);
+	void	*arg;
+};
+
+static void
+watch_ids_one(int64_t id, void *list, void *arg)
+{
+	struct watch_ids	*wi = arg;
+
+	wi->cb(id, wi->arg);
+}
+
+void
+watch_ids(enum watch_event ev, void (*cb)(int64_t, void *), void *arg)
+{
+	struct watch_ids	wi = { cb, arg };
+
+	if (watch_maps[ev] != NULL)
+		idmap_foreach(watch_maps[ev], watch_ids_one, &wi);
+}
+
 size_t
 watch_count(void)
 {

@@ -1,4 +1,5 @@
 /* rpc-admin.c: daemon.info, rpc.discover, queue.list and queue.set. */
+#include <string.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -112,6 +113,55 @@ rpc_queue_json(struct queue *q)
 	    "waiting", (json_int_t)sched_queue_waiting(q)));
 }
 
+static void
+rpc_queue_add(json_t *a, const char *name, int concurrency, int paused,
+    int64_t running, int64_t waiting)
+{
+	json_array_append_new(a, xjson(json_pack("{s:s,s:i,s:b,s:I,s:I}",
+	    "name", name, "concurrency", concurrency, "paused", paused,
+	    "running", (json_int_t)running, "waiting", (json_int_t)waiting)));
+}
+
+/* A queue as every node sees it (several nodes: from the database). */
+static void
+rpc_queue_stat(void *arg, const char *name, int concurrency, int paused,
+    int64_t running, int64_t waiting)
+{
+	struct rpc_call	*c = arg;
+
+	rpc_queue_add(c->state.queues, name, concurrency, paused, running,
+	    waiting);
+}
+
+/* Queues known here that hold no task and were never saved. */
+static void
+rpc_queue_stats_cb(void *arg, int status)
+{
+	struct rpc_call	*c = arg;
+	json_t		*a = c->state.queues, *q;
+	struct queue	*lq;
+	size_t		 i, j;
+
+	c->state.queues = NULL;
+	if (status != STORE_OK) {
+		json_decref(a);
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot read the queues"));
+		return;
+	}
+	for (i = 0; i < sched_queue_count(); i++) {
+		lq = sched_queue_at(i);
+		json_array_foreach(a, j, q)
+			if (strcmp(json_string_value(json_object_get(q, "name")),
+			    lq->name) == 0)
+				break;
+		if (j == json_array_size(a))
+			rpc_queue_add(a, lq->name, lq->concurrency, lq->paused,
+			    0, 0);
+	}
+	rpc_reply(c, json_pack("{s:o}", "queues", a));
+}
+
 void
 rpc_admin_queue_list(struct rpc_call *c)
 {
@@ -125,6 +175,12 @@ rpc_admin_queue_list(struct rpc_call *c)
 		return;
 	}
 	a = xjson(json_array());
+	if (store_shared()) {
+		c->state.queues = a;
+		store_queue_stats(loop_now(), rpc_queue_stat, rpc_queue_stats_cb,
+		    c);
+		return;
+	}
 	for (i = 0; i < sched_queue_count(); i++)
 		json_array_append_new(a, rpc_queue_json(sched_queue_at(i)));
 	rpc_reply(c, json_pack("{s:o}", "queues", a));

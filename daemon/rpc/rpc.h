@@ -50,6 +50,7 @@ struct rpc_call {
 		struct stream_wait *stream;
 		struct output_wait *output;
 		struct admin_counts *counts;	/* daemon.info */
+		json_t		*queues;	/* queue.list */
 	} state;
 	struct fp_text		 reply;		/* the response, once settled */
 };

@@ -30,6 +30,7 @@ cleanup(void)
 	http_free();
 	rpc_methods_free();
 	purge_stop();
+	cluster_free();
 	task_free_all();
 	timerq_free();
 	fetch_cleanup();
@@ -72,6 +73,7 @@ main(int argc, char **argv)
 		fatal("cannot start the spawner");
 	if (fetch_init() == -1)
 		fatalx("cannot initialise libcurl");
+	store_node_config(cfg.node, cfg.lease);
 	if (store_open(cfg.store, cfg.store_schema, cfg.sync_full,
 	    &task_store_ops) == -1)
 		fatalx("cannot open the store %s", cfg.store);
@@ -85,6 +87,7 @@ main(int argc, char **argv)
 	store_drain();
 	if (task_recover_status() == -1)
 		fatalx("cannot recover tasks from the database");
+	cluster_init();
 	nfds = notify_listen_fds(&fds);
 	http_init(fds, nfds);
 	free(fds);

@@ -28,6 +28,8 @@ struct store_backend_ops {
 	int	(*schema_version)(struct store_backend *);
 	/* The highest id ever handed out (none is handed out twice). */
 	int	(*last_id)(struct store_backend *, int64_t *);
+	/* Or: the next id, from the database (several nodes); -1: none. */
+	int64_t	(*next_id)(struct store_backend *);
 	/* Tasks per state, failed ones never retrieved: a full count. */
 	void	(*count)(struct store_backend *, int64_t states[FP_STATE_COUNT],
 		    int64_t *unretrieved, store_done_cb *, void *);
@@ -75,7 +77,31 @@ struct store_backend_ops {
 	 */
 	void	(*purge)(struct store_backend *, double before, int limit,
 		    store_row_cb *deleted, void (*done)(void *, int), void *);
+
+	/*
+	 * Several nodes on one database (store.h's store_claim and the
+	 * rest); NULL in a backend that one futured has alone.  Notifications
+	 * from the other nodes come up through store_event.
+	 */
+	void	(*claim)(struct store_backend *, const char *kind, int limit,
+		    double now, store_row_cb *, store_done_cb *, void *);
+	void	(*next_start)(struct store_backend *, double now, double *at,
+		    store_done_cb *, void *);
+	void	(*renew)(struct store_backend *, store_done_cb *, void *);
+	void	(*adopt)(struct store_backend *, store_row_cb *, store_done_cb *,
+		    void *);
+	void	(*nodes)(struct store_backend *, store_nodes_cb *, void *);
+	void	(*cancel_free)(struct store_backend *, int64_t id, double at,
+		    store_done_cb *, void *);
+	void	(*cancel_ask)(struct store_backend *, int64_t id,
+		    store_done_cb *, void *);
+	void	(*cancels)(struct store_backend *, store_done_cb *, void *);
+	void	(*queue_stats)(struct store_backend *, double now,
+		    store_queue_stats_cb *, store_done_cb *, void *);
 };
+
+/* store.c, for the backends: what the other nodes said. */
+void		 store_event(enum store_event, int64_t id, int state);
 
 extern const struct store_backend_ops store_sqlite_ops;
 extern const struct store_backend_ops store_pg_ops;

@@ -18,6 +18,8 @@
  */
 #include <sys/queue.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,9 +57,24 @@ static const char *const pg_migrations[] = {
 	"  attempts text,"
 	"  start_after double precision,"
 	"  attempt_state text,"
-	"  stream_overflow smallint NOT NULL DEFAULT 0);"
-	/* unfinished tasks only: finished ones leave the index at once */
-	"CREATE INDEX tasks_unfinished ON tasks (id) WHERE state IN (0, 1);"
+	"  stream_overflow smallint NOT NULL DEFAULT 0,"
+	/* the node that runs it (or will): NULL while it waits to be
+	 * claimed */
+	"  owner text,"
+	"  after_ids bigint[],"
+	"  cancel_requested smallint NOT NULL DEFAULT 0);"
+	/*
+	 * The claim path holds only tasks waiting to be claimed: a claimed,
+	 * running or finished task leaves it at once, so dead entries never
+	 * pile up at its head.
+	 */
+	"CREATE INDEX tasks_claim ON tasks (kind, priority DESC, id)"
+	"  WHERE state = 0 AND owner IS NULL;"
+	"CREATE INDEX tasks_delayed ON tasks (start_after)"
+	"  WHERE state = 0 AND owner IS NULL AND start_after IS NOT NULL;"
+	"CREATE INDEX tasks_owned ON tasks (owner) WHERE state IN (0, 1);"
+	"CREATE INDEX tasks_active ON tasks (queue)"
+	"  WHERE state IN (0, 1) AND owner IS NOT NULL;"
 	"CREATE INDEX tasks_by_state ON tasks (state, id);"
 	"CREATE INDEX tasks_by_queue ON tasks (queue, id);"
 	"CREATE INDEX tasks_unretrieved ON tasks (id)"
@@ -80,8 +97,16 @@ static const char *const pg_migrations[] = {
 	"  task_id bigint NOT NULL,"
 	"  PRIMARY KEY (name, value, task_id));"
 	"CREATE INDEX task_labels_by_task ON task_labels (task_id);"
-	/* the highest id handed out: ids are never reused, even purged */
-	"CREATE SEQUENCE task_ids;",
+	/* ids in blocks, one block a node at a time: never handed out
+	 * twice, even purged */
+	"CREATE SEQUENCE task_ids INCREMENT BY 1000;"
+	/* the nodes alive: each renews its lease, or its work is adopted */
+	"CREATE TABLE nodes ("
+	"  name text PRIMARY KEY,"
+	"  host text NOT NULL,"
+	"  pid integer NOT NULL,"
+	"  started_at double precision NOT NULL,"
+	"  lease_until double precision NOT NULL);",
 };
 #define PG_NMIGRATIONS	((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
@@ -89,6 +114,11 @@ static const char *const pg_migrations[] = {
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
 	"created_at, started_at, finished_at, result, exception, retrieved, " \
 	"attempts, start_after, attempt_state"
+#define PG_COLUMNS_T "t.id, t.kind, t.state, t.queue, t.priority, t.key, " \
+	"t.spec, t.labels, t.after, t.timeout, t.not_before, t.retry_backoff, " \
+	"t.attempt, t.max_retries, t.created_at, t.started_at, t.finished_at, " \
+	"t.result, t.exception, t.retrieved, t.attempts, t.start_after, " \
+	"t.attempt_state"
 enum pg_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
@@ -101,7 +131,9 @@ enum pg_stmt {
 	PS_INSERT, PS_UPDATE, PS_GET, PS_BY_KEY, PS_STATES, PS_RETRIEVED,
 	PS_COUNTS, PS_LOAD, PS_QUEUE_SAVE, PS_QUEUE_LOAD, PS_ITEM_ADD,
 	PS_ITEMS, PS_ITEM_NEXT, PS_OVERFLOW_SET, PS_PURGE, PS_LABEL_ADD,
-	PS_LAST_ID, PS_ID_MARK, PS_COUNT
+	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_NEXT_START,
+	PS_RENEW, PS_EXPIRED, PS_RELEASE, PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
+	PS_CANCEL_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_COUNT
 };
 
 static const char *const pg_sql[PS_COUNT] = {
@@ -110,12 +142,19 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "finished_at, result, exception, start_after, attempts, id, "
 	    "attempt_state, kind, queue, priority, key, spec, labels, after, "
 	    "timeout, not_before, retry_backoff, max_retries, created_at, "
-	    "retrieved) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-	    "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+	    "retrieved, after_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    "$10, $11, $12, $13, $14, $15, $16, $17::text, $18, $19, $20, $21, $22, "
+	    "$23, (SELECT array_agg(x::bigint) FROM "
+	    "json_array_elements_text($17::text::json) x))",
+	/*
+	 * Only the node that owns it writes a task (or the node that
+	 * inserted it, in that same transaction): a node that lost its lease
+	 * writes nothing over the node that adopted its work.
+	 */
 	[PS_UPDATE] = "UPDATE tasks SET state = $1, attempt = $2, "
 	    "started_at = $3, finished_at = $4, result = $5, exception = $6, "
 	    "start_after = $7, attempts = $8, attempt_state = $10 "
-	    "WHERE id = $9",
+	    "WHERE id = $9 AND (owner = $11 OR owner IS NULL)",
 	[PS_GET] = "SELECT " PG_COLUMNS " FROM tasks WHERE id = $1",
 	[PS_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = $1",
 	[PS_STATES] = "SELECT id, state FROM tasks WHERE id = ANY ($1::bigint[])",
@@ -123,8 +162,9 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "AND retrieved = 0 AND state = 3",
 	[PS_COUNTS] = "SELECT state, count(*), count(*) FILTER "
 	    "(WHERE state = 3 AND retrieved = 0) FROM tasks GROUP BY state",
+	/* this node's own, from its previous run */
 	[PS_LOAD] = "SELECT " PG_COLUMNS " FROM tasks "
-	    "WHERE state IN (0, 1) ORDER BY id",
+	    "WHERE state IN (0, 1) AND owner = $1 ORDER BY id",
 	[PS_QUEUE_SAVE] = "INSERT INTO queues (name, concurrency, paused) "
 	    "VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
 	    "concurrency = excluded.concurrency, paused = excluded.paused",
@@ -149,12 +189,64 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "SELECT * FROM d ORDER BY finished_at",
 	[PS_LABEL_ADD] = "INSERT INTO task_labels (name, value, task_id) "
 	    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-	[PS_LAST_ID] = "SELECT greatest((SELECT coalesce(max(id), 0) FROM "
-	    "tasks), (SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
-	    "FROM task_ids))",
-	/* the turn's highest id, kept past purges (setval is not undone) */
-	[PS_ID_MARK] = "SELECT setval('task_ids', $1) FROM task_ids "
-	    "WHERE NOT is_called OR last_value < $1",
+	[PS_ID_BLOCK] = "SELECT nextval('task_ids')",
+	[PS_NOTIFY] = "SELECT pg_notify($1, $2)",
+	/* claims one at a time in the cluster: queue limits count them */
+	[PS_CLAIM_LOCK] = "SELECT pg_advisory_xact_lock(hashtext($1))",
+	/*
+	 * Up to $3 tasks of kind $1 that may start at $2: delay over, queue
+	 * not paused, dependencies finished (the model fails a task whose
+	 * dependency failed), within their queue's concurrency counting what
+	 * every node holds; highest priority first, then oldest.
+	 */
+	[PS_CLAIM] = "WITH ready AS (SELECT t.id, t.queue, t.priority "
+	    "FROM tasks t WHERE t.state = 0 AND t.owner IS NULL AND "
+	    "t.kind = $1 AND coalesce(t.start_after, 0) <= $2 AND NOT EXISTS "
+	    "(SELECT 1 FROM queues q WHERE q.name = t.queue AND q.paused = 1) "
+	    "AND (t.after_ids IS NULL OR NOT EXISTS (SELECT 1 FROM tasks d "
+	    "WHERE d.id = ANY (t.after_ids) AND d.state IN (0, 1))) "
+	    "ORDER BY t.priority DESC, t.id LIMIT $3 * 4 FOR UPDATE OF t "
+	    "SKIP LOCKED), ranked AS (SELECT r.id, r.priority, row_number() "
+	    "OVER (PARTITION BY r.queue ORDER BY r.priority DESC, r.id) AS rn, "
+	    "coalesce(q.concurrency, 0) AS lim, CASE WHEN coalesce("
+	    "q.concurrency, 0) > 0 THEN (SELECT count(*) FROM tasks a WHERE "
+	    "a.queue = r.queue AND a.state IN (0, 1) AND a.owner IS NOT NULL) "
+	    "ELSE 0 END AS active FROM ready r LEFT JOIN queues q ON "
+	    "q.name = r.queue), chosen AS (SELECT id FROM ranked WHERE "
+	    "lim = 0 OR rn + active <= lim ORDER BY priority DESC, id "
+	    "LIMIT $3) UPDATE tasks t SET owner = $4 FROM chosen "
+	    "WHERE t.id = chosen.id RETURNING " PG_COLUMNS_T,
+	[PS_NEXT_START] = "SELECT min(start_after) FROM tasks WHERE state = 0 "
+	    "AND owner IS NULL AND start_after > $1",
+	/* leases are on the database's clock, the one all nodes share */
+	[PS_RENEW] = "UPDATE nodes SET lease_until = extract(epoch FROM "
+	    "clock_timestamp()) + $2 WHERE name = $1",
+	[PS_EXPIRED] = "DELETE FROM nodes WHERE lease_until < extract(epoch "
+	    "FROM clock_timestamp()) AND name <> $1 RETURNING name",
+	/* a dead node's waiting tasks go back to be claimed by anyone */
+	[PS_RELEASE] = "UPDATE tasks SET owner = NULL WHERE owner = $1 AND "
+	    "state = 0",
+	/* and its running ones to the node that found it dead */
+	[PS_ADOPT] = "UPDATE tasks SET owner = $2 WHERE owner = $1 AND "
+	    "state = 1 RETURNING " PG_COLUMNS,
+	[PS_NODES] = "SELECT name, host, pid, started_at, lease_until, "
+	    "extract(epoch FROM clock_timestamp()) FROM nodes ORDER BY name",
+	/* a task nobody has claimed is cancelled by whoever is asked */
+	[PS_CANCEL_FREE] = "UPDATE tasks SET state = 4, finished_at = $2 "
+	    "WHERE id = $1 AND state = 0 AND owner IS NULL RETURNING id",
+	/* else its owner is asked to */
+	[PS_CANCEL_ASK] = "UPDATE tasks SET cancel_requested = 1 WHERE id = $1 "
+	    "AND state IN (0, 1) AND owner IS NOT NULL RETURNING owner",
+	[PS_CANCELS] = "SELECT id FROM tasks WHERE owner = $1 AND state IN "
+	    "(0, 1) AND cancel_requested = 1",
+	/* queue.list across the nodes: running, and waiting past any delay */
+	[PS_QUEUE_STATS] = "WITH c AS (SELECT queue, count(*) FILTER (WHERE "
+	    "state = 1) AS r, count(*) FILTER (WHERE state = 0 AND coalesce("
+	    "start_after, 0) <= $1) AS w FROM tasks WHERE state IN (0, 1) "
+	    "GROUP BY queue) SELECT coalesce(q.name, c.queue), coalesce("
+	    "q.concurrency, 0), coalesce(q.paused, 0), coalesce(c.r, 0), "
+	    "coalesce(c.w, 0) FROM queues q FULL JOIN c ON c.queue = q.name "
+	    "ORDER BY 1",
 };
 
 /* A statement or a Sync sent and not yet answered, in the order sent. */
@@ -169,8 +261,21 @@ struct pg_wait {
 };
 TAILQ_HEAD(pg_waits, pg_wait);
 
+/* What a node's ids come from: blocks of the sequence task_ids. */
+#define PG_ID_BLOCK	1000	/* the sequence's increment */
+
 struct store_backend {
 	PGconn		*conn;
+	PGconn		*idconn;	/* blocking, for id blocks only */
+	char		*node;		/* this node's name */
+	double		 lease;		/* seconds */
+	char		*channel;	/* LISTEN/NOTIFY's */
+	int64_t		*id_blocks;	/* first ids of blocks not yet used */
+	size_t		 id_nblocks;
+	int64_t		 id_next, id_end;	/* the block in use */
+	struct fp_text	 notes;		/* what this turn tells the others */
+	int64_t		 note_items;	/* the last task noted for items */
+	int		 note_work;
 	char		*conninfo;	/* the URL */
 	char		*schema;	/* letters, digits, _: safe in SQL */
 	int		 sync_full;
@@ -181,7 +286,6 @@ struct store_backend {
 	int		 in_txn;	/* a turn's writes are being sent */
 	int		 seg_failed;	/* a statement since the last Sync failed */
 	int		 processing;
-	int64_t		 txn_max_id;	/* the highest id the turn inserted */
 	int		 version;
 };
 
@@ -190,6 +294,10 @@ static struct store_backend	pg;
 static void	pg_process(void);
 static void	pg_broken(const char *);
 static int	pg_connect(void);
+static void	pg_notifications(void);
+static void	pg_notes_send(void);
+static void	pg_note(const char *, ...) __attribute__((format(printf, 1, 2)));
+static int	pg_exec(const char *);
 
 /* ---- parameters: every value is sent as text ---- */
 
@@ -471,6 +579,7 @@ pg_io_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	pg_process();
+	pg_notifications();
 }
 
 static void
@@ -480,10 +589,206 @@ pg_retry_cb(evutil_socket_t fd, short events, void *arg)
 
 	if (pg.conn != NULL)
 		return;
-	if (pg_connect() == 0)
+	if (pg_connect() == 0) {
 		log_info("store: postgresql: connected again");
-	else
+		/* what was said meanwhile is lost: look again */
+		store_event(STORE_EV_RECONNECTED, 0, 0);
+	} else
 		evtimer_add(pg.retry_ev, &tv);
+}
+
+/* ---- what the nodes tell one another (LISTEN/NOTIFY) ---- */
+
+/*
+ * A line for the other nodes, sent with this turn's commit (a NOTIFY is
+ * delivered when its transaction commits, and not at all when it fails):
+ * "w" new work, "d ID STATE" a task finished, "s ID" stream items,
+ * "c ID NODE" NODE is asked to cancel ID.
+ */
+static void
+pg_note(const char *fmt, ...)
+{
+	char	line[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	fp_text_cstr(&pg.notes, line);
+	fp_text_add(&pg.notes, "\n", 1);
+}
+
+/* Sends the turn's lines, in payloads below NOTIFY's 8000 bytes. */
+static void
+pg_notes_send(void)
+{
+	struct pg_params	 p = { 0 };
+	char			*all, *at, *cut;
+	size_t			 len;
+
+	pg.note_work = 0;
+	pg.note_items = 0;
+	if (pg.notes.len == 0 || pg.conn == NULL) {
+		fp_text_clear(&pg.notes);
+		return;
+	}
+	if ((all = fp_text_take(&pg.notes, &len)) == NULL)
+		fatalx("store: out of memory");
+	for (at = all; *at != '\0'; at = cut) {
+		cut = at + strlen(at) > at + 7000 ? at + 7000 : at + strlen(at);
+		while (cut > at && cut[-1] != '\n')
+			cut--;
+		p.own[1] = xcalloc(1, (size_t)(cut - at) + 1);
+		memcpy(p.own[1], at, (size_t)(cut - at));
+		pp_str(&p, pg.channel);
+		p.v[p.n++] = p.own[1];
+		pg_send(PS_NOTIFY, &p, NULL, NULL);
+	}
+	free(all);
+}
+
+/* One line another node sent. */
+static void
+pg_heard(const char *line)
+{
+	long long	id;
+	int		state;
+	char		node[256];
+
+	if (strcmp(line, "w") == 0)
+		store_event(STORE_EV_WORK, 0, 0);
+	else if (strcmp(line, "q") == 0)
+		store_event(STORE_EV_QUEUES, 0, 0);
+	else if (sscanf(line, "d %lld %d", &id, &state) == 2)
+		store_event(STORE_EV_DONE, id, state);
+	else if (sscanf(line, "s %lld", &id) == 1)
+		store_event(STORE_EV_ITEMS, id, 0);
+	else if (sscanf(line, "c %lld %255s", &id, node) == 2 &&
+	    strcmp(node, pg.node) == 0)
+		store_event(STORE_EV_CANCEL, id, 0);
+}
+
+/* What the other nodes sent since the last look. */
+static void
+pg_notifications(void)
+{
+	PGnotify	*n;
+	char		*line, *next;
+
+	while (pg.conn != NULL && (n = PQnotifies(pg.conn)) != NULL) {
+		if (n->be_pid != PQbackendPID(pg.conn))
+			for (line = n->extra; line != NULL && *line != '\0';
+			    line = next) {
+				if ((next = strchr(line, '\n')) != NULL)
+					*next++ = '\0';
+				pg_heard(line);
+			}
+		PQfreemem(n);
+	}
+}
+
+/* Runs sql with parameters, before the pipeline; -1 when it failed. */
+static int
+pg_exec_params(const char *sql, int n, const char *const *vals)
+{
+	PGresult	*r = PQexecParams(pg.conn, sql, n, NULL, vals, NULL, NULL,
+			    0);
+	int		 ok = pg_ok(r);
+
+	if (!ok)
+		log_warnx("store: postgresql: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Takes this node's name (a session lock: one futured a name) and its
+ * lease.  Waits a little for the lock: the session of a futured that
+ * just stopped or died may hold it until its server process notices.
+ */
+static int
+pg_join(void)
+{
+	char		 host[256], pid[32], now[64], lease[64], key[512];
+	const char	*vals[5];
+
+	snprintf(key, sizeof key, "futured node %s %s", pg.schema, pg.node);
+	vals[0] = key;
+	if (pg_exec("SET lock_timeout TO '5s'") == -1)
+		return -1;
+	if (pg_exec_params("SELECT pg_advisory_lock(hashtext($1))", 1,
+	    vals) == -1) {
+		log_warnx("store: another futured runs as node %s on schema %s "
+		    "(--node names each one)", pg.node, pg.schema);
+		return -1;
+	}
+	if (gethostname(host, sizeof host) == -1)
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	snprintf(now, sizeof now, "%.17g", loop_now());
+	snprintf(lease, sizeof lease, "%.17g", pg.lease);
+	vals[0] = pg.node;
+	vals[1] = host;
+	vals[2] = pid;
+	vals[3] = now;
+	vals[4] = lease;
+	snprintf(key, sizeof key, "INSERT INTO %s.nodes (name, host, pid, "
+	    "started_at, lease_until) VALUES ($1, $2, $3, $4, extract(epoch "
+	    "FROM clock_timestamp()) + $5) ON CONFLICT (name) DO UPDATE SET "
+	    "host = excluded.host, pid = excluded.pid, started_at = "
+	    "excluded.started_at, lease_until = excluded.lease_until",
+	    pg.schema);
+	if (pg_exec("SET lock_timeout TO 0") == -1 ||
+	    pg_exec_params(key, 5, vals) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The next task id.  Ids come in blocks of the sequence (one a node at
+ * a time), taken on a connection of their own: a burst that uses a
+ * block up waits for one round trip to the database, once every
+ * PG_ID_BLOCK submissions or fewer.
+ */
+static int64_t
+pg_next_id(struct store_backend *b)
+{
+	PGresult	*r;
+	char		 sql[256];
+	size_t		 i, want;
+
+	if (pg.id_next < pg.id_end)
+		return pg.id_next++;
+	if (pg.id_nblocks == 0) {
+		if (pg.idconn == NULL || PQstatus(pg.idconn) != CONNECTION_OK) {
+			PQfinish(pg.idconn);
+			pg.idconn = PQconnectdb(pg.conninfo);
+		}
+		want = 4;
+		snprintf(sql, sizeof sql, "SELECT nextval('%s.task_ids') FROM "
+		    "generate_series(1, %zu)", pg.schema, want);
+		r = PQexec(pg.idconn, sql);
+		if (!pg_ok(r) || (size_t)PQntuples(r) != want) {
+			log_warnx("store: postgresql: no task ids: %s",
+			    PQerrorMessage(pg.idconn));
+			PQclear(r);
+			return -1;
+		}
+		pg.id_blocks = xreallocarray(pg.id_blocks, want,
+		    sizeof *pg.id_blocks);
+		for (i = 0; i < want; i++)
+			pg.id_blocks[i] = strtoll(PQgetvalue(r, (int)i, 0), NULL,
+			    10);
+		pg.id_nblocks = want;
+		PQclear(r);
+	}
+	/* in the order taken: a node's ids grow */
+	pg.id_next = pg.id_blocks[0];
+	memmove(pg.id_blocks, pg.id_blocks + 1, --pg.id_nblocks *
+	    sizeof *pg.id_blocks);
+	pg.id_end = pg.id_next + PG_ID_BLOCK;
+	return pg.id_next++;
 }
 
 /* ---- connecting ---- */
@@ -597,19 +902,11 @@ pg_connect(void)
 	PQsetNoticeProcessor(pg.conn, pg_notice, NULL);
 	if (pg_migrate() == -1)
 		goto fail;
-	/* waits a little: the session of a futured that just stopped or
-	 * died may hold it until its server process notices */
-	snprintf(sql, sizeof sql, "SET lock_timeout TO '5s'; SELECT "
-	    "pg_advisory_lock(hashtext('futured node %s')); SET lock_timeout "
-	    "TO 0", pg.schema);
-	if (pg_exec(sql) == -1) {
-		log_warnx("store: another futured uses schema %s of this "
-		    "database (one node a schema until nodes share work)",
-		    pg.schema);
+	if (pg_join() == -1)
 		goto fail;
-	}
 	snprintf(sql, sizeof sql, "SET search_path TO %s; SET "
-	    "synchronous_commit TO %s", pg.schema, pg.sync_full ? "on" : "off");
+	    "synchronous_commit TO %s; LISTEN %s", pg.schema, pg.sync_full ?
+	    "on" : "off", pg.channel);
 	if (pg_exec(sql) == -1 || pg_prepare() == -1)
 		goto fail;
 	if (PQenterPipelineMode(pg.conn) == 0 ||
@@ -663,6 +960,9 @@ pg_open(const char *url, const char *schema, int sync_full,
 	TAILQ_INIT(&pg.waits);
 	pg.conninfo = xstrdup(url);
 	pg.schema = xstrdup(schema);
+	pg.node = xstrdup(store_node());
+	pg.lease = store_lease();
+	xasprintf(&pg.channel, "futured_%s", schema);
 	pg.sync_full = sync_full;
 	pg.read_ev = xcalloc(1, event_get_struct_event_size());
 	pg.write_ev = xcalloc(1, event_get_struct_event_size());
@@ -685,6 +985,11 @@ pg_close(struct store_backend *b)
 		pg.conn = NULL;
 	}
 	pg_fail_all();
+	PQfinish(pg.idconn);
+	free(pg.id_blocks);
+	free(pg.node);
+	free(pg.channel);
+	fp_text_clear(&pg.notes);
 	if (pg.retry_ev != NULL)
 		event_free(pg.retry_ev);
 	free(pg.read_ev);
@@ -720,6 +1025,7 @@ pg_drain(struct store_backend *b)
 			break;
 		}
 		pg_process();
+		pg_notifications();
 	}
 }
 
@@ -737,19 +1043,13 @@ pg_begin(struct store_backend *b)
 	if (pg.conn == NULL)
 		return -1;
 	pg.in_txn = 1;
-	pg.txn_max_id = 0;
 	return 0;
 }
 
 static void
 pg_commit(struct store_backend *b, store_done_cb *done, void *arg)
 {
-	struct pg_params	p = { 0 };
-
-	if (pg.txn_max_id > 0) {
-		pp_int(&p, pg.txn_max_id);
-		pg_send(PS_ID_MARK, &p, NULL, NULL);
-	}
+	pg_notes_send();
 	pg.in_txn = 0;
 	pg_sync(done, arg);
 }
@@ -839,8 +1139,10 @@ pg_insert(struct store_backend *b, const struct store_row *r)
 	pp_int(&p, r->t.retrieved);
 	if (pg_send(PS_INSERT, &p, NULL, NULL) == -1)
 		return -1;
-	if (r->t.id > pg.txn_max_id)
-		pg.txn_max_id = r->t.id;
+	if (!pg.note_work) {
+		pg_note("w");
+		pg.note_work = 1;
+	}
 	return pg_labels_add(r->t.id, r);
 }
 
@@ -852,7 +1154,12 @@ pg_update(struct store_backend *b, const struct store_row *r, int *old)
 
 	*old = -1;
 	pg_params_progress(&p, r);
-	return pg_send(PS_UPDATE, &p, NULL, NULL);
+	pp_str(&p, pg.node);
+	if (pg_send(PS_UPDATE, &p, NULL, NULL) == -1)
+		return -1;
+	if (fp_state_done(r->t.state))
+		pg_note("d %lld %d", (long long)r->t.id, (int)r->t.state);
+	return 0;
 }
 
 static int
@@ -881,7 +1188,13 @@ pg_item_add(struct store_backend *b, int64_t id, int64_t seq, json_t *value,
 	pp_int(&p, seq);
 	pp_json(&p, value);
 	pp_json(&p, error);
-	return pg_send(PS_ITEM_ADD, &p, NULL, NULL);
+	if (pg_send(PS_ITEM_ADD, &p, NULL, NULL) == -1)
+		return -1;
+	if (pg.note_items != id) {
+		pg_note("s %lld", (long long)id);
+		pg.note_items = id;
+	}
+	return 0;
 }
 
 static int
@@ -899,7 +1212,10 @@ pg_queue_save(struct store_backend *b, const char *name, int concurrency,
 	pp_str(&p, name);
 	pp_int(&p, concurrency);
 	pp_int(&p, paused);
-	return pg_send(PS_QUEUE_SAVE, &p, NULL, NULL);
+	if (pg_send(PS_QUEUE_SAVE, &p, NULL, NULL) == -1)
+		return -1;
+	pg_note("q");
+	return 0;
 }
 
 /* ---- reads ---- */
@@ -913,7 +1229,10 @@ struct pg_read {
 	store_next_cb	*next;
 	store_queue_cb	*queue;
 	void		(*purged)(void *, int);
+	store_nodes_cb	*nodes;
+	store_queue_stats_cb *stats;
 	void		*arg;
+	int64_t		 limit_id;
 	struct fp_text	*o;
 	const int64_t	*ids;
 	size_t		 n;
@@ -1384,6 +1703,12 @@ pg_rows_cb(void *arg, PGresult *r)
 	free(rd);
 }
 
+/* An adoption before the last: the last one answers for all. */
+static void
+pg_adopt_more(void *arg, int n)
+{
+}
+
 static void
 pg_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
     void *arg)
@@ -1393,6 +1718,7 @@ pg_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
 
 	rd->row = row;
 	rd->done = done;
+	pp_str(&p, pg.node);
 	pg_read(PS_LOAD, &p, pg_rows_cb, rd);
 }
 
@@ -1436,24 +1762,261 @@ pg_purge(struct store_backend *b, double before, int limit,
 	pg_read(PS_PURGE, &p, pg_rows_cb, rd);
 }
 
-static void
-pg_last_id_cb(void *arg, PGresult *r)
-{
-	int64_t	*id = arg;
+/* ---- several nodes ---- */
 
-	*id = pg_ok(r) && PQntuples(r) == 1 ? pg_col_int(r, 0, 0, 0) : -1;
+static void
+pg_claim(struct store_backend *b, const char *kind, int limit, double now,
+    store_row_cb *row, store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+	char			 key[256];
+
+	rd->row = row;
+	rd->done = done;
+	snprintf(key, sizeof key, "futured claim %s", pg.schema);
+	pp_str(&p, key);
+	pg_send(PS_CLAIM_LOCK, &p, NULL, NULL);
+	pp_str(&p, kind);
+	snprintf(p.num[1], sizeof p.num[1], "%.17g", now);
+	pp_str(&p, p.num[1]);
+	pp_int(&p, limit);
+	pp_str(&p, pg.node);
+	pg_read(PS_CLAIM, &p, pg_rows_cb, rd);
 }
 
-/* At open: the loop does not serve anyone yet. */
-static int
-pg_last_id(struct store_backend *b, int64_t *id)
+static void
+pg_next_start_cb(void *arg, PGresult *r)
 {
-	struct pg_params	p = { 0 };
+	struct pg_read	*rd = arg;
+	double		*at = (double *)rd->counts;
 
-	*id = -1;
-	pg_read(PS_LAST_ID, &p, pg_last_id_cb, id);
-	pg_drain(b);
-	return *id >= 0 ? 0 : -1;
+	*at = pg_ok(r) && PQntuples(r) == 1 ? pg_col_double(r, 0, 0, 0) : 0;
+	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
+	free(rd);
+}
+
+static void
+pg_next_start(struct store_backend *b, double now, double *at,
+    store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	rd->counts = (int64_t *)at;
+	snprintf(p.num[0], sizeof p.num[0], "%.17g", now);
+	pp_str(&p, p.num[0]);
+	pg_read(PS_NEXT_START, &p, pg_next_start_cb, rd);
+}
+
+/* STORE_OK: renewed; STORE_NONE: another node took this one's work. */
+static void
+pg_renew_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+
+	if (!pg_ok(r))
+		rd->done(rd->arg, STORE_FAILED);
+	else
+		rd->done(rd->arg, strcmp(PQcmdTuples(r), "1") == 0 ?
+		    STORE_OK : STORE_NONE);
+	free(rd);
+}
+
+static void
+pg_renew(struct store_backend *b, store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	pp_str(&p, pg.node);
+	snprintf(p.num[1], sizeof p.num[1], "%.17g", pg.lease);
+	pp_str(&p, p.num[1]);
+	pg_read(PS_RENEW, &p, pg_renew_cb, rd);
+}
+
+/* Each node whose lease ran out is removed; its work is taken. */
+static void
+pg_expired_cb(void *arg, PGresult *r)
+{
+	struct pg_read		*rd = arg;
+	struct pg_params	 p = { 0 };
+	struct pg_read		*ad;
+	int			 i, n;
+
+	if (!pg_ok(r) || (n = PQntuples(r)) == 0) {
+		rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
+		free(rd);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		log_warnx("store: node %s let its lease run out: taking its "
+		    "work", PQgetvalue(r, i, 0));
+		pp_str(&p, PQgetvalue(r, i, 0));
+		pg_send(PS_RELEASE, &p, NULL, NULL);
+		ad = pg_read_new(rd->arg);
+		ad->row = rd->row;
+		/* the last one says when all is done */
+		ad->done = i == n - 1 ? rd->done : NULL;
+		ad->purged = i == n - 1 ? NULL : pg_adopt_more;
+		pp_str(&p, PQgetvalue(r, i, 0));
+		pp_str(&p, pg.node);
+		pg_read(PS_ADOPT, &p, pg_rows_cb, ad);
+	}
+	free(rd);
+}
+
+/*
+ * In the turn's transaction: the nodes whose lease ran out are removed,
+ * their waiting tasks go back to be claimed, their running ones become
+ * this node's (row() for each).
+ */
+static void
+pg_adopt(struct store_backend *b, store_row_cb *row, store_done_cb *done,
+    void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->row = row;
+	rd->done = done;
+	pp_str(&p, pg.node);
+	pg_read(PS_EXPIRED, &p, pg_expired_cb, rd);
+}
+
+static void
+pg_nodes_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+	json_t		*nodes = xjson(json_array());
+	double		 now;
+	int		 i;
+
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
+		now = pg_col_double(r, i, 5, 0);
+		json_array_append_new(nodes, xjson(json_pack("{s:s,s:s,s:I,"
+		    "s:f,s:f}", "name", PQgetvalue(r, i, 0), "host",
+		    PQgetvalue(r, i, 1), "pid", (json_int_t)pg_col_int(r, i, 2,
+		    0), "started_at", pg_col_double(r, i, 3, 0), "lease_left",
+		    pg_col_double(r, i, 4, 0) - now)));
+	}
+	rd->nodes(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED, nodes);
+	json_decref(nodes);
+	free(rd);
+}
+
+static void
+pg_nodes(struct store_backend *b, store_nodes_cb *cb, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->nodes = cb;
+	pg_read(PS_NODES, &p, pg_nodes_cb, rd);
+}
+
+/* STORE_OK when the task was cancelled here, STORE_NONE when not. */
+static void
+pg_changed_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+
+	if (!pg_ok(r))
+		rd->done(rd->arg, STORE_FAILED);
+	else
+		rd->done(rd->arg, PQntuples(r) > 0 ? STORE_OK : STORE_NONE);
+	free(rd);
+}
+
+static void
+pg_cancel_free(struct store_backend *b, int64_t id, double at,
+    store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	pp_int(&p, id);
+	pp_time(&p, at);
+	pg_note("d %lld %d", (long long)id, (int)FP_CANCELLED);
+	pg_read(PS_CANCEL_FREE, &p, pg_changed_cb, rd);
+}
+
+static void
+pg_cancel_ask_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+
+	if (pg_ok(r) && PQntuples(r) > 0)
+		pg_note("c %lld %s", (long long)rd->limit_id,
+		    PQgetvalue(r, 0, 0));
+	pg_changed_cb(rd, r);
+}
+
+static void
+pg_cancel_ask(struct store_backend *b, int64_t id, store_done_cb *done,
+    void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	rd->limit_id = id;
+	pp_int(&p, id);
+	pg_read(PS_CANCEL_ASK, &p, pg_cancel_ask_cb, rd);
+}
+
+static void
+pg_cancels_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+	int		 i;
+
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++)
+		store_event(STORE_EV_CANCEL, pg_col_int(r, i, 0, 0), 0);
+	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
+	free(rd);
+}
+
+/* The cancels asked of this node (a look behind the notifications). */
+static void
+pg_cancels(struct store_backend *b, store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	pp_str(&p, pg.node);
+	pg_read(PS_CANCELS, &p, pg_cancels_cb, rd);
+}
+
+static void
+pg_queue_stats_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+	int		 i;
+
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++)
+		rd->stats(rd->arg, PQgetvalue(r, i, 0), (int)pg_col_int(r, i, 1,
+		    0), (int)pg_col_int(r, i, 2, 0), pg_col_int(r, i, 3, 0),
+		    pg_col_int(r, i, 4, 0));
+	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
+	free(rd);
+}
+
+static void
+pg_queue_stats(struct store_backend *b, double now, store_queue_stats_cb *cb,
+    store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->stats = cb;
+	rd->done = done;
+	pp_time(&p, now);
+	pg_read(PS_QUEUE_STATS, &p, pg_queue_stats_cb, rd);
 }
 
 const struct store_backend_ops store_pg_ops = {
@@ -1462,7 +2025,16 @@ const struct store_backend_ops store_pg_ops = {
 	.open = pg_open,
 	.close = pg_close,
 	.schema_version = pg_schema_version,
-	.last_id = pg_last_id,
+	.next_id = pg_next_id,
+	.claim = pg_claim,
+	.next_start = pg_next_start,
+	.renew = pg_renew,
+	.adopt = pg_adopt,
+	.nodes = pg_nodes,
+	.cancel_free = pg_cancel_free,
+	.cancel_ask = pg_cancel_ask,
+	.cancels = pg_cancels,
+	.queue_stats = pg_queue_stats,
 	.count = pg_count,
 	.drain = pg_drain,
 	.begin = pg_begin,

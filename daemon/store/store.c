@@ -57,6 +57,10 @@ struct store_counts {
 static struct store_counts	store_counted, store_delta;
 static int			store_recount;	/* a backend could not tell */
 static int			store_last_status;
+static int			store_inflight;	/* commits not answered */
+static char			*store_node_name;
+static double			 store_lease_secs = 10;
+static store_event_cb		*store_event_handler;
 
 static void	store_commit_cb(evutil_socket_t, short, void *);
 static int	store_sync(void);
@@ -141,7 +145,8 @@ store_open(const char *url, const char *schema, int sync_full,
 	store_tops = tops;
 	if (store_ops->open(url, schema, sync_full, &store_be) == -1)
 		goto fail;
-	if (store_ops->last_id(store_be, &store_last_id) == -1 ||
+	if ((store_ops->last_id != NULL &&
+	    store_ops->last_id(store_be, &store_last_id) == -1) ||
 	    store_count_all() == -1)
 		goto fail;
 	store_dirty_ids = idmap_create();
@@ -179,7 +184,7 @@ store_close(void)
 	if (store_dirty_ids != NULL)
 		idmap_free(store_dirty_ids);
 	store_dirty_ids = NULL;
-	store_txn_failed = 0;
+	store_txn_failed = store_inflight = 0;
 }
 
 const char *
@@ -256,7 +261,8 @@ store_defer(store_done_cb *cb, void *arg)
 int
 store_pending(void)
 {
-	return store_in_txn || store_ndirty > 0 || store_txn_failed;
+	return store_in_txn || store_ndirty > 0 || store_txn_failed ||
+	    store_inflight > 0;
 }
 
 /* A turn sent to commit, with the work that waits for it. */
@@ -305,6 +311,13 @@ store_turn_done(void *arg, int status)
 	free(turn);
 }
 
+static void
+store_commit_done(void *arg, int status)
+{
+	store_inflight--;
+	store_turn_done(arg, status);
+}
+
 /*
  * Ends the turn: commits what it wrote, or rolls it back when a write
  * failed, then runs the deferred work.  (A backend that commits later
@@ -319,9 +332,14 @@ store_flush(void)
 			store_ops->rollback(store_be);
 		store_in_txn = store_txn_failed = 0;
 		store_turn_done(store_turn_take(), STORE_FAILED);
-	} else if (store_in_txn) {
+	} else if (store_in_txn || store_inflight > 0) {
+		/*
+		 * With nothing written but an earlier commit unanswered, an
+		 * empty one follows it: what waits here runs after that one.
+		 */
 		store_in_txn = 0;
-		store_ops->commit(store_be, store_turn_done, store_turn_take());
+		store_inflight++;
+		store_ops->commit(store_be, store_commit_done, store_turn_take());
 	} else
 		store_turn_done(store_turn_take(), STORE_COMMITTED);
 	return store_last_status == STORE_COMMITTED ? 0 : -1;
@@ -421,11 +439,17 @@ store_mark(int64_t id, void *obj, int is_new)
 int64_t
 store_task_insert(void *obj)
 {
+	int64_t	id;
+
 	if (store_txn_failed)
 		return -1;
-	/* from the high-water mark: never handed out twice, even unstored */
-	store_mark(++store_last_id, obj, 1);
-	return store_last_id;
+	if (store_ops->next_id != NULL) {
+		if ((id = store_ops->next_id(store_be)) == -1)
+			return -1;
+	} else	/* from the high-water mark: never handed out twice */
+		id = ++store_last_id;
+	store_mark(id, obj, 1);
+	return id;
 }
 
 void
@@ -616,4 +640,123 @@ store_value_json(const struct fp_value *v)
 	    &err)) == NULL)
 		log_warnx("store: a stored column is not JSON: %s", err.text);
 	return j;
+}
+
+/* ---- several nodes ---- */
+
+void
+store_node_config(const char *name, double lease)
+{
+	free(store_node_name);
+	store_node_name = name != NULL ? xstrdup(name) : NULL;
+	store_lease_secs = lease;
+}
+
+const char *
+store_node(void)
+{
+	return store_node_name != NULL ? store_node_name : "futured";
+}
+
+double
+store_lease(void)
+{
+	return store_lease_secs;
+}
+
+int
+store_shared(void)
+{
+	return store_ops != NULL && store_ops->claim != NULL;
+}
+
+void
+store_events(store_event_cb *cb)
+{
+	store_event_handler = cb;
+}
+
+void
+store_event(enum store_event ev, int64_t id, int state)
+{
+	if (store_event_handler != NULL)
+		store_event_handler(ev, id, state);
+}
+
+void
+store_claim(const char *kind, int limit, double now, store_row_cb *row,
+    store_done_cb *done, void *arg)
+{
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	store_ops->claim(store_be, kind, limit, now, row, done, arg);
+}
+
+void
+store_next_start(double now, double *at, store_done_cb *done, void *arg)
+{
+	store_sync();
+	store_ops->next_start(store_be, now, at, done, arg);
+}
+
+void
+store_lease_renew(store_done_cb *done, void *arg)
+{
+	store_ops->renew(store_be, done, arg);
+}
+
+void
+store_adopt(store_row_cb *row, store_done_cb *done, void *arg)
+{
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	store_ops->adopt(store_be, row, done, arg);
+}
+
+void
+store_nodes(store_nodes_cb *cb, void *arg)
+{
+	store_ops->nodes(store_be, cb, arg);
+}
+
+void
+store_cancel_free(int64_t id, double at, store_done_cb *done, void *arg)
+{
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	store_ops->cancel_free(store_be, id, at, done, arg);
+}
+
+void
+store_cancel_ask(int64_t id, store_done_cb *done, void *arg)
+{
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	store_ops->cancel_ask(store_be, id, done, arg);
+}
+
+void
+store_cancels(store_done_cb *done, void *arg)
+{
+	store_ops->cancels(store_be, done, arg);
+}
+
+void
+store_queue_stats(double now, store_queue_stats_cb *cb, store_done_cb *done,
+    void *arg)
+{
+	store_sync();
+	store_ops->queue_stats(store_be, now, cb, done, arg);
 }

@@ -142,6 +142,63 @@ void	 store_task_purge(double before, int limit, store_row_cb *unretrieved,
 /* A row's JSON column as a tree (a new reference; NULL: none). */
 json_t	*store_value_json(const struct fp_value *);
 
+/* ---- several nodes on one database (PostgreSQL) ---- */
+
+/*
+ * This node's name and the seconds its lease lasts, before store_open
+ * (defaults: "futured", 10).
+ */
+void	 store_node_config(const char *name, double lease);
+const char *store_node(void);
+double	 store_lease(void);
+/* Does the open store share its tasks with other nodes? */
+int	 store_shared(void);
+/* What another node did (store_events): the model acts on it. */
+enum store_event {
+	STORE_EV_WORK,		/* there may be tasks to claim */
+	STORE_EV_DONE,		/* task id finished, in state */
+	STORE_EV_ITEMS,		/* task id has new stream items */
+	STORE_EV_CANCEL,	/* task id, which this node holds, is cancelled */
+	STORE_EV_QUEUES,	/* a queue's settings changed */
+	STORE_EV_RECONNECTED,	/* what was said meanwhile is lost: look again */
+};
+typedef void	 store_event_cb(enum store_event, int64_t id, int state);
+void	 store_events(store_event_cb *);
+/*
+ * Claims up to limit tasks of kind that may start at now, in the turn's
+ * transaction: row() for each, then done().  They are this node's once
+ * the turn commits (store_defer), not before.
+ */
+void	 store_claim(const char *kind, int limit, double now, store_row_cb *row,
+	    store_done_cb *done, void *arg);
+/* When the next delayed task nobody holds may start (*at 0: none). */
+void	 store_next_start(double now, double *at, store_done_cb *, void *arg);
+/* Renews this node's lease: STORE_NONE when its work was taken. */
+void	 store_lease_renew(store_done_cb *, void *arg);
+/*
+ * Takes the work of nodes whose lease ran out, in the turn's transaction:
+ * row() for each running task that becomes this node's; their waiting
+ * tasks go back to be claimed by any node.
+ */
+void	 store_adopt(store_row_cb *row, store_done_cb *done, void *arg);
+/* The live nodes: [{name, host, pid, started_at, lease_left}]. */
+typedef void	 store_nodes_cb(void *arg, int status, json_t *nodes);
+void	 store_nodes(store_nodes_cb *, void *arg);
+/*
+ * Cancels task id if nobody holds it yet (STORE_OK), else STORE_NONE;
+ * store_cancel_ask asks the node that holds it (STORE_OK), STORE_NONE
+ * when it is finished or held by none.
+ */
+void	 store_cancel_free(int64_t id, double at, store_done_cb *, void *arg);
+void	 store_cancel_ask(int64_t id, store_done_cb *, void *arg);
+/* The cancels asked of this node, as STORE_EV_CANCEL events. */
+void	 store_cancels(store_done_cb *, void *arg);
+/* Each queue with its tasks running and waiting on every node. */
+typedef void	 store_queue_stats_cb(void *arg, const char *name,
+	    int concurrency, int paused, int64_t running, int64_t waiting);
+void	 store_queue_stats(double now, store_queue_stats_cb *, store_done_cb *,
+	    void *arg);
+
 /*
  * Tasks per state, and failed ones never retrieved, into the caller's
  * arrays: kept in memory (sqlite), or counted in a shared database.

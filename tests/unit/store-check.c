@@ -261,3 +261,27 @@ sc_cleanup(void)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sc_dir);
 	return system(cmd);
 }
+
+static void
+sc_claimed_row(void *arg, int status, const struct store_row *r)
+{
+	assert_int_equal(status, STORE_OK);
+}
+
+void
+sc_claim_all(void)
+{
+	struct sc_status	a = { 0, 0 };
+	int			k;
+
+	if (!store_shared())
+		return;
+	for (k = 0; k < 2; k++) {
+		memset(&a, 0, sizeof a);
+		store_claim(k == 0 ? "sleep" : "exec", 1000, 2e9, sc_claimed_row,
+		    sc_status_cb, &a);
+		sc_wait(&a.done);
+		assert_int_equal(a.status, STORE_OK);
+	}
+	assert_int_equal(sc_flush(), 0);
+}

@@ -47,6 +47,8 @@ struct sc_status {
 void	 sc_status_cb(void *arg, int status);
 /* Store calls that answer through callbacks, as plain values. */
 int	 sc_flush(void);
+/* Several nodes: claims every task that may start, as the model would. */
+void	 sc_claim_all(void);
 /* Closes the store, removes its files. */
 int	 sc_cleanup(void);
 

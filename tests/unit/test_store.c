@@ -169,6 +169,9 @@ test_load_unfinished(void **state)
 	sc_fresh();
 	for (i = 0; i < 4; i++)
 		t[i] = obj_new(i == 2 ? "exec" : "sleep", NULL);
+	/* several nodes: a node recovers the tasks it claimed */
+	assert_int_equal(sc_flush(), 0);
+	sc_claim_all();
 	t[1]->r.t.state = FP_SUCCEEDED;
 	obj_update(t[1]);
 	t[2]->r.t.state = FP_RUNNING;
@@ -597,7 +600,11 @@ test_write_behind_and_ids(void **state)
 	assert_int_equal(sc_flush(), 0);
 	sc_reopen();
 	t = obj_new("sleep", NULL);
-	assert_int_equal(t->r.t.id, id + 1);
+	/* never the purged id again (a block-based backend may skip ahead) */
+	if (store_shared())
+		assert_true(t->r.t.id > id);
+	else
+		assert_int_equal(t->r.t.id, id + 1);
 	obj_unref(t);
 }
 

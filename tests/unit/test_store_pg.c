@@ -3,8 +3,8 @@
  * conformance suite is test_store.c): answers come in a later turn (the
  * loop never waits), the schema is created once when several futured
  * start at once, a schema from a newer futured is refused, a second
- * futured on the same schema is refused, and a lost connection fails what
- * waited on it, then comes back.  Runs when FUTURED_TEST_PG names a
+ * futured with a running node's name is refused, and a lost connection
+ * fails what waited on it, then comes back.  Runs when FUTURED_TEST_PG names a
  * database (tests/pg/store_unit.sh).
  */
 #include <sys/wait.h>
@@ -160,14 +160,14 @@ test_concurrent_start(void **state)
 	assert_int_equal(side_int("SELECT count(*) FROM futured_test.meta"), 1);
 }
 
-/* A second futured on a schema one already uses is refused. */
+/* A second futured with the name of a node that runs is refused. */
 static void
 test_second_node_refused(void **state)
 {
 	sc_fresh();
 	store_close();
 	side_exec("SELECT pg_advisory_lock(hashtext('futured node "
-	    "futured_test'))");
+	    "futured_test futured'))");
 	assert_int_equal(store_open(sc_url(), sc_schema(), 1, &obj_ops), -1);
 	side_exec("SELECT pg_advisory_unlock_all()");
 	assert_int_equal(store_open(sc_url(), sc_schema(), 1, &obj_ops), 0);

@@ -1,0 +1,318 @@
+/*
+ * cluster.c: this node among the others that share one database
+ * (store_shared: PostgreSQL).  Nothing here runs with sqlite.
+ *
+ * A submitted task is stored unclaimed; a node with room claims the tasks
+ * that may start (store_claim: its queue's limit counted across nodes)
+ * and, once the claim has committed, schedules them like its own.  Each
+ * node renews a lease; one whose lease ran out has its waiting tasks
+ * given back and its running ones adopted by whoever notices, with the
+ * crash semantics of a restart (task_resume).  A node that cannot renew
+ * its lease for most of it exits before anyone may adopt its work, so no
+ * attempt ever runs on two nodes.  What another node did comes as store
+ * events (LISTEN/NOTIFY): finished tasks wake the waiters here, new work
+ * starts a claim, a cancel reaches the task; a look each tick (a third of
+ * the lease) stands behind the notifications.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+#include "model/model.h"
+
+/* Tasks claimed per kind in one round trip. */
+#define CLUSTER_BATCH		256
+/* Without a renewed lease for this part of it, the node stops. */
+#define CLUSTER_FENCE		0.8
+
+/* What one claim (or adoption) brought, started once it has committed. */
+struct cluster_batch {
+	struct task	**tasks;
+	size_t		  n, cap;
+	int		  limit;	/* a full batch: claim again */
+	int		  adopted;
+};
+
+static struct event	*cluster_claim_ev;
+static struct event	*cluster_tick_ev;
+static struct event	*cluster_delay_ev;
+static int		 cluster_claiming;	/* rounds in flight */
+static int		 cluster_again;		/* kicked meanwhile */
+static double		 cluster_renewed;	/* loop_mono of the last renewal */
+static double		 cluster_next_start;	/* what the delay timer waits for */
+
+static void
+cluster_batch_add(struct cluster_batch *b, struct task *t)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->tasks = xreallocarray(b->tasks, b->cap, sizeof *b->tasks);
+	}
+	b->tasks[b->n++] = t;
+}
+
+static void
+cluster_row_cb(void *arg, int status, const struct store_row *r)
+{
+	struct task	*t;
+
+	if (status == STORE_OK && (t = task_load(r)) != NULL)
+		cluster_batch_add(arg, t);
+}
+
+/* The claim (or adoption) committed: the tasks are this node's. */
+static void
+cluster_committed_cb(void *arg, int status)
+{
+	struct cluster_batch	*b = arg;
+	size_t			 i;
+
+	for (i = 0; i < b->n; i++) {
+		if (status != STORE_COMMITTED)
+			task_drop(b->tasks[i]);
+		else
+			task_resume(b->tasks[i]);
+	}
+	if (b->adopted && b->n > 0 && status == STORE_COMMITTED)
+		log_info("adopted %zu running tasks of a node that died", b->n);
+	if (status == STORE_COMMITTED && b->limit > 0 &&
+	    b->n >= (size_t)b->limit)
+		cluster_kick();
+	sched_kick();
+	free(b->tasks);
+	free(b);
+}
+
+static void
+cluster_claimed_cb(void *arg, int status)
+{
+	struct cluster_batch	*b = arg;
+
+	/* the rows came within the turn's transaction: wait for its commit */
+	store_defer(cluster_committed_cb, b);
+	if (--cluster_claiming == 0 && cluster_again) {
+		cluster_again = 0;
+		cluster_kick();
+	}
+}
+
+static void
+cluster_delay_cb(evutil_socket_t fd, short events, void *arg)
+{
+	cluster_next_start = 0;
+	cluster_kick();
+}
+
+/* Wakes for the next delayed task that nobody holds. */
+static void
+cluster_next_cb(void *arg, int status)
+{
+	double	*at = arg;
+
+	if (status == STORE_OK && *at > 0 && (cluster_next_start == 0 ||
+	    *at < cluster_next_start)) {
+		cluster_next_start = *at;
+		loop_timer_add(cluster_delay_ev, *at - loop_now());
+	}
+	free(at);
+}
+
+/* Claims what this node has room for, kind by kind. */
+static void
+cluster_claim_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster_batch	*b;
+	double			*at;
+	int			 k, room;
+
+	if (loop_shutting_down())
+		return;
+	if (cluster_claiming > 0) {
+		cluster_again = 1;
+		return;
+	}
+	for (k = 0; k < KIND_COUNT; k++) {
+		room = kinds[k]->room() - (int)sched_waiting_kind(k);
+		if (room <= 0)
+			continue;
+		b = xcalloc(1, sizeof *b);
+		b->limit = room < CLUSTER_BATCH ? room : CLUSTER_BATCH;
+		cluster_claiming++;
+		store_claim(kinds[k]->name, b->limit, loop_now(), cluster_row_cb,
+		    cluster_claimed_cb, b);
+	}
+	at = xcalloc(1, sizeof *at);
+	store_next_start(loop_now(), at, cluster_next_cb, at);
+}
+
+void
+cluster_kick(void)
+{
+	if (cluster_claim_ev != NULL)
+		event_active(cluster_claim_ev, 0, 0);
+}
+
+static void
+cluster_renew_cb(void *arg, int status)
+{
+	if (status == STORE_NONE)
+		fatalx("this node's lease ran out and another node took its "
+		    "work: exiting, so that no task runs twice");
+	if (status == STORE_OK)
+		cluster_renewed = loop_mono();
+	else if (loop_mono() - cluster_renewed > CLUSTER_FENCE * store_lease())
+		fatalx("the lease could not be renewed for %.1f s: exiting "
+		    "before another node may take this one's work",
+		    loop_mono() - cluster_renewed);
+}
+
+static void
+cluster_adopted_cb(void *arg, int status)
+{
+	store_defer(cluster_committed_cb, arg);
+}
+
+static void
+cluster_ignore_cb(void *arg, int status)
+{
+}
+
+/* Behind the notifications: a finished task that a waiter here missed. */
+struct cluster_recheck {
+	int64_t	*ids;
+	int	*states;
+	size_t	 n, cap;
+};
+
+static void
+cluster_recheck_add(int64_t id, void *arg)
+{
+	struct cluster_recheck	*rc = arg;
+
+	if (task_find(id) != NULL)
+		return;		/* here: its watchers hear it from here */
+	if (rc->n == rc->cap) {
+		rc->cap = rc->cap ? rc->cap * 2 : 16;
+		rc->ids = xreallocarray(rc->ids, rc->cap, sizeof *rc->ids);
+	}
+	rc->ids[rc->n++] = id;
+}
+
+static void
+cluster_rechecked_cb(void *arg, int status)
+{
+	struct cluster_recheck	*rc = arg;
+	size_t			 i;
+
+	for (i = 0; status == STORE_OK && i < rc->n; i++)
+		if (rc->states[i] >= 0 &&
+		    fp_state_done((enum fp_state)rc->states[i]))
+			watch_fire(rc->ids[i], WATCH_DONE,
+			    (enum fp_state)rc->states[i]);
+	free(rc->ids);
+	free(rc->states);
+	free(rc);
+}
+
+static void
+cluster_recheck(void)
+{
+	struct cluster_recheck	*rc = xcalloc(1, sizeof *rc);
+
+	watch_ids(WATCH_DONE, cluster_recheck_add, rc);
+	if (rc->n == 0) {
+		free(rc);
+		return;
+	}
+	rc->states = xcalloc(rc->n, sizeof *rc->states);
+	store_task_states(rc->ids, rc->n, rc->states, cluster_rechecked_cb, rc);
+}
+
+/* Each third of the lease: renew it, adopt the dead's work, look around. */
+static void
+cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster_batch	*b;
+
+	loop_timer_add(cluster_tick_ev, store_lease() / 3);
+	store_lease_renew(cluster_renew_cb, NULL);
+	if (loop_shutting_down())
+		return;
+	b = xcalloc(1, sizeof *b);
+	b->adopted = 1;
+	store_adopt(cluster_row_cb, cluster_adopted_cb, b);
+	store_cancels(cluster_ignore_cb, NULL);
+	cluster_recheck();
+	cluster_kick();
+}
+
+/* What another node did. */
+static void
+cluster_event(enum store_event ev, int64_t id, int state)
+{
+	struct task	*t;
+
+	switch (ev) {
+	case STORE_EV_WORK:
+		cluster_kick();
+		break;
+	case STORE_EV_DONE:
+		/* a dependency of a task waiting here, a long-poll, a stream */
+		if (task_find(id) == NULL) {
+			watch_fire(id, WATCH_DONE, (enum fp_state)state);
+			watch_fire(id, WATCH_ITEMS, (enum fp_state)state);
+			watch_fire(id, WATCH_OUTPUT, (enum fp_state)state);
+		}
+		cluster_kick();		/* a dependent may be ready */
+		break;
+	case STORE_EV_ITEMS:
+		if (task_find(id) == NULL)
+			watch_fire(id, WATCH_ITEMS, FP_RUNNING);
+		break;
+	case STORE_EV_CANCEL:
+		if ((t = task_find(id)) != NULL)
+			task_cancel(t);
+		break;
+	case STORE_EV_QUEUES:
+		sched_reload();
+		cluster_kick();
+		break;
+	case STORE_EV_RECONNECTED:
+		sched_reload();
+		event_active(cluster_tick_ev, 0, 0);
+		break;
+	}
+}
+
+void
+cluster_init(void)
+{
+	if (!store_shared())
+		return;
+	store_events(cluster_event);
+	cluster_renewed = loop_mono();
+	cluster_claim_ev = event_new(loop_base, -1, 0, cluster_claim_cb, NULL);
+	cluster_tick_ev = evtimer_new(loop_base, cluster_tick_cb, NULL);
+	cluster_delay_ev = evtimer_new(loop_base, cluster_delay_cb, NULL);
+	if (cluster_claim_ev == NULL || cluster_tick_ev == NULL ||
+	    cluster_delay_ev == NULL)
+		fatalx("cluster: no memory for events");
+	event_active(cluster_tick_ev, 0, 0);
+}
+
+void
+cluster_free(void)
+{
+	store_events(NULL);
+	if (cluster_claim_ev != NULL)
+		event_free(cluster_claim_ev);
+	if (cluster_tick_ev != NULL)
+		event_free(cluster_tick_ev);
+	if (cluster_delay_ev != NULL)
+		event_free(cluster_delay_ev);
+	cluster_claim_ev = cluster_tick_ev = cluster_delay_ev = NULL;
+}
