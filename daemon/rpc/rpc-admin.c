@@ -20,6 +20,7 @@ rpc_admin_set_listen(json_t *(*listen)(void))
 struct admin_counts {
 	int64_t	state[FP_STATE_COUNT];
 	int64_t	unretrieved;
+	json_t	*nodes;		/* several nodes: the live ones */
 };
 
 static json_t *
@@ -47,6 +48,20 @@ rpc_admin_limits(void)
 	    "retention", cfg.retention));
 }
 
+/* Several nodes: this one's name and the live ones. */
+static json_t *
+rpc_admin_cluster(struct admin_counts *ac)
+{
+	json_t	*o;
+
+	if (!store_shared())
+		return json_null();
+	o = json_pack("{s:s,s:f,s:O}", "node", store_node(), "lease",
+	    store_lease(), "nodes", ac->nodes != NULL ? ac->nodes :
+	    json_array());
+	return o;
+}
+
 static void
 rpc_admin_info_cb(void *arg, int status)
 {
@@ -56,13 +71,14 @@ rpc_admin_info_cb(void *arg, int status)
 
 	c->state.counts = NULL;
 	if (status != STORE_OK) {
+		json_decref(ac->nodes);
 		free(ac);
 		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
 		    "cannot count the tasks"));
 		return;
 	}
 	rpc_reply(c, json_pack("{s:s,s:i,s:i,s:f,s:s,s:s,s:s,s:o,s:o,s:I,"
-	    "s:I,s:I,s:I,s:o,s:i,s:s}",
+	    "s:I,s:I,s:I,s:o,s:i,s:s,s:o}",
 	    "version", FUTURED_VERSION,
 	    "protocol_version", FP_PROTO_VERSION,
 	    "pid", (int)getpid(),
@@ -78,8 +94,24 @@ rpc_admin_info_cb(void *arg, int status)
 	    "refused_notifications", (json_int_t)rpc_refused_notifications(),
 	    "limits", rpc_admin_limits(),
 	    "schema_version", store_schema_version(),
-	    "synchronous", cfg.sync_full ? "full" : "normal"));
+	    "synchronous", cfg.sync_full ? "full" : "normal",
+	    "cluster", rpc_admin_cluster(ac)));
+	json_decref(ac->nodes);
 	free(ac);
+}
+
+static void
+rpc_admin_nodes_cb(void *arg, int status, json_t *nodes)
+{
+	struct rpc_call		*c = arg;
+	struct admin_counts	*ac = c->state.counts;
+
+	if (status != STORE_OK) {
+		rpc_admin_info_cb(c, status);
+		return;
+	}
+	ac->nodes = json_incref(nodes);
+	store_task_counts(ac->state, &ac->unretrieved, rpc_admin_info_cb, c);
 }
 
 void
@@ -88,7 +120,11 @@ rpc_admin_info(struct rpc_call *c)
 	struct admin_counts	*ac = xcalloc(1, sizeof *ac);
 
 	c->state.counts = ac;
-	store_task_counts(ac->state, &ac->unretrieved, rpc_admin_info_cb, c);
+	if (store_shared())
+		store_nodes(rpc_admin_nodes_cb, c);
+	else
+		store_task_counts(ac->state, &ac->unretrieved,
+		    rpc_admin_info_cb, c);
 }
 
 /* The OpenRPC document (proto/openrpc.json), with this futured's versions. */

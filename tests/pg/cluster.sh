@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Three futured on one PostgreSQL database (issue #13), through
+# tests/pg/with-pg.sh: work submitted to one node is run by all; a queue's
+# limit holds across the nodes; a long-poll on one node is answered by a
+# completion on another; a cancel on one node ends the task another runs;
+# daemon.info lists the live nodes; and kill -9 of a node mid-run, again
+# and again, loses and duplicates no acknowledged task, its tasks are
+# taken over after its lease, and no attempt of a task overlaps another.
+. "$(dirname "$0")/../integration/harness.sh"
+: "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
+
+LEASE=$(scaled 3)
+DB=$(psql -qX "${FUTURED_PG//\{db\}/postgres}" -Atc "CREATE DATABASE cluster" >/dev/null && echo cluster) ||
+    fail "cannot create the database"
+URI=${FUTURED_PG//\{db\}/$DB}
+declare -A NPID NSTATE
+# node N: starts (or restarts) node N on its own state dir, same database
+node() {
+	local n=$1
+	NSTATE[$n]=${NSTATE[$n]:-$(mktemp -d "$T/node$n.XXXX")}
+	STATE=${NSTATE[$n]} DPID=""
+	start_daemon --store "$URI" --node "n$n" --lease "$LEASE" --jobs 2 \
+	    --kill-grace 0.5
+	NPID[$n]=$DPID
+	DPID=""
+}
+# on N CMD...: CMD against node N's socket
+on() { local n=$1; shift; SOCK=${NSTATE[$n]}/futured.sock "$@"; }
+kill9_node() { kill -9 "${NPID[$1]}" 2>/dev/null; wait "${NPID[$1]}" 2>/dev/null; NPID[$1]=""; }
+stop_node() {
+	local p=${NPID[$1]}
+	NPID[$1]=""
+	kill -TERM "$p" 2>/dev/null
+	poll_until 30 eval '! alive '"$p" || fail "node $1 still runs 30 s after SIGTERM"
+	wait "$p" 2>/dev/null
+}
+# the node (1-3) whose futured is pid $1
+node_of_pid() { local n; for n in 1 2 3; do [ "${NPID[$n]}" = "$1" ] && echo "$n"; done; }
+gone() { ! alive "$1"; }
+
+node 1; node 2; node 3
+info=$(on 1 rpc daemon.info)
+expect_jq "$info" '.database == "postgresql" and .cluster.node == "n1" and ([.cluster.nodes[].name] == ["n1", "n2", "n3"])' "daemon.info lists the three nodes"
+
+# ---- work submitted to one node is run by all: each task prints the pid
+# of the futured whose spawner started it (its parent's parent)
+WHO="cut -d' ' -f4 /proc/\$PPID/stat; sleep 0.4"
+ids=""
+for i in $(seq 24); do ids="$ids $(on 1 submit "{\"kind\":\"exec\",\"shell\":\"$WHO\"}")"; done
+for id in $ids; do on 2 wait_done "$id" 60; done
+ran=$(for id in $ids; do on 3 rpc task.result "{\"id\":$id}" | jq -r .stdout; done | sort | uniq -c)
+for n in 1 2 3; do
+	grep -q " ${NPID[$n]}\$" <<<"$ran" || fail "node $n ran none of the 24 tasks submitted to node 1: $ran"
+done
+note "24 tasks from node 1 ran on: $(tr '\n' ' ' <<<"$ran")"
+
+# ---- a queue limited to 2 runs at most 2, wherever
+expect_jq "$(on 2 rpc queue.set '{"name":"two","concurrency":2}')" '.concurrency == 2' "queue.set on node 2"
+ids=""
+for i in $(seq 10); do ids="$ids $(on 3 submit "{\"kind\":\"exec\",\"shell\":\"$WHO\",\"queue\":\"two\"}")"; done
+max=0
+while :; do
+	r=$(on 1 rpc task.list '{"queue":"two","state":"running"}' | jq '.tasks | length')
+	[ "$r" -gt "$max" ] && max=$r
+	[ "$r" -le 2 ] || fail "queue two runs $r tasks at once across the nodes"
+	[ "$(on 1 rpc queue.list | jq '.queues[] | select(.name == "two") | .running + .waiting')" = 0 ] && break
+	sleep 0.05
+done
+for id in $ids; do on 1 wait_done "$id" 60; done
+ts=$(for id in $ids; do on 2 rpc task.get "{\"id\":$id}"; done | jq -s -c '[.[] | {s: .started_at, f: .finished_at, state}]')
+expect_jq "$ts" 'all(.[]; .state == "succeeded")' "the tasks of queue two"
+# at no start were two others already running
+expect_jq "$ts" '. as $a | all($a[]; . as $t | ([$a[] | select(.s < $t.s and .f > $t.s)] | length) <= 1)' "queue two's tasks never ran three at once: $ts"
+note "queue two: at most $max running when polled"
+
+# ---- a long-poll on one node, answered by a completion on another
+id=$(on 1 submit "{\"kind\":\"exec\",\"shell\":\"cut -d' ' -f4 /proc/\$PPID/stat >$T/runner; while [ ! -e $T/gate ]; do sleep 0.02; done; echo through\"}")
+poll_until 20 test -s "$T/runner" || fail "the gated task did not start"
+runner=$(node_of_pid "$(cat "$T/runner")")
+[ -n "$runner" ] || fail "the gated task runs under no node: $(cat "$T/runner")"
+other=$(( runner % 3 + 1 ))
+( sleep 0.5; touch "$T/gate" ) &
+r=$(on "$other" timed_call task.result "{\"id\":$id,\"timeout\":$(scaled 20)}")
+secs=${r%% *}
+expect_jq "${r#* }" '.result.stdout == "through\n"' "task.result on node $other of a task node $runner ran"
+bc_true "$secs < $(scaled 5)" || fail "the long-poll on node $other took $secs s"
+
+# ---- a cancel on one node ends the task another runs
+rm -f "$T/runner"
+id=$(on 2 submit "{\"kind\":\"exec\",\"shell\":\"cut -d' ' -f4 /proc/\$PPID/stat >$T/runner; echo \$\$ >$T/child; exec sleep 300\"}")
+poll_until 20 test -s "$T/child" || fail "the task to cancel did not start"
+runner=$(node_of_pid "$(cat "$T/runner")")
+other=$(( runner % 3 + 1 ))
+expect_jq "$(on "$other" rpc task.cancel "{\"id\":$id}")" '.cancelled == true' "task.cancel on node $other of a task node $runner runs"
+expect_eq "$(on "$other" state "$id")" cancelled "the cancelled task's state"
+poll_until 10 gone "$(cat "$T/child")" || fail "the cancelled task's process lives on"
+# a task nobody claimed yet is cancelled by whoever is asked
+expect_jq "$(on 1 rpc queue.set '{"name":"held","paused":true}')" '.paused == true' "pause queue held"
+id=$(on 1 submit '{"kind":"sleep","seconds":1,"queue":"held"}')
+expect_jq "$(on 3 rpc task.cancel "{\"id\":$id}")" '.cancelled == true' "cancel of an unclaimed task"
+expect_eq "$(on 2 state "$id")" cancelled "the unclaimed cancelled task"
+
+# ---- kill -9 a node mid-run, again and again: each attempt logs its start
+# and end; tasks with a retry are run again elsewhere after the lease
+LOG=$T/attempts
+all=""
+for round in 1 2 3; do
+	ids=""
+	for i in $(seq 8); do
+		ids="$ids $(on 1 submit "{\"kind\":\"exec\",\"retries\":1,\"retry_backoff\":0.1,\"shell\":\"echo start \$FUTURED_TASK_ID \$(date +%s.%N) >>$LOG; sleep 1.5; echo end \$FUTURED_TASK_ID \$(date +%s.%N) >>$LOG\"}")"
+	done
+	all="$all $ids"
+	victim=$(( round % 3 + 1 ))
+	poll_until 20 eval '[ "$(on '"$victim"' rpc daemon.info | jq .running_processes)" -gt 0 ]' ||
+	    fail "round $round: node $victim runs nothing to kill"
+	kill9_node "$victim"
+	for id in $ids; do on $(( victim % 3 + 1 )) wait_done "$id" 90; done
+	node "$victim"
+done
+# every acknowledged task finished once: succeeded (after a retry where its
+# node died); an attempt cut short by a kill never ends (its process died
+# with its node, before the retry could start), so each task ends once
+for id in $all; do
+	t=$(on 2 rpc task.get "{\"id\":$id}")
+	expect_jq "$t" '.state == "succeeded"' "task $id across the kills"
+	starts=$(grep -c "^start $id " "$LOG")
+	ends=$(grep -c "^end $id " "$LOG")
+	[ "$ends" = 1 ] || fail "task $id ended $ends times (started $starts)"
+	[ "$starts" -le 2 ] || fail "task $id started $starts times"
+	expect_jq "$t" ".attempt == $starts" "task $id's attempts against its starts"
+done
+killed=$(awk '$1 == "start" { s[$2]++ } END { n = 0; for (t in s) if (s[t] > 1) n++; print n }' "$LOG")
+[ "$killed" -gt 0 ] || fail "no attempt was cut short by the kills"
+note "3 kills: $killed tasks retried on another node, none lost, none twice"
+for n in 1 2 3; do stop_node "$n"; done
