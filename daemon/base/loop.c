@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <event2/event.h>
@@ -29,10 +30,45 @@ loop_init(void)
 		fatalx("event_base_new failed");
 }
 
+/*
+ * FUTURED_STALL_PROBE=1 (benchmarks): a timer every 5 ms notes how late
+ * it runs; the worst lateness is how long the loop stalled, logged when
+ * the loop ends.
+ */
+#define LOOP_PROBE_EVERY	0.005
+static struct event	*loop_probe_ev;
+static double		 loop_probe_due, loop_probe_worst;
+
+static void
+loop_probe_cb(evutil_socket_t fd, short events, void *arg)
+{
+	double	now = loop_mono();
+
+	if (now - loop_probe_due > loop_probe_worst)
+		loop_probe_worst = now - loop_probe_due;
+	loop_probe_due = now + LOOP_PROBE_EVERY;
+	loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
+}
+
 int
 loop_run(void)
 {
-	return event_base_dispatch(loop_base);
+	const char	*probe = getenv("FUTURED_STALL_PROBE");
+	int		 rv;
+
+	if (probe != NULL && strcmp(probe, "1") == 0 &&
+	    (loop_probe_ev = evtimer_new(loop_base, loop_probe_cb, NULL)) !=
+	    NULL) {
+		loop_probe_due = loop_mono() + LOOP_PROBE_EVERY;
+		loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
+	}
+	rv = event_base_dispatch(loop_base);
+	if (loop_probe_ev != NULL) {
+		log_warnx("loop: worst stall %.3f ms", loop_probe_worst * 1e3);
+		event_free(loop_probe_ev);
+		loop_probe_ev = NULL;
+	}
+	return rv;
 }
 
 void

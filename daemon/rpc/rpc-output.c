@@ -106,7 +106,11 @@ output_reply(struct rpc_call *c, const char *buf, size_t len, int final)
 	output_wait_free(ow);
 }
 
-/* A finished task: its output is in its stored result or exception. */
+/*
+ * A task not in memory: finished, its output is in its stored result or
+ * exception; running on another node (several nodes), its output comes
+ * when it finishes (the call waits for that, as for more output).
+ */
 static void
 output_row_cb(void *arg, int status, const struct store_row *r)
 {
@@ -119,6 +123,10 @@ output_row_cb(void *arg, int status, const struct store_row *r)
 		c->state.output = NULL;
 		rpc_task_missing(c, status, ow->id);
 		output_wait_free(ow);
+		return;
+	}
+	if (!fp_state_done(r->t.state)) {
+		output_reply(c, "", 0, 0);
 		return;
 	}
 	json_decref(ow->stored);

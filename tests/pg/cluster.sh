@@ -85,6 +85,17 @@ secs=${r%% *}
 expect_jq "${r#* }" '.result.stdout == "through\n"' "task.result on node $other of a task node $runner ran"
 bc_true "$secs < $(scaled 5)" || fail "the long-poll on node $other took $secs s"
 
+# ---- stream items and output of a task another node runs
+rm -f "$T/runner" "$T/gate2"
+id=$(on 1 submit "{\"kind\":\"exec\",\"shell\":\"cut -d' ' -f4 /proc/\$PPID/stat >$T/runner; echo 1 >&3; while [ ! -e $T/gate2 ]; do sleep 0.02; done; echo 2 >&3; echo out\"}")
+poll_until 20 test -s "$T/runner" || fail "the streaming task did not start"
+runner=$(node_of_pid "$(cat "$T/runner")")
+other=$(( runner % 3 + 1 ))
+expect_jq "$(on "$other" rpc task.stream "{\"id\":$id,\"timeout\":$(scaled 10)}")" '.items == [{"seq": 0, "value": 1}] and .done == false' "first item on node $other of a task node $runner runs"
+( sleep 0.5; touch "$T/gate2" ) &
+expect_jq "$(on "$other" rpc task.stream "{\"id\":$id,\"from\":1,\"timeout\":$(scaled 10)}")" '.items == [{"seq": 1, "value": 2}]' "the next item, waited for on node $other"
+expect_jq "$(on "$other" rpc task.output "{\"id\":$id,\"timeout\":$(scaled 10)}")" '.data == "out\n" and .eof == true' "task.output on node $other, once the task ended"
+
 # ---- a cancel on one node ends the task another runs
 rm -f "$T/runner"
 id=$(on 2 submit "{\"kind\":\"exec\",\"shell\":\"cut -d' ' -f4 /proc/\$PPID/stat >$T/runner; echo \$\$ >$T/child; exec sleep 300\"}")

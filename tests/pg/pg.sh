@@ -6,6 +6,7 @@
 #   PG_URI   a libpq URI template, {db} standing for a database name
 # pg_db NAME creates a database and prints its URI; pg_stop stops the
 # server and removes the folder.  The caller traps pg_stop on exit.
+# PG_DIR_BASE: where the folder goes (default /tmp).
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 PG_DIR=""
 PG_URI=""
@@ -18,7 +19,7 @@ pg_as() {
 }
 pg_start() {
 	[ -x "$PG_BIN/initdb" ] || { echo "pg.sh: no initdb under $PG_BIN (apt-get install postgresql-15)" >&2; return 1; }
-	PG_DIR=$(mktemp -d /tmp/futured-pg.XXXXXX) || return 1
+	PG_DIR=$(mktemp -d "${PG_DIR_BASE:-/tmp}/futured-pg.XXXXXX") || return 1
 	chmod 0755 "$PG_DIR"
 	[ "$(id -u)" = 0 ] && chown nobody "$PG_DIR"
 	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U futured --auth=trust -E UTF8 \
