@@ -44,6 +44,7 @@ static int		 cluster_claiming;	/* rounds in flight */
 static int		 cluster_again;		/* kicked meanwhile */
 static double		 cluster_renewed;	/* loop_mono of the last renewal */
 static double		 cluster_next_start;	/* what the delay timer waits for */
+static unsigned		 cluster_rounds;
 
 static void
 cluster_batch_add(struct cluster_batch *b, struct task *t)
@@ -121,13 +122,38 @@ cluster_next_cb(void *arg, int status)
 	free(at);
 }
 
-/* Claims what this node has room for, kind by kind. */
+/* Is any queue limited (as far as this node knows)? */
+static int
+cluster_limited(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sched_queue_count(); i++)
+		if (sched_queue_at(i)->concurrency > 0)
+			return 1;
+	return 0;
+}
+
+static void
+cluster_claim_kind(int k, int room, int limited)
+{
+	struct cluster_batch	*b = xcalloc(1, sizeof *b);
+
+	b->limit = room < CLUSTER_BATCH ? room : CLUSTER_BATCH;
+	cluster_claiming++;
+	store_claim(kinds[k]->name, b->limit, loop_now(), limited,
+	    cluster_row_cb, cluster_claimed_cb, b);
+}
+
+/*
+ * Claims what this node has room for, kind by kind: from the queues
+ * without a limit, and from the limited ones (if any) with what is left.
+ */
 static void
 cluster_claim_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct cluster_batch	*b;
-	double			*at;
-	int			 k, room;
+	double	*at;
+	int	 k, room, limited = cluster_limited();
 
 	if (loop_shutting_down())
 		return;
@@ -139,12 +165,15 @@ cluster_claim_cb(evutil_socket_t fd, short events, void *arg)
 		room = kinds[k]->room() - (int)sched_waiting_kind(k);
 		if (room <= 0)
 			continue;
-		b = xcalloc(1, sizeof *b);
-		b->limit = room < CLUSTER_BATCH ? room : CLUSTER_BATCH;
-		cluster_claiming++;
-		store_claim(kinds[k]->name, b->limit, loop_now(), cluster_row_cb,
-		    cluster_claimed_cb, b);
+		if (limited && room > 1) {
+			/* half the room each, so neither starves the other */
+			cluster_claim_kind(k, room / 2, 1);
+			cluster_claim_kind(k, room - room / 2, 0);
+		} else	/* room for one: from each side in turn */
+			cluster_claim_kind(k, room, limited &&
+			    (cluster_rounds & 1));
 	}
+	cluster_rounds++;
 	at = xcalloc(1, sizeof *at);
 	store_next_start(loop_now(), at, cluster_next_cb, at);
 }
@@ -246,6 +275,7 @@ cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 	b->adopted = 1;
 	store_adopt(cluster_row_cb, cluster_adopted_cb, b);
 	store_cancels(cluster_ignore_cb, NULL);
+	sched_reload();		/* queue settings another node changed */
 	cluster_recheck();
 	cluster_kick();
 }

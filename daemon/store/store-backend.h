@@ -84,7 +84,8 @@ struct store_backend_ops {
 	 * from the other nodes come up through store_event.
 	 */
 	void	(*claim)(struct store_backend *, const char *kind, int limit,
-		    double now, store_row_cb *, store_done_cb *, void *);
+		    double now, int limited, store_row_cb *, store_done_cb *,
+		    void *);
 	void	(*next_start)(struct store_backend *, double now, double *at,
 		    store_done_cb *, void *);
 	void	(*renew)(struct store_backend *, store_done_cb *, void *);

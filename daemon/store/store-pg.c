@@ -131,7 +131,8 @@ enum pg_stmt {
 	PS_INSERT, PS_UPDATE, PS_GET, PS_BY_KEY, PS_STATES, PS_RETRIEVED,
 	PS_COUNTS, PS_LOAD, PS_QUEUE_SAVE, PS_QUEUE_LOAD, PS_ITEM_ADD,
 	PS_ITEMS, PS_ITEM_NEXT, PS_OVERFLOW_SET, PS_PURGE, PS_LABEL_ADD,
-	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_NEXT_START,
+	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_CLAIM_FREE,
+	PS_NEXT_START,
 	PS_RENEW, PS_EXPIRED, PS_RELEASE, PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
 	PS_CANCEL_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_COUNT
 };
@@ -191,31 +192,40 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 	[PS_ID_BLOCK] = "SELECT nextval('task_ids')",
 	[PS_NOTIFY] = "SELECT pg_notify($1, $2)",
-	/* claims one at a time in the cluster: queue limits count them */
+	/* claims in limited queues one at a time: the limits count them */
 	[PS_CLAIM_LOCK] = "SELECT pg_advisory_xact_lock(hashtext($1))",
 	/*
-	 * Up to $3 tasks of kind $1 that may start at $2: delay over, queue
-	 * not paused, dependencies finished (the model fails a task whose
-	 * dependency failed), within their queue's concurrency counting what
-	 * every node holds; highest priority first, then oldest.
+	 * Up to $3 tasks of kind $1 in queues with a concurrency limit that
+	 * may start at $2: delay over, queue not paused, dependencies
+	 * finished (the model fails a task whose dependency failed), within
+	 * their queue's limit counting what every node holds; highest
+	 * priority first, then oldest.
 	 */
 	[PS_CLAIM] = "WITH ready AS (SELECT t.id, t.queue, t.priority "
 	    "FROM tasks t WHERE t.state = 0 AND t.owner IS NULL AND "
-	    "t.kind = $1 AND coalesce(t.start_after, 0) <= $2 AND NOT EXISTS "
-	    "(SELECT 1 FROM queues q WHERE q.name = t.queue AND q.paused = 1) "
+	    "t.kind = $1 AND coalesce(t.start_after, 0) <= $2 AND EXISTS "
+	    "(SELECT 1 FROM queues q WHERE q.name = t.queue AND q.paused = 0 "
+	    "AND q.concurrency > 0) AND (t.after_ids IS NULL OR NOT EXISTS "
+	    "(SELECT 1 FROM tasks d WHERE d.id = ANY (t.after_ids) AND "
+	    "d.state IN (0, 1))) ORDER BY t.priority DESC, t.id LIMIT $3 * 4 "
+	    "FOR UPDATE OF t SKIP LOCKED), ranked AS (SELECT r.id, r.priority, "
+	    "row_number() OVER (PARTITION BY r.queue ORDER BY r.priority DESC, "
+	    "r.id) AS rn, q.concurrency AS lim, (SELECT count(*) FROM tasks a "
+	    "WHERE a.queue = r.queue AND a.state IN (0, 1) AND a.owner IS NOT "
+	    "NULL) AS active FROM ready r JOIN queues q ON q.name = r.queue), "
+	    "chosen AS (SELECT id FROM ranked WHERE rn + active <= lim "
+	    "ORDER BY priority DESC, id LIMIT $3) UPDATE tasks t SET owner = $4 "
+	    "FROM chosen WHERE t.id = chosen.id RETURNING " PG_COLUMNS_T,
+	/* the same in queues without a limit: no lock, nodes claim at once */
+	[PS_CLAIM_FREE] = "WITH chosen AS (SELECT t.id FROM tasks t WHERE "
+	    "t.state = 0 AND t.owner IS NULL AND t.kind = $1 AND coalesce("
+	    "t.start_after, 0) <= $2 AND NOT EXISTS (SELECT 1 FROM queues q "
+	    "WHERE q.name = t.queue AND (q.paused = 1 OR q.concurrency > 0)) "
 	    "AND (t.after_ids IS NULL OR NOT EXISTS (SELECT 1 FROM tasks d "
-	    "WHERE d.id = ANY (t.after_ids) AND d.state IN (0, 1))) "
-	    "ORDER BY t.priority DESC, t.id LIMIT $3 * 4 FOR UPDATE OF t "
-	    "SKIP LOCKED), ranked AS (SELECT r.id, r.priority, row_number() "
-	    "OVER (PARTITION BY r.queue ORDER BY r.priority DESC, r.id) AS rn, "
-	    "coalesce(q.concurrency, 0) AS lim, CASE WHEN coalesce("
-	    "q.concurrency, 0) > 0 THEN (SELECT count(*) FROM tasks a WHERE "
-	    "a.queue = r.queue AND a.state IN (0, 1) AND a.owner IS NOT NULL) "
-	    "ELSE 0 END AS active FROM ready r LEFT JOIN queues q ON "
-	    "q.name = r.queue), chosen AS (SELECT id FROM ranked WHERE "
-	    "lim = 0 OR rn + active <= lim ORDER BY priority DESC, id "
-	    "LIMIT $3) UPDATE tasks t SET owner = $4 FROM chosen "
-	    "WHERE t.id = chosen.id RETURNING " PG_COLUMNS_T,
+	    "WHERE d.id = ANY (t.after_ids) AND d.state IN (0, 1))) ORDER BY "
+	    "t.priority DESC, t.id LIMIT $3 FOR UPDATE OF t SKIP LOCKED) "
+	    "UPDATE tasks t SET owner = $4 FROM chosen WHERE t.id = chosen.id "
+	    "RETURNING " PG_COLUMNS_T,
 	[PS_NEXT_START] = "SELECT min(start_after) FROM tasks WHERE state = 0 "
 	    "AND owner IS NULL AND start_after > $1",
 	/* leases are on the database's clock, the one all nodes share */
@@ -1766,7 +1776,7 @@ pg_purge(struct store_backend *b, double before, int limit,
 
 static void
 pg_claim(struct store_backend *b, const char *kind, int limit, double now,
-    store_row_cb *row, store_done_cb *done, void *arg)
+    int limited, store_row_cb *row, store_done_cb *done, void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
@@ -1774,15 +1784,17 @@ pg_claim(struct store_backend *b, const char *kind, int limit, double now,
 
 	rd->row = row;
 	rd->done = done;
-	snprintf(key, sizeof key, "futured claim %s", pg.schema);
-	pp_str(&p, key);
-	pg_send(PS_CLAIM_LOCK, &p, NULL, NULL);
+	if (limited) {
+		snprintf(key, sizeof key, "futured claim %s", pg.schema);
+		pp_str(&p, key);
+		pg_send(PS_CLAIM_LOCK, &p, NULL, NULL);
+	}
 	pp_str(&p, kind);
 	snprintf(p.num[1], sizeof p.num[1], "%.17g", now);
 	pp_str(&p, p.num[1]);
 	pp_int(&p, limit);
 	pp_str(&p, pg.node);
-	pg_read(PS_CLAIM, &p, pg_rows_cb, rd);
+	pg_read(limited ? PS_CLAIM : PS_CLAIM_FREE, &p, pg_rows_cb, rd);
 }
 
 static void

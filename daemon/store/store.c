@@ -684,15 +684,15 @@ store_event(enum store_event ev, int64_t id, int state)
 }
 
 void
-store_claim(const char *kind, int limit, double now, store_row_cb *row,
-    store_done_cb *done, void *arg)
+store_claim(const char *kind, int limit, double now, int limited,
+    store_row_cb *row, store_done_cb *done, void *arg)
 {
 	store_sync();
 	if (store_txn() == -1) {
 		done(arg, STORE_FAILED);
 		return;
 	}
-	store_ops->claim(store_be, kind, limit, now, row, done, arg);
+	store_ops->claim(store_be, kind, limit, now, limited, row, done, arg);
 }
 
 void

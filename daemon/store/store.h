@@ -167,10 +167,12 @@ void	 store_events(store_event_cb *);
 /*
  * Claims up to limit tasks of kind that may start at now, in the turn's
  * transaction: row() for each, then done().  They are this node's once
- * the turn commits (store_defer), not before.
+ * the turn commits (store_defer), not before.  limited: in the queues with
+ * a concurrency limit (claims there take turns across the nodes, so that
+ * the limits hold), else in the others (no waiting on anyone).
  */
-void	 store_claim(const char *kind, int limit, double now, store_row_cb *row,
-	    store_done_cb *done, void *arg);
+void	 store_claim(const char *kind, int limit, double now, int limited,
+	    store_row_cb *row, store_done_cb *done, void *arg);
 /* When the next delayed task nobody holds may start (*at 0: none). */
 void	 store_next_start(double now, double *at, store_done_cb *, void *arg);
 /* Renews this node's lease: STORE_NONE when its work was taken. */

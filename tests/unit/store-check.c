@@ -276,10 +276,10 @@ sc_claim_all(void)
 
 	if (!store_shared())
 		return;
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 4; k++) {
 		memset(&a, 0, sizeof a);
-		store_claim(k == 0 ? "sleep" : "exec", 1000, 2e9, sc_claimed_row,
-		    sc_status_cb, &a);
+		store_claim(k % 2 == 0 ? "sleep" : "exec", 1000, 2e9, k >= 2,
+		    sc_claimed_row, sc_status_cb, &a);
 		sc_wait(&a.done);
 		assert_int_equal(a.status, STORE_OK);
 	}
