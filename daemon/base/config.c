@@ -379,6 +379,8 @@ config_flags(struct config *c, int pass, const char **file, int *check_only,
 	return 0;
 }
 
+static void	config_clear(struct config *);
+
 /* Defaults, then the file, then the flags, into c. */
 static int
 config_build(struct config *c, int *check_only, char **cause)
@@ -402,6 +404,7 @@ config_parse_args(int argc, char **argv, int *check_only)
 
 	config_argc = argc;
 	config_argv = argv;
+	config_clear(&cfg);	/* config_defaults' values: built again */
 	if (config_build(&cfg, check_only, &cause) == -1)
 		fatalx("%s", cause);
 }

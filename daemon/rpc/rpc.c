@@ -173,19 +173,17 @@ rpc_batch_send_cb(void *arg, int status)
 
 /*
  * A batch whose last call settles after its dispatch (a long-poll woken by
- * a commit or its deadline) is answered at once when this turn has written
- * nothing, because all it read is durable already; otherwise, and always
- * at the end of rpc_handle, after the commit of what the turn wrote.
+ * a commit or its deadline, a read a networked store answered) is answered
+ * at the end of the turn, after the commit of what the turn wrote (and of
+ * any earlier commit not yet answered); never inside the reply, whose
+ * caller may still hold the call.
  */
 static void
 rpc_batch_check(struct rpc_batch *b)
 {
 	if (b->outstanding != 0 || b->dispatching)
 		return;
-	if (store_pending())
-		store_defer(rpc_batch_send_cb, b);
-	else
-		rpc_batch_send_cb(b, STORE_COMMITTED);
+	store_defer(rpc_batch_send_cb, b);
 }
 
 /*
