@@ -188,12 +188,17 @@ cluster_kick(void)
 static void
 cluster_renew_cb(void *arg, int status)
 {
+	double	sent = *(double *)arg;
+
+	free(arg);
 	if (status == STORE_NONE)
 		fatalx("this node's lease ran out and another node took its "
 		    "work: exiting, so that no task runs twice");
-	if (status == STORE_OK)
-		cluster_renewed = loop_mono();
-	else if (loop_mono() - cluster_renewed > CLUSTER_FENCE * store_lease())
+	if (status == STORE_OK) {
+		/* the lease runs from when it was asked for, at the latest */
+		cluster_renewed = sent;
+		spawn_fence(cluster_renewed + CLUSTER_FENCE * store_lease());
+	} else if (loop_mono() - cluster_renewed > CLUSTER_FENCE * store_lease())
 		fatalx("the lease could not be renewed for %.1f s: exiting "
 		    "before another node may take this one's work",
 		    loop_mono() - cluster_renewed);
@@ -267,8 +272,11 @@ cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct cluster_batch	*b;
 
+	double			*sent = xcalloc(1, sizeof *sent);
+
 	loop_timer_add(cluster_tick_ev, store_lease() / 3);
-	store_lease_renew(cluster_renew_cb, NULL);
+	*sent = loop_mono();
+	store_lease_renew(cluster_renew_cb, sent);
 	if (loop_shutting_down())
 		return;
 	b = xcalloc(1, sizeof *b);
@@ -324,7 +332,9 @@ cluster_init(void)
 	if (!store_shared())
 		return;
 	store_events(cluster_event);
-	cluster_renewed = loop_mono();
+	/* joined at open: the lease runs from before that */
+	cluster_renewed = loop_mono() - 1;
+	spawn_fence(cluster_renewed + CLUSTER_FENCE * store_lease());
 	cluster_claim_ev = event_new(loop_base, -1, 0, cluster_claim_cb, NULL);
 	cluster_tick_ev = evtimer_new(loop_base, cluster_tick_cb, NULL);
 	cluster_delay_ev = evtimer_new(loop_base, cluster_delay_cb, NULL);

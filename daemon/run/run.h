@@ -66,6 +66,12 @@ uint64_t	 spawn_run(const struct spawn_cmd *, const struct spawn_ops *,
 		    void *arg);
 /* Ends a child's group: SIGTERM then SIGKILL after grace, or now. */
 void		 spawn_stop(uint64_t tag, int now, double grace);
+/*
+ * Several nodes: unless called again before `at` (loop_mono), the
+ * spawner ends every child at `at` and exits (a hung futured's tasks
+ * die before its lease does).
+ */
+void		 spawn_fence(double at);
 /* From the SIGCHLD reaper: the spawner itself may have died. */
 void		 spawn_child_exited(pid_t, int status);
 /* Children asked for and not yet exited. */

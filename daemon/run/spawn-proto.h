@@ -8,6 +8,11 @@
  * and envc (uint32 each) then NUL-terminated strings: cwd ("" none), the
  * task's PATH ("" none: futured's own), argv..., envp....
  *
+ * SPAWN_FENCE (several nodes): futured's lease must be renewed by then;
+ * if futured does not say so again in time (it hangs, it is stopped), the
+ * spawner ends every child with SIGKILL and exits, before another node
+ * may adopt the tasks.
+ *
  * spawner -> futured: struct spawn_rep, fixed size.  For each SPAWN_RUN
  * exactly one SPAWN_STARTED or SPAWN_FAILED; after SPAWN_STARTED exactly
  * one SPAWN_EXITED, sent once the child has exited and no process of its
@@ -28,6 +33,8 @@ enum spawn_type {
 	SPAWN_STARTED,		/* rep: value = pid */
 	SPAWN_FAILED,		/* rep: value = errno, what = enum spawn_what */
 	SPAWN_EXITED,		/* rep: value = wait status of the child */
+	SPAWN_FENCE,		/* req: unless told again within grace_ms,
+				 * end every child at once and exit */
 };
 
 enum spawn_what {

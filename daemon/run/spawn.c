@@ -328,6 +328,30 @@ spawn_stop(uint64_t tag, int now, double grace)
 	spawn_send(&r, NULL, NULL, 0);
 }
 
+/* When the spawner must end everything unless told again (loop_mono). */
+static double	spawn_fence_at;
+
+static void
+spawn_fence_send(void)
+{
+	struct spawn_req	r;
+	double			left = spawn_fence_at - loop_mono();
+
+	if (spawn_fence_at <= 0 || spawn_fd == -1)
+		return;
+	memset(&r, 0, sizeof r);
+	r.type = SPAWN_FENCE;
+	r.grace_ms = left > 0.001 ? (uint32_t)(left * 1000) : 1;
+	spawn_send(&r, NULL, NULL, 0);
+}
+
+void
+spawn_fence(double at)
+{
+	spawn_fence_at = at;
+	spawn_fence_send();
+}
+
 static void
 spawn_close(void)
 {
@@ -403,6 +427,7 @@ spawn_lost(void)
 	spawn_count_restart();
 	if (spawn_start() == -1)
 		fatal("cannot restart the spawner");
+	spawn_fence_send();
 	log_warnx("spawner restarted; %zu running tasks were ended", l.n);
 	for (i = 0; i < l.n; i++) {
 		j = l.jobs[i];

@@ -307,6 +307,24 @@ sp_stop(const struct spawn_req *r)
 		sp_terminate(c, r->grace_ms / 1000.0);
 }
 
+/* When the lease futured holds may end (SPAWN_FENCE); 0: none. */
+static double	sp_fence_at;
+
+static void	sp_close(void);
+
+/* The lease may end before futured renews it: nothing may run on. */
+static void
+sp_fence(void)
+{
+	if (sp_fence_at == 0 || sp_closing || loop_mono() < sp_fence_at)
+		return;
+	log_warnx("spawner: futured did not renew its lease in time: "
+	    "ending every task");
+	sp_closing = 1;
+	sp_close();
+	sp_closing_until = loop_mono();		/* SIGKILL, no grace */
+}
+
 /* One message from futured; 0 when futured has gone. */
 static int
 sp_message(void)
@@ -329,6 +347,9 @@ sp_message(void)
 		nfds = 0;
 	} else if (r.type == SPAWN_STOP)
 		sp_stop(&r);
+	else if (r.type == SPAWN_FENCE)
+		sp_fence_at = r.grace_ms > 0 ? loop_mono() + r.grace_ms /
+		    1000.0 : 0;
 done:
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
@@ -487,7 +508,8 @@ spawner_main(int argc, char **argv)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sp_closing ? -1 : SPAWN_FD;
 		pfd[1].events = POLLIN;
-		timeout = sp_children != NULL || sp_closing ? SP_CHECK_MS : -1;
+		timeout = sp_children != NULL || sp_closing || sp_fence_at > 0 ?
+		    SP_CHECK_MS : -1;
 		if (poll(pfd, 2, timeout) == -1 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN)
@@ -496,6 +518,7 @@ spawner_main(int argc, char **argv)
 		if (!sp_closing && pfd[1].revents != 0 && !sp_message())
 			sp_closing = 1;
 		sp_reap();
+		sp_fence();
 		if (sp_closing)
 			sp_close();
 		sp_settle();

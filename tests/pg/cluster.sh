@@ -111,6 +111,25 @@ id=$(on 1 submit '{"kind":"sleep","seconds":1,"queue":"held"}')
 expect_jq "$(on 3 rpc task.cancel "{\"id\":$id}")" '.cancelled == true' "cancel of an unclaimed task"
 expect_eq "$(on 2 state "$id")" cancelled "the unclaimed cancelled task"
 
+# ---- a node that hangs (SIGSTOP): its spawner ends its tasks before its
+# lease runs out, another node takes them over, and the node exits when it
+# wakes up to find its work taken
+rm -f "$T/runner" "$T/first"
+id=$(on 1 submit "{\"kind\":\"exec\",\"retries\":1,\"retry_backoff\":0.1,\"shell\":\"if [ -e $T/first ]; then kill -0 \$(cat $T/first) 2>/dev/null && echo overlap; echo second; else echo \$\$ >$T/first; cut -d' ' -f4 /proc/\$PPID/stat >$T/runner; exec sleep 300; fi\"}")
+poll_until 20 test -s "$T/runner" || fail "the task of the node to stop did not start"
+hung=$(node_of_pid "$(cat "$T/runner")")
+other=$(( hung % 3 + 1 ))
+kill -STOP "${NPID[$hung]}"
+poll_until "$LEASE" gone "$(cat "$T/first")" || fail "node $hung hangs: its task still runs after its lease"
+on "$other" wait_done "$id" 60
+expect_jq "$(on "$other" rpc task.result "{\"id\":$id}")" '.stdout == "second\n"' "the hung node's task, run again elsewhere, never beside the first attempt"
+expect_jq "$(on "$other" rpc task.get "{\"id\":$id}")" '.attempt == 2 and .attempts[0].exception.type == "DaemonRestarted"' "the hung node's attempt"
+kill -CONT "${NPID[$hung]}"
+poll_until 20 eval '! alive '"${NPID[$hung]}" || fail "node $hung runs on after waking to a lease another node took"
+wait "${NPID[$hung]}" 2>/dev/null
+grep -q "another node took its work" "${NSTATE[$hung]}/daemon.log" || fail "node $hung did not say why it stopped"
+node "$hung"
+
 # ---- kill -9 a node mid-run, again and again: each attempt logs its start
 # and end; tasks with a retry are run again elsewhere after the lease
 LOG=$T/attempts
