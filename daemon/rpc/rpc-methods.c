@@ -112,4 +112,5 @@ rpc_methods_free(void)
 {
 	json_decref(rpc_doc);
 	rpc_doc = NULL;
+	rpc_task_free();
 }

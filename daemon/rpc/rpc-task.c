@@ -12,17 +12,125 @@
 struct rpc_submit {
 	struct fp_submit	 s;
 	int			*states;	/* of s.after */
+	int			 holds_key;	/* rpc_keys: others wait */
 };
+
+/*
+ * Keys being submitted: a second submission of a key waits until the
+ * first has created its task (or failed), then looks the key up again and
+ * finds it.  With a store that answers later, both would otherwise find
+ * no task and insert two, and the second insert would fail the turn.
+ */
+struct rpc_key {
+	char		 *key;
+	struct rpc_call	**waiting;
+	size_t		  n, cap;
+	struct rpc_key	 *next;		/* same hash */
+};
+static struct idmap	*rpc_keys;	/* hash -> struct rpc_key list */
+
+static int64_t
+rpc_key_hash(const char *key)
+{
+	uint64_t	h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return (int64_t)(h >> 1);
+}
+
+static struct rpc_key *
+rpc_key_find(const char *key)
+{
+	struct rpc_key	*k;
+
+	if (rpc_keys == NULL)
+		return NULL;
+	for (k = idmap_get(rpc_keys, rpc_key_hash(key)); k != NULL; k = k->next)
+		if (strcmp(k->key, key) == 0)
+			return k;
+	return NULL;
+}
+
+/* c submits key: 1 when it may go on now, 0 when it waits its turn. */
+static int
+rpc_key_take(struct rpc_call *c, const char *key)
+{
+	struct rpc_key	*k = rpc_key_find(key);
+	int64_t		 h = rpc_key_hash(key);
+
+	if (k != NULL) {
+		if (k->n == k->cap) {
+			k->cap = k->cap ? k->cap * 2 : 4;
+			k->waiting = xreallocarray(k->waiting, k->cap,
+			    sizeof *k->waiting);
+		}
+		k->waiting[k->n++] = c;
+		return 0;
+	}
+	if (rpc_keys == NULL)
+		rpc_keys = idmap_create();
+	k = xcalloc(1, sizeof *k);
+	k->key = xstrdup(key);
+	k->next = idmap_get(rpc_keys, h);
+	idmap_put(rpc_keys, h, k);
+	return 1;
+}
+
+static void	rpc_submit_begin(struct rpc_call *);
+
+/* The submission holding key is done: the next in line looks again. */
+static void
+rpc_key_release(const char *key)
+{
+	struct rpc_key	*k = rpc_key_find(key), *head, *x;
+	struct rpc_call	**waiting;
+	size_t		  i, n;
+	int64_t		  h = rpc_key_hash(key);
+
+	if (k == NULL)
+		return;
+	head = idmap_remove(rpc_keys, h);
+	if (head != k) {
+		for (x = head; x->next != k; x = x->next)
+			;
+		x->next = k->next;
+		idmap_put(rpc_keys, h, head);
+	} else if (k->next != NULL)
+		idmap_put(rpc_keys, h, k->next);
+	waiting = k->waiting;
+	n = k->n;
+	free(k->key);
+	free(k);
+	for (i = 0; i < n; i++)
+		rpc_submit_begin(waiting[i]);
+	free(waiting);
+}
+
+void
+rpc_task_free(void)
+{
+	if (rpc_keys != NULL)
+		idmap_free(rpc_keys);	/* empty: every batch has ended */
+	rpc_keys = NULL;
+}
 
 static void
 rpc_submit_free(struct rpc_call *c)
 {
 	struct rpc_submit	*rs = c->state.submit;
+	char			*key = NULL;
 
 	c->state.submit = NULL;
+	if (rs->holds_key)
+		key = xstrdup(rs->s.key);
 	fp_submit_clear(&rs->s);
 	free(rs->states);
 	free(rs);
+	if (key != NULL) {
+		rpc_key_release(key);
+		free(key);
+	}
 }
 
 static void
@@ -173,10 +281,23 @@ rpc_task_submit(struct rpc_call *c)
 		return;
 	}
 	c->state.submit = rs;
-	if (rs->s.key != NULL)
-		store_task_by_key(rs->s.key, rpc_submit_key_cb, c);
-	else
+	rpc_submit_begin(c);
+}
+
+/* A key is looked up first (once no other submission of it is on). */
+static void
+rpc_submit_begin(struct rpc_call *c)
+{
+	struct rpc_submit	*rs = c->state.submit;
+
+	if (rs->s.key == NULL) {
 		rpc_submit_checks(c);
+		return;
+	}
+	if (!rpc_key_take(c, rs->s.key))
+		return;
+	rs->holds_key = 1;
+	store_task_by_key(rs->s.key, rpc_submit_key_cb, c);
 }
 
 void

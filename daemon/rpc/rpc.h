@@ -34,6 +34,7 @@ json_t		*rpc_openrpc(void);
 int		 rpc_params_check(const char *method, json_t *params,
 		    struct fp_invalid *inv);
 void		 rpc_methods_free(void);
+void		 rpc_task_free(void);
 
 struct rpc_call {
 	struct rpc_batch	*batch;

@@ -62,5 +62,20 @@ expect_eq "$(state "$pend")" pending "the delayed keyed task after kill -9"
 n=$(rpc task.list '{"limit":1000}' | jq '[.tasks[] | select(.key == "crash-pending")] | length')
 expect_eq "$n" 1 "tasks with key crash-pending"
 
+# ---- one key twice in one request (one loop turn), and another key with
+# two specs: the second of each waits for the first and finds its task
+# (with a store that answers later, both would find none and insert two)
+body='[{"jsonrpc":"2.0","id":1,"method":"task.submit","params":{"kind":"sleep","seconds":0,"key":"twin"}},
+ {"jsonrpc":"2.0","id":2,"method":"task.submit","params":{"kind":"sleep","seconds":0,"key":"twin"}},
+ {"jsonrpc":"2.0","id":3,"method":"task.submit","params":{"kind":"sleep","seconds":0,"key":"rival"}},
+ {"jsonrpc":"2.0","id":4,"method":"task.submit","params":{"kind":"sleep","seconds":1,"key":"rival"}},
+ {"jsonrpc":"2.0","id":5,"method":"task.submit","params":{"kind":"sleep","seconds":0,"key":"twin"}}]'
+r=$(post "$body")
+expect_jq "$r" 'length == 5 and all(.[0:4][]; .id != null)' "the batch of twins"
+expect_jq "$r" '(map(select(.id == 1 or .id == 2 or .id == 5) | .result.id) | unique | length) == 1 and .[0].result.id != null' "three submissions of key twin: one task"
+expect_jq "$r" '(.[] | select(.id == 4) | .error.code) == 5 and (.[] | select(.id == 4) | .error.data.id) == (.[] | select(.id == 3) | .result.id)' "key rival with another spec: KeyConflict naming the first"
+n=$(rpc task.list '{"limit":1000}' | jq '[.tasks[] | select(.key == "twin")] | length')
+expect_eq "$n" 1 "tasks with key twin"
+
 stop_daemon
 note "keys: ok"
