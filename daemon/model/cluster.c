@@ -276,6 +276,10 @@ cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 
 	loop_timer_add(cluster_tick_ev, store_lease() / 3);
 	*sent = loop_mono();
+	if (*sent - cluster_renewed > CLUSTER_FENCE * store_lease())
+		fatalx("the lease was not renewed for %.1f s: exiting before "
+		    "another node may take this one's work",
+		    *sent - cluster_renewed);
 	store_lease_renew(cluster_renew_cb, sent);
 	if (loop_shutting_down())
 		return;

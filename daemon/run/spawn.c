@@ -339,6 +339,8 @@ spawn_fence_send(void)
 
 	if (spawn_fence_at <= 0 || spawn_fd == -1)
 		return;
+	if (left <= 0)
+		return;		/* futured itself stops (cluster.c) */
 	memset(&r, 0, sizeof r);
 	r.type = SPAWN_FENCE;
 	r.grace_ms = left > 0.001 ? (uint32_t)(left * 1000) : 1;

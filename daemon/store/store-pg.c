@@ -62,16 +62,22 @@ static const char *const pg_migrations[] = {
 	 * claimed */
 	"  owner text,"
 	"  after_ids bigint[],"
-	"  cancel_requested smallint NOT NULL DEFAULT 0);"
+	"  cancel_requested smallint NOT NULL DEFAULT 0,"
+	/* why an unclaimed task is not claimable: 1 its delay runs, 2 its
+	 * queue is paused, 4 its queue has a limit (claimed apart) */
+	"  held smallint NOT NULL DEFAULT 0);"
 	/*
-	 * The claim path holds only tasks waiting to be claimed: a claimed,
-	 * running or finished task leaves it at once, so dead entries never
-	 * pile up at its head.
+	 * The claim path holds only tasks that may be claimed now: claimed,
+	 * running and finished tasks leave it at once, delayed ones and
+	 * those of paused queues enter it only when they may start, so a
+	 * claim reads its head and no dead entries pile up there.
 	 */
 	"CREATE INDEX tasks_claim ON tasks (kind, priority DESC, id)"
-	"  WHERE state = 0 AND owner IS NULL;"
+	"  WHERE state = 0 AND owner IS NULL AND held = 0;"
+	"CREATE INDEX tasks_claim_limited ON tasks (queue, kind, priority DESC,"
+	"  id) WHERE state = 0 AND owner IS NULL AND held = 4;"
 	"CREATE INDEX tasks_delayed ON tasks (start_after)"
-	"  WHERE state = 0 AND owner IS NULL AND start_after IS NOT NULL;"
+	"  WHERE state = 0 AND owner IS NULL AND held & 1 = 1;"
 	"CREATE INDEX tasks_owned ON tasks (owner) WHERE state IN (0, 1);"
 	"CREATE INDEX tasks_active ON tasks (queue)"
 	"  WHERE state IN (0, 1) AND owner IS NOT NULL;"
@@ -119,6 +125,14 @@ static const char *const pg_migrations[] = {
 	"t.attempt, t.max_retries, t.created_at, t.started_at, t.finished_at, " \
 	"t.result, t.exception, t.retrieved, t.attempts, t.start_after, " \
 	"t.attempt_state"
+/*
+ * The held bits queue $q gives its unclaimed tasks.  FOR SHARE: a queue's
+ * change (PS_QUEUE_HOLD, under the row's lock) and an insert into it are
+ * one after the other, so no task keeps the bits of a setting replaced.
+ */
+#define PG_QUEUE_HELD(q) "coalesce((SELECT (CASE WHEN paused = 1 THEN 2 " \
+	"ELSE 0 END) | (CASE WHEN concurrency > 0 THEN 4 ELSE 0 END) FROM " \
+	"queues WHERE name = " q " FOR SHARE), 0)"
 enum pg_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
@@ -133,8 +147,9 @@ enum pg_stmt {
 	PS_ITEMS, PS_ITEM_NEXT, PS_OVERFLOW_SET, PS_PURGE, PS_LABEL_ADD,
 	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_CLAIM_FREE,
 	PS_NEXT_START,
-	PS_RENEW, PS_EXPIRED, PS_RELEASE, PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
-	PS_CANCEL_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_COUNT
+	PS_EXPIRED, PS_RELEASE, PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
+	PS_CANCEL_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
+	PS_COUNT
 };
 
 static const char *const pg_sql[PS_COUNT] = {
@@ -143,10 +158,12 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "finished_at, result, exception, start_after, attempts, id, "
 	    "attempt_state, kind, queue, priority, key, spec, labels, after, "
 	    "timeout, not_before, retry_backoff, max_retries, created_at, "
-	    "retrieved, after_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-	    "$10, $11, $12, $13, $14, $15, $16, $17::text, $18, $19, $20, $21, $22, "
-	    "$23, (SELECT array_agg(x::bigint) FROM "
-	    "json_array_elements_text($17::text::json) x))",
+	    "retrieved, after_ids, held) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	    "$9, $10, $11, $12, $13, $14, $15, $16, $17::text, $18, $19, $20, "
+	    "$21, $22, $23, (SELECT array_agg(x::bigint) FROM "
+	    "json_array_elements_text($17::text::json) x), (CASE WHEN "
+	    "coalesce($7::float8, 0) > $24 THEN 1 ELSE 0 END) | "
+	    PG_QUEUE_HELD("$12") ")",
 	/*
 	 * Only the node that owns it writes a task (or the node that
 	 * inserted it, in that same transaction): a node that lost its lease
@@ -170,6 +187,13 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
 	    "concurrency = excluded.concurrency, paused = excluded.paused",
 	[PS_QUEUE_LOAD] = "SELECT name, concurrency, paused FROM queues",
+	/* after PS_QUEUE_SAVE: the queue's unclaimed tasks get its bits */
+	[PS_QUEUE_HOLD] = "UPDATE tasks SET held = (held & 1) | " PG_QUEUE_HELD(
+	    "$1") " WHERE queue = $1 AND state = 0 AND owner IS NULL AND "
+	    "(held & 6) <> " PG_QUEUE_HELD("$1"),
+	/* delayed tasks whose time has come enter the claim path */
+	[PS_PROMOTE] = "UPDATE tasks SET held = held & ~1 WHERE state = 0 AND "
+	    "owner IS NULL AND held & 1 = 1 AND start_after <= $1",
 	[PS_ITEM_ADD] = "INSERT INTO stream_items (task_id, seq, value, error) "
 	    "VALUES ($1, $2, $3, $4)",
 	/* one row per item, or one row of NULLs: the overflow flag comes
@@ -195,47 +219,44 @@ static const char *const pg_sql[PS_COUNT] = {
 	/* claims in limited queues one at a time: the limits count them */
 	[PS_CLAIM_LOCK] = "SELECT pg_advisory_xact_lock(hashtext($1))",
 	/*
-	 * Up to $3 tasks of kind $1 in queues with a concurrency limit that
-	 * may start at $2: delay over, queue not paused, dependencies
-	 * finished (the model fails a task whose dependency failed), within
-	 * their queue's limit counting what every node holds; highest
+	 * Up to $2 tasks of kind $1 in the queues with a limit, within each
+	 * queue's limit counting what every node holds: dependencies
+	 * finished (the model fails a task whose dependency failed), highest
 	 * priority first, then oldest.
 	 */
-	[PS_CLAIM] = "WITH ready AS (SELECT t.id, t.queue, t.priority "
-	    "FROM tasks t WHERE t.state = 0 AND t.owner IS NULL AND "
-	    "t.kind = $1 AND coalesce(t.start_after, 0) <= $2 AND EXISTS "
-	    "(SELECT 1 FROM queues q WHERE q.name = t.queue AND q.paused = 0 "
-	    "AND q.concurrency > 0) AND (t.after_ids IS NULL OR NOT EXISTS "
-	    "(SELECT 1 FROM tasks d WHERE d.id = ANY (t.after_ids) AND "
-	    "d.state IN (0, 1))) ORDER BY t.priority DESC, t.id LIMIT $3 * 4 "
-	    "FOR UPDATE OF t SKIP LOCKED), ranked AS (SELECT r.id, r.priority, "
-	    "row_number() OVER (PARTITION BY r.queue ORDER BY r.priority DESC, "
-	    "r.id) AS rn, q.concurrency AS lim, (SELECT count(*) FROM tasks a "
-	    "WHERE a.queue = r.queue AND a.state IN (0, 1) AND a.owner IS NOT "
-	    "NULL) AS active FROM ready r JOIN queues q ON q.name = r.queue), "
-	    "chosen AS (SELECT id FROM ranked WHERE rn + active <= lim "
-	    "ORDER BY priority DESC, id LIMIT $3) UPDATE tasks t SET owner = $4 "
-	    "FROM chosen WHERE t.id = chosen.id RETURNING " PG_COLUMNS_T,
-	/* the same in queues without a limit: no lock, nodes claim at once */
+	[PS_CLAIM] = "WITH q AS (SELECT name, concurrency - (SELECT count(*) "
+	    "FROM tasks a WHERE a.queue = queues.name AND a.state IN (0, 1) AND "
+	    "a.owner IS NOT NULL) AS room FROM queues WHERE concurrency > 0 AND "
+	    "paused = 0), ready AS (SELECT t.id, t.priority, q.name, q.room "
+	    "FROM q CROSS JOIN LATERAL (SELECT id, priority FROM tasks t WHERE "
+	    "t.queue = q.name AND t.kind = $1 AND t.state = 0 AND t.owner IS "
+	    "NULL AND t.held = 4 AND (t.after_ids IS NULL OR NOT EXISTS (SELECT "
+	    "1 FROM tasks d WHERE d.id = ANY (t.after_ids) AND d.state IN (0, "
+	    "1))) ORDER BY priority DESC, id LIMIT $2 FOR UPDATE SKIP LOCKED) t "
+	    "WHERE q.room > 0), ranked AS (SELECT id, priority, room, "
+	    "row_number() OVER (PARTITION BY name ORDER BY priority DESC, id) "
+	    "AS rn FROM ready), chosen AS (SELECT id FROM ranked WHERE rn <= "
+	    "room ORDER BY priority DESC, id LIMIT $2) UPDATE tasks t SET "
+	    "owner = $3 FROM chosen WHERE t.id = chosen.id RETURNING "
+	    PG_COLUMNS_T,
+	/* the same in the other queues: no lock, nodes claim at once */
 	[PS_CLAIM_FREE] = "WITH chosen AS (SELECT t.id FROM tasks t WHERE "
-	    "t.state = 0 AND t.owner IS NULL AND t.kind = $1 AND coalesce("
-	    "t.start_after, 0) <= $2 AND NOT EXISTS (SELECT 1 FROM queues q "
-	    "WHERE q.name = t.queue AND (q.paused = 1 OR q.concurrency > 0)) "
-	    "AND (t.after_ids IS NULL OR NOT EXISTS (SELECT 1 FROM tasks d "
-	    "WHERE d.id = ANY (t.after_ids) AND d.state IN (0, 1))) ORDER BY "
-	    "t.priority DESC, t.id LIMIT $3 FOR UPDATE OF t SKIP LOCKED) "
-	    "UPDATE tasks t SET owner = $4 FROM chosen WHERE t.id = chosen.id "
+	    "t.state = 0 AND t.owner IS NULL AND t.held = 0 AND t.kind = $1 AND "
+	    "(t.after_ids IS NULL OR NOT EXISTS (SELECT 1 FROM tasks d WHERE "
+	    "d.id = ANY (t.after_ids) AND d.state IN (0, 1))) ORDER BY "
+	    "t.priority DESC, t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED) "
+	    "UPDATE tasks t SET owner = $3 FROM chosen WHERE t.id = chosen.id "
 	    "RETURNING " PG_COLUMNS_T,
 	[PS_NEXT_START] = "SELECT min(start_after) FROM tasks WHERE state = 0 "
-	    "AND owner IS NULL AND start_after > $1",
+	    "AND owner IS NULL AND held & 1 = 1 AND start_after > $1",
 	/* leases are on the database's clock, the one all nodes share */
-	[PS_RENEW] = "UPDATE nodes SET lease_until = extract(epoch FROM "
-	    "clock_timestamp()) + $2 WHERE name = $1",
 	[PS_EXPIRED] = "DELETE FROM nodes WHERE lease_until < extract(epoch "
 	    "FROM clock_timestamp()) AND name <> $1 RETURNING name",
 	/* a dead node's waiting tasks go back to be claimed by anyone */
-	[PS_RELEASE] = "UPDATE tasks SET owner = NULL WHERE owner = $1 AND "
-	    "state = 0",
+	[PS_RELEASE] = "UPDATE tasks SET owner = NULL, held = (CASE WHEN "
+	    "coalesce(start_after, 0) > extract(epoch FROM clock_timestamp()) "
+	    "THEN 1 ELSE 0 END) | " PG_QUEUE_HELD("queue") " WHERE owner = $1 "
+	    "AND state = 0",
 	/* and its running ones to the node that found it dead */
 	[PS_ADOPT] = "UPDATE tasks SET owner = $2 WHERE owner = $1 AND "
 	    "state = 1 RETURNING " PG_COLUMNS,
@@ -277,6 +298,10 @@ TAILQ_HEAD(pg_waits, pg_wait);
 struct store_backend {
 	PGconn		*conn;
 	PGconn		*idconn;	/* blocking, for id blocks only */
+	PGconn		*leaseconn;	/* non-blocking, for the lease only */
+	struct event	*lease_ev;
+	store_done_cb	*lease_cb;	/* a renewal is out */
+	void		*lease_arg;
 	char		*node;		/* this node's name */
 	double		 lease;		/* seconds */
 	char		*channel;	/* LISTEN/NOTIFY's */
@@ -975,6 +1000,7 @@ pg_open(const char *url, const char *schema, int sync_full,
 	xasprintf(&pg.channel, "futured_%s", schema);
 	pg.sync_full = sync_full;
 	pg.read_ev = xcalloc(1, event_get_struct_event_size());
+	pg.lease_ev = xcalloc(1, event_get_struct_event_size());
 	pg.write_ev = xcalloc(1, event_get_struct_event_size());
 	pg.retry_ev = evtimer_new(loop_base, pg_retry_cb, NULL);
 	if (pg.retry_ev == NULL || pg_connect() == -1) {
@@ -995,6 +1021,11 @@ pg_close(struct store_backend *b)
 		pg.conn = NULL;
 	}
 	pg_fail_all();
+	if (pg.lease_cb != NULL)
+		event_del(pg.lease_ev);
+	pg.lease_cb = NULL;
+	PQfinish(pg.leaseconn);
+	free(pg.lease_ev);
 	PQfinish(pg.idconn);
 	free(pg.id_blocks);
 	free(pg.node);
@@ -1147,6 +1178,7 @@ pg_insert(struct store_backend *b, const struct store_row *r)
 	pp_int(&p, r->t.max_retries);
 	pp_time(&p, r->t.created_at);
 	pp_int(&p, r->t.retrieved);
+	pp_time(&p, loop_now());
 	if (pg_send(PS_INSERT, &p, NULL, NULL) == -1)
 		return -1;
 	if (!pg.note_work) {
@@ -1223,6 +1255,9 @@ pg_queue_save(struct store_backend *b, const char *name, int concurrency,
 	pp_int(&p, concurrency);
 	pp_int(&p, paused);
 	if (pg_send(PS_QUEUE_SAVE, &p, NULL, NULL) == -1)
+		return -1;
+	pp_str(&p, name);
+	if (pg_send(PS_QUEUE_HOLD, &p, NULL, NULL) == -1)
 		return -1;
 	pg_note("q");
 	return 0;
@@ -1784,14 +1819,14 @@ pg_claim(struct store_backend *b, const char *kind, int limit, double now,
 
 	rd->row = row;
 	rd->done = done;
+	pp_time(&p, now);
+	pg_send(PS_PROMOTE, &p, NULL, NULL);
 	if (limited) {
 		snprintf(key, sizeof key, "futured claim %s", pg.schema);
 		pp_str(&p, key);
 		pg_send(PS_CLAIM_LOCK, &p, NULL, NULL);
 	}
 	pp_str(&p, kind);
-	snprintf(p.num[1], sizeof p.num[1], "%.17g", now);
-	pp_str(&p, p.num[1]);
 	pp_int(&p, limit);
 	pp_str(&p, pg.node);
 	pg_read(limited ? PS_CLAIM : PS_CLAIM_FREE, &p, pg_rows_cb, rd);
@@ -1823,30 +1858,98 @@ pg_next_start(struct store_backend *b, double now, double *at,
 }
 
 /* STORE_OK: renewed; STORE_NONE: another node took this one's work. */
+/*
+ * The lease is renewed on a connection of its own, one statement at a
+ * time: a long statement of this node's (a queue of a million tasks
+ * paused) must not hold up the renewal behind it.
+ */
 static void
-pg_renew_cb(void *arg, PGresult *r)
+pg_lease_done(int status)
 {
-	struct pg_read	*rd = arg;
+	store_done_cb	*cb = pg.lease_cb;
+	void		*arg = pg.lease_arg;
 
+	pg.lease_cb = NULL;
+	event_del(pg.lease_ev);
+	if (status == STORE_FAILED) {
+		log_warnx("store: postgresql: lease: %s",
+		    PQerrorMessage(pg.leaseconn));
+		PQfinish(pg.leaseconn);
+		pg.leaseconn = NULL;	/* connected again next time */
+	}
+	if (cb != NULL)
+		cb(arg, status);
+}
+
+static void
+pg_lease_cb(evutil_socket_t fd, short events, void *arg)
+{
+	PGresult	*r;
+	int		 status;
+
+	if (PQconsumeInput(pg.leaseconn) == 0) {
+		pg_lease_done(STORE_FAILED);
+		return;
+	}
+	if (PQisBusy(pg.leaseconn))
+		return;
+	r = PQgetResult(pg.leaseconn);
 	if (!pg_ok(r))
-		rd->done(rd->arg, STORE_FAILED);
+		status = STORE_FAILED;
 	else
-		rd->done(rd->arg, strcmp(PQcmdTuples(r), "1") == 0 ?
-		    STORE_OK : STORE_NONE);
-	free(rd);
+		status = strcmp(PQcmdTuples(r), "1") == 0 ? STORE_OK :
+		    STORE_NONE;
+	PQclear(r);
+	while ((r = PQgetResult(pg.leaseconn)) != NULL)
+		PQclear(r);
+	pg_lease_done(status);
 }
 
 static void
 pg_renew(struct store_backend *b, store_done_cb *done, void *arg)
 {
-	struct pg_read		*rd = pg_read_new(arg);
-	struct pg_params	 p = { 0 };
+	const char *const keys[] = { "connect_timeout", "dbname",
+	    "fallback_application_name", NULL };
+	const char *const vals[] = { "5", pg.conninfo, "futured-lease", NULL };
+	char		 sql[256], lease[64];
+	const char	*params[2] = { pg.node, lease };
 
-	rd->done = done;
-	pp_str(&p, pg.node);
-	snprintf(p.num[1], sizeof p.num[1], "%.17g", pg.lease);
-	pp_str(&p, p.num[1]);
-	pg_read(PS_RENEW, &p, pg_renew_cb, rd);
+	if (pg.lease_cb != NULL) {	/* the last one is still out */
+		done(arg, STORE_FAILED);
+		return;
+	}
+	if (pg.leaseconn == NULL || PQstatus(pg.leaseconn) != CONNECTION_OK) {
+		PQfinish(pg.leaseconn);
+		pg.leaseconn = PQconnectdbParams(keys, vals, 1);
+		if (PQstatus(pg.leaseconn) != CONNECTION_OK) {
+			log_warnx("store: postgresql: lease: %s",
+			    PQerrorMessage(pg.leaseconn));
+			PQfinish(pg.leaseconn);
+			pg.leaseconn = NULL;
+			done(arg, STORE_FAILED);
+			return;
+		}
+		PQsetnonblocking(pg.leaseconn, 1);
+	}
+	snprintf(lease, sizeof lease, "%.17g", pg.lease);
+	snprintf(sql, sizeof sql, "UPDATE %s.nodes SET lease_until = "
+	    "extract(epoch FROM clock_timestamp()) + $2 WHERE name = $1",
+	    pg.schema);
+	if (PQsendQueryParams(pg.leaseconn, sql, 2, NULL, params, NULL, NULL,
+	    0) == 0) {
+		log_warnx("store: postgresql: lease: %s",
+		    PQerrorMessage(pg.leaseconn));
+		PQfinish(pg.leaseconn);
+		pg.leaseconn = NULL;
+		done(arg, STORE_FAILED);
+		return;
+	}
+	pg.lease_cb = done;
+	pg.lease_arg = arg;
+	PQflush(pg.leaseconn);
+	event_assign(pg.lease_ev, loop_base, PQsocket(pg.leaseconn),
+	    EV_READ | EV_PERSIST, pg_lease_cb, NULL);
+	event_add(pg.lease_ev, NULL);
 }
 
 /* Each node whose lease ran out is removed; its work is taken. */
