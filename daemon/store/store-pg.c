@@ -780,6 +780,16 @@ pg_join(void)
 	return 0;
 }
 
+/* The connection for id blocks, made at open (not in a busy turn). */
+static void
+pg_idconn(void)
+{
+	if (pg.idconn != NULL && PQstatus(pg.idconn) == CONNECTION_OK)
+		return;
+	PQfinish(pg.idconn);
+	pg.idconn = PQconnectdb(pg.conninfo);
+}
+
 /*
  * The next task id.  Ids come in blocks of the sequence (one a node at
  * a time), taken on a connection of their own: a burst that uses a
@@ -796,10 +806,7 @@ pg_next_id(struct store_backend *b)
 	if (pg.id_next < pg.id_end)
 		return pg.id_next++;
 	if (pg.id_nblocks == 0) {
-		if (pg.idconn == NULL || PQstatus(pg.idconn) != CONNECTION_OK) {
-			PQfinish(pg.idconn);
-			pg.idconn = PQconnectdb(pg.conninfo);
-		}
+		pg_idconn();
 		want = 4;
 		snprintf(sql, sizeof sql, "SELECT nextval('%s.task_ids') FROM "
 		    "generate_series(1, %zu)", pg.schema, want);
@@ -955,6 +962,7 @@ pg_connect(void)
 	event_assign(pg.write_ev, loop_base, PQsocket(pg.conn), EV_WRITE,
 	    pg_io_cb, NULL);
 	event_add(pg.read_ev, NULL);
+	pg_idconn();
 	return 0;
 fail:
 	PQfinish(pg.conn);
