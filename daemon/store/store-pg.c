@@ -147,7 +147,7 @@ enum pg_stmt {
 	PS_ITEMS, PS_ITEM_NEXT, PS_OVERFLOW_SET, PS_PURGE, PS_LABEL_ADD,
 	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_CLAIM_FREE,
 	PS_NEXT_START,
-	PS_EXPIRED, PS_RELEASE, PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
+	PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
 	PS_CANCEL_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
 	PS_COUNT
 };
@@ -250,16 +250,22 @@ static const char *const pg_sql[PS_COUNT] = {
 	[PS_NEXT_START] = "SELECT min(start_after) FROM tasks WHERE state = 0 "
 	    "AND owner IS NULL AND held & 1 = 1 AND start_after > $1",
 	/* leases are on the database's clock, the one all nodes share */
-	[PS_EXPIRED] = "DELETE FROM nodes WHERE lease_until < extract(epoch "
-	    "FROM clock_timestamp()) AND name <> $1 RETURNING name",
-	/* a dead node's waiting tasks go back to be claimed by anyone */
-	[PS_RELEASE] = "UPDATE tasks SET owner = NULL, held = (CASE WHEN "
+	/*
+	 * In one statement, so that no crash leaves a dead node's tasks with
+	 * nobody: the nodes whose lease ran out are removed, their waiting
+	 * tasks go back to be claimed by anyone, their running ones become
+	 * node $1's; the rows adopted, then (last column, first row) the
+	 * names of the dead.
+	 */
+	[PS_ADOPT] = "WITH dead AS (DELETE FROM nodes WHERE lease_until < "
+	    "extract(epoch FROM clock_timestamp()) AND name <> $1 RETURNING "
+	    "name), rel AS (UPDATE tasks SET owner = NULL, held = (CASE WHEN "
 	    "coalesce(start_after, 0) > extract(epoch FROM clock_timestamp()) "
-	    "THEN 1 ELSE 0 END) | " PG_QUEUE_HELD("queue") " WHERE owner = $1 "
-	    "AND state = 0",
-	/* and its running ones to the node that found it dead */
-	[PS_ADOPT] = "UPDATE tasks SET owner = $2 WHERE owner = $1 AND "
-	    "state = 1 RETURNING " PG_COLUMNS,
+	    "THEN 1 ELSE 0 END) | " PG_QUEUE_HELD("queue") " WHERE owner IN "
+	    "(SELECT name FROM dead) AND state = 0), ad AS (UPDATE tasks SET "
+	    "owner = $1 WHERE owner IN (SELECT name FROM dead) AND state = 1 "
+	    "RETURNING " PG_COLUMNS ") SELECT ad.*, n.names FROM (SELECT "
+	    "string_agg(name, ', ') AS names FROM dead) n LEFT JOIN ad ON true",
 	[PS_NODES] = "SELECT name, host, pid, started_at, lease_until, "
 	    "extract(epoch FROM clock_timestamp()) FROM nodes ORDER BY name",
 	/* a task nobody has claimed is cancelled by whoever is asked */
@@ -1756,11 +1762,6 @@ pg_rows_cb(void *arg, PGresult *r)
 	free(rd);
 }
 
-/* An adoption before the last: the last one answers for all. */
-static void
-pg_adopt_more(void *arg, int n)
-{
-}
 
 static void
 pg_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
@@ -1960,41 +1961,30 @@ pg_renew(struct store_backend *b, store_done_cb *done, void *arg)
 	event_add(pg.lease_ev, NULL);
 }
 
-/* Each node whose lease ran out is removed; its work is taken. */
 static void
-pg_expired_cb(void *arg, PGresult *r)
+pg_adopt_cb(void *arg, PGresult *r)
 {
 	struct pg_read		*rd = arg;
-	struct pg_params	 p = { 0 };
-	struct pg_read		*ad;
-	int			 i, n;
+	struct store_row	 row;
+	int			 i;
 
-	if (!pg_ok(r) || (n = PQntuples(r)) == 0) {
-		rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
-		free(rd);
-		return;
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
+		if (i == 0 && !PQgetisnull(r, 0, COL_ATTEMPT_STATE + 1))
+			log_warnx("store: node %s let its lease run out: "
+			    "taking its work", PQgetvalue(r, 0,
+			    COL_ATTEMPT_STATE + 1));
+		if (PQgetisnull(r, i, COL_ID))
+			continue;	/* dead nodes, nothing running */
+		pg_row_read(r, i, &row);
+		rd->row(rd->arg, STORE_OK, &row);
 	}
-	for (i = 0; i < n; i++) {
-		log_warnx("store: node %s let its lease run out: taking its "
-		    "work", PQgetvalue(r, i, 0));
-		pp_str(&p, PQgetvalue(r, i, 0));
-		pg_send(PS_RELEASE, &p, NULL, NULL);
-		ad = pg_read_new(rd->arg);
-		ad->row = rd->row;
-		/* the last one says when all is done */
-		ad->done = i == n - 1 ? rd->done : NULL;
-		ad->purged = i == n - 1 ? NULL : pg_adopt_more;
-		pp_str(&p, PQgetvalue(r, i, 0));
-		pp_str(&p, pg.node);
-		pg_read(PS_ADOPT, &p, pg_rows_cb, ad);
-	}
+	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
 	free(rd);
 }
 
 /*
- * In the turn's transaction: the nodes whose lease ran out are removed,
- * their waiting tasks go back to be claimed, their running ones become
- * this node's (row() for each).
+ * In the turn's transaction: the work of the nodes whose lease ran out
+ * (PS_ADOPT); row() for each running task that becomes this node's.
  */
 static void
 pg_adopt(struct store_backend *b, store_row_cb *row, store_done_cb *done,
@@ -2006,7 +1996,7 @@ pg_adopt(struct store_backend *b, store_row_cb *row, store_done_cb *done,
 	rd->row = row;
 	rd->done = done;
 	pp_str(&p, pg.node);
-	pg_read(PS_EXPIRED, &p, pg_expired_cb, rd);
+	pg_read(PS_ADOPT, &p, pg_adopt_cb, rd);
 }
 
 static void
