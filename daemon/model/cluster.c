@@ -12,7 +12,8 @@
  * attempt ever runs on two nodes.  What another node did comes as store
  * events (LISTEN/NOTIFY): finished tasks wake the waiters here, new work
  * starts a claim, a cancel reaches the task; a look each tick (a third of
- * the lease) stands behind the notifications.
+ * the lease) stands behind the notifications.  The output of the attempts
+ * running here is written for the others every CLUSTER_OUTPUT_EVERY.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -45,6 +46,20 @@ static int		 cluster_again;		/* kicked meanwhile */
 static double		 cluster_renewed;	/* loop_mono of the last renewal */
 static double		 cluster_next_start;	/* what the delay timer waits for */
 static unsigned		 cluster_rounds;
+static struct event	*cluster_output_ev;
+static int64_t		*cluster_output_ids;	/* tasks with output to share */
+static size_t		 cluster_output_n, cluster_output_cap;
+
+/* What one sharing of output wrote: rewound when its commit failed. */
+struct cluster_shared {
+	int64_t	id;
+	int	attempt;
+	int64_t	before[2];
+};
+struct cluster_sharing {
+	struct cluster_shared	*v;
+	size_t			 n;
+};
 
 static void
 cluster_batch_add(struct cluster_batch *b, struct task *t)
@@ -252,6 +267,19 @@ cluster_rechecked_cb(void *arg, int status)
 	free(rc);
 }
 
+/* Long-polls on output or items of tasks elsewhere look again. */
+static void
+cluster_rewake(enum watch_event ev)
+{
+	struct cluster_recheck	 rc = { 0 };
+	size_t			 i;
+
+	watch_ids(ev, cluster_recheck_add, &rc);
+	for (i = 0; i < rc.n; i++)
+		watch_fire(rc.ids[i], ev, FP_RUNNING);
+	free(rc.ids);
+}
+
 static void
 cluster_recheck(void)
 {
@@ -289,7 +317,98 @@ cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 	store_cancels(cluster_ignore_cb, NULL);
 	sched_reload();		/* queue settings another node changed */
 	cluster_recheck();
+	cluster_rewake(WATCH_OUTPUT);
+	cluster_rewake(WATCH_ITEMS);
 	cluster_kick();
+}
+
+void
+cluster_output(struct task *t)
+{
+	if (cluster_output_ev == NULL || t->output_listed)
+		return;
+	t->output_listed = 1;
+	if (cluster_output_n == cluster_output_cap) {
+		cluster_output_cap = cluster_output_cap ? 2 * cluster_output_cap :
+		    16;
+		cluster_output_ids = xreallocarray(cluster_output_ids,
+		    cluster_output_cap, sizeof *cluster_output_ids);
+	}
+	cluster_output_ids[cluster_output_n++] = t->id;
+	if (cluster_output_n == 1)
+		loop_timer_add(cluster_output_ev, CLUSTER_OUTPUT_EVERY);
+}
+
+/* Writes what t's attempt output since the last time; 1 when it did. */
+static int
+cluster_output_share(struct task *t, struct cluster_shared *sh)
+{
+	const char	*buf;
+	size_t		 len;
+	int		 w, wrote = 0;
+
+	if (t->output_attempt != t->attempt) {
+		t->output_attempt = t->attempt;
+		t->output_shared[0] = t->output_shared[1] = 0;
+	}
+	sh->id = t->id;
+	sh->attempt = t->attempt;
+	for (w = 0; w < 2; w++) {
+		sh->before[w] = t->output_shared[w];
+		if (task_output(t, w + 1, &buf, &len) == -1 ||
+		    (int64_t)len <= t->output_shared[w])
+			continue;
+		store_output_add(t->id, t->attempt, w + 1, t->output_shared[w],
+		    buf + t->output_shared[w], len - (size_t)t->output_shared[w]);
+		t->output_shared[w] = (int64_t)len;
+		wrote = 1;
+	}
+	return wrote;
+}
+
+/* A commit failed: what it carried is shared again. */
+static void
+cluster_shared_cb(void *arg, int status)
+{
+	struct cluster_sharing	*sg = arg;
+	struct task		*t;
+	size_t			 i;
+	int			 w;
+
+	for (i = 0; status != STORE_COMMITTED && i < sg->n; i++) {
+		if ((t = task_find(sg->v[i].id)) == NULL ||
+		    t->attempt != sg->v[i].attempt || t->state != FP_RUNNING)
+			continue;
+		for (w = 0; w < 2; w++)
+			if (sg->v[i].before[w] < t->output_shared[w])
+				t->output_shared[w] = sg->v[i].before[w];
+		cluster_output(t);
+	}
+	free(sg->v);
+	free(sg);
+}
+
+static void
+cluster_output_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster_sharing	*sg = xcalloc(1, sizeof *sg);
+	struct task		*t;
+	size_t			 i;
+
+	sg->v = xreallocarray(NULL, cluster_output_n, sizeof *sg->v);
+	for (i = 0; i < cluster_output_n; i++) {
+		if ((t = task_find(cluster_output_ids[i])) == NULL)
+			continue;
+		t->output_listed = 0;
+		if (t->state == FP_RUNNING &&
+		    cluster_output_share(t, &sg->v[sg->n]))
+			sg->n++;
+	}
+	cluster_output_n = 0;
+	if (sg->n > 0)
+		store_defer(cluster_shared_cb, sg);
+	else
+		cluster_shared_cb(sg, STORE_COMMITTED);
 }
 
 /* What another node did. */
@@ -314,6 +433,10 @@ cluster_event(enum store_event ev, int64_t id, int state)
 	case STORE_EV_ITEMS:
 		if (task_find(id) == NULL)
 			watch_fire(id, WATCH_ITEMS, FP_RUNNING);
+		break;
+	case STORE_EV_OUTPUT:
+		if (task_find(id) == NULL)
+			watch_fire(id, WATCH_OUTPUT, FP_RUNNING);
 		break;
 	case STORE_EV_CANCEL:
 		if ((t = task_find(id)) != NULL)
@@ -342,8 +465,9 @@ cluster_init(void)
 	cluster_claim_ev = event_new(loop_base, -1, 0, cluster_claim_cb, NULL);
 	cluster_tick_ev = evtimer_new(loop_base, cluster_tick_cb, NULL);
 	cluster_delay_ev = evtimer_new(loop_base, cluster_delay_cb, NULL);
+	cluster_output_ev = evtimer_new(loop_base, cluster_output_cb, NULL);
 	if (cluster_claim_ev == NULL || cluster_tick_ev == NULL ||
-	    cluster_delay_ev == NULL)
+	    cluster_delay_ev == NULL || cluster_output_ev == NULL)
 		fatalx("cluster: no memory for events");
 	event_active(cluster_tick_ev, 0, 0);
 }
@@ -358,5 +482,11 @@ cluster_free(void)
 		event_free(cluster_tick_ev);
 	if (cluster_delay_ev != NULL)
 		event_free(cluster_delay_ev);
+	if (cluster_output_ev != NULL)
+		event_free(cluster_output_ev);
 	cluster_claim_ev = cluster_tick_ev = cluster_delay_ev = NULL;
+	cluster_output_ev = NULL;
+	free(cluster_output_ids);
+	cluster_output_ids = NULL;
+	cluster_output_n = cluster_output_cap = 0;
 }

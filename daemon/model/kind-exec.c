@@ -43,6 +43,7 @@ kx_output(void *arg)
 	struct task	*t = arg;
 
 	watch_fire(t->id, WATCH_OUTPUT, t->state);
+	cluster_output(t);
 }
 
 static const struct run_ops kx_ops = {

@@ -17,7 +17,7 @@
 enum watch_event {
 	WATCH_DONE,
 	WATCH_ITEMS,
-	WATCH_OUTPUT,		/* fired at once: output is not stored yet */
+	WATCH_OUTPUT,		/* fired at once (or as another node shares it) */
 };
 #define WATCH_EVENTS	3
 struct watch;
@@ -113,6 +113,10 @@ struct task {
 	size_t		 stream_bytes;
 	int		 stream_overflow;
 	int		 stream_notify;	/* a notification awaits the commit */
+
+	int		 output_attempt;	/* whose output is shared */
+	int64_t		 output_shared[2];	/* stdout, stderr bytes shared */
+	int		 output_listed;		/* to be shared soon */
 };
 #define TASK_NOT_QUEUED	((size_t)-1)
 
@@ -221,6 +225,12 @@ size_t		 sched_waiting_kind(int k);
 void		 cluster_init(void);
 /* There may be work to claim, or room for it: claim soon. */
 void		 cluster_kick(void);
+/*
+ * t's running attempt wrote output: shared with the other nodes within
+ * CLUSTER_OUTPUT_EVERY seconds (and the commit).
+ */
+#define CLUSTER_OUTPUT_EVERY	0.25
+void		 cluster_output(struct task *t);
 void		 cluster_free(void);
 
 /* stream.c: items an exec task yields on fd 3, one JSON value a line. */

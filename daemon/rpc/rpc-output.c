@@ -80,19 +80,23 @@ output_utf8_end(const char *buf, size_t n)
 	return back + 1 >= want ? n : i - 1;
 }
 
-/* Answers with buf[offset..] (or parks the call when nothing is new). */
+/*
+ * Answers with the bytes from the asked offset on, buf[0..len) being bytes
+ * base.. of the output (or parks the call when nothing is new).
+ */
 static void
-output_reply(struct rpc_call *c, const char *buf, size_t len, int final)
+output_reply(struct rpc_call *c, const char *buf, int64_t base, size_t len,
+    int final)
 {
 	struct output_wait	*ow = c->state.output;
-	size_t			 n = 0;
+	size_t			 at = (size_t)(ow->offset - base), n = 0;
 
-	if ((size_t)ow->offset < len) {
-		n = len - (size_t)ow->offset;
+	if (at < len) {
+		n = len - at;
 		if (n > (size_t)ow->limit)
 			n = (size_t)ow->limit;
-		if (!final || (size_t)ow->offset + n < len)
-			n = output_utf8_end(buf + ow->offset, n);
+		if (!final || at + n < len)
+			n = output_utf8_end(buf + at, n);
 	}
 	if (n == 0 && !final && ow->timeout > 0) {
 		rpc_park(c, ow->id, WATCH_OUTPUT, ow->timeout, output_answer);
@@ -100,16 +104,34 @@ output_reply(struct rpc_call *c, const char *buf, size_t len, int final)
 	}
 	c->state.output = NULL;
 	rpc_reply(c, json_pack("{s:o,s:I,s:b}", "data", xjson(
-	    fp_string_from_bytes(buf + (n > 0 ? ow->offset : 0), n)),
+	    fp_string_from_bytes(buf + (n > 0 ? at : 0), n)),
 	    "next", (json_int_t)(ow->offset + (int64_t)n),
-	    "eof", final && (size_t)ow->offset + n >= len));
+	    "eof", final && at + n >= len));
 	output_wait_free(ow);
+}
+
+/* What the node running it shared of a task's output so far. */
+static void
+output_shared_cb(void *arg, int status, int state, const char *data,
+    size_t len)
+{
+	struct rpc_call		*c = arg;
+	struct output_wait	*ow = c->state.output;
+
+	if (status != STORE_OK) {
+		c->state.output = NULL;
+		rpc_task_missing(c, status, ow->id);
+		output_wait_free(ow);
+	} else if (fp_state_done((enum fp_state)state))
+		output_answer(c, 0);	/* it ended meanwhile: its outcome */
+	else
+		output_reply(c, data, ow->offset, len, 0);
 }
 
 /*
  * A task not in memory: finished, its output is in its stored result or
- * exception; running on another node (several nodes), its output comes
- * when it finishes (the call waits for that, as for more output).
+ * exception; running on another node (several nodes), its output is what
+ * that node shared (store_output_add).
  */
 static void
 output_row_cb(void *arg, int status, const struct store_row *r)
@@ -126,7 +148,11 @@ output_row_cb(void *arg, int status, const struct store_row *r)
 		return;
 	}
 	if (!fp_state_done(r->t.state)) {
-		output_reply(c, "", 0, 0);
+		if (store_shared())
+			store_output_read(ow->id, ow->which, ow->offset,
+			    output_shared_cb, c);
+		else
+			output_reply(c, "", ow->offset, 0, 0);
 		return;
 	}
 	json_decref(ow->stored);
@@ -134,7 +160,7 @@ output_row_cb(void *arg, int status, const struct store_row *r)
 	    r->t.result.json != NULL ? &r->t.result : &r->t.exception);
 	if ((k = kind_find(r->t.kind)) != NULL && k->stored_output != NULL)
 		s = k->stored_output(ow->stored, ow->which);
-	output_reply(c, json_is_string(s) ? json_string_value(s) : "",
+	output_reply(c, json_is_string(s) ? json_string_value(s) : "", 0,
 	    json_is_string(s) ? json_string_length(s) : 0, 1);
 }
 
@@ -149,7 +175,7 @@ output_answer(struct rpc_call *c, int timed_out)
 	if (timed_out)
 		ow->timeout = 0;
 	if (output_live(ow, &buf, &len, &final) == 0)
-		output_reply(c, buf, len, final);
+		output_reply(c, buf, 0, len, final);
 	else
 		store_task_get(ow->id, output_row_cb, c);
 }

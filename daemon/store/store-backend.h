@@ -99,6 +99,11 @@ struct store_backend_ops {
 	void	(*cancels)(struct store_backend *, store_done_cb *, void *);
 	void	(*queue_stats)(struct store_backend *, double now,
 		    store_queue_stats_cb *, store_done_cb *, void *);
+	/* A write, fenced like updates: only the node running attempt. */
+	int	(*output_add)(struct store_backend *, int64_t id, int attempt,
+		    int which, int64_t off, const char *data, size_t len);
+	void	(*output_read)(struct store_backend *, int64_t id, int which,
+		    int64_t from, store_output_cb *, void *);
 };
 
 /* store.c, for the backends: what the other nodes said. */

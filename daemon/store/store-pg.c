@@ -113,6 +113,18 @@ static const char *const pg_migrations[] = {
 	"  pid integer NOT NULL,"
 	"  started_at double precision NOT NULL,"
 	"  lease_until double precision NOT NULL);",
+	/*
+	 * 2: the output of attempts running on a node, shared with the
+	 * others as it comes (store_output_add); gone when the attempt ends
+	 * (its output is then in the task's result or exception).
+	 */
+	"CREATE TABLE task_output ("
+	"  task_id bigint NOT NULL,"
+	"  attempt integer NOT NULL,"
+	"  stream smallint NOT NULL,"	/* 1 stdout, 2 stderr */
+	"  off bigint NOT NULL,"		/* of its first byte */
+	"  data bytea NOT NULL,"
+	"  PRIMARY KEY (task_id, attempt, stream, off));",
 };
 #define PG_NMIGRATIONS	((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
@@ -149,6 +161,7 @@ enum pg_stmt {
 	PS_NEXT_START,
 	PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
 	PS_CANCEL_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
+	PS_OUTPUT_ADD, PS_OUTPUT_READ,
 	PS_COUNT
 };
 
@@ -167,12 +180,16 @@ static const char *const pg_sql[PS_COUNT] = {
 	/*
 	 * Only the node that owns it writes a task (or the node that
 	 * inserted it, in that same transaction): a node that lost its lease
-	 * writes nothing over the node that adopted its work.
+	 * writes nothing over the node that adopted its work.  A task that
+	 * stops running leaves its shared output behind (the outcome holds
+	 * it), in the same transaction, so a reader sees one or the other.
 	 */
-	[PS_UPDATE] = "UPDATE tasks SET state = $1, attempt = $2, "
+	[PS_UPDATE] = "WITH u AS (UPDATE tasks SET state = $1, attempt = $2, "
 	    "started_at = $3, finished_at = $4, result = $5, exception = $6, "
 	    "start_after = $7, attempts = $8, attempt_state = $10 "
-	    "WHERE id = $9 AND (owner = $11 OR owner IS NULL)",
+	    "WHERE id = $9 AND (owner = $11 OR owner IS NULL) RETURNING id) "
+	    "DELETE FROM task_output WHERE $1 <> 1 AND task_id IN "
+	    "(SELECT id FROM u)",
 	[PS_GET] = "SELECT " PG_COLUMNS " FROM tasks WHERE id = $1",
 	[PS_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = $1",
 	[PS_STATES] = "SELECT id, state FROM tasks WHERE id = ANY ($1::bigint[])",
@@ -210,7 +227,8 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "FROM tasks WHERE finished_at IS NOT NULL AND finished_at < $1 "
 	    "ORDER BY finished_at LIMIT $2) RETURNING " PG_COLUMNS "), "
 	    "i AS (DELETE FROM stream_items s USING d WHERE s.task_id = d.id), "
-	    "l AS (DELETE FROM task_labels l USING d WHERE l.task_id = d.id) "
+	    "l AS (DELETE FROM task_labels l USING d WHERE l.task_id = d.id), "
+	    "o AS (DELETE FROM task_output o USING d WHERE o.task_id = d.id) "
 	    "SELECT * FROM d ORDER BY finished_at",
 	[PS_LABEL_ADD] = "INSERT INTO task_labels (name, value, task_id) "
 	    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -284,6 +302,17 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "q.concurrency, 0), coalesce(q.paused, 0), coalesce(c.r, 0), "
 	    "coalesce(c.w, 0) FROM queues q FULL JOIN c ON c.queue = q.name "
 	    "ORDER BY 1",
+	/* only by the node running that attempt */
+	[PS_OUTPUT_ADD] = "INSERT INTO task_output (task_id, attempt, stream, "
+	    "off, data) SELECT $1, $2, $3, $4, decode($5, 'hex') WHERE EXISTS "
+	    "(SELECT 1 FROM tasks WHERE id = $1 AND owner = $6 AND state = 1 "
+	    "AND attempt = $2) ON CONFLICT DO NOTHING",
+	/* one row per chunk that reaches past $3, or one of NULLs: the
+	 * task's state comes along either way; no row: no such task */
+	[PS_OUTPUT_READ] = "SELECT t.state, o.off, o.data FROM tasks t LEFT "
+	    "JOIN task_output o ON o.task_id = t.id AND o.attempt = t.attempt "
+	    "AND o.stream = $2 AND o.off + length(o.data) > $3 WHERE t.id = $1 "
+	    "ORDER BY o.off",
 };
 
 /* A statement or a Sync sent and not yet answered, in the order sent. */
@@ -644,7 +673,8 @@ pg_retry_cb(evutil_socket_t fd, short events, void *arg)
  * A line for the other nodes, sent with this turn's commit (a NOTIFY is
  * delivered when its transaction commits, and not at all when it fails):
  * "w" new work, "d ID STATE" a task finished, "s ID" stream items,
- * "c ID NODE" NODE is asked to cancel ID.
+ * "o ID" output, "c ID NODE" NODE is asked to cancel ID, "q" a queue's
+ * settings.
  */
 static void
 pg_note(const char *fmt, ...)
@@ -704,6 +734,8 @@ pg_heard(const char *line)
 		store_event(STORE_EV_DONE, id, state);
 	else if (sscanf(line, "s %lld", &id) == 1)
 		store_event(STORE_EV_ITEMS, id, 0);
+	else if (sscanf(line, "o %lld", &id) == 1)
+		store_event(STORE_EV_OUTPUT, id, 0);
 	else if (sscanf(line, "c %lld %255s", &id, node) == 2 &&
 	    strcmp(node, pg.node) == 0)
 		store_event(STORE_EV_CANCEL, id, 0);
@@ -1260,6 +1292,33 @@ pg_overflow_set(struct store_backend *b, int64_t id)
 }
 
 static int
+pg_output_add(struct store_backend *b, int64_t id, int attempt, int which,
+    int64_t off, const char *data, size_t len)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	struct pg_params	 p = { 0 };
+	char			*hex = xreallocarray(NULL, 2 * len + 1, 1);
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)data[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)data[i] & 0xf];
+	}
+	hex[2 * len] = '\0';
+	pp_int(&p, id);
+	pp_int(&p, attempt);
+	pp_int(&p, which);
+	pp_int(&p, off);
+	p.own[p.n] = hex;
+	p.v[p.n++] = hex;
+	pp_str(&p, pg.node);
+	if (pg_send(PS_OUTPUT_ADD, &p, NULL, NULL) == -1)
+		return -1;
+	pg_note("o %lld", (long long)id);
+	return 0;
+}
+
+static int
 pg_queue_save(struct store_backend *b, const char *name, int concurrency,
     int paused)
 {
@@ -1290,6 +1349,7 @@ struct pg_read {
 	void		(*purged)(void *, int);
 	store_nodes_cb	*nodes;
 	store_queue_stats_cb *stats;
+	store_output_cb	*output;
 	void		*arg;
 	int64_t		 limit_id;
 	struct fp_text	*o;
@@ -1718,6 +1778,57 @@ pg_items(struct store_backend *b, int64_t id, int64_t from, int limit,
 	pp_int(&p, from);
 	pp_int(&p, limit);
 	pg_read(PS_ITEMS, &p, pg_items_cb, rd);
+}
+
+/*
+ * Joins the chunks into the bytes from rd->limit_id on, up to the first
+ * gap (a chunk whose commit failed is shared again from where it began,
+ * so chunks may overlap).
+ */
+static void
+pg_output_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+	struct fp_text	 o = { 0 };
+	unsigned char	*data;
+	size_t		 len, skip;
+	int64_t		 at = rd->limit_id, off;
+	int		 i, state = -1;
+
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
+		state = (int)pg_col_int(r, i, 0, -1);
+		if (PQgetisnull(r, i, 1) || (off = pg_col_int(r, i, 1, 0)) > at)
+			continue;	/* none, or after a gap */
+		data = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i,
+		    2), &len);
+		if (data == NULL)
+			fatalx("store: out of memory");
+		skip = (size_t)(at - off);
+		if (len > skip) {
+			fp_text_add(&o, (const char *)data + skip, len - skip);
+			at += (int64_t)(len - skip);
+		}
+		PQfreemem(data);
+	}
+	rd->output(rd->arg, !pg_ok(r) ? STORE_FAILED : PQntuples(r) == 0 ?
+	    STORE_NONE : STORE_OK, state, o.buf != NULL ? o.buf : "", o.len);
+	fp_text_clear(&o);
+	free(rd);
+}
+
+static void
+pg_output_read(struct store_backend *b, int64_t id, int which, int64_t from,
+    store_output_cb *cb, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->output = cb;
+	rd->limit_id = from;
+	pp_int(&p, id);
+	pp_int(&p, which);
+	pp_int(&p, from);
+	pg_read(PS_OUTPUT_READ, &p, pg_output_cb, rd);
 }
 
 static void
@@ -2158,6 +2269,8 @@ const struct store_backend_ops store_pg_ops = {
 	.retrieved = pg_retrieved,
 	.item_add = pg_item_add,
 	.overflow_set = pg_overflow_set,
+	.output_add = pg_output_add,
+	.output_read = pg_output_read,
 	.queue_save = pg_queue_save,
 	.write = pg_write,
 	.get = pg_get,

@@ -754,6 +754,24 @@ store_cancels(store_done_cb *done, void *arg)
 }
 
 void
+store_output_add(int64_t id, int attempt, int which, int64_t off,
+    const char *data, size_t len)
+{
+	store_sync();
+	if (store_txn() == 0)
+		store_wrote(store_ops->output_add(store_be, id, attempt, which,
+		    off, data, len));
+}
+
+void
+store_output_read(int64_t id, int which, int64_t from, store_output_cb *cb,
+    void *arg)
+{
+	store_sync();
+	store_ops->output_read(store_be, id, which, from, cb, arg);
+}
+
+void
 store_queue_stats(double now, store_queue_stats_cb *cb, store_done_cb *done,
     void *arg)
 {

@@ -158,6 +158,7 @@ enum store_event {
 	STORE_EV_WORK,		/* there may be tasks to claim */
 	STORE_EV_DONE,		/* task id finished, in state */
 	STORE_EV_ITEMS,		/* task id has new stream items */
+	STORE_EV_OUTPUT,	/* task id has new output (store_output_add) */
 	STORE_EV_CANCEL,	/* task id, which this node holds, is cancelled */
 	STORE_EV_QUEUES,	/* a queue's settings changed */
 	STORE_EV_RECONNECTED,	/* what was said meanwhile is lost: look again */
@@ -200,6 +201,24 @@ typedef void	 store_queue_stats_cb(void *arg, const char *name,
 	    int concurrency, int paused, int64_t running, int64_t waiting);
 void	 store_queue_stats(double now, store_queue_stats_cb *, store_done_cb *,
 	    void *arg);
+
+/*
+ * Output of an attempt running here, for the other nodes: bytes off.. of
+ * task id's stdout (which 1) or stderr (2), in the turn's transaction.
+ * The attempt's end, written by this node, takes them away again.
+ */
+void	 store_output_add(int64_t id, int attempt, int which, int64_t off,
+	    const char *data, size_t len);
+/*
+ * What was shared of task id's running attempt, from byte from on: cb(arg,
+ * STORE_OK, its state, data, len), data starting at byte from (len 0:
+ * nothing yet; a finished task's output is in its outcome); STORE_NONE:
+ * no such task.
+ */
+typedef void	 store_output_cb(void *arg, int status, int state,
+	    const char *data, size_t len);
+void	 store_output_read(int64_t id, int which, int64_t from,
+	    store_output_cb *, void *arg);
 
 /*
  * Tasks per state, and failed ones never retrieved, into the caller's

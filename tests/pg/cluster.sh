@@ -96,6 +96,26 @@ expect_jq "$(on "$other" rpc task.stream "{\"id\":$id,\"timeout\":$(scaled 10)}"
 expect_jq "$(on "$other" rpc task.stream "{\"id\":$id,\"from\":1,\"timeout\":$(scaled 10)}")" '.items == [{"seq": 1, "value": 2}]' "the next item, waited for on node $other"
 expect_jq "$(on "$other" rpc task.output "{\"id\":$id,\"timeout\":$(scaled 10)}")" '.data == "out\n" and .eof == true' "task.output on node $other, once the task ended"
 
+# ---- output of a task another node runs, read while it runs (shared
+# every 0.25 s), from one attempt only, and gone from the database at its end
+rm -f "$T/runner"
+id=$(on 1 submit "{\"kind\":\"exec\",\"retries\":1,\"retry_backoff\":0.1,\"shell\":\"if [ ! -e $T/first ]; then touch $T/first; echo first; exit 3; fi; echo second; echo err >&2; cut -d' ' -f4 /proc/\$PPID/stat >$T/runner; while [ ! -e $T/gate3 ]; do sleep 0.02; done; echo third\"}")
+poll_until 20 test -s "$T/runner" || fail "the task's second attempt did not start"
+runner=$(node_of_pid "$(cat "$T/runner")")
+other=$(( runner % 3 + 1 ))
+r=$(on "$other" rpc task.output "{\"id\":$id,\"timeout\":$(scaled 10)}")
+expect_jq "$r" '.data == "second\n" and .next == 7 and .eof == false' "stdout of the running second attempt on node $other (node $runner runs it)"
+expect_jq "$(on "$other" rpc task.output "{\"id\":$id,\"stream\":\"stderr\",\"timeout\":$(scaled 10)}")" '.data == "err\n" and .eof == false' "its stderr on node $other"
+expect_jq "$(on "$other" rpc task.output "{\"id\":$id,\"offset\":3}")" '.data == "ond\n" and .next == 7' "from an offset, without waiting"
+expect_jq "$(on "$other" rpc task.output "{\"id\":$id,\"offset\":7}")" '.data == "" and .next == 7 and .eof == false' "nothing new yet, without waiting"
+[ "$(psql -qX "$URI" -Atc "SELECT count(*) FROM futured.task_output WHERE task_id = $id")" -ge 2 ] ||
+    fail "the running task's output is not in the database"
+( sleep 0.5; touch "$T/gate3" ) &
+expect_jq "$(on "$other" rpc task.output "{\"id\":$id,\"offset\":7,\"timeout\":$(scaled 10)}")" '.data == "third\n"' "the next line, waited for on node $other"
+on "$other" wait_done "$id" 20
+expect_jq "$(on "$other" rpc task.output "{\"id\":$id}")" '.data == "second\nthird\n" and .eof == true' "the whole output once it ended"
+expect_eq "$(psql -qX "$URI" -Atc "SELECT count(*) FROM futured.task_output WHERE task_id = $id")" 0 "shared output rows left after the task ended"
+
 # ---- a cancel on one node ends the task another runs
 rm -f "$T/runner"
 id=$(on 2 submit "{\"kind\":\"exec\",\"shell\":\"cut -d' ' -f4 /proc/\$PPID/stat >$T/runner; echo \$\$ >$T/child; exec sleep 300\"}")

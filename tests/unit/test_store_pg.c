@@ -4,7 +4,8 @@
  * loop never waits), the schema is created once when several futured
  * start at once, a schema from a newer futured is refused, a second
  * futured with a running node's name is refused, and a lost connection
- * fails what waited on it, then comes back.  Runs when FUTURED_TEST_PG names a
+ * fails what waited on it, then comes back; the output a running attempt
+ * shares is read back whole, fenced, and leaves with the attempt.  Runs when FUTURED_TEST_PG names a
  * database (tests/pg/store_unit.sh).
  */
 #include <sys/wait.h>
@@ -213,6 +214,114 @@ test_connection_lost(void **state)
 	obj_unref(u);
 }
 
+/* What store_output_read answered. */
+struct output_read {
+	int	 done, status, state;
+	char	 data[64];
+	size_t	 len;
+};
+
+static void
+output_read_cb(void *arg, int status, int state, const char *data, size_t len)
+{
+	struct output_read	*o = arg;
+
+	o->done = 1;
+	o->status = status;
+	o->state = state;
+	o->len = len < sizeof o->data ? len : sizeof o->data;
+	memcpy(o->data, data, o->len);
+}
+
+static struct output_read
+output_read(int64_t id, int which, int64_t from)
+{
+	struct output_read	o;
+
+	memset(&o, 0, sizeof o);
+	store_output_read(id, which, from, output_read_cb, &o);
+	sc_wait(&o.done);
+	return o;
+}
+
+#define assert_output(o, s) do {					\
+	assert_int_equal((o).status, STORE_OK);				\
+	assert_int_equal((o).len, sizeof (s) - 1);			\
+	assert_memory_equal((o).data, (s), sizeof (s) - 1);		\
+} while (0)
+
+static void
+set_owner(int64_t id, const char *node)
+{
+	char	sql[256];
+
+	snprintf(sql, sizeof sql, "UPDATE futured_test.tasks SET owner = '%s' "
+	    "WHERE id = %lld", node, (long long)id);
+	side_exec(sql);
+}
+
+/*
+ * Chunks of a running attempt's output come back joined, from any offset,
+ * overlaps taken once and nothing past a gap; another attempt's, another
+ * node's and a stopped attempt's writes are not taken; the attempt's end
+ * removes them in its own transaction.
+ */
+static void
+test_output_shared(void **state)
+{
+	struct output_read	 o;
+	struct obj		*t;
+	char			 sql[256];
+
+	sc_fresh();
+	t = obj_new("exec", NULL);
+	t->r.t.state = FP_RUNNING;
+	t->r.t.attempt = 1;
+	obj_update(t);
+	assert_int_equal(sc_flush(), 0);
+	set_owner(t->r.t.id, store_node());
+	o = output_read(t->r.t.id, 1, 0);
+	assert_output(o, "");
+	assert_int_equal(o.state, FP_RUNNING);
+
+	store_output_add(t->r.t.id, 1, 1, 0, "h\0\xc3\xa9llo ", 8);
+	store_output_add(t->r.t.id, 1, 1, 8, "world", 5);
+	store_output_add(t->r.t.id, 1, 2, 0, "err", 3);
+	assert_int_equal(sc_flush(), 0);
+	assert_output(output_read(t->r.t.id, 1, 0), "h\0\xc3\xa9llo world");
+	assert_output(output_read(t->r.t.id, 1, 9), "orld");
+	assert_output(output_read(t->r.t.id, 1, 13), "");
+	assert_output(output_read(t->r.t.id, 2, 0), "err");
+	/* a chunk shared again from further back overlaps; a gap stops */
+	store_output_add(t->r.t.id, 1, 1, 11, "ld!!", 4);
+	store_output_add(t->r.t.id, 1, 1, 20, "late", 4);
+	/* fenced: an attempt that is not the task's is not written */
+	store_output_add(t->r.t.id, 2, 1, 15, "XX", 2);
+	assert_int_equal(sc_flush(), 0);
+	assert_output(output_read(t->r.t.id, 1, 0), "h\0\xc3\xa9llo world!!");
+	assert_output(output_read(t->r.t.id, 1, 20), "late");
+	/* another node's chunks are not this one's to write */
+	set_owner(t->r.t.id, "elsewhere");
+	store_output_add(t->r.t.id, 1, 1, 15, "YY", 2);
+	assert_int_equal(sc_flush(), 0);
+	assert_output(output_read(t->r.t.id, 1, 0), "h\0\xc3\xa9llo world!!");
+	set_owner(t->r.t.id, store_node());
+
+	/* the attempt ends: its chunks go with the same commit */
+	t->r.t.state = FP_SUCCEEDED;
+	obj_update(t);
+	assert_int_equal(sc_flush(), 0);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM futured_test."
+	    "task_output WHERE task_id = %lld", (long long)t->r.t.id);
+	assert_int_equal(side_int(sql), 0);
+	o = output_read(t->r.t.id, 1, 0);
+	assert_output(o, "");
+	assert_int_equal(o.state, FP_SUCCEEDED);
+	o = output_read(t->r.t.id + 1000000, 1, 0);
+	assert_int_equal(o.status, STORE_NONE);
+	obj_unref(t);
+}
+
 int
 main(void)
 {
@@ -223,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_concurrent_start),
 		cmocka_unit_test(test_second_node_refused),
 		cmocka_unit_test(test_connection_lost),
+		cmocka_unit_test(test_output_shared),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
