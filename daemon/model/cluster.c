@@ -103,13 +103,31 @@ cluster_committed_cb(void *arg, int status)
 	free(b);
 }
 
+/*
+ * What a claim or an adoption brought during the stop (answered while the
+ * store drains): not started here; the node's lease, given up as it
+ * leaves, hands them to the others.
+ */
+static void
+cluster_batch_drop(struct cluster_batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		task_drop(b->tasks[i]);
+	free(b->tasks);
+	free(b);
+}
+
 static void
 cluster_claimed_cb(void *arg, int status)
 {
 	struct cluster_batch	*b = arg;
 
-	/* the rows came within the turn's transaction: wait for its commit */
-	store_defer(cluster_committed_cb, b);
+	if (loop_shutting_down())
+		cluster_batch_drop(b);
+	else	/* the rows came in the turn's transaction: wait for its commit */
+		store_defer(cluster_committed_cb, b);
 	if (--cluster_claiming == 0 && cluster_again) {
 		cluster_again = 0;
 		cluster_kick();
@@ -222,7 +240,10 @@ cluster_renew_cb(void *arg, int status)
 static void
 cluster_adopted_cb(void *arg, int status)
 {
-	store_defer(cluster_committed_cb, arg);
+	if (loop_shutting_down())
+		cluster_batch_drop(arg);
+	else
+		store_defer(cluster_committed_cb, arg);
 }
 
 static void
@@ -449,6 +470,9 @@ cluster_event(enum store_event ev, int64_t id, int state)
 	case STORE_EV_RECONNECTED:
 		sched_reload();
 		event_active(cluster_tick_ev, 0, 0);
+		break;
+	case STORE_EV_LEFT:
+		event_active(cluster_tick_ev, 0, 0);	/* adopts its work */
 		break;
 	}
 }

@@ -20,6 +20,14 @@
 #include "rpc/rpc.h"
 
 #define RPC_MAX_BATCH	10000
+/*
+ * A batch's calls run for about this long in a loop turn (checked every
+ * RPC_SLICE_CHECK calls), the rest in the next turns: a batch of thousands
+ * leaves the loop to the other clients, the timers and the store's
+ * answers in between, and each turn commits its part.
+ */
+#define RPC_SLICE_SECS	0.003
+#define RPC_SLICE_CHECK	32
 
 struct rpc_batch {
 	rpc_reply_cb		*reply;		/* the transport's */
@@ -31,8 +39,9 @@ struct rpc_batch {
 	size_t			 outstanding;
 	int			 is_array;
 	int			 dispatching;
-	int			 refs;		/* the batch list; a commit mark */
-	int			 turn_failed;	/* its dispatch turn's commit */
+	size_t			 dispatched;	/* calls run so far */
+	struct event		*next_slice;	/* runs the calls left */
+	int			 refs;		/* the batch list; commit marks */
 	int			 nul_keys;	/* fp_body_parse said so */
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
@@ -49,6 +58,7 @@ struct rpc_deadline {
 static TAILQ_HEAD(, rpc_batch)	rpc_batches = TAILQ_HEAD_INITIALIZER(rpc_batches);
 
 static void	rpc_batch_wake(struct rpc_batch *);
+static void	rpc_batch_dispatch(struct rpc_batch *);
 static void	rpc_text_response(struct rpc_call *, json_t *);
 static size_t			rpc_nbatches;
 static int64_t			rpc_nrefused;	/* notifications refused */
@@ -80,6 +90,8 @@ rpc_batch_unref(struct rpc_batch *b)
 		return;
 	for (i = 0; i < b->ncalls; i++)
 		fp_text_clear(&b->calls[i].reply);
+	if (b->next_slice != NULL)
+		event_free(b->next_slice);
 	json_decref(b->doc);
 	free(b->calls);
 	free(b);
@@ -93,19 +105,27 @@ rpc_batch_free(struct rpc_batch *b)
 	rpc_batch_unref(b);
 }
 
+/* The calls of a batch that one turn dispatched, and that turn's commit. */
+struct rpc_slice {
+	struct rpc_batch	*batch;
+	size_t			 from, to;
+};
+
 /*
- * The commit of the turn that dispatched a batch still waiting: if it
- * failed, what the batch changed is gone, and its answer must say so even
- * though it is sent in a later turn.
+ * The commit of a turn that dispatched calls of a batch still waiting: if
+ * it failed, what those calls changed is gone, and their answers must say
+ * so even though they are sent in a later turn.
  */
 static void
-rpc_batch_turn_cb(void *arg, int status)
+rpc_slice_committed_cb(void *arg, int status)
 {
-	struct rpc_batch	*b = arg;
+	struct rpc_slice	*sl = arg;
+	size_t			 i;
 
-	if (status != STORE_COMMITTED)
-		b->turn_failed = 1;
-	rpc_batch_unref(b);
+	for (i = sl->from; status != STORE_COMMITTED && i < sl->to; i++)
+		sl->batch->calls[i].turn_failed = 1;
+	rpc_batch_unref(sl->batch);
+	free(sl);
 }
 
 /* The body to send: the single response, or the array of the others. */
@@ -132,16 +152,19 @@ rpc_batch_body(struct rpc_batch *b, size_t *len)
 	return fp_text_take(&out, len);
 }
 
-/* The commit failed: nothing this batch said may be trusted. */
+/*
+ * A commit failed: what the calls it carried said may not be trusted
+ * (all: the commit of the turn that sends the answer).
+ */
 static void
-rpc_batch_store_failed(struct rpc_batch *b)
+rpc_batch_store_failed(struct rpc_batch *b, int all)
 {
 	struct rpc_call	*c;
 	size_t		 i;
 
 	for (i = 0; i < b->ncalls; i++) {
 		c = &b->calls[i];
-		if (c->reply.len == 0)
+		if (c->reply.len == 0 || !(all || c->turn_failed))
 			continue;
 		fp_text_clear(&c->reply);
 		rpc_text_response(c, xjson(fp_response_error(c->id,
@@ -158,8 +181,7 @@ rpc_batch_send_cb(void *arg, int status)
 	char			*body = NULL;
 
 	if (!b->gone) {
-		if (status != STORE_COMMITTED || b->turn_failed)
-			rpc_batch_store_failed(b);
+		rpc_batch_store_failed(b, status != STORE_COMMITTED);
 		/* out of memory: an empty answer, the connection lives on */
 		if ((body = rpc_batch_body(b, &len)) == NULL) {
 			log_warnx("%s: out of memory for a batch's answer",
@@ -572,13 +594,58 @@ rpc_reject(rpc_reply_cb *reply, void *arg, int code, json_t *data)
 	return b;
 }
 
+static void
+rpc_next_slice_cb(evutil_socket_t fd, short events, void *arg)
+{
+	rpc_batch_dispatch(arg);
+}
+
+/*
+ * Runs b's calls for a slice of this turn; what is left runs in the next
+ * turn, after the loop has looked at everything else.
+ */
+static void
+rpc_batch_dispatch(struct rpc_batch *b)
+{
+	struct rpc_slice	*sl;
+	double			 until = loop_mono() + RPC_SLICE_SECS;
+	size_t			 from = b->dispatched;
+
+	b->dispatching = 1;
+	while (b->dispatched < b->ncalls) {
+		rpc_call_run(b, b->dispatched, b->is_array ? json_array_get(
+		    b->doc, b->dispatched) : b->doc);
+		if (++b->dispatched % RPC_SLICE_CHECK == 0 &&
+		    loop_mono() > until)
+			break;
+	}
+	if (store_pending()) {
+		sl = xcalloc(1, sizeof *sl);
+		sl->batch = b;
+		sl->from = from;
+		sl->to = b->dispatched;
+		b->refs++;
+		store_defer(rpc_slice_committed_cb, sl);
+	}
+	if (b->dispatched < b->ncalls) {
+		if (b->next_slice == NULL &&
+		    (b->next_slice = evtimer_new(loop_base, rpc_next_slice_cb,
+		    b)) == NULL)
+			fatalx("rpc: no memory for an event");
+		loop_timer_add(b->next_slice, 0);
+		return;
+	}
+	b->dispatching = 0;
+	rpc_batch_check(b);
+}
+
 struct rpc_batch *
 rpc_handle(const char *body, size_t len, rpc_reply_cb *reply, void *arg)
 {
 	struct rpc_batch	*b;
 	json_error_t		 jerr;
 	json_t			*doc;
-	size_t			 i, n;
+	size_t			 n;
 	int			 nul_keys;
 
 	doc = fp_body_parse(body, len, &nul_keys, &jerr);
@@ -608,16 +675,7 @@ rpc_handle(const char *body, size_t len, rpc_reply_cb *reply, void *arg)
 	b = rpc_batch_create(reply, arg, doc, n);
 	b->is_array = json_is_array(doc);
 	b->nul_keys = nul_keys;
-	b->dispatching = 1;
-	for (i = 0; i < n; i++)
-		rpc_call_run(b, i, b->is_array ? json_array_get(doc, i) : doc);
-	b->dispatching = 0;
 	/* The transport still uses b on return: never answered from here. */
-	if (b->outstanding == 0)
-		store_defer(rpc_batch_send_cb, b);
-	else if (store_pending()) {
-		b->refs++;
-		store_defer(rpc_batch_turn_cb, b);
-	}
+	rpc_batch_dispatch(b);
 	return b;
 }

@@ -43,6 +43,7 @@ struct rpc_call {
 	json_t			*params;
 	const char		*method;
 	int			 replied;
+	int			 turn_failed;	/* its dispatch's commit failed */
 	struct rpc_deadline	*deadline;	/* while it waits (rpc.c) */
 	union {				/* the handler's, while it waits */
 		int64_t		 task_id;	/* task.get, task.cancel */

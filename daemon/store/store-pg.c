@@ -674,7 +674,7 @@ pg_retry_cb(evutil_socket_t fd, short events, void *arg)
  * delivered when its transaction commits, and not at all when it fails):
  * "w" new work, "d ID STATE" a task finished, "s ID" stream items,
  * "o ID" output, "c ID NODE" NODE is asked to cancel ID, "q" a queue's
- * settings.
+ * settings, "n" a node left (its work is to be taken).
  */
 static void
 pg_note(const char *fmt, ...)
@@ -730,6 +730,8 @@ pg_heard(const char *line)
 		store_event(STORE_EV_WORK, 0, 0);
 	else if (strcmp(line, "q") == 0)
 		store_event(STORE_EV_QUEUES, 0, 0);
+	else if (strcmp(line, "n") == 0)
+		store_event(STORE_EV_LEFT, 0, 0);
 	else if (sscanf(line, "d %lld %d", &id, &state) == 2)
 		store_event(STORE_EV_DONE, id, state);
 	else if (sscanf(line, "s %lld", &id) == 1)
@@ -1026,6 +1028,31 @@ pg_schema_ok(const char *s)
 	return 1;
 }
 
+/*
+ * A clean stop (its tasks ended or recorded): the lease ends now and the
+ * others are told, so that they take this node's work at once rather than
+ * when the lease would have run out.
+ */
+static void
+pg_leave(void)
+{
+	const char	*vals[2] = { pg.node, pg.channel };
+	char		 sql[256];
+	PGresult	*r;
+
+	if (pg.idconn == NULL || pg.node == NULL)
+		return;
+	snprintf(sql, sizeof sql, "WITH u AS (UPDATE %s.nodes SET "
+	    "lease_until = 0 WHERE name = $1 RETURNING name) SELECT "
+	    "pg_notify($2, 'n') FROM u", pg.schema);
+	r = PQexecParams(pg.idconn, sql, 2, NULL, vals, NULL, NULL, 0);
+	if (!pg_ok(r))
+		log_warnx("store: postgresql: cannot end this node's lease "
+		    "(the others take its work when it runs out): %s",
+		    PQresultErrorMessage(r));
+	PQclear(r);
+}
+
 static int
 pg_open(const char *url, const char *schema, int sync_full,
     struct store_backend **b)
@@ -1060,6 +1087,7 @@ pg_open(const char *url, const char *schema, int sync_full,
 static void
 pg_close(struct store_backend *b)
 {
+	pg_leave();
 	if (pg.conn != NULL) {
 		event_del(pg.read_ev);
 		event_del(pg.write_ev);

@@ -161,6 +161,7 @@ enum store_event {
 	STORE_EV_OUTPUT,	/* task id has new output (store_output_add) */
 	STORE_EV_CANCEL,	/* task id, which this node holds, is cancelled */
 	STORE_EV_QUEUES,	/* a queue's settings changed */
+	STORE_EV_LEFT,		/* a node stopped: its work is to be taken */
 	STORE_EV_RECONNECTED,	/* what was said meanwhile is lost: look again */
 };
 typedef void	 store_event_cb(enum store_event, int64_t id, int state);

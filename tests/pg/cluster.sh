@@ -150,6 +150,22 @@ wait "${NPID[$hung]}" 2>/dev/null
 grep -q "exiting.*another node\|another node took its work" "${NSTATE[$hung]}/daemon.log" || fail "node $hung did not say why it stopped"
 node "$hung"
 
+# ---- a node that stops cleanly ends its lease as it leaves: its running
+# sleep goes on elsewhere (to its deadline) without waiting for the lease
+owner_of() { psql -qX "$URI" -Atc "SELECT coalesce(owner, '') FROM futured.tasks WHERE id = $1"; }
+moved() { local o; o=$(owner_of "$1"); [ -n "$o" ] && [ "$o" != "$2" ]; }
+id=$(on 1 submit '{"kind":"sleep","seconds":3600}')
+poll_until 20 eval '[ "$(on 1 state '"$id"')" = running ]' || fail "the sleep to hand over did not start"
+owner=$(owner_of "$id")
+n=${owner#n}
+stop_node "$n"
+expect_eq "$(psql -qX "$URI" -Atc "SELECT count(*) FROM futured.nodes WHERE name = '$owner' AND lease_until > extract(epoch FROM clock_timestamp())")" 0 "live leases of node $owner once it stopped"
+poll_until 20 moved "$id" "$owner" || fail "the running sleep of the stopped node $owner was not taken: owner $(owner_of "$id")"
+other=$(( n % 3 + 1 ))
+expect_jq "$(on "$other" rpc task.get "{\"id\":$id}")" '.state == "running" and .attempt == 1' "the sleep node $owner left, resumed by $(owner_of "$id")"
+expect_jq "$(on "$other" rpc task.cancel "{\"id\":$id}")" '.cancelled == true' "cancel of the handed-over sleep"
+node "$n"
+
 # ---- kill -9 a node mid-run, again and again: each attempt logs its start
 # and end; tasks with a retry are run again elsewhere after the lease
 LOG=$T/attempts

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A large batch runs over several loop turns (issue #13's loop stalls): a
+# few milliseconds of its calls a turn, each turn committing its part, so
+# other clients are answered while it runs; its answer still comes whole,
+# in order, once everything it did is committed.  Seen from outside: a
+# daemon.info answered while a batch of 10,000 submissions runs counts
+# some of its tasks but not all (with the batch in one turn, a call either
+# comes before it, seeing none, or after it, seeing all).
+. "$(dirname "$0")/harness.sh"
+
+N=10000
+start_daemon
+python3 - "$N" >"$T/batch.json" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps([{"jsonrpc": "2.0", "id": i, "method": "task.submit",
+                   "params": {"kind": "sleep", "seconds": 3600,
+                              "queue": "big"}} for i in range(n)]))
+PY
+# every task, as daemon.info counts them
+total() { rpc daemon.info | jq '[.counts[]] | add'; }
+
+seen="" before=0
+for try in 1 2 3 4 5; do
+	curl -s --max-time "$(scaled 60)" --unix-socket "$SOCK" -H 'Expect:' \
+	    --data-binary @"$T/batch.json" http://localhost/rpc >"$T/answer.$try" &
+	cpid=$!
+	while alive "$cpid"; do
+		n=$(total)
+		if [ "$n" -gt "$before" ] && [ "$n" -lt $((before + N)) ]; then
+			seen="$((n - before)) of $N (try $try)"
+		fi
+	done
+	wait "$cpid" || fail "the batch's curl failed (try $try)"
+	expect_jq "$(cat "$T/answer.$try")" "length == $N and ([.[].id] == [range($N)]) and all(.[]; .result.id | type == \"number\") and ([.[].result.id] | . == sort)" "the answer to batch $try: $N results in order, ids growing"
+	after=$(total)
+	expect_eq "$after" $((before + N)) "tasks after batch $try"
+	before=$after
+	[ -n "$seen" ] && break
+done
+[ -n "$seen" ] || fail "no daemon.info was answered while a batch of $N ran (5 tries)"
+note "daemon.info answered in the middle of a batch: $seen"
+
+# after a restart every acknowledged task is there
+stop_daemon
+start_daemon
+expect_eq "$(total)" "$before" "tasks after a restart"
+stop_daemon
+expect_eq "$DAEMON_RC" 0 "exit status"
+note "ok: a batch of $N answered whole; daemon.info answered in its middle"
