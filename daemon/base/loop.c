@@ -32,12 +32,14 @@ loop_init(void)
 
 /*
  * FUTURED_STALL_PROBE=1 (benchmarks): a timer every 5 ms notes how late
- * it runs; the worst lateness is how long the loop stalled, logged when
- * the loop ends.
+ * it runs; the worst lateness is how long the loop stalled, CPU starvation
+ * on a busy machine included.  The loop then also runs one turn at a time
+ * and notes the most CPU time (its thread's) one turn took: the stall its
+ * own work caused.  Both are logged when the loop ends.
  */
 #define LOOP_PROBE_EVERY	0.005
 static struct event	*loop_probe_ev;
-static double		 loop_probe_due, loop_probe_worst;
+static double		 loop_probe_due, loop_probe_worst, loop_probe_turn;
 
 static void
 loop_probe_cb(evutil_socket_t fd, short events, void *arg)
@@ -50,25 +52,49 @@ loop_probe_cb(evutil_socket_t fd, short events, void *arg)
 	loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
 }
 
+static double
+loop_thread_cpu(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The loop, a turn at a time, each turn's CPU time noted. */
+static int
+loop_run_probed(void)
+{
+	double	cpu;
+	int	rv;
+
+	loop_probe_due = loop_mono() + LOOP_PROBE_EVERY;
+	loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
+	do {
+		cpu = loop_thread_cpu();
+		rv = event_base_loop(loop_base, EVLOOP_ONCE);
+		cpu = loop_thread_cpu() - cpu;
+		if (cpu > loop_probe_turn)
+			loop_probe_turn = cpu;
+	} while (rv == 0 && !event_base_got_exit(loop_base) &&
+	    !event_base_got_break(loop_base));
+	log_warnx("loop: worst stall %.3f ms, longest turn %.3f ms of CPU",
+	    loop_probe_worst * 1e3, loop_probe_turn * 1e3);
+	event_free(loop_probe_ev);
+	loop_probe_ev = NULL;
+	return rv;
+}
+
 int
 loop_run(void)
 {
 	const char	*probe = getenv("FUTURED_STALL_PROBE");
-	int		 rv;
 
 	if (probe != NULL && strcmp(probe, "1") == 0 &&
 	    (loop_probe_ev = evtimer_new(loop_base, loop_probe_cb, NULL)) !=
-	    NULL) {
-		loop_probe_due = loop_mono() + LOOP_PROBE_EVERY;
-		loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
-	}
-	rv = event_base_dispatch(loop_base);
-	if (loop_probe_ev != NULL) {
-		log_warnx("loop: worst stall %.3f ms", loop_probe_worst * 1e3);
-		event_free(loop_probe_ev);
-		loop_probe_ev = NULL;
-	}
-	return rv;
+	    NULL)
+		return loop_run_probed();
+	return event_base_dispatch(loop_base);
 }
 
 void

@@ -77,19 +77,30 @@ tq_remove_at(size_t i)
 	}
 }
 
+/*
+ * Fires what is due, for TQ_TURN_SECS at most (checked every
+ * TQ_TURN_CHECK fires): a thousand sleeps due at once end over a few loop
+ * turns, not in one that holds up everything else.
+ */
+#define TQ_TURN_SECS	0.002
+#define TQ_TURN_CHECK	16
+
 static void
 tq_fire_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct timerq_entry	*e;
 	double			 now = loop_mono();
+	unsigned		 n = 0;
 
 	/* Each fire may add or remove entries: look at the top every time. */
 	while (tq_len > 0 && tq_heap[0]->due <= now) {
 		e = tq_heap[0];
 		tq_remove_at(0);
 		e->fire(e->arg);
+		if (++n % TQ_TURN_CHECK == 0 && loop_mono() > now + TQ_TURN_SECS)
+			break;
 	}
-	tq_arm();
+	tq_arm();	/* what is left is due: fires in the next turn */
 }
 
 void

@@ -71,13 +71,36 @@ cluster_batch_add(struct cluster_batch *b, struct task *t)
 	b->tasks[b->n++] = t;
 }
 
+/*
+ * A claimed row: loaded, or, when this node submitted it in the turn the
+ * claim joined (its insert not yet answered), the task already here, kept
+ * rather than dropped once the insert commits (task_inserted_cb).
+ */
 static void
 cluster_row_cb(void *arg, int status, const struct store_row *r)
 {
 	struct task	*t;
 
-	if (status == STORE_OK && (t = task_load(r)) != NULL)
+	if (status != STORE_OK)
+		return;
+	if ((t = task_load(r)) == NULL && (t = task_find(r->t.id)) != NULL &&
+	    t->state == FP_PENDING)
+		t->claimed = 1;
+	if (t != NULL) {
+		task_ref(t, "claim");
 		cluster_batch_add(arg, t);
+	}
+}
+
+static void
+cluster_batch_free(struct cluster_batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		task_unref(b->tasks[i], "claim");
+	free(b->tasks);
+	free(b);
 }
 
 /* The claim (or adoption) committed: the tasks are this node's. */
@@ -99,8 +122,7 @@ cluster_committed_cb(void *arg, int status)
 	    b->n >= (size_t)b->limit)
 		cluster_kick();
 	sched_kick();
-	free(b->tasks);
-	free(b);
+	cluster_batch_free(b);
 }
 
 /*
@@ -115,8 +137,7 @@ cluster_batch_drop(struct cluster_batch *b)
 
 	for (i = 0; i < b->n; i++)
 		task_drop(b->tasks[i]);
-	free(b->tasks);
-	free(b);
+	cluster_batch_free(b);
 }
 
 static void

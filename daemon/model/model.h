@@ -108,6 +108,7 @@ struct task {
 	struct timerq_entry timer;	/* delay, retry backoff, a sleep */
 	void		*kstate;	/* its kind's own (kind-*.c) */
 	int		 slot;		/* holds a slot of its queue */
+	int		 claimed;	/* several nodes: this node's to run */
 
 	int64_t		 stream_next;	/* seq of the next yielded item */
 	size_t		 stream_bytes;

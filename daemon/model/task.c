@@ -446,7 +446,7 @@ task_inserted_cb(void *arg, int status)
 	int		 running = t->state == FP_RUNNING;
 
 	if (status == STORE_COMMITTED && store_shared() &&
-	    t->state == FP_PENDING) {
+	    t->state == FP_PENDING && !t->claimed) {
 		/* the node that claims it runs it (cluster.c): maybe this one */
 		task_drop(t);
 		cluster_kick();

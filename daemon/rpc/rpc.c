@@ -28,6 +28,8 @@
  */
 #define RPC_SLICE_SECS	0.003
 #define RPC_SLICE_CHECK	32
+/* Commits of one batch's slices in flight at once, at most. */
+#define RPC_SLICES_AHEAD	2
 
 struct rpc_batch {
 	rpc_reply_cb		*reply;		/* the transport's */
@@ -40,6 +42,7 @@ struct rpc_batch {
 	int			 is_array;
 	int			 dispatching;
 	size_t			 dispatched;	/* calls run so far */
+	int			 slices_out;	/* their commits in flight */
 	struct event		*next_slice;	/* runs the calls left */
 	int			 refs;		/* the batch list; commit marks */
 	int			 nul_keys;	/* fp_body_parse said so */
@@ -112,19 +115,24 @@ struct rpc_slice {
 };
 
 /*
- * The commit of a turn that dispatched calls of a batch still waiting: if
- * it failed, what those calls changed is gone, and their answers must say
- * so even though they are sent in a later turn.
+ * The commit of a turn that dispatched calls of a batch: if it failed,
+ * what those calls changed is gone, and their answers must say so even
+ * though they are sent in a later turn.  A batch has at most
+ * RPC_SLICES_AHEAD commits in flight: the database sets the pace, and the
+ * calls of other clients do not queue behind a whole batch's writes.
  */
 static void
 rpc_slice_committed_cb(void *arg, int status)
 {
 	struct rpc_slice	*sl = arg;
+	struct rpc_batch	*b = sl->batch;
 	size_t			 i;
 
 	for (i = sl->from; status != STORE_COMMITTED && i < sl->to; i++)
-		sl->batch->calls[i].turn_failed = 1;
-	rpc_batch_unref(sl->batch);
+		b->calls[i].turn_failed = 1;
+	if (b->slices_out-- == RPC_SLICES_AHEAD && b->dispatched < b->ncalls)
+		loop_timer_add(b->next_slice, 0);
+	rpc_batch_unref(b);
 	free(sl);
 }
 
@@ -601,8 +609,9 @@ rpc_next_slice_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Runs b's calls for a slice of this turn; what is left runs in the next
- * turn, after the loop has looked at everything else.
+ * Runs b's calls for a slice of this turn; what is left runs in a later
+ * turn, once this one's commit is answered and the loop has looked at
+ * everything else.
  */
 static void
 rpc_batch_dispatch(struct rpc_batch *b)
@@ -619,20 +628,23 @@ rpc_batch_dispatch(struct rpc_batch *b)
 		    loop_mono() > until)
 			break;
 	}
-	if (store_pending()) {
+	if (b->dispatched < b->ncalls && b->next_slice == NULL &&
+	    (b->next_slice = evtimer_new(loop_base, rpc_next_slice_cb, b)) ==
+	    NULL)
+		fatalx("rpc: no memory for an event");
+	if (store_pending() || b->dispatched < b->ncalls) {
 		sl = xcalloc(1, sizeof *sl);
 		sl->batch = b;
 		sl->from = from;
 		sl->to = b->dispatched;
 		b->refs++;
+		b->slices_out++;
 		store_defer(rpc_slice_committed_cb, sl);
 	}
 	if (b->dispatched < b->ncalls) {
-		if (b->next_slice == NULL &&
-		    (b->next_slice = evtimer_new(loop_base, rpc_next_slice_cb,
-		    b)) == NULL)
-			fatalx("rpc: no memory for an event");
-		loop_timer_add(b->next_slice, 0);
+		/* the rest in the next turn, or once a commit is answered */
+		if (b->slices_out < RPC_SLICES_AHEAD)
+			loop_timer_add(b->next_slice, 0);
 		return;
 	}
 	b->dispatching = 0;

@@ -192,7 +192,9 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "(SELECT id FROM u)",
 	[PS_GET] = "SELECT " PG_COLUMNS " FROM tasks WHERE id = $1",
 	[PS_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = $1",
-	[PS_STATES] = "SELECT id, state FROM tasks WHERE id = ANY ($1::bigint[])",
+	/* a row per id asked for, in the order asked: NULL when none */
+	[PS_STATES] = "SELECT t.state FROM unnest($1::bigint[]) WITH ORDINALITY "
+	    "AS u(id, i) LEFT JOIN tasks t ON t.id = u.id ORDER BY u.i",
 	[PS_RETRIEVED] = "UPDATE tasks SET retrieved = 1 WHERE id = $1 "
 	    "AND retrieved = 0 AND state = 3",
 	[PS_COUNTS] = "SELECT state, count(*), count(*) FILTER "
@@ -332,7 +334,9 @@ TAILQ_HEAD(pg_waits, pg_wait);
 
 struct store_backend {
 	PGconn		*conn;
-	PGconn		*idconn;	/* blocking, for id blocks only */
+	PGconn		*idconn;	/* for id blocks only */
+	struct event	*id_ev;
+	int		 id_fetching;	/* blocks asked for, not yet come */
 	PGconn		*leaseconn;	/* non-blocking, for the lease only */
 	struct event	*lease_ev;
 	store_done_cb	*lease_cb;	/* a renewal is out */
@@ -820,56 +824,136 @@ pg_join(void)
 	return 0;
 }
 
+/* Id blocks asked for ahead, and how few left before asking again. */
+#define PG_ID_AHEAD	4
+#define PG_ID_LOW	2
+
 /* The connection for id blocks, made at open (not in a busy turn). */
 static void
 pg_idconn(void)
 {
 	if (pg.idconn != NULL && PQstatus(pg.idconn) == CONNECTION_OK)
 		return;
+	if (pg.id_fetching)
+		event_del(pg.id_ev);
+	pg.id_fetching = 0;
 	PQfinish(pg.idconn);
 	pg.idconn = PQconnectdb(pg.conninfo);
 }
 
+/* The blocks of an answer to pg_id_send's query, kept in order. */
+static int
+pg_id_take(PGresult *r)
+{
+	int	i, n;
+
+	if (!pg_ok(r) || (n = PQntuples(r)) < 1) {
+		log_warnx("store: postgresql: no task ids: %s",
+		    PQresultErrorMessage(r));
+		return -1;
+	}
+	pg.id_blocks = xreallocarray(pg.id_blocks, pg.id_nblocks + (size_t)n,
+	    sizeof *pg.id_blocks);
+	for (i = 0; i < n; i++)
+		pg.id_blocks[pg.id_nblocks++] = strtoll(PQgetvalue(r, i, 0),
+		    NULL, 10);
+	return 0;
+}
+
+/* Ends an answer on the id connection: its blocks, then its end. */
+static int
+pg_id_finish(void)
+{
+	PGresult	*r;
+	int		 rv = -1, first = 1;
+
+	while ((r = PQgetResult(pg.idconn)) != NULL) {
+		if (first)
+			rv = pg_id_take(r);
+		first = 0;
+		PQclear(r);
+	}
+	pg.id_fetching = 0;
+	event_del(pg.id_ev);
+	return rv;
+}
+
+static void
+pg_id_cb(evutil_socket_t fd, short events, void *arg)
+{
+	if (PQconsumeInput(pg.idconn) == 0) {
+		log_warnx("store: postgresql: task ids: %s",
+		    PQerrorMessage(pg.idconn));
+		event_del(pg.id_ev);
+		pg.id_fetching = 0;
+		return;
+	}
+	if (!PQisBusy(pg.idconn))
+		pg_id_finish();
+}
+
+/* Asks for PG_ID_AHEAD blocks, without waiting for them. */
+static void
+pg_id_send(void)
+{
+	char	sql[256];
+
+	if (pg.id_fetching || pg.idconn == NULL ||
+	    PQstatus(pg.idconn) != CONNECTION_OK)
+		return;
+	snprintf(sql, sizeof sql, "SELECT nextval('%s.task_ids') FROM "
+	    "generate_series(1, %d)", pg.schema, PG_ID_AHEAD);
+	PQsetnonblocking(pg.idconn, 1);
+	if (PQsendQuery(pg.idconn, sql) == 0) {
+		log_warnx("store: postgresql: task ids: %s",
+		    PQerrorMessage(pg.idconn));
+		return;
+	}
+	PQflush(pg.idconn);
+	pg.id_fetching = 1;
+	event_assign(pg.id_ev, loop_base, PQsocket(pg.idconn),
+	    EV_READ | EV_PERSIST, pg_id_cb, NULL);
+	event_add(pg.id_ev, NULL);
+}
+
+/*
+ * Waits for the blocks asked for (or asks and waits): the one place ids
+ * block the loop, when a burst used up every block asked for ahead.
+ */
+static int
+pg_id_wait(void)
+{
+	pg_idconn();
+	if (!pg.id_fetching)
+		pg_id_send();
+	if (!pg.id_fetching)
+		return -1;
+	PQsetnonblocking(pg.idconn, 0);
+	while (PQflush(pg.idconn) == 1)
+		;
+	return pg_id_finish();
+}
+
 /*
  * The next task id.  Ids come in blocks of the sequence (one a node at
- * a time), taken on a connection of their own: a burst that uses a
- * block up waits for one round trip to the database, once every
- * PG_ID_BLOCK submissions or fewer.
+ * a time), asked for on a connection of their own PG_ID_AHEAD at a time,
+ * again while PG_ID_LOW are left: the loop waits for a round trip only
+ * when a burst takes more than that many blocks at once.
  */
 static int64_t
 pg_next_id(struct store_backend *b)
 {
-	PGresult	*r;
-	char		 sql[256];
-	size_t		 i, want;
-
 	if (pg.id_next < pg.id_end)
 		return pg.id_next++;
-	if (pg.id_nblocks == 0) {
-		pg_idconn();
-		want = 4;
-		snprintf(sql, sizeof sql, "SELECT nextval('%s.task_ids') FROM "
-		    "generate_series(1, %zu)", pg.schema, want);
-		r = PQexec(pg.idconn, sql);
-		if (!pg_ok(r) || (size_t)PQntuples(r) != want) {
-			log_warnx("store: postgresql: no task ids: %s",
-			    PQerrorMessage(pg.idconn));
-			PQclear(r);
-			return -1;
-		}
-		pg.id_blocks = xreallocarray(pg.id_blocks, want,
-		    sizeof *pg.id_blocks);
-		for (i = 0; i < want; i++)
-			pg.id_blocks[i] = strtoll(PQgetvalue(r, (int)i, 0), NULL,
-			    10);
-		pg.id_nblocks = want;
-		PQclear(r);
-	}
+	if (pg.id_nblocks == 0 && (pg_id_wait() == -1 || pg.id_nblocks == 0))
+		return -1;
 	/* in the order taken: a node's ids grow */
 	pg.id_next = pg.id_blocks[0];
 	memmove(pg.id_blocks, pg.id_blocks + 1, --pg.id_nblocks *
 	    sizeof *pg.id_blocks);
 	pg.id_end = pg.id_next + PG_ID_BLOCK;
+	if (pg.id_nblocks < PG_ID_LOW)
+		pg_id_send();
 	return pg.id_next++;
 }
 
@@ -1003,6 +1087,7 @@ pg_connect(void)
 	    pg_io_cb, NULL);
 	event_add(pg.read_ev, NULL);
 	pg_idconn();
+	pg_id_send();
 	return 0;
 fail:
 	PQfinish(pg.conn);
@@ -1042,6 +1127,9 @@ pg_leave(void)
 
 	if (pg.idconn == NULL || pg.node == NULL)
 		return;
+	if (pg.id_fetching)
+		pg_id_finish();		/* blocks: the connection is wanted */
+	PQsetnonblocking(pg.idconn, 0);
 	snprintf(sql, sizeof sql, "WITH u AS (UPDATE %s.nodes SET "
 	    "lease_until = 0 WHERE name = $1 RETURNING name) SELECT "
 	    "pg_notify($2, 'n') FROM u", pg.schema);
@@ -1074,6 +1162,7 @@ pg_open(const char *url, const char *schema, int sync_full,
 	pg.sync_full = sync_full;
 	pg.read_ev = xcalloc(1, event_get_struct_event_size());
 	pg.lease_ev = xcalloc(1, event_get_struct_event_size());
+	pg.id_ev = xcalloc(1, event_get_struct_event_size());
 	pg.write_ev = xcalloc(1, event_get_struct_event_size());
 	pg.retry_ev = evtimer_new(loop_base, pg_retry_cb, NULL);
 	if (pg.retry_ev == NULL || pg_connect() == -1) {
@@ -1100,6 +1189,9 @@ pg_close(struct store_backend *b)
 	pg.lease_cb = NULL;
 	PQfinish(pg.leaseconn);
 	free(pg.lease_ev);
+	if (pg.id_fetching)
+		event_del(pg.id_ev);
+	free(pg.id_ev);
 	PQfinish(pg.idconn);
 	free(pg.id_blocks);
 	free(pg.node);
@@ -1532,19 +1624,12 @@ static void
 pg_states_cb(void *arg, PGresult *r)
 {
 	struct pg_read	*rd = arg;
-	int64_t		 id;
 	size_t		 j;
-	int		 i;
+	int		 ok = pg_ok(r) && (size_t)PQntuples(r) == rd->n;
 
 	for (j = 0; j < rd->n; j++)
-		rd->states[j] = -1;
-	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
-		id = pg_col_int(r, i, 0, 0);
-		for (j = 0; j < rd->n; j++)
-			if (rd->ids[j] == id)
-				rd->states[j] = (int)pg_col_int(r, i, 1, -1);
-	}
-	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
+		rd->states[j] = ok ? (int)pg_col_int(r, (int)j, 0, -1) : -1;
+	rd->done(rd->arg, ok ? STORE_OK : STORE_FAILED);
 	free(rd);
 }
 
