@@ -2194,7 +2194,7 @@ pg_adopt_cb(void *arg, PGresult *r)
 
 	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
 		if (i == 0 && !PQgetisnull(r, 0, COL_ATTEMPT_STATE + 1))
-			log_warnx("store: node %s let its lease run out: "
+			log_warnx("store: node %s left or let its lease run out: "
 			    "taking its work", PQgetvalue(r, 0,
 			    COL_ATTEMPT_STATE + 1));
 		if (PQgetisnull(r, i, COL_ID))
