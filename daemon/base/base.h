@@ -119,6 +119,24 @@ struct event;
 void	 loop_timer_add(struct event *, double secs);
 /* Runs cb(arg) once, secs from now. */
 void	 loop_after(double secs, void (*cb)(void *), void *arg);
+/*
+ * Work that can wait for the next loop turn has a budget a turn: a few
+ * milliseconds, and a few hundred rows for the turn's commit to write
+ * (writing them costs as much again).  New work (a batch's calls,
+ * starting ready tasks, due timers) shares one; the work that waited for
+ * commits (replies, watchers, claimed tasks) has its own, so new work
+ * never starves it.  loop_work_over says a budget is spent; each kind
+ * still does a little each turn.  The store counts the rows with
+ * loop_work_rows.
+ */
+enum loop_work {
+	LOOP_WORK_NEW,
+	LOOP_WORK_DONE,
+};
+#define LOOP_WORK_SECS	0.002
+#define LOOP_WORK_ROWS	256
+int	 loop_work_over(enum loop_work);
+void	 loop_work_rows(enum loop_work, int);
 
 /* timerq.c: deadlines sharing one evtimer; entries live in their owner. */
 #define TIMERQ_IDLE	((size_t)-1)

@@ -136,6 +136,49 @@ loop_mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * This turn's work budget.  libevent caches the time once a turn, after
+ * it polls: the cached time tells one turn from the next.  (Outside the
+ * loop nothing is cached and each call starts a new turn's budget.)
+ */
+static struct timeval	loop_work_turn;
+static double		loop_work_deadline[2];	/* by enum loop_work */
+static int		loop_work_nrows[2];
+
+static void
+loop_work_turn_check(void)
+{
+	struct timeval	tv;
+
+	if (event_base_gettimeofday_cached(loop_base, &tv) == -1 ||
+	    tv.tv_sec != loop_work_turn.tv_sec ||
+	    tv.tv_usec != loop_work_turn.tv_usec) {
+		loop_work_turn = tv;
+		loop_work_deadline[LOOP_WORK_NEW] = 0;
+		loop_work_deadline[LOOP_WORK_DONE] = 0;
+		loop_work_nrows[LOOP_WORK_NEW] = 0;
+		loop_work_nrows[LOOP_WORK_DONE] = 0;
+	}
+}
+
+int
+loop_work_over(enum loop_work w)
+{
+	loop_work_turn_check();
+	/* the budget's time runs from its first use in the turn */
+	if (loop_work_deadline[w] == 0)
+		loop_work_deadline[w] = loop_mono() + LOOP_WORK_SECS;
+	return loop_work_nrows[w] >= LOOP_WORK_ROWS ||
+	    loop_mono() > loop_work_deadline[w];
+}
+
+void
+loop_work_rows(enum loop_work w, int n)
+{
+	loop_work_turn_check();
+	loop_work_nrows[w] += n;
+}
+
 double
 loop_uptime(void)
 {

@@ -78,11 +78,10 @@ tq_remove_at(size_t i)
 }
 
 /*
- * Fires what is due, for TQ_TURN_SECS at most (checked every
- * TQ_TURN_CHECK fires): a thousand sleeps due at once end over a few loop
- * turns, not in one that holds up everything else.
+ * Fires what is due while the turn's work budget lasts (loop_work_over,
+ * checked every TQ_TURN_CHECK fires): a thousand sleeps due at once end
+ * over a few loop turns, not in one that holds up everything else.
  */
-#define TQ_TURN_SECS	0.002
 #define TQ_TURN_CHECK	16
 
 static void
@@ -97,7 +96,7 @@ tq_fire_cb(evutil_socket_t fd, short events, void *arg)
 		e = tq_heap[0];
 		tq_remove_at(0);
 		e->fire(e->arg);
-		if (++n % TQ_TURN_CHECK == 0 && loop_mono() > now + TQ_TURN_SECS)
+		if (++n % TQ_TURN_CHECK == 0 && loop_work_over(LOOP_WORK_NEW))
 			break;
 	}
 	tq_arm();	/* what is left is due: fires in the next turn */

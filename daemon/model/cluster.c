@@ -61,6 +61,8 @@ struct cluster_sharing {
 	size_t			 n;
 };
 
+static void	cluster_adopt(void);
+
 static void
 cluster_batch_add(struct cluster_batch *b, struct task *t)
 {
@@ -119,8 +121,12 @@ cluster_committed_cb(void *arg, int status)
 	if (b->adopted && b->n > 0 && status == STORE_COMMITTED)
 		log_info("adopted %zu running tasks of a node that died", b->n);
 	if (status == STORE_COMMITTED && b->limit > 0 &&
-	    b->n >= (size_t)b->limit)
-		cluster_kick();
+	    b->n >= (size_t)b->limit) {
+		if (b->adopted)
+			cluster_adopt();	/* there may be more */
+		else
+			cluster_kick();
+	}
 	sched_kick();
 	cluster_batch_free(b);
 }
@@ -336,12 +342,21 @@ cluster_recheck(void)
 	store_task_states(rc->ids, rc->n, rc->states, cluster_rechecked_cb, rc);
 }
 
+/* The work of dead nodes, CLUSTER_BATCH running tasks a round. */
+static void
+cluster_adopt(void)
+{
+	struct cluster_batch	*b = xcalloc(1, sizeof *b);
+
+	b->adopted = 1;
+	b->limit = CLUSTER_BATCH;
+	store_adopt(b->limit, cluster_row_cb, cluster_adopted_cb, b);
+}
+
 /* Each third of the lease: renew it, adopt the dead's work, look around. */
 static void
 cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct cluster_batch	*b;
-
 	double			*sent = xcalloc(1, sizeof *sent);
 
 	loop_timer_add(cluster_tick_ev, store_lease() / 3);
@@ -353,9 +368,7 @@ cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 	store_lease_renew(cluster_renew_cb, sent);
 	if (loop_shutting_down())
 		return;
-	b = xcalloc(1, sizeof *b);
-	b->adopted = 1;
-	store_adopt(cluster_row_cb, cluster_adopted_cb, b);
+	cluster_adopt();
 	store_cancels(cluster_ignore_cb, NULL);
 	sched_reload();		/* queue settings another node changed */
 	cluster_recheck();

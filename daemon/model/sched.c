@@ -7,6 +7,8 @@
  * kind says when another of its attempts may start (exec tasks need one
  * of the --jobs process slots, http tasks one of the --http-max transfers,
  * sleeps nothing), so no kind waits behind another kind's full limit.
+ * Starting shares the loop turn's work budget (loop_work_over): a
+ * thousand tasks that become ready at once start over a few turns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,10 @@ struct sched_queue {
 static struct sched_queue	**sched_queues;
 static size_t			  sched_nqueues;
 static size_t			  sched_npending;
+static struct event		 *sched_kick_ev;	/* starts the rest */
+static int			  sched_kick_later;	/* it is armed */
+static int			  sched_kicking;	/* sched_kick runs */
+static int			  sched_kick_again;	/* asked meanwhile */
 
 static void
 sched_queue_loaded(void *arg, const char *name, int concurrency, int paused)
@@ -132,6 +138,10 @@ sched_free(void)
 	free(sched_queues);
 	sched_queues = NULL;
 	sched_nqueues = 0;
+	if (sched_kick_ev != NULL)
+		event_free(sched_kick_ev);
+	sched_kick_ev = NULL;
+	sched_kick_later = 0;
 }
 
 struct queue *
@@ -384,22 +394,63 @@ sched_pick(int k)
 	return best;
 }
 
+static void
+sched_kick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	sched_kick_later = 0;
+	sched_kick();
+}
+
+/* Out of this turn's budget: the rest start in the next turn. */
+static void
+sched_kick_defer(void)
+{
+	if (sched_kick_ev == NULL &&
+	    (sched_kick_ev = evtimer_new(loop_base, sched_kick_cb, NULL)) ==
+	    NULL)
+		fatalx("sched: no memory for an event");
+	sched_kick_later = 1;
+	loop_timer_add(sched_kick_ev, 0);
+}
+
+/*
+ * Starts what may start, while this turn's work budget lasts (one at
+ * least).  A start may end a task at once (a sleep of 0) and free a
+ * slot: the kick asked for then is this one going round again, not a
+ * recursion as deep as the queue is long.
+ */
 void
 sched_kick(void)
 {
 	struct sched_queue	*sq;
 	struct task		*t;
-	int			 k;
+	int			 k, started = 0, again;
 
-	if (loop_shutting_down())
+	if (sched_kicking) {
+		sched_kick_again = 1;	/* a start ended a task: go round */
 		return;
-	for (k = 0; k < KIND_COUNT; k++) {
-		while ((sq = sched_pick(k)) != NULL) {
-			t = sq->heap[k][0];
-			sched_remove(t);
-			task_start(t);
-		}
 	}
+	if (loop_shutting_down() || sched_kick_later)
+		return;
+	sched_kicking = 1;
+	do {
+		sched_kick_again = 0;
+		for (k = 0; k < KIND_COUNT; k++) {
+			while ((sq = sched_pick(k)) != NULL) {
+				if (started++ > 0 &&
+				    loop_work_over(LOOP_WORK_NEW)) {
+					sched_kick_defer();
+					goto out;
+				}
+				t = sq->heap[k][0];
+				sched_remove(t);
+				task_start(t);
+			}
+		}
+		again = sched_kick_again;
+	} while (again);
+out:
+	sched_kicking = 0;
 }
 
 void

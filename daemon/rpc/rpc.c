@@ -21,12 +21,12 @@
 
 #define RPC_MAX_BATCH	10000
 /*
- * A batch's calls run for about this long in a loop turn (checked every
- * RPC_SLICE_CHECK calls), the rest in the next turns: a batch of thousands
- * leaves the loop to the other clients, the timers and the store's
- * answers in between, and each turn commits its part.
+ * Batches' calls run while the turn's work budget lasts (loop_work_over,
+ * checked every RPC_SLICE_CHECK calls; parsing counts), the rest in the
+ * next turns: a batch of thousands leaves the loop to the other clients,
+ * the timers and the store's answers in between, and each turn commits
+ * its part.
  */
-#define RPC_SLICE_SECS	0.003
 #define RPC_SLICE_CHECK	32
 /* Commits of one batch's slices in flight at once, at most. */
 #define RPC_SLICES_AHEAD	2
@@ -609,15 +609,14 @@ rpc_next_slice_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Runs b's calls for a slice of this turn; what is left runs in a later
- * turn, once this one's commit is answered and the loop has looked at
- * everything else.
+ * Runs b's calls while the turn's work budget lasts; what is left runs
+ * in a later turn, once this one's commit is answered and the loop has
+ * looked at everything else.
  */
 static void
 rpc_batch_dispatch(struct rpc_batch *b)
 {
 	struct rpc_slice	*sl;
-	double			 until = loop_mono() + RPC_SLICE_SECS;
 	size_t			 from = b->dispatched;
 
 	b->dispatching = 1;
@@ -625,7 +624,7 @@ rpc_batch_dispatch(struct rpc_batch *b)
 		rpc_call_run(b, b->dispatched, b->is_array ? json_array_get(
 		    b->doc, b->dispatched) : b->doc);
 		if (++b->dispatched % RPC_SLICE_CHECK == 0 &&
-		    loop_mono() > until)
+		    loop_work_over(LOOP_WORK_NEW))
 			break;
 	}
 	if (b->dispatched < b->ncalls && b->next_slice == NULL &&
@@ -660,6 +659,8 @@ rpc_handle(const char *body, size_t len, rpc_reply_cb *reply, void *arg)
 	size_t			 n;
 	int			 nul_keys;
 
+	/* the turn's budget from here: parsing counts */
+	(void)loop_work_over(LOOP_WORK_NEW);
 	doc = fp_body_parse(body, len, &nul_keys, &jerr);
 	/* jansson leaves some allocation failures without a reason */
 	if (doc == NULL && (json_error_code(&jerr) == json_error_out_of_memory ||

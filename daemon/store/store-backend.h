@@ -89,8 +89,8 @@ struct store_backend_ops {
 	void	(*next_start)(struct store_backend *, double now, double *at,
 		    store_done_cb *, void *);
 	void	(*renew)(struct store_backend *, store_done_cb *, void *);
-	void	(*adopt)(struct store_backend *, store_row_cb *, store_done_cb *,
-		    void *);
+	void	(*adopt)(struct store_backend *, int limit, store_row_cb *,
+		    store_done_cb *, void *);
 	void	(*nodes)(struct store_backend *, store_nodes_cb *, void *);
 	void	(*cancel_free)(struct store_backend *, int64_t id, double at,
 		    store_done_cb *, void *);

@@ -277,15 +277,23 @@ static const char *const pg_sql[PS_COUNT] = {
 	 * node $1's; the rows adopted, then (last column, first row) the
 	 * names of the dead.
 	 */
-	[PS_ADOPT] = "WITH dead AS (DELETE FROM nodes WHERE lease_until < "
-	    "extract(epoch FROM clock_timestamp()) AND name <> $1 RETURNING "
-	    "name), rel AS (UPDATE tasks SET owner = NULL, held = (CASE WHEN "
-	    "coalesce(start_after, 0) > extract(epoch FROM clock_timestamp()) "
-	    "THEN 1 ELSE 0 END) | " PG_QUEUE_HELD("queue") " WHERE owner IN "
-	    "(SELECT name FROM dead) AND state = 0), ad AS (UPDATE tasks SET "
-	    "owner = $1 WHERE owner IN (SELECT name FROM dead) AND state = 1 "
-	    "RETURNING " PG_COLUMNS ") SELECT ad.*, n.names FROM (SELECT "
-	    "string_agg(name, ', ') AS names FROM dead) n LEFT JOIN ad ON true",
+	/*
+	 * $2 running tasks at most a round; a dead node's row goes with
+	 * the round that takes the last of them (its lock keeps another
+	 * adopter out meanwhile)
+	 */
+	[PS_ADOPT] = "WITH dead AS (SELECT name FROM nodes WHERE lease_until < "
+	    "extract(epoch FROM clock_timestamp()) AND name <> $1 FOR UPDATE "
+	    "SKIP LOCKED), rel AS (UPDATE tasks SET owner = NULL, held = (CASE "
+	    "WHEN coalesce(start_after, 0) > extract(epoch FROM "
+	    "clock_timestamp()) THEN 1 ELSE 0 END) | " PG_QUEUE_HELD("queue")
+	    " WHERE owner IN (SELECT name FROM dead) AND state = 0), ad AS "
+	    "(UPDATE tasks SET owner = $1 WHERE id IN (SELECT id FROM tasks "
+	    "WHERE owner IN (SELECT name FROM dead) AND state = 1 LIMIT $2) "
+	    "RETURNING " PG_COLUMNS "), gone AS (DELETE FROM nodes WHERE name "
+	    "IN (SELECT name FROM dead) AND (SELECT count(*) FROM ad) < $2) "
+	    "SELECT ad.*, n.names FROM (SELECT string_agg(name, ', ') AS names "
+	    "FROM dead) n LEFT JOIN ad ON true",
 	[PS_NODES] = "SELECT name, host, pid, started_at, lease_until, "
 	    "extract(epoch FROM clock_timestamp()) FROM nodes ORDER BY name",
 	/* a task nobody has claimed is cancelled by whoever is asked */
@@ -2193,9 +2201,11 @@ pg_adopt_cb(void *arg, PGresult *r)
 	int			 i;
 
 	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
-		if (i == 0 && !PQgetisnull(r, 0, COL_ATTEMPT_STATE + 1))
+		/* said by the round that takes the last of it */
+		if (i == 0 && !PQgetisnull(r, 0, COL_ATTEMPT_STATE + 1) &&
+		    PQntuples(r) < rd->limit)
 			log_warnx("store: node %s left or let its lease run out: "
-			    "taking its work", PQgetvalue(r, 0,
+			    "its work taken", PQgetvalue(r, 0,
 			    COL_ATTEMPT_STATE + 1));
 		if (PQgetisnull(r, i, COL_ID))
 			continue;	/* dead nodes, nothing running */
@@ -2211,15 +2221,17 @@ pg_adopt_cb(void *arg, PGresult *r)
  * (PS_ADOPT); row() for each running task that becomes this node's.
  */
 static void
-pg_adopt(struct store_backend *b, store_row_cb *row, store_done_cb *done,
-    void *arg)
+pg_adopt(struct store_backend *b, int limit, store_row_cb *row,
+    store_done_cb *done, void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
 
 	rd->row = row;
 	rd->done = done;
+	rd->limit = limit;
 	pp_str(&p, pg.node);
+	pp_int(&p, limit);
 	pg_read(PS_ADOPT, &p, pg_adopt_cb, rd);
 }
 

@@ -7,7 +7,9 @@
  * activates commit_ev; libevent runs it after the events already active in
  * this turn, so one commit (one fsync) covers everything the turn changed.
  * Work that must not be seen before it is durable (replies, watchers)
- * waits in the deferred list and runs after it.
+ * waits in the deferred list and runs after it: in order, a few
+ * milliseconds of it a loop turn (a commit that settles a thousand tasks
+ * does not hold up the loop), the rest in the next turns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,22 @@ static char			*store_node_name;
 static double			 store_lease_secs = 10;
 static store_event_cb		*store_event_handler;
 
+/* A turn sent to commit, with the work that waits for it. */
+struct store_turn {
+	struct store_deferred	*list;
+	size_t			 n;
+	size_t			 done;		/* run so far */
+	int			 status;	/* how it ended */
+	struct store_turn	*next;
+};
+/* Ended turns whose work has not all run, oldest first. */
+static struct store_turn	*store_ended, **store_ended_tail = &store_ended;
+static struct event		*store_ended_ev;
+static int			 store_running_ended;
+
 static void	store_commit_cb(evutil_socket_t, short, void *);
+static void	store_ended_cb(evutil_socket_t, short, void *);
+static void	store_ended_run(int);
 static int	store_sync(void);
 
 static void
@@ -151,7 +168,8 @@ store_open(const char *url, const char *schema, int sync_full,
 		goto fail;
 	store_dirty_ids = idmap_create();
 	store_commit_ev = event_new(loop_base, -1, 0, store_commit_cb, NULL);
-	if (store_commit_ev == NULL)
+	store_ended_ev = evtimer_new(loop_base, store_ended_cb, NULL);
+	if (store_commit_ev == NULL || store_ended_ev == NULL)
 		goto fail;
 	return 0;
 fail:
@@ -172,6 +190,9 @@ store_close(void)
 	if (store_commit_ev != NULL)
 		event_free(store_commit_ev);
 	store_commit_ev = NULL;
+	if (store_ended_ev != NULL)
+		event_free(store_ended_ev);
+	store_ended_ev = NULL;
 	store_ops->close(store_be);
 	store_be = NULL;
 	store_ops = NULL;
@@ -265,12 +286,6 @@ store_pending(void)
 	    store_inflight > 0;
 }
 
-/* A turn sent to commit, with the work that waits for it. */
-struct store_turn {
-	struct store_deferred	*list;
-	size_t			 n;
-};
-
 /*
  * Takes the work deferred so far: it waits for this turn's commit, and
  * what is deferred from now on waits for the next one (a backend that
@@ -289,26 +304,64 @@ store_turn_take(void)
 }
 
 /*
- * How a turn ended: counts, and everyone who waited for it.  (In-memory
- * counts are kept only with a backend that commits at once, so the
- * deltas are this turn's.)
+ * Runs the ended turns' work, oldest first, for this loop turn's share
+ * (`all`: all of it); what is left runs in the next loop turn.  Callbacks
+ * may defer more work: that waits for the next commit.
+ */
+static void
+store_ended_run(int all)
+{
+	struct store_turn	*turn;
+
+	if (store_running_ended)
+		return;		/* a callback ended a turn: it queued */
+	store_running_ended = 1;
+	while ((turn = store_ended) != NULL) {
+		if (!all && loop_work_over(LOOP_WORK_DONE)) {
+			/* out of this turn's time: the rest in the next */
+			loop_timer_add(store_ended_ev, 0);
+			break;
+		}
+		if (turn->done < turn->n) {
+			turn->done++;
+			turn->list[turn->done - 1].cb(
+			    turn->list[turn->done - 1].arg, turn->status);
+			continue;
+		}
+		if ((store_ended = turn->next) == NULL)
+			store_ended_tail = &store_ended;
+		free(turn->list);
+		free(turn);
+	}
+	store_running_ended = 0;
+}
+
+static void
+store_ended_cb(evutil_socket_t fd, short events, void *arg)
+{
+	store_ended_run(0);
+}
+
+/*
+ * How a turn ended: counts now, and everyone who waited for it, after
+ * the work of the turns that ended before.  (In-memory counts are kept
+ * only with a backend that commits at once, so the deltas are this
+ * turn's.)
  */
 static void
 store_turn_done(void *arg, int status)
 {
 	struct store_turn	*turn = arg;
-	size_t			 i;
 
 	store_last_status = status;
 	if (status == STORE_COMMITTED && !store_recount)
 		store_count_commit();
 	else
 		store_count_all();
-	/* Callbacks may defer more work: that waits for the next commit. */
-	for (i = 0; i < turn->n; i++)
-		turn->list[i].cb(turn->list[i].arg, status);
-	free(turn->list);
-	free(turn);
+	turn->status = status;
+	*store_ended_tail = turn;
+	store_ended_tail = &turn->next;
+	store_ended_run(0);
 }
 
 static void
@@ -345,11 +398,13 @@ store_flush(void)
 	return store_last_status == STORE_COMMITTED ? 0 : -1;
 }
 
+/* Every commit answered, and all the work that waited for them run. */
 void
 store_drain(void)
 {
 	if (store_be != NULL && store_ops->drain != NULL)
 		store_ops->drain(store_be);
+	store_ended_run(1);
 }
 
 static void
@@ -433,6 +488,8 @@ store_mark(int64_t id, void *obj, int is_new)
 	d->is_new = is_new;
 	idmap_put(store_dirty_ids, id, obj);
 	store_tops->ref(obj);
+	loop_work_rows(store_running_ended ? LOOP_WORK_DONE : LOOP_WORK_NEW,
+	    1);
 	store_wake();
 }
 
@@ -709,14 +766,14 @@ store_lease_renew(store_done_cb *done, void *arg)
 }
 
 void
-store_adopt(store_row_cb *row, store_done_cb *done, void *arg)
+store_adopt(int limit, store_row_cb *row, store_done_cb *done, void *arg)
 {
 	store_sync();
 	if (store_txn() == -1) {
 		done(arg, STORE_FAILED);
 		return;
 	}
-	store_ops->adopt(store_be, row, done, arg);
+	store_ops->adopt(store_be, limit, row, done, arg);
 }
 
 void

@@ -181,10 +181,12 @@ void	 store_next_start(double now, double *at, store_done_cb *, void *arg);
 void	 store_lease_renew(store_done_cb *, void *arg);
 /*
  * Takes the work of nodes whose lease ran out, in the turn's transaction:
- * row() for each running task that becomes this node's; their waiting
- * tasks go back to be claimed by any node.
+ * row() for each running task that becomes this node's, `limit` at most
+ * (as many: adopt again, there may be more); their waiting tasks go back
+ * to be claimed by any node.
  */
-void	 store_adopt(store_row_cb *row, store_done_cb *done, void *arg);
+void	 store_adopt(int limit, store_row_cb *row, store_done_cb *done,
+	    void *arg);
 /* The live nodes: [{name, host, pid, started_at, lease_left}]. */
 typedef void	 store_nodes_cb(void *arg, int status, json_t *nodes);
 void	 store_nodes(store_nodes_cb *, void *arg);

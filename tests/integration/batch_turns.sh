@@ -5,7 +5,9 @@
 # in order, once everything it did is committed.  Seen from outside: a
 # daemon.info answered while a batch of 10,000 submissions runs counts
 # some of its tasks but not all (with the batch in one turn, a call either
-# comes before it, seeing none, or after it, seeing all).
+# comes before it, seeing none, or after it, seeing all).  Likewise
+# starting: 10,000 tasks that become ready at once (their queue resumed)
+# start over several turns, and a daemon.info sees some of them done.
 . "$(dirname "$0")/harness.sh"
 
 N=10000
@@ -40,6 +42,38 @@ for try in 1 2 3 4 5; do
 done
 [ -n "$seen" ] || fail "no daemon.info was answered while a batch of $N ran (5 tries)"
 note "daemon.info answered in the middle of a batch: $seen"
+
+# a paused queue of 10,000 sleep-0 tasks, resumed: they start (and end)
+# over several loop turns, others answered in between
+python3 - "$N" >"$T/ready.json" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps([{"jsonrpc": "2.0", "id": i, "method": "task.submit",
+                   "params": {"kind": "sleep", "seconds": 0,
+                              "queue": "ready"}} for i in range(n)]))
+PY
+succeeded() { rpc daemon.info | jq .counts.succeeded; }
+seen=""
+for try in 1 2 3 4 5; do
+	expect_jq "$(rpc queue.set '{"name":"ready","paused":true}')" '.paused == true' "queue ready paused (try $try)"
+	done0=$(succeeded)
+	curl -s --max-time "$(scaled 60)" --unix-socket "$SOCK" -H 'Expect:' \
+	    --data-binary @"$T/ready.json" http://localhost/rpc >"$T/ready.$try" ||
+	    fail "the ready tasks' curl failed (try $try)"
+	expect_jq "$(cat "$T/ready.$try")" "length == $N and all(.[]; .result.id | type == \"number\")" "$N ready tasks submitted (try $try)"
+	before=$((before + N))
+	expect_jq "$(rpc queue.set '{"name":"ready","paused":false}')" '.paused == false' "queue ready resumed (try $try)"
+	end=$(deadline 60)
+	while :; do
+		n=$(( $(succeeded) - done0 ))
+		[ "$n" -ge "$N" ] && break
+		[ "$n" -gt 0 ] && seen="$n of $N (try $try)"
+		past "$end" && fail "$n of the $N resumed tasks done after 60 s (try $try)"
+	done
+	[ -n "$seen" ] && break
+done
+[ -n "$seen" ] || fail "no daemon.info was answered while $N ready tasks started (5 tries)"
+note "daemon.info answered while a resumed queue's tasks started: $seen done"
 
 # after a restart every acknowledged task is there
 stop_daemon

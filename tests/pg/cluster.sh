@@ -166,6 +166,31 @@ expect_jq "$(on "$other" rpc task.get "{\"id\":$id}")" '.state == "running" and 
 expect_jq "$(on "$other" rpc task.cancel "{\"id\":$id}")" '.cancelled == true' "cancel of the handed-over sleep"
 node "$n"
 
+# ---- a node killed with more running tasks than one adoption round takes
+# (256): all of them are taken, round after round, and its row in nodes
+# goes with the round that takes the last
+stop_node 2; stop_node 3
+batch=$(jq -nc '[range(600) | {jsonrpc: "2.0", id: ., method: "task.submit", params: {kind: "sleep", seconds: 3600}}]')
+ids=$(on 1 post "$batch" | jq -r '.[].result.id')
+[ "$(wc -w <<<"$ids")" = 600 ] || fail "600 sleeps to adopt: submitted $(wc -w <<<"$ids")"
+running_of() { psql -qX "$URI" -Atc "SELECT count(*) FROM futured.tasks WHERE state = 1 AND owner = '$1'"; }
+poll_until 60 eval '[ "$(running_of n1)" = 600 ]' || fail "node 1 runs $(running_of n1) of the 600 sleeps"
+node 2; node 3
+kill9_node 1
+taken() { [ "$(psql -qX "$URI" -Atc "SELECT count(*) FROM futured.tasks WHERE state = 1 AND owner IN ('n2', 'n3')")" = 600 ]; }
+poll_until 60 taken || fail "600 running sleeps of the killed node 1: $(running_of n1) still its, $(running_of n2) on n2, $(running_of n3) on n3"
+poll_until 20 eval '[ "$(psql -qX "$URI" -Atc "SELECT count(*) FROM futured.nodes WHERE name = '"'n1'"'")" = 0 ]' ||
+    fail "the killed node 1 is still in nodes once its work was taken"
+grep -q "node n1 left or let its lease run out" "${NSTATE[2]}/daemon.log" "${NSTATE[3]}/daemon.log" ||
+    fail "no node said it took node 1's work"
+cat "${NSTATE[2]}/daemon.log" "${NSTATE[3]}/daemon.log" | grep -q "adopted 256 running tasks" ||
+    fail "node 1's 600 running sleeps were not taken in rounds of 256: $(grep -h adopted "${NSTATE[2]}/daemon.log" "${NSTATE[3]}/daemon.log")"
+note "600 running sleeps of a killed node: $(running_of n2) taken by n2, $(running_of n3) by n3"
+on 2 post "$(jq -nc --arg ids "$ids" '[$ids | split("\n")[] | select(. != "") | {jsonrpc: "2.0", id: 1, method: "task.cancel", params: {id: tonumber}}]')" >/dev/null
+poll_until 30 eval '[ "$(psql -qX "$URI" -Atc "SELECT count(*) FROM futured.tasks WHERE state = 1")" = 0 ]' ||
+    fail "the 600 sleeps were not all cancelled"
+node 1
+
 # ---- kill -9 a node mid-run, again and again: each attempt logs its start
 # and end; tasks with a retry are run again elsewhere after the lease
 LOG=$T/attempts
