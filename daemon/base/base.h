@@ -133,8 +133,8 @@ enum loop_work {
 	LOOP_WORK_NEW,
 	LOOP_WORK_DONE,
 };
-#define LOOP_WORK_SECS	0.002
-#define LOOP_WORK_ROWS	256
+#define LOOP_WORK_SECS	0.003
+#define LOOP_WORK_ROWS	512
 int	 loop_work_over(enum loop_work);
 void	 loop_work_rows(enum loop_work, int);
 
