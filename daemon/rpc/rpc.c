@@ -29,7 +29,7 @@
  */
 #define RPC_SLICE_CHECK	32
 /* Commits of one batch's slices in flight at once, at most. */
-#define RPC_SLICES_AHEAD	2
+#define RPC_SLICES_AHEAD	4
 
 struct rpc_batch {
 	rpc_reply_cb		*reply;		/* the transport's */

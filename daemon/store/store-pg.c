@@ -340,8 +340,29 @@ TAILQ_HEAD(pg_waits, pg_wait);
 /* What a node's ids come from: blocks of the sequence task_ids. */
 #define PG_ID_BLOCK	1000	/* the sequence's increment */
 
+/*
+ * A connection made again on the loop, without waiting on the network:
+ * PQconnectPoll on the socket's events, then the session's set-up, one
+ * statement at a time (send(conn, i) sends the i-th and says 1, or 0
+ * when there is none left); done(a, ok) at the end.  Each step has
+ * PG_ASYNC_SECS to answer.
+ */
+struct pg_async {
+	PGconn		*conn;
+	struct event	*ev;
+	int		 connected;
+	int		 sent;		/* set-up statements sent */
+	int		(*send)(PGconn *, int);
+	int		(*check)(PGresult *, int);	/* 0: the step failed */
+	void		(*done)(struct pg_async *, int);
+	const char	*what;		/* for the log */
+};
+#define PG_ASYNC_SECS	5
+
 struct store_backend {
 	PGconn		*conn;
+	struct pg_async	 reconnect;	/* conn, made again */
+	struct pg_async	 leaseconnect;	/* leaseconn, made again */
 	PGconn		*idconn;	/* for id blocks only */
 	struct event	*id_ev;
 	int		 id_fetching;	/* blocks asked for, not yet come */
@@ -380,6 +401,16 @@ static void	pg_notifications(void);
 static void	pg_notes_send(void);
 static void	pg_note(const char *, ...) __attribute__((format(printf, 1, 2)));
 static int	pg_exec(const char *);
+/* This node's row: pg_node_sql and the values of its parameters. */
+struct pg_node_params {
+	char		 host[256], pid[32], now[64], lease[64];
+	const char	*vals[5];
+};
+static void	pg_node_sql(char *, size_t);
+static void	pg_node_params(struct pg_node_params *);
+static void	pg_session_sql(char *, size_t);
+static int	pg_pipeline(PGconn *);
+static void	pg_notice(void *, const char *);
 
 /* ---- parameters: every value is sent as text ---- */
 
@@ -664,18 +695,242 @@ pg_io_cb(evutil_socket_t fd, short events, void *arg)
 	pg_notifications();
 }
 
+/* ---- connecting again, on the loop ---- */
+
+static void	pg_async_cb(evutil_socket_t, short, void *);
+
+static int
+pg_async_busy(const struct pg_async *a)
+{
+	return a->conn != NULL;
+}
+
+static void
+pg_async_end(struct pg_async *a, int ok)
+{
+	event_del(a->ev);
+	if (!ok) {
+		log_warnx("store: postgresql: %s: %s", a->what, a->conn != NULL ?
+		    PQerrorMessage(a->conn) : "no memory");
+		PQfinish(a->conn);
+		a->conn = NULL;
+	}
+	a->done(a, ok);
+}
+
+/* Drops a connection being made (at close). */
+static void
+pg_async_cancel(struct pg_async *a)
+{
+	if (a->ev != NULL)
+		event_del(a->ev);
+	PQfinish(a->conn);
+	a->conn = NULL;
+	free(a->ev);
+	a->ev = NULL;
+}
+
+static void
+pg_async_wait(struct pg_async *a, short what)
+{
+	struct timeval	tv = { PG_ASYNC_SECS, 0 };
+
+	event_del(a->ev);
+	event_assign(a->ev, loop_base, PQsocket(a->conn), what, pg_async_cb,
+	    a);
+	event_add(a->ev, &tv);
+}
+
+/* The next set-up statement, or the end when none is left. */
+static void
+pg_async_next(struct pg_async *a)
+{
+	int	rv = a->send != NULL ? a->send(a->conn, a->sent) : 0;
+
+	if (rv <= 0) {
+		pg_async_end(a, rv == 0);
+		return;
+	}
+	a->sent++;
+	if ((rv = PQflush(a->conn)) == -1)
+		pg_async_end(a, 0);
+	else
+		pg_async_wait(a, rv == 1 ? EV_WRITE : EV_READ);
+}
+
+/* A statement's results: all of them come before the next is sent. */
+static void
+pg_async_read(struct pg_async *a)
+{
+	PGresult	*r;
+	int		 ok = 1;
+
+	if (PQconsumeInput(a->conn) == 0) {
+		pg_async_end(a, 0);
+		return;
+	}
+	if (PQisBusy(a->conn)) {
+		pg_async_wait(a, EV_READ);
+		return;
+	}
+	while ((r = PQgetResult(a->conn)) != NULL) {
+		if (!pg_ok(r) || (a->check != NULL &&
+		    !a->check(r, a->sent - 1)))
+			ok = 0;
+		PQclear(r);
+	}
+	if (ok)
+		pg_async_next(a);
+	else
+		pg_async_end(a, 0);
+}
+
+static void
+pg_async_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct pg_async	*a = arg;
+	int		 rv;
+
+	if (events & EV_TIMEOUT) {
+		log_warnx("store: postgresql: %s: no answer within %d s",
+		    a->what, PG_ASYNC_SECS);
+		pg_async_end(a, 0);
+		return;
+	}
+	if (a->connected) {
+		if ((events & EV_WRITE) && (rv = PQflush(a->conn)) != 0) {
+			if (rv == -1)
+				pg_async_end(a, 0);
+			else
+				pg_async_wait(a, EV_WRITE);
+			return;
+		}
+		pg_async_read(a);
+		return;
+	}
+	switch (PQconnectPoll(a->conn)) {
+	case PGRES_POLLING_READING:
+		pg_async_wait(a, EV_READ);
+		return;
+	case PGRES_POLLING_WRITING:
+		pg_async_wait(a, EV_WRITE);
+		return;
+	case PGRES_POLLING_OK:
+		break;
+	default:
+		pg_async_end(a, 0);
+		return;
+	}
+	a->connected = 1;
+	if (PQsetnonblocking(a->conn, 1) == -1) {
+		pg_async_end(a, 0);
+		return;
+	}
+	pg_async_next(a);
+}
+
+/* Starts connecting a (application name app); 0 when under way. */
+static int
+pg_async_start(struct pg_async *a, const char *app)
+{
+	const char *const keys[] = { "dbname", "fallback_application_name",
+	    "client_encoding", NULL };
+	const char *const vals[] = { pg.conninfo, app, "UTF8", NULL };
+
+	if (a->ev == NULL)
+		a->ev = xcalloc(1, event_get_struct_event_size());
+	a->connected = a->sent = 0;
+	a->conn = PQconnectStartParams(keys, vals, 1);
+	if (a->conn == NULL || PQstatus(a->conn) == CONNECTION_BAD) {
+		log_warnx("store: postgresql: %s: %s", a->what, a->conn !=
+		    NULL ? PQerrorMessage(a->conn) : "no memory");
+		PQfinish(a->conn);
+		a->conn = NULL;
+		return -1;
+	}
+	/* PQconnectPoll is first called as if the socket were writable */
+	pg_async_wait(a, EV_WRITE);
+	return 0;
+}
+
+/*
+ * The main connection's set-up after a reconnect: this node's lock
+ * (tried, not waited for: the retry a second later tries again), its
+ * row, the session, the prepared statements.
+ */
+static int
+pg_reconnect_send(PGconn *c, int i)
+{
+	struct pg_node_params	 np;
+	char			 sql[512], key[256], name[16];
+	const char		*vals[1];
+
+	switch (i) {
+	case 0:
+		snprintf(key, sizeof key, "futured node %s %s", pg.schema,
+		    pg.node);
+		vals[0] = key;
+		return PQsendQueryParams(c, "SELECT pg_try_advisory_lock("
+		    "hashtext($1))", 1, NULL, vals, NULL, NULL, 0) ? 1 : -1;
+	case 1:
+		pg_node_params(&np);
+		pg_node_sql(sql, sizeof sql);
+		return PQsendQueryParams(c, sql, 5, NULL, np.vals, NULL, NULL,
+		    0) ? 1 : -1;
+	case 2:
+		pg_session_sql(sql, sizeof sql);
+		return PQsendQuery(c, sql) ? 1 : -1;
+	default:
+		if (i - 3 >= PS_COUNT)
+			return 0;
+		snprintf(name, sizeof name, "f%d", i - 3);
+		return PQsendPrepare(c, name, pg_sql[i - 3], 0, NULL) ? 1 : -1;
+	}
+}
+
+static int
+pg_reconnect_check(PGresult *r, int i)
+{
+	if (i == 0 && (PQntuples(r) != 1 ||
+	    strcmp(PQgetvalue(r, 0, 0), "t") != 0)) {
+		log_warnx("store: postgresql: node %s is still locked by an "
+		    "earlier session of this node or another futured", pg.node);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+pg_reconnected(struct pg_async *a, int ok)
+{
+	struct timeval	tv = { 1, 0 };
+
+	if (!ok || pg_pipeline(a->conn) == -1) {
+		PQfinish(a->conn);
+		a->conn = NULL;
+		evtimer_add(pg.retry_ev, &tv);
+		return;
+	}
+	pg.conn = a->conn;
+	a->conn = NULL;
+	log_info("store: postgresql: connected again");
+	/* what was said meanwhile is lost: look again */
+	store_event(STORE_EV_RECONNECTED, 0, 0);
+}
+
 static void
 pg_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct timeval	tv = { 1, 0 };
+	struct pg_async	*a = &pg.reconnect;
 
-	if (pg.conn != NULL)
+	if (pg.conn != NULL || pg_async_busy(a))
 		return;
-	if (pg_connect() == 0) {
-		log_info("store: postgresql: connected again");
-		/* what was said meanwhile is lost: look again */
-		store_event(STORE_EV_RECONNECTED, 0, 0);
-	} else
+	a->what = "connecting again";
+	a->send = pg_reconnect_send;
+	a->check = pg_reconnect_check;
+	a->done = pg_reconnected;
+	if (pg_async_start(a, "futured") == -1)
 		evtimer_add(pg.retry_ev, &tv);
 }
 
@@ -788,6 +1043,62 @@ pg_exec_params(const char *sql, int n, const char *const *vals)
 	return ok ? 0 : -1;
 }
 
+/* This node's row in nodes, with its lease ($1-$5: pg_node_params). */
+static void
+pg_node_sql(char *sql, size_t len)
+{
+	snprintf(sql, len, "INSERT INTO %s.nodes (name, host, pid, "
+	    "started_at, lease_until) VALUES ($1, $2, $3, $4, extract(epoch "
+	    "FROM clock_timestamp()) + $5) ON CONFLICT (name) DO UPDATE SET "
+	    "host = excluded.host, pid = excluded.pid, started_at = "
+	    "excluded.started_at, lease_until = excluded.lease_until",
+	    pg.schema);
+}
+
+/* pg_node_sql's parameters. */
+static void
+pg_node_params(struct pg_node_params *np)
+{
+	if (gethostname(np->host, sizeof np->host) == -1)
+		snprintf(np->host, sizeof np->host, "unknown");
+	np->host[sizeof np->host - 1] = '\0';
+	snprintf(np->pid, sizeof np->pid, "%d", (int)getpid());
+	snprintf(np->now, sizeof np->now, "%.17g", loop_now());
+	snprintf(np->lease, sizeof np->lease, "%.17g", pg.lease);
+	np->vals[0] = pg.node;
+	np->vals[1] = np->host;
+	np->vals[2] = np->pid;
+	np->vals[3] = np->now;
+	np->vals[4] = np->lease;
+}
+
+/* The session: its schema, its commits, the nodes' channel. */
+static void
+pg_session_sql(char *sql, size_t len)
+{
+	snprintf(sql, len, "SET search_path TO %s; SET synchronous_commit "
+	    "TO %s; LISTEN %s", pg.schema, pg.sync_full ? "on" : "off",
+	    pg.channel);
+}
+
+/* A connection set up: now the non-blocking pipeline on the loop. */
+static int
+pg_pipeline(PGconn *c)
+{
+	PQsetNoticeProcessor(c, pg_notice, NULL);
+	if (PQenterPipelineMode(c) == 0 || PQsetnonblocking(c, 1) == -1) {
+		log_warnx("store: postgresql: no pipeline: %s",
+		    PQerrorMessage(c));
+		return -1;
+	}
+	event_assign(pg.read_ev, loop_base, PQsocket(c), EV_READ | EV_PERSIST,
+	    pg_io_cb, NULL);
+	event_assign(pg.write_ev, loop_base, PQsocket(c), EV_WRITE, pg_io_cb,
+	    NULL);
+	event_add(pg.read_ev, NULL);
+	return 0;
+}
+
 /*
  * Takes this node's name (a session lock: one futured a name) and its
  * lease.  Waits a little for the lock: the session of a futured that
@@ -796,8 +1107,9 @@ pg_exec_params(const char *sql, int n, const char *const *vals)
 static int
 pg_join(void)
 {
-	char		 host[256], pid[32], now[64], lease[64], key[512];
-	const char	*vals[5];
+	struct pg_node_params	 np;
+	char			 key[512];
+	const char		*vals[1];
 
 	snprintf(key, sizeof key, "futured node %s %s", pg.schema, pg.node);
 	vals[0] = key;
@@ -809,25 +1121,10 @@ pg_join(void)
 		    "(--node names each one)", pg.node, pg.schema);
 		return -1;
 	}
-	if (gethostname(host, sizeof host) == -1)
-		snprintf(host, sizeof host, "unknown");
-	host[sizeof host - 1] = '\0';
-	snprintf(pid, sizeof pid, "%d", (int)getpid());
-	snprintf(now, sizeof now, "%.17g", loop_now());
-	snprintf(lease, sizeof lease, "%.17g", pg.lease);
-	vals[0] = pg.node;
-	vals[1] = host;
-	vals[2] = pid;
-	vals[3] = now;
-	vals[4] = lease;
-	snprintf(key, sizeof key, "INSERT INTO %s.nodes (name, host, pid, "
-	    "started_at, lease_until) VALUES ($1, $2, $3, $4, extract(epoch "
-	    "FROM clock_timestamp()) + $5) ON CONFLICT (name) DO UPDATE SET "
-	    "host = excluded.host, pid = excluded.pid, started_at = "
-	    "excluded.started_at, lease_until = excluded.lease_until",
-	    pg.schema);
+	pg_node_params(&np);
+	pg_node_sql(key, sizeof key);
 	if (pg_exec("SET lock_timeout TO 0") == -1 ||
-	    pg_exec_params(key, 5, vals) == -1)
+	    pg_exec_params(key, 5, np.vals) == -1)
 		return -1;
 	return 0;
 }
@@ -1078,22 +1375,10 @@ pg_connect(void)
 		goto fail;
 	if (pg_join() == -1)
 		goto fail;
-	snprintf(sql, sizeof sql, "SET search_path TO %s; SET "
-	    "synchronous_commit TO %s; LISTEN %s", pg.schema, pg.sync_full ?
-	    "on" : "off", pg.channel);
-	if (pg_exec(sql) == -1 || pg_prepare() == -1)
+	pg_session_sql(sql, sizeof sql);
+	if (pg_exec(sql) == -1 || pg_prepare() == -1 ||
+	    pg_pipeline(pg.conn) == -1)
 		goto fail;
-	if (PQenterPipelineMode(pg.conn) == 0 ||
-	    PQsetnonblocking(pg.conn, 1) == -1) {
-		log_warnx("store: postgresql: no pipeline: %s",
-		    PQerrorMessage(pg.conn));
-		goto fail;
-	}
-	event_assign(pg.read_ev, loop_base, PQsocket(pg.conn),
-	    EV_READ | EV_PERSIST, pg_io_cb, NULL);
-	event_assign(pg.write_ev, loop_base, PQsocket(pg.conn), EV_WRITE,
-	    pg_io_cb, NULL);
-	event_add(pg.read_ev, NULL);
 	pg_idconn();
 	pg_id_send();
 	return 0;
@@ -1192,6 +1477,8 @@ pg_close(struct store_backend *b)
 		pg.conn = NULL;
 	}
 	pg_fail_all();
+	pg_async_cancel(&pg.reconnect);
+	pg_async_cancel(&pg.leaseconnect);
 	if (pg.lease_cb != NULL)
 		event_del(pg.lease_ev);
 	pg.lease_cb = NULL;
@@ -2111,8 +2398,9 @@ pg_lease_done(int status)
 	void		*arg = pg.lease_arg;
 
 	pg.lease_cb = NULL;
-	event_del(pg.lease_ev);
-	if (status == STORE_FAILED) {
+	if (event_initialized(pg.lease_ev))
+		event_del(pg.lease_ev);
+	if (status == STORE_FAILED && pg.leaseconn != NULL) {
 		log_warnx("store: postgresql: lease: %s",
 		    PQerrorMessage(pg.leaseconn));
 		PQfinish(pg.leaseconn);
@@ -2146,51 +2434,67 @@ pg_lease_cb(evutil_socket_t fd, short events, void *arg)
 	pg_lease_done(status);
 }
 
+/* Sends the renewal on the lease connection; pg_lease_cb hears it. */
 static void
-pg_renew(struct store_backend *b, store_done_cb *done, void *arg)
+pg_lease_send(void)
 {
-	const char *const keys[] = { "connect_timeout", "dbname",
-	    "fallback_application_name", NULL };
-	const char *const vals[] = { "5", pg.conninfo, "futured-lease", NULL };
 	char		 sql[256], lease[64];
 	const char	*params[2] = { pg.node, lease };
 
-	if (pg.lease_cb != NULL) {	/* the last one is still out */
-		done(arg, STORE_FAILED);
-		return;
-	}
-	if (pg.leaseconn == NULL || PQstatus(pg.leaseconn) != CONNECTION_OK) {
-		PQfinish(pg.leaseconn);
-		pg.leaseconn = PQconnectdbParams(keys, vals, 1);
-		if (PQstatus(pg.leaseconn) != CONNECTION_OK) {
-			log_warnx("store: postgresql: lease: %s",
-			    PQerrorMessage(pg.leaseconn));
-			PQfinish(pg.leaseconn);
-			pg.leaseconn = NULL;
-			done(arg, STORE_FAILED);
-			return;
-		}
-		PQsetnonblocking(pg.leaseconn, 1);
-	}
 	snprintf(lease, sizeof lease, "%.17g", pg.lease);
 	snprintf(sql, sizeof sql, "UPDATE %s.nodes SET lease_until = "
 	    "extract(epoch FROM clock_timestamp()) + $2 WHERE name = $1",
 	    pg.schema);
 	if (PQsendQueryParams(pg.leaseconn, sql, 2, NULL, params, NULL, NULL,
 	    0) == 0) {
-		log_warnx("store: postgresql: lease: %s",
-		    PQerrorMessage(pg.leaseconn));
-		PQfinish(pg.leaseconn);
-		pg.leaseconn = NULL;
+		pg_lease_done(STORE_FAILED);
+		return;
+	}
+	PQflush(pg.leaseconn);
+	event_assign(pg.lease_ev, loop_base, PQsocket(pg.leaseconn),
+	    EV_READ | EV_PERSIST, pg_lease_cb, NULL);
+	event_add(pg.lease_ev, NULL);
+}
+
+static void
+pg_lease_connected(struct pg_async *a, int ok)
+{
+	if (!ok) {
+		pg_lease_done(STORE_FAILED);
+		return;
+	}
+	pg.leaseconn = a->conn;
+	a->conn = NULL;
+	pg_lease_send();
+}
+
+/*
+ * Renews the lease on its own connection, made again on the loop when
+ * it was lost.
+ */
+static void
+pg_renew(struct store_backend *b, store_done_cb *done, void *arg)
+{
+	struct pg_async	*a = &pg.leaseconnect;
+
+	if (pg.lease_cb != NULL) {	/* the last one is still out */
 		done(arg, STORE_FAILED);
 		return;
 	}
 	pg.lease_cb = done;
 	pg.lease_arg = arg;
-	PQflush(pg.leaseconn);
-	event_assign(pg.lease_ev, loop_base, PQsocket(pg.leaseconn),
-	    EV_READ | EV_PERSIST, pg_lease_cb, NULL);
-	event_add(pg.lease_ev, NULL);
+	if (pg.leaseconn != NULL && PQstatus(pg.leaseconn) == CONNECTION_OK) {
+		pg_lease_send();
+		return;
+	}
+	PQfinish(pg.leaseconn);
+	pg.leaseconn = NULL;
+	a->what = "lease: connecting";
+	a->send = NULL;
+	a->check = NULL;
+	a->done = pg_lease_connected;
+	if (pg_async_start(a, "futured-lease") == -1)
+		pg_lease_done(STORE_FAILED);
 }
 
 static void
