@@ -353,7 +353,7 @@ struct pg_async {
 	int		 connected;
 	int		 sent;		/* set-up statements sent */
 	int		(*send)(PGconn *, int);
-	int		(*check)(PGresult *, int);	/* 0: the step failed */
+	int		(*check)(PGresult *, int);	/* 0: failed (said why) */
 	void		(*done)(struct pg_async *, int);
 	const char	*what;		/* for the log */
 };
@@ -363,6 +363,7 @@ struct store_backend {
 	PGconn		*conn;
 	struct pg_async	 reconnect;	/* conn, made again */
 	struct pg_async	 leaseconnect;	/* leaseconn, made again */
+	struct pg_async	 idconnect;	/* idconn, made again */
 	PGconn		*idconn;	/* for id blocks only */
 	struct event	*id_ev;
 	int		 id_fetching;	/* blocks asked for, not yet come */
@@ -411,6 +412,7 @@ static void	pg_node_params(struct pg_node_params *);
 static void	pg_session_sql(char *, size_t);
 static int	pg_pipeline(PGconn *);
 static void	pg_notice(void *, const char *);
+static void	pg_id_send(void);
 
 /* ---- parameters: every value is sent as text ---- */
 
@@ -706,12 +708,14 @@ pg_async_busy(const struct pg_async *a)
 }
 
 static void
-pg_async_end(struct pg_async *a, int ok)
+pg_async_end(struct pg_async *a, int ok, int said)
 {
 	event_del(a->ev);
 	if (!ok) {
-		log_warnx("store: postgresql: %s: %s", a->what, a->conn != NULL ?
-		    PQerrorMessage(a->conn) : "no memory");
+		if (!said)
+			log_warnx("store: postgresql: %s: %s", a->what,
+			    a->conn != NULL ? PQerrorMessage(a->conn) :
+			    "no memory");
 		PQfinish(a->conn);
 		a->conn = NULL;
 	}
@@ -748,12 +752,12 @@ pg_async_next(struct pg_async *a)
 	int	rv = a->send != NULL ? a->send(a->conn, a->sent) : 0;
 
 	if (rv <= 0) {
-		pg_async_end(a, rv == 0);
+		pg_async_end(a, rv == 0, 0);
 		return;
 	}
 	a->sent++;
 	if ((rv = PQflush(a->conn)) == -1)
-		pg_async_end(a, 0);
+		pg_async_end(a, 0, 0);
 	else
 		pg_async_wait(a, rv == 1 ? EV_WRITE : EV_READ);
 }
@@ -766,7 +770,7 @@ pg_async_read(struct pg_async *a)
 	int		 ok = 1;
 
 	if (PQconsumeInput(a->conn) == 0) {
-		pg_async_end(a, 0);
+		pg_async_end(a, 0, 0);
 		return;
 	}
 	if (PQisBusy(a->conn)) {
@@ -774,15 +778,16 @@ pg_async_read(struct pg_async *a)
 		return;
 	}
 	while ((r = PQgetResult(a->conn)) != NULL) {
-		if (!pg_ok(r) || (a->check != NULL &&
-		    !a->check(r, a->sent - 1)))
+		if (!pg_ok(r))
 			ok = 0;
+		else if (ok && a->check != NULL && !a->check(r, a->sent - 1))
+			ok = -1;	/* the check said why */
 		PQclear(r);
 	}
-	if (ok)
+	if (ok == 1)
 		pg_async_next(a);
 	else
-		pg_async_end(a, 0);
+		pg_async_end(a, 0, ok == -1);
 }
 
 static void
@@ -794,13 +799,13 @@ pg_async_cb(evutil_socket_t fd, short events, void *arg)
 	if (events & EV_TIMEOUT) {
 		log_warnx("store: postgresql: %s: no answer within %d s",
 		    a->what, PG_ASYNC_SECS);
-		pg_async_end(a, 0);
+		pg_async_end(a, 0, 1);
 		return;
 	}
 	if (a->connected) {
 		if ((events & EV_WRITE) && (rv = PQflush(a->conn)) != 0) {
 			if (rv == -1)
-				pg_async_end(a, 0);
+				pg_async_end(a, 0, 0);
 			else
 				pg_async_wait(a, EV_WRITE);
 			return;
@@ -818,12 +823,12 @@ pg_async_cb(evutil_socket_t fd, short events, void *arg)
 	case PGRES_POLLING_OK:
 		break;
 	default:
-		pg_async_end(a, 0);
+		pg_async_end(a, 0, 0);
 		return;
 	}
 	a->connected = 1;
 	if (PQsetnonblocking(a->conn, 1) == -1) {
-		pg_async_end(a, 0);
+		pg_async_end(a, 0, 0);
 		return;
 	}
 	pg_async_next(a);
@@ -1141,9 +1146,13 @@ pg_idconn(void)
 		return;
 	if (pg.id_fetching)
 		event_del(pg.id_ev);
+	const char *const keys[] = { "dbname", "fallback_application_name",
+	    NULL };
+	const char *const vals[] = { pg.conninfo, "futured-ids", NULL };
+
 	pg.id_fetching = 0;
 	PQfinish(pg.idconn);
-	pg.idconn = PQconnectdb(pg.conninfo);
+	pg.idconn = PQconnectdbParams(keys, vals, 1);
 }
 
 /* The blocks of an answer to pg_id_send's query, kept in order. */
@@ -1191,21 +1200,44 @@ pg_id_cb(evutil_socket_t fd, short events, void *arg)
 		    PQerrorMessage(pg.idconn));
 		event_del(pg.id_ev);
 		pg.id_fetching = 0;
+		pg_id_send();	/* on a connection made again */
 		return;
 	}
-	if (!PQisBusy(pg.idconn))
-		pg_id_finish();
+	if (!PQisBusy(pg.idconn) && pg_id_finish() == -1)
+		pg_id_send();	/* again, on a connection made again if lost */
 }
 
-/* Asks for PG_ID_AHEAD blocks, without waiting for them. */
+static void
+pg_id_connected(struct pg_async *a, int ok)
+{
+	if (!ok)
+		return;		/* tried again at the next ask */
+	PQfinish(pg.idconn);
+	pg.idconn = a->conn;
+	a->conn = NULL;
+	pg_id_send();
+}
+
+/*
+ * Asks for PG_ID_AHEAD blocks, without waiting for them; a lost id
+ * connection is made again on the loop first.
+ */
 static void
 pg_id_send(void)
 {
-	char	sql[256];
+	struct pg_async	*a = &pg.idconnect;
+	char		 sql[256];
 
-	if (pg.id_fetching || pg.idconn == NULL ||
-	    PQstatus(pg.idconn) != CONNECTION_OK)
+	if (pg.id_fetching || pg_async_busy(a))
 		return;
+	if (pg.idconn == NULL || PQstatus(pg.idconn) != CONNECTION_OK) {
+		a->what = "task ids: connecting";
+		a->send = NULL;
+		a->check = NULL;
+		a->done = pg_id_connected;
+		pg_async_start(a, "futured-ids");
+		return;
+	}
 	snprintf(sql, sizeof sql, "SELECT nextval('%s.task_ids') FROM "
 	    "generate_series(1, %d)", pg.schema, PG_ID_AHEAD);
 	PQsetnonblocking(pg.idconn, 1);
@@ -1223,11 +1255,14 @@ pg_id_send(void)
 
 /*
  * Waits for the blocks asked for (or asks and waits): the one place ids
- * block the loop, when a burst used up every block asked for ahead.
+ * block the loop, when a burst used up every block asked for ahead
+ * (more than PG_ID_LOW blocks within one round trip), or the id
+ * connection is still being made again.
  */
 static int
 pg_id_wait(void)
 {
+	pg_async_cancel(&pg.idconnect);
 	pg_idconn();
 	if (!pg.id_fetching)
 		pg_id_send();
@@ -1479,6 +1514,7 @@ pg_close(struct store_backend *b)
 	pg_fail_all();
 	pg_async_cancel(&pg.reconnect);
 	pg_async_cancel(&pg.leaseconnect);
+	pg_async_cancel(&pg.idconnect);
 	if (pg.lease_cb != NULL)
 		event_del(pg.lease_ev);
 	pg.lease_cb = NULL;

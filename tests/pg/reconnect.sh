@@ -5,7 +5,8 @@
 # taken and tries again a second later: meanwhile the node answers every
 # call at once (StoreError, for what needs the database); once the lock
 # is free it connects again, its running sleep is still its own, and new
-# work runs.  The lease's own connection, lost, is made again likewise.
+# work runs.  The lease's and the ids' own connections, lost, are made
+# again likewise.
 # (Connecting used to block the loop: up to 5 s on the lock each try.)
 . "$(dirname "$0")/../integration/harness.sh"
 : "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
@@ -62,6 +63,20 @@ poll_until 30 eval 'p=$(lease_pid); [ -n "$p" ] && [ "$p" != "$old" ]' || fail "
 sleep "$LEASE"
 alive "$DPID" || fail "the node exited after losing its lease connection"
 expect_eq "$(psql -qX "$URI" -Atc "SELECT count(*) FROM futured.nodes WHERE name = 'n1' AND lease_until > extract(epoch FROM clock_timestamp())")" 1 "n1's lease, renewed on the new connection"
+
+# the id connection lost: made again on the loop when more ids are asked
+# for; a batch that needs them all gets them
+ids_pid() { psql -qX "$URI" -Atc "SELECT pid FROM pg_stat_activity WHERE application_name = 'futured-ids'"; }
+old=$(ids_pid)
+[ -n "$old" ] || fail "no id connection"
+psql -qX "$URI" -Atc "SELECT pg_terminate_backend($old)" >/dev/null
+batch=$(jq -nc '[range(3000) | {jsonrpc: "2.0", id: ., method: "task.submit", params: {kind: "sleep", seconds: 0}}]')
+r=$(post "$batch")
+expect_jq "$r" 'length == 3000 and ([.[].result.id] | unique | length) == 3000' "3,000 submits once the id connection was lost"
+poll_until 20 eval 'p=$(ids_pid); [ -n "$p" ] && [ "$p" != "$old" ]' ||
+    fail "the id connection was not made again (was $old, now '$(ids_pid)')"
+r=$(post "$batch")
+expect_jq "$r" 'length == 3000 and ([.[].result.id] | unique | length) == 3000' "3,000 more submits on the new id connection"
 stop_daemon
 expect_eq "$DAEMON_RC" 0 "exit status"
 note "ok: the node answered while reconnecting, and ran new work once connected"
