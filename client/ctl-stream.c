@@ -59,7 +59,8 @@ ctl_follow_item(struct ctl *ctx, json_t *item)
 		return;
 	}
 	if (err == NULL) {
-		s = fp_json_text(json_object_get(item, "value"));
+		s = json_dumps(json_object_get(item, "value"),
+		    JSON_COMPACT | JSON_ENCODE_ANY);
 		if (s != NULL)
 			puts(s);
 		free(s);

@@ -34,32 +34,19 @@ fuzz_fail(const char *fmt, ...)
 	abort();
 }
 
-/*
- * fp_text_json writes what jansson writes, but reals in their shortest
- * exact form: its text reads back as the same value, and is no longer
- * than jansson's.
- */
 void
 fuzz_text_like_jansson(json_t *v)
 {
 	struct fp_text	 t = { 0 };
-	json_error_t	 err;
-	json_t		*back;
 	char		*mine, *theirs;
 	size_t		 len;
 
 	fp_text_json(&t, v);
 	if ((mine = fp_text_take(&t, &len)) == NULL)
 		fuzz_fail("fp_text_json failed on a parsed value");
-	back = json_loadb(mine, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-	if (back == NULL || !json_equal(back, v))
-		fuzz_fail("fp_text_json wrote %s, which reads back as another "
-		    "value (%s)", mine, back == NULL ? err.text : "differs");
 	theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (theirs != NULL && len > strlen(theirs))
-		fuzz_fail("fp_text_json wrote %s, longer than jansson's %s",
-		    mine, theirs);
-	json_decref(back);
+	if (theirs != NULL && strcmp(mine, theirs) != 0)
+		fuzz_fail("fp_text_json wrote %s, jansson %s", mine, theirs);
 	free(theirs);
 	free(mine);
 }
