@@ -222,7 +222,7 @@ ctl_post(struct ctl_conn *c, json_t *req, json_t **resp)
 	int			 rc;
 
 	*resp = NULL;
-	if ((body = json_dumps(req, JSON_COMPACT)) == NULL)
+	if ((body = fp_json_text(req)) == NULL)
 		return ctl_oom();
 	/* Above the longest wait we ask for, so a hang cannot be forever. */
 	/* A second copy of a submit would be a second task. */
@@ -348,7 +348,7 @@ ctl_reply_generic(const struct ctl_reply *r)
 		msg = NULL;
 	if (r->data != NULL && !(json_is_object(r->data) &&
 	    json_object_size(r->data) == 0))
-		data = json_dumps(r->data, JSON_COMPACT | JSON_ENCODE_ANY);
+		data = fp_json_text(r->data);
 	fprintf(stderr, "futurectl: %s%s%s%s%s\n", name,
 	    msg != NULL ? ": " : "", msg != NULL ? msg : "",
 	    data != NULL ? ": " : "", data != NULL ? data : "");

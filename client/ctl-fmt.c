@@ -240,8 +240,14 @@ ctl_print_exception(FILE *f, json_t *exc)
 void
 ctl_print_json(json_t *j, int indent)
 {
-	json_dumpf(j, stdout, JSON_ENCODE_ANY | (indent ? JSON_INDENT(2) :
-	    JSON_COMPACT));
+	char	*s;
+
+	if (indent)	/* jansson's indent, reals in 17 digits */
+		json_dumpf(j, stdout, JSON_ENCODE_ANY | JSON_INDENT(2));
+	else if ((s = fp_json_text(j)) != NULL) {
+		fputs(s, stdout);
+		free(s);
+	}
 	putchar('\n');
 }
 

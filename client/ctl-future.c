@@ -284,7 +284,7 @@ ctl_get_result(json_t *res)
 		    json_object_get(res, "stderr")));
 		return;
 	}
-	if ((s = json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((s = fp_json_text(res)) == NULL)
 		return;
 	ctl_print_kv("result", "%.*s%s", CTL_RESULT_SHOW, s,
 	    strlen(s) > CTL_RESULT_SHOW ? "..." : "");

@@ -192,7 +192,7 @@ ctl_info_scalar(const char *key, json_t *v)
 			ctl_info_scalar("", x);
 		}
 	} else {
-		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		s = fp_json_text(v);
 		fputs(s != NULL ? s : "?", stdout);
 		free(s);
 	}

@@ -59,8 +59,7 @@ ctl_follow_item(struct ctl *ctx, json_t *item)
 		return;
 	}
 	if (err == NULL) {
-		s = json_dumps(json_object_get(item, "value"),
-		    JSON_COMPACT | JSON_ENCODE_ANY);
+		s = fp_json_text(json_object_get(item, "value"));
 		if (s != NULL)
 			puts(s);
 		free(s);

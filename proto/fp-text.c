@@ -130,20 +130,24 @@ fp_text_exponent(char *buf, int n)
 }
 
 /*
- * As jansson prints a real: 17 significant digits, never like an integer.
- * The decimal point is the C locale's: futured never calls setlocale.
+ * A real in the fewest significant digits (15 to 17) that read back as
+ * exactly v: 0.1, not jansson's 0.10000000000000001; never like an
+ * integer.  The decimal point is the C locale's: futured never calls
+ * setlocale.
  */
 void
 fp_text_real(struct fp_text *t, double v)
 {
 	char	buf[40];
-	int	n;
+	int	n, digits = 15;
 
 	if (!isfinite(v)) {
 		fp_text_add(t, "null", 4);
 		return;
 	}
-	n = snprintf(buf, sizeof buf, "%.17g", v);
+	while ((n = snprintf(buf, sizeof buf, "%.*g", digits, v)) > 0 &&
+	    digits < 17 && strtod(buf, NULL) != v)
+		digits++;
 	if (strpbrk(buf, ".e") == NULL) {
 		memcpy(buf + n, ".0", 3);
 		n += 2;
@@ -258,6 +262,15 @@ fp_text_json(struct fp_text *t, json_t *v)
 		fp_text_add(t, "null", 4);
 	else
 		fp_text_tree(t, v, 0);
+}
+
+char *
+fp_json_text(json_t *v)
+{
+	struct fp_text	t = { 0 };
+
+	fp_text_json(&t, v);
+	return fp_text_take(&t, NULL);
 }
 
 void

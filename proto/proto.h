@@ -289,12 +289,17 @@ void	 fp_text_cstr(struct fp_text *, const char *);
 void	 fp_text_str(struct fp_text *, const char *s);
 void	 fp_text_strn(struct fp_text *, const char *s, size_t n);
 void	 fp_text_int(struct fp_text *, int64_t);
-/* A JSON real as jansson writes it (5 -> 5.0). */
+/* A JSON real, the shortest that reads back exactly (5 -> 5.0, 0.1). */
 void	 fp_text_real(struct fp_text *, double);
 /* An RFC 3339 string (fp_time_format), or null for t <= 0. */
 void	 fp_text_time(struct fp_text *, double t);
-/* v as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes it; NULL: null. */
+/*
+ * v as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes it, but reals
+ * as fp_text_real; NULL: null.
+ */
 void	 fp_text_json(struct fp_text *, json_t *v);
+/* fp_text_json's text of v, the caller's to free; NULL: no memory. */
+char	*fp_json_text(json_t *v);
 /* v's text as is, else its tree. */
 void	 fp_text_value(struct fp_text *, const struct fp_value *v);
 /* The text, now the caller's (free), and its length; NULL if it failed. */

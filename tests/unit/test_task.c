@@ -385,7 +385,10 @@ assert_like_jansson(struct fp_text *o, json_t *v)
 	json_decref(v);
 }
 
-/* fp_text_str and fp_text_real print what jansson prints. */
+/*
+ * fp_text_str prints what jansson prints; fp_text_real the fewest digits
+ * that read back exactly (jansson prints 17).
+ */
 static void
 test_text_like_jansson(void **state)
 {
@@ -400,21 +403,33 @@ test_text_like_jansson(void **state)
 		fp_text_str(&o, strs[i]);
 		assert_like_jansson(&o, json_string(strs[i]));
 	}
+	static const char *const shortest[] = { "5.0", "0.25", "-2.0",
+	    "1e300", "0.1", "0.3333333333333333", "123456789012.5", "1e-5",
+	    "-2.5e-300", "1e17", "1e22" };
+
 	for (i = 0; i < sizeof reals / sizeof reals[0]; i++) {
 		fp_text_real(&o, reals[i]);
-		assert_like_jansson(&o, json_real(reals[i]));
+		assert_string_equal(o.buf, shortest[i]);
+		assert_true(strtod(o.buf, NULL) == reals[i]);
+		fp_text_clear(&o);
 	}
+	/* a value that needs all 17 digits keeps them */
+	fp_text_real(&o, 0.1 + 0.2);
+	assert_string_equal(o.buf, "0.30000000000000004");
+	assert_true(strtod(o.buf, NULL) == 0.1 + 0.2);
+	fp_text_clear(&o);
 	fp_text_real(&o, NAN);
 	assert_string_equal(o.buf, "null");
 	fp_text_clear(&o);
 }
 
-/* Trees come out as json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes them. */
+/* Trees come out as json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes them, reals aside. */
 static void
 test_text_json_like_jansson(void **state)
 {
 	static const char *const docs[] = { "null", "true", "false", "0",
-	    "-9007199254740993", "2.5", "1e-7", "\"\"", "[]", "{}",
+	    "-9007199254740993", "2.5", "0.30000000000000004", "\"\"", "[]",
+	    "{}",
 	    "{\"b\":1,\"a\":[1,2.0,{\"z\":null,\"y\":false}],\"\":\"\"}",
 	    "[\"nul\\u0000in\",\"\\u00e9\\u20ac\\ud83d\\ude00\",\"t\\tq\\\"/\"]",
 	    "{\"k\\n\\u0001\":{\"deep\":[[[[[[[[[[1]]]]]]]]]]}}" };
@@ -440,6 +455,13 @@ test_text_json_like_jansson(void **state)
 	fp_text_json(&o, NULL);
 	assert_string_equal(o.buf, "null");
 	fp_text_clear(&o);
+	/* but reals in their shortest form (jansson: 0.10000000000000001) */
+	v = json_loads("{\"seconds\":0.1,\"t\":[1e-7,2.0]}", 0, &err);
+	assert_non_null(v);
+	want = fp_json_text(v);
+	assert_string_equal(want, "{\"seconds\":0.1,\"t\":[1e-7,2.0]}");
+	free(want);
+	json_decref(v);
 }
 
 /* A tree that contains itself fails instead of looping. */
