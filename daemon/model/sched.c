@@ -30,7 +30,6 @@ static struct sched_queue	**sched_queues;
 static size_t			  sched_nqueues;
 static size_t			  sched_npending;
 static struct event		 *sched_kick_ev;	/* starts the rest */
-static int			  sched_kick_later;	/* it is armed */
 static int			  sched_kicking;	/* sched_kick runs */
 static int			  sched_kick_again;	/* asked meanwhile */
 
@@ -141,7 +140,6 @@ sched_free(void)
 	if (sched_kick_ev != NULL)
 		event_free(sched_kick_ev);
 	sched_kick_ev = NULL;
-	sched_kick_later = 0;
 }
 
 struct queue *
@@ -397,7 +395,6 @@ sched_pick(int k)
 static void
 sched_kick_cb(evutil_socket_t fd, short events, void *arg)
 {
-	sched_kick_later = 0;
 	sched_kick();
 }
 
@@ -409,7 +406,6 @@ sched_kick_defer(void)
 	    (sched_kick_ev = evtimer_new(loop_base, sched_kick_cb, NULL)) ==
 	    NULL)
 		fatalx("sched: no memory for an event");
-	sched_kick_later = 1;
 	loop_timer_add(sched_kick_ev, 0);
 }
 
@@ -424,13 +420,15 @@ sched_kick(void)
 {
 	struct sched_queue	*sq;
 	struct task		*t;
-	int			 k, started = 0, again;
+	int			 k, started = 0;
 
 	if (sched_kicking) {
 		sched_kick_again = 1;	/* a start ended a task: go round */
 		return;
 	}
-	if (loop_shutting_down() || sched_kick_later)
+	/* deferred: the rest start when sched_kick_ev fires */
+	if (loop_shutting_down() || (sched_kick_ev != NULL &&
+	    evtimer_pending(sched_kick_ev, NULL)))
 		return;
 	sched_kicking = 1;
 	do {
@@ -447,8 +445,7 @@ sched_kick(void)
 				task_start(t);
 			}
 		}
-		again = sched_kick_again;
-	} while (again);
+	} while (sched_kick_again);
 out:
 	sched_kicking = 0;
 }

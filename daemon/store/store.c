@@ -318,7 +318,7 @@ store_ended_run(int all)
 	store_running_ended = 1;
 	while ((turn = store_ended) != NULL) {
 		if (!all && loop_work_over(LOOP_WORK_DONE)) {
-			/* out of this turn's time: the rest in the next */
+			/* out of this turn's budget: the rest in the next */
 			loop_timer_add(store_ended_ev, 0);
 			break;
 		}
