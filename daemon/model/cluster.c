@@ -44,6 +44,8 @@ static struct event	*cluster_delay_ev;
 static int		 cluster_claiming;	/* rounds in flight */
 static int		 cluster_again;		/* kicked meanwhile */
 static double		 cluster_renewed;	/* loop_mono of the last renewal */
+static double		 cluster_renew_sent;	/* of the renewal that is out */
+static int		 cluster_renewing;	/* one is out */
 static double		 cluster_next_start;	/* what the delay timer waits for */
 static unsigned		 cluster_rounds;
 static struct event	*cluster_output_ev;
@@ -248,9 +250,9 @@ cluster_kick(void)
 static void
 cluster_renew_cb(void *arg, int status)
 {
-	double	sent = *(double *)arg;
+	double	sent = cluster_renew_sent;
 
-	free(arg);
+	cluster_renewing = 0;
 	if (status == STORE_NONE)
 		fatalx("this node's lease ran out and another node took its "
 		    "work: exiting, so that no task runs twice");
@@ -357,15 +359,18 @@ cluster_adopt(void)
 static void
 cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 {
-	double			*sent = xcalloc(1, sizeof *sent);
+	double	now = loop_mono();
 
 	loop_timer_add(cluster_tick_ev, store_lease() / 3);
-	*sent = loop_mono();
-	if (*sent - cluster_renewed > CLUSTER_FENCE * store_lease())
+	if (now - cluster_renewed > CLUSTER_FENCE * store_lease())
 		fatalx("the lease was not renewed for %.1f s: exiting before "
 		    "another node may take this one's work",
-		    *sent - cluster_renewed);
-	store_lease_renew(cluster_renew_cb, sent);
+		    now - cluster_renewed);
+	if (!cluster_renewing) {	/* else the last one is still out */
+		cluster_renewing = 1;
+		cluster_renew_sent = now;
+		store_lease_renew(cluster_renew_cb, NULL);
+	}
 	if (loop_shutting_down())
 		return;
 	cluster_adopt();

@@ -697,6 +697,24 @@ pg_io_cb(evutil_socket_t fd, short events, void *arg)
 	pg_notifications();
 }
 
+static void
+pg_event_unused_cb(evutil_socket_t fd, short events, void *arg)
+{
+}
+
+/*
+ * An event assigned to no descriptor yet, so that deleting it before
+ * its first use is quiet (libevent warns about unassigned ones).
+ */
+static struct event *
+pg_event_alloc(void)
+{
+	struct event	*ev = xcalloc(1, event_get_struct_event_size());
+
+	event_assign(ev, loop_base, -1, 0, pg_event_unused_cb, NULL);
+	return ev;
+}
+
 /* ---- connecting again, on the loop ---- */
 
 static void	pg_async_cb(evutil_socket_t, short, void *);
@@ -843,7 +861,7 @@ pg_async_start(struct pg_async *a, const char *app)
 	const char *const vals[] = { pg.conninfo, app, "UTF8", NULL };
 
 	if (a->ev == NULL)
-		a->ev = xcalloc(1, event_get_struct_event_size());
+		a->ev = pg_event_alloc();
 	a->connected = a->sent = 0;
 	a->conn = PQconnectStartParams(keys, vals, 1);
 	if (a->conn == NULL || PQstatus(a->conn) == CONNECTION_BAD) {
@@ -1488,10 +1506,10 @@ pg_open(const char *url, const char *schema, int sync_full,
 	pg.lease = store_lease();
 	xasprintf(&pg.channel, "futured_%s", schema);
 	pg.sync_full = sync_full;
-	pg.read_ev = xcalloc(1, event_get_struct_event_size());
-	pg.lease_ev = xcalloc(1, event_get_struct_event_size());
-	pg.id_ev = xcalloc(1, event_get_struct_event_size());
-	pg.write_ev = xcalloc(1, event_get_struct_event_size());
+	pg.read_ev = pg_event_alloc();
+	pg.lease_ev = pg_event_alloc();
+	pg.id_ev = pg_event_alloc();
+	pg.write_ev = pg_event_alloc();
 	pg.retry_ev = evtimer_new(loop_base, pg_retry_cb, NULL);
 	if (pg.retry_ev == NULL || pg_connect() == -1) {
 		pg_close(&pg);
@@ -2434,8 +2452,7 @@ pg_lease_done(int status)
 	void		*arg = pg.lease_arg;
 
 	pg.lease_cb = NULL;
-	if (event_initialized(pg.lease_ev))
-		event_del(pg.lease_ev);
+	event_del(pg.lease_ev);
 	if (status == STORE_FAILED && pg.leaseconn != NULL) {
 		log_warnx("store: postgresql: lease: %s",
 		    PQerrorMessage(pg.leaseconn));
