@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
 
@@ -25,6 +26,7 @@ struct ctl_conn {
 	struct ctl_http		*http;
 	char			*where;		/* socket path or URL */
 	int			 has_token;
+	int			 unix_socket;	/* else TCP */
 	json_int_t		 next_id;
 };
 
@@ -135,6 +137,7 @@ ctl_conn_target(struct ctl *ctx, struct ctl_conn *c)
 		return ctl_oom();
 	}
 	c->has_token = auth != NULL;
+	c->unix_socket = ctx->url == NULL;
 	c->http = ctl_http_new(ctx->url == NULL ? c->where : NULL, ctx->url,
 	    auth, &why);
 	free(auth);
@@ -176,15 +179,40 @@ ctl_conn_free(struct ctl_conn *c)
 	free(c);
 }
 
+/* Why a connection could not be made, in words. */
+static const char *
+ctl_connect_why(struct ctl_conn *c, int err, const char *text)
+{
+	struct stat	st;
+
+	if (!c->unix_socket)
+		return err == ECONNREFUSED ? "connection refused (is futured "
+		    "running? does it listen on TCP there?)" : text;
+	if (stat(c->where, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return S_ISDIR(st.st_mode) ? "a directory, not a socket (give "
+		    "futured.sock in its state dir)" : "not a socket (give "
+		    "futured.sock in futured's state dir)";
+	if (err == ENOENT)
+		return "no such socket (is futured running? with this state "
+		    "dir?)";
+	if (err == ECONNREFUSED)
+		return "nobody listens on it (is futured running?)";
+	if (err == EACCES)
+		return "permission denied (the socket is for futured's user "
+		    "and group)";
+	return text;
+}
+
 static int
 ctl_http_failed(struct ctl_conn *c, const struct ctl_http_error *e)
 {
 	int	err = e->os_errno;
 
+	if (e->status == CTL_HTTP_INTERRUPTED)
+		return CTL_EXIT_INTERRUPTED;	/* the caller says what next */
 	if (e->status == CTL_HTTP_CONNECT)
-		fprintf(stderr, "futurectl: cannot reach futured at %s: %s%s\n",
-		    c->where, e->text, err == ENOENT || err == ECONNREFUSED ||
-		    err == 0 ? " (is futured running?)" : "");
+		fprintf(stderr, "futurectl: cannot reach futured at %s: %s\n",
+		    c->where, ctl_connect_why(c, err, e->text));
 	else if (e->status == CTL_HTTP_TIMEOUT)
 		fprintf(stderr, "futurectl: futured at %s did not answer in "
 		    "time: %s\n", c->where, e->text);
@@ -334,7 +362,7 @@ ctl_error_status(int code)
 	return CTL_EXIT_REFUSED;
 }
 
-/* "NAME[: message][: data]", data compact. */
+/* "NAME[: message][: data]", data compact: an error we have no words for. */
 static void
 ctl_reply_generic(const struct ctl_reply *r)
 {
@@ -353,6 +381,74 @@ ctl_reply_generic(const struct ctl_reply *r)
 	    msg != NULL ? ": " : "", msg != NULL ? msg : "",
 	    data != NULL ? ": " : "", data != NULL ? data : "");
 	free(data);
+}
+
+static const char *
+ctl_data_str(const struct ctl_reply *r, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(r->data, key));
+
+	return s != NULL ? s : "?";
+}
+
+static json_int_t
+ctl_data_int(const struct ctl_reply *r, const char *key)
+{
+	return json_integer_value(json_object_get(r->data, key));
+}
+
+/* futured's errors in words, with what their data says; 0 when said. */
+static int
+ctl_reply_words(const struct ctl_reply *r)
+{
+	switch (r->code) {
+	case FP_ERR_NO_SUCH_TASK:
+		fprintf(stderr, "futurectl: NoSuchTask: no task %" JSON_INTEGER_FORMAT
+		    "%s\n", ctl_data_int(r, "id"), json_object_get(r->data,
+		    "field") != NULL ? " to start after (--after)" :
+		    " (never submitted, or deleted)");
+		return 0;
+	case FP_ERR_KEY_CONFLICT:
+		fprintf(stderr, "futurectl: KeyConflict: key \"%s\" is task %"
+		    JSON_INTEGER_FORMAT "'s, submitted with another spec\n",
+		    ctl_data_str(r, "key"), ctl_data_int(r, "id"));
+		return 0;
+	case FP_ERR_SHUTTING_DOWN:
+		fputs("futurectl: ShuttingDown: futured is stopping; nothing was "
+		    "changed\n", stderr);
+		return 0;
+	case FP_ERR_STORE:
+		fprintf(stderr, "futurectl: StoreError: futured's database "
+		    "failed, nothing was changed: %s\n",
+		    ctl_data_str(r, "reason"));
+		return 0;
+	case FP_ERR_LIMIT:
+		fprintf(stderr, "futurectl: LimitExceeded: too many %s: %"
+		    JSON_INTEGER_FORMAT ", at most %" JSON_INTEGER_FORMAT
+		    "%s\n",
+		    ctl_data_str(r, "limit"), ctl_data_int(r, "value"),
+		    ctl_data_int(r, "max"), strcmp(ctl_data_str(r, "limit"),
+		    "queues") == 0 ? " (futurectl queue delete frees one)" :
+		    "");
+		return 0;
+	case FP_ERR_INVALID_PARAMS:
+		fprintf(stderr, "futurectl: Invalid params: %s: %s\n",
+		    ctl_data_str(r, "field"), ctl_data_str(r, "reason"));
+		return 0;
+	case FP_ERR_METHOD_NOT_FOUND:
+		fprintf(stderr, "futurectl: Method not found: %s (is futured "
+		    "older than futurectl?)\n", ctl_data_str(r, "method"));
+		return 0;
+	case FP_ERR_PARSE:
+	case FP_ERR_INVALID_REQUEST:
+	case FP_ERR_INTERNAL:
+		if (json_object_get(r->data, "reason") == NULL)
+			return -1;
+		fprintf(stderr, "futurectl: %s: %s\n", fp_error_message(
+		    r->code), ctl_data_str(r, "reason"));
+		return 0;
+	}
+	return -1;
 }
 
 int
@@ -375,7 +471,7 @@ ctl_reply_error(struct ctl *ctx, const struct ctl_reply *r)
 		fprintf(stderr, "futurectl: task %" JSON_INTEGER_FORMAT
 		    " is not done (%s)\n", id, state != NULL ? state :
 		    "unfinished");
-	else
+	else if (ctl_reply_words(r) == -1)
 		ctl_reply_generic(r);
 	return ctl_error_status(r->code);
 }

@@ -228,23 +228,33 @@ ctl_print_exception(FILE *f, json_t *exc)
 			    "type"));
 	const char	*msg = json_string_value(json_object_get(exc,
 			    "message"));
+	json_t		*tail = json_object_get(exc, "stderr_tail");
+	const char	*s, *from, *nl;
 
 	if (exc == NULL || json_is_null(exc)) {
 		fputs("none\n", f);
 		return;
 	}
-	fprintf(f, "%s: %s\n", type != NULL ? type : "Exception",
+	fprintf(f, "%s%s%s: %s\n", ctl_color(f, CTL_RED),
+	    type != NULL ? type : "Exception", ctl_color(f, CTL_PLAIN),
 	    msg != NULL ? msg : "");
+	if (json_string_length(tail) == 0)
+		return;
+	s = json_string_value(tail);
+	fprintf(f, "  stderr, last lines:\n");
+	for (from = fp_tail_lines(s, json_string_length(tail),
+	    CTL_TAIL_LINES); *from != '\0'; from = nl + (*nl != '\0')) {
+		nl = from + strcspn(from, "\n");
+		fprintf(f, "  | %.*s\n", (int)(nl - from), from);
+	}
 }
 
 void
 ctl_print_json(json_t *j, int indent)
 {
-	char	*s;
+	char	*s = indent ? fp_json_text_indented(j, 2) : fp_json_text(j);
 
-	if (indent)	/* jansson's indent, reals in 17 digits */
-		json_dumpf(j, stdout, JSON_ENCODE_ANY | JSON_INDENT(2));
-	else if ((s = fp_json_text(j)) != NULL) {
+	if (s != NULL) {
 		fputs(s, stdout);
 		free(s);
 	}
@@ -331,15 +341,24 @@ ctl_table_add(struct ctl_table *t, const char *const *row)
 		t->cells[base + i] = strdup(row[i] != NULL ? row[i] : "");
 }
 
-/* Characters on screen: UTF-8 continuation bytes take no column. */
+/*
+ * Characters on screen: UTF-8 continuation bytes take no column, nor do
+ * colours (ESC [ ... m).
+ */
 static size_t
 ctl_width(const char *s)
 {
 	size_t	n = 0;
 
-	for (; s != NULL && *s != '\0'; s++)
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '\033' && s[1] == '[') {
+			s += 1 + strspn(s + 2, "0123456789;") + (s[2 +
+			    strspn(s + 2, "0123456789;")] == 'm');
+			continue;
+		}
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			n++;
+	}
 	return n;
 }
 
@@ -417,4 +436,91 @@ ctl_write_base64(FILE *f, const char *s)
 			fputc((int)((acc >> bits) & 0xff), f);
 		}
 	}
+}
+
+/* Whether a progress line is on stderr now, to be cleared first. */
+static int	ctl_progress_shown;
+
+int
+ctl_progress_wanted(void)
+{
+	static int	tty = -1;
+
+	if (tty == -1)
+		tty = isatty(STDERR_FILENO);
+	return tty;
+}
+
+void
+ctl_progress(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!ctl_progress_wanted())
+		return;
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	ctl_progress_shown = 1;
+}
+
+void
+ctl_progress_clear(void)
+{
+	if (!ctl_progress_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	ctl_progress_shown = 0;
+}
+
+/* --color: CTL_COLOR_AUTO, _ALWAYS or _NEVER. */
+static int	ctl_color_mode = CTL_COLOR_AUTO;
+
+void
+ctl_color_set(int mode)
+{
+	ctl_color_mode = mode;
+}
+
+/*
+ * The escape that starts colour c on f, or "" when f shows none: auto
+ * colours a terminal unless NO_COLOR is set (no-color.org) or TERM is
+ * dumb.
+ */
+const char *
+ctl_color(FILE *f, enum ctl_color c)
+{
+	static const char *const esc[] = {
+		[CTL_PLAIN] = "\033[0m", [CTL_RED] = "\033[31m",
+		[CTL_GREEN] = "\033[32m", [CTL_YELLOW] = "\033[33m",
+		[CTL_BLUE] = "\033[34m", [CTL_DIM] = "\033[2m",
+	};
+	const char	*nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (ctl_color_mode == CTL_COLOR_NEVER)
+		return "";
+	if (ctl_color_mode == CTL_COLOR_AUTO && (!isatty(fileno(f)) ||
+	    (nc != NULL && *nc != '\0') || term == NULL ||
+	    strcmp(term, "dumb") == 0))
+		return "";
+	return esc[c];
+}
+
+enum ctl_color
+ctl_state_color(const char *state)
+{
+	if (state == NULL)
+		return CTL_PLAIN;
+	if (strcmp(state, "succeeded") == 0)
+		return CTL_GREEN;
+	if (strcmp(state, "failed") == 0)
+		return CTL_RED;
+	if (strcmp(state, "cancelled") == 0)
+		return CTL_YELLOW;
+	if (strcmp(state, "running") == 0)
+		return CTL_BLUE;
+	return CTL_DIM;
 }

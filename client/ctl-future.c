@@ -41,21 +41,32 @@ int
 ctl_future_poll(struct ctl *ctx, const char *method, json_int_t id,
     double wait, struct ctl_reply *r)
 {
-	double	deadline = wait > 0 ? ctl_now() + wait : 0, asked, started;
+	double	 deadline = wait > 0 ? ctl_now() + wait : 0, asked, started;
+	double	 since = ctl_now();
 	json_t	*p;
 	int	 rc;
+	char	 took[32];
 
 	for (;;) {
 		if ((p = json_pack("{s:I}", "id", id)) == NULL)
 			return CTL_EXIT_CONN;
 		asked = ctl_poll_timeout(deadline);
+		if (asked > CTL_PROGRESS_EVERY && ctl_progress_wanted())
+			asked = CTL_PROGRESS_EVERY;
 		if (wait != 0)
 			json_object_set_new(p, "timeout", json_real(asked));
 		started = ctl_now();
 		rc = ctl_call(ctx, method, p, r);
 		if (rc != CTL_REPLY_ERROR || r->code != FP_ERR_TASK_NOT_DONE ||
-		    wait == 0 || (deadline > 0 && ctl_now() >= deadline))
+		    wait == 0 || (deadline > 0 && ctl_now() >= deadline)) {
+			ctl_progress_clear();
 			return rc;
+		}
+		ctl_progress("task %" JSON_INTEGER_FORMAT " %s, waited %s", id,
+		    json_string_value(json_object_get(r->data, "state")) ?
+		    json_string_value(json_object_get(r->data, "state")) :
+		    "not done", ctl_fmt_duration(ctl_now() - since, took,
+		    sizeof took));
 		ctl_reply_clear(r);
 		ctl_poll_pace(started, asked);
 	}
@@ -132,7 +143,8 @@ ctl_future_failed(struct ctl *ctx, const struct ctl_reply *r)
 
 /*
  * The arguments of get, cancel, result and exception: exactly one ID, and
- * [--wait[=S]] when wait is not NULL (*wait: 0 none, -1 forever).
+ * when wait is not NULL --wait (*wait -1: forever) or --timeout S (up to
+ * S; --wait=S, its older name, too); *wait 0: not at all.
  * Returns -1 to go on, else an exit status.
  */
 static int
@@ -140,20 +152,22 @@ ctl_id_args(struct ctl *ctx, int argc, char **argv, json_int_t *id,
     double *wait)
 {
 	static const struct option lo[] = {
-		{ "wait", optional_argument, NULL, 'w' }, CTL_OPTS_COMMON
+		{ "wait", optional_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' }, CTL_OPTS_COMMON
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, ":h", wait != NULL ? lo : lo + 1,
+	while ((ch = getopt_long(argc, argv, ":h", wait != NULL ? lo : lo + 2,
 	    NULL)) != -1) {
 		if (ch == 'j')
 			ctx->json = 1;
-		else if (ch != 'w' || wait == NULL)
+		else if ((ch != 'w' && ch != 't') || wait == NULL)
 			return ctl_bad_option(ctx, ch, argv);
 		else if (optarg == NULL)
 			*wait = -1;
 		else if (ctl_parse_seconds(optarg, wait) == -1)
-			return ctl_usage(ctx, "bad --wait '%s'", optarg);
+			return ctl_usage(ctx, "bad --%s '%s'", ch == 't' ?
+			    "timeout" : "wait", optarg);
 	}
 	if (argc - optind != 1)
 		return ctl_usage(ctx, "give one task id");
@@ -315,13 +329,14 @@ static void
 ctl_get_print(json_t *t)
 {
 	const char	*key = json_string_value(json_object_get(t, "key"));
+	const char	*state = json_string_value(json_object_get(t, "state"));
 	char		*cmd = ctl_fmt_command(json_object_get(t, "spec"));
 	json_t		*v;
 
 	ctl_print_kv("id", "%" JSON_INTEGER_FORMAT,
 	    json_integer_value(json_object_get(t, "id")));
-	ctl_print_kv("state", "%s", json_string_value(json_object_get(t,
-	    "state")));
+	ctl_print_kv("state", "%s%s%s", ctl_color(stdout,
+	    ctl_state_color(state)), state, ctl_color(stdout, CTL_PLAIN));
 	ctl_print_kv("kind", "%s", json_string_value(json_object_get(t,
 	    "kind")));
 	ctl_print_kv("command", "%s", cmd != NULL ? cmd : "?");
@@ -570,19 +585,73 @@ ctl_wait_report(struct ctl *ctx, struct ctl_wait *w)
 	return w->cancelled > 0 ? CTL_EXIT_CANCELLED : CTL_EXIT_OK;
 }
 
+static int
+ctl_id_cmp(const void *a, const void *b)
+{
+	json_int_t	x = *(const json_int_t *)a, y = *(const json_int_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ids in ascending order (the order they were submitted in), each once: a
+ * task listed pending may start before the running ones are listed.
+ */
+static int
+ctl_ids_sort(json_t *ids)
+{
+	size_t		 i, n = json_array_size(ids);
+	json_int_t	*v = calloc(n + 1, sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		v[i] = json_integer_value(json_array_get(ids, i));
+	qsort(v, n, sizeof *v, ctl_id_cmp);
+	json_array_clear(ids);
+	for (i = 0; i < n; i++)
+		if (i == 0 || v[i] != v[i - 1])
+			json_array_append_new(ids, json_integer(v[i]));
+	free(v);
+	return 0;
+}
+
+/* The unfinished tasks --queue, --label or --all select, as w's ids. */
+static int
+ctl_wait_select(struct ctl *ctx, struct ctl_wait *w, json_t *filter)
+{
+	int	rc;
+
+	if ((rc = ctl_list_unfinished(ctx, filter, w->ids)) != 0)
+		return rc;
+	if (ctl_ids_sort(w->ids) == -1)
+		return CTL_EXIT_CONN;
+	if (json_array_size(w->ids) > FP_WAIT_MAX) {
+		fprintf(stderr, "futurectl: %zu unfinished tasks; wait for at "
+		    "most %d at once\n", json_array_size(w->ids),
+		    FP_WAIT_MAX);
+		return CTL_EXIT_USAGE;
+	}
+	return -1;
+}
+
 /* wait's options and ids into w; -1 to go on, else an exit status. */
 static int
-ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w)
+ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
+    json_t *filter)
 {
 	static const struct option lo[] = {
 		{ "any", no_argument, NULL, 'a' },
 		{ "first-exception", no_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'A' },
 		CTL_OPTS_COMMON
 	};
 	json_int_t	id;
 	double		secs;
-	int		ch;
+	int		ch, all = 0;
 
 	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (ch == 'a')
@@ -595,11 +664,27 @@ ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w)
 			return ctl_usage(ctx, "bad --timeout '%s'", optarg);
 		else if (ch == 't')
 			w->deadline = ctl_now() + (secs > 0 ? secs : 1e-9);
-		else
+		else if (ch == 'q')
+			json_object_set_new(filter, "queue", json_string(optarg));
+		else if (ch == 'l' && ctl_parse_pair(optarg, '=',
+		    json_object_get(filter, "label")) == -1)
+			return ctl_usage(ctx, "bad --label '%s' (want K=V)",
+			    optarg);
+		else if (ch == 'A')
+			all = 1;
+		else if (ch != 'l')
 			return ctl_bad_option(ctx, ch, argv);
 	}
+	if (json_object_size(json_object_get(filter, "label")) == 0)
+		json_object_del(filter, "label");
+	all |= json_object_size(filter) > 0;
+	if (all && optind < argc)
+		return ctl_usage(ctx, "give ids, or --queue, --label or --all");
+	if (all)
+		return ctl_wait_select(ctx, w, filter);
 	if (optind >= argc)
-		return ctl_usage(ctx, "give the ids to wait for");
+		return ctl_usage(ctx, "give the ids to wait for (or --queue, "
+		    "--label, --all)");
 	for (; optind < argc; optind++) {
 		if (ctl_parse_id(argv[optind], &id) == -1)
 			return ctl_usage(ctx, "not a task id: '%s'",
@@ -612,8 +697,9 @@ ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w)
 int
 ctl_wait(struct ctl *ctx, int argc, char **argv)
 {
-	struct ctl_wait	w;
-	int		rc;
+	struct ctl_wait	 w;
+	json_t		*filter = json_pack("{s:{}}", "label");
+	int		 rc;
 
 	memset(&w, 0, sizeof w);
 	w.return_when = "ALL_COMPLETED";
@@ -621,9 +707,9 @@ ctl_wait(struct ctl *ctx, int argc, char **argv)
 	w.tty = isatty(STDERR_FILENO);
 	w.ids = json_array();
 	w.states = json_object();
-	if (w.ids == NULL || w.states == NULL)
+	if (w.ids == NULL || w.states == NULL || filter == NULL)
 		rc = CTL_EXIT_CONN;
-	else if ((rc = ctl_wait_args(ctx, argc, argv, &w)) == -1) {
+	else if ((rc = ctl_wait_args(ctx, argc, argv, &w, filter)) == -1) {
 		w.pending = json_copy(w.ids);
 		ctl_wait_progress(&w, 0);
 		while ((rc = ctl_wait_once(ctx, &w)) == CTL_EXIT_OK)
@@ -633,6 +719,7 @@ ctl_wait(struct ctl *ctx, int argc, char **argv)
 		else if (w.shown > 0)
 			fputc('\n', stderr);	/* end the progress line */
 	}
+	json_decref(filter);
 	json_decref(w.ids);
 	json_decref(w.pending);
 	json_decref(w.states);

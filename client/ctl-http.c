@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,16 +68,36 @@ ctl_http_deadline(double secs)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9 + secs;
 }
 
-/* Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
+/* Set by ctl_http_interrupt_on: a signal that sets it ends a wait. */
+static volatile sig_atomic_t	*ctl_http_interrupt;
+
+void
+ctl_http_interrupt_on(volatile sig_atomic_t *flag)
+{
+	ctl_http_interrupt = flag;
+}
+
+static int
+ctl_http_interrupted(void)
+{
+	return ctl_http_interrupt != NULL && *ctl_http_interrupt != 0;
+}
+
+/*
+ * Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error
+ * or interrupted.
+ */
 static int
 ctl_http_poll(int fd, short events, double deadline)
 {
 	struct pollfd	pfd = { .fd = fd, .events = events };
 	int		n;
 
+	if (ctl_http_interrupted())
+		return -1;
 	do {
 		n = poll(&pfd, 1, ctl_http_left(deadline));
-	} while (n == -1 && errno == EINTR);
+	} while (n == -1 && errno == EINTR && !ctl_http_interrupted());
 	return n;
 }
 
@@ -87,6 +108,15 @@ ctl_http_err(struct ctl_http_error *e, enum ctl_http_status st, int err,
 	e->status = st;
 	e->os_errno = err;
 	snprintf(e->text, sizeof e->text, fmt, what);
+}
+
+/* A failure while interrupted was the interrupt's doing. */
+static void
+ctl_http_why_interrupted(struct ctl_http_error *e)
+{
+	if (ctl_http_interrupted())
+		ctl_http_err(e, CTL_HTTP_INTERRUPTED, EINTR, "%s",
+		    "interrupted");
 }
 
 /* A non-blocking connect of fd to sa, within deadline. */
@@ -361,8 +391,10 @@ ctl_http_post(struct ctl_http *h, const char *body, size_t len,
 	int	got, rc;
 
 	memset(e, 0, sizeof *e);
-	if (h->fd == -1 && ctl_http_connect(h, connect_timeout, e) == -1)
+	if (h->fd == -1 && ctl_http_connect(h, connect_timeout, e) == -1) {
+		ctl_http_why_interrupted(e);
 		return -1;
+	}
 	deadline = ctl_http_deadline(timeout);
 	rc = ctl_http_exchange(h, body, len, deadline, &got, e);
 	/*
@@ -378,6 +410,8 @@ ctl_http_post(struct ctl_http *h, const char *body, size_t len,
 			return -1;
 		rc = ctl_http_exchange(h, body, len, deadline, &got, e);
 	}
+	if (rc == -1)
+		ctl_http_why_interrupted(e);
 	if (rc == -1 || !http_should_keep_alive(&h->parser))
 		ctl_http_close(h);
 	else
@@ -388,6 +422,32 @@ ctl_http_post(struct ctl_http *h, const char *body, size_t len,
 	a->body = h->body;
 	a->len = h->len;
 	return 0;
+}
+
+/* Why http_parser refused url, in words. */
+static char *
+ctl_http_url_why(const char *url)
+{
+	const char	*host, *colon, *end;
+	long		 port;
+
+	if (strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)
+		return "not an http:// URL (for example http://127.0.0.1:7070)";
+	host = strstr(url, "//") + 2;
+	end = host + strcspn(host, "/?#");
+	if (end == host)
+		return "the URL names no host";
+	colon = memrchr(host, ':', (size_t)(end - host));
+	if (colon != NULL && *host != '[') {
+		port = strtol(colon + 1, NULL, 10);
+		if (colon + 1 == end || strspn(colon + 1, "0123456789") !=
+		    (size_t)(end - colon - 1))
+			return "the URL's port is not a number";
+		if (port < 1 || port > 65535)
+			return "the URL's port is out of range (1 to 65535)";
+	}
+	return "not a valid http:// URL";
 }
 
 /* Splits an http:// URL; anything but plain HTTP is refused here. */
@@ -401,7 +461,7 @@ ctl_http_parse_url(struct ctl_http *h, const char *url, char **why)
 	if (http_parser_parse_url(url, strlen(url), 0, &u) != 0 ||
 	    !(u.field_set & (1 << UF_SCHEMA)) ||
 	    !(u.field_set & (1 << UF_HOST))) {
-		*why = "not an http:// URL";
+		*why = ctl_http_url_why(url);
 		return -1;
 	}
 	f = url + u.field_data[UF_SCHEMA].off;

@@ -87,16 +87,44 @@ ctl_list_fetch(struct ctl *ctx, json_t *p, int all, json_t *tasks,
 	return 0;
 }
 
+int
+ctl_list_unfinished(struct ctl *ctx, json_t *filter, json_t *ids)
+{
+	static const char *const states[] = { "pending", "running" };
+	json_t		*p, *tasks, *last = NULL, *t;
+	size_t		 i, j;
+	int		 rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		p = json_deep_copy(filter);
+		tasks = json_array();
+		json_object_set_new(p, "state", json_string(states[i]));
+		json_object_set_new(p, "limit", json_integer(FP_LIST_MAX));
+		rc = ctl_list_fetch(ctx, p, 1, tasks, &last);
+		json_array_foreach(tasks, j, t)
+			json_array_append(ids, json_object_get(t, "id"));
+		json_decref(p);
+		json_decref(tasks);
+	}
+	json_decref(last);
+	return rc;
+}
+
 static void
 ctl_list_row(struct ctl_table *t, json_t *task, double now)
 {
 	const char	*row[CTL_LIST_COLS];
-	char		 id[32], age[32], dur[32], *cmd;
+	const char	*state = json_string_value(json_object_get(task,
+			    "state"));
+	char		 id[32], age[32], dur[32], st[64], *cmd;
 
 	snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT,
 	    json_integer_value(json_object_get(task, "id")));
+	snprintf(st, sizeof st, "%s%s%s", ctl_color(stdout,
+	    ctl_state_color(state)), state != NULL ? state : "?",
+	    ctl_color(stdout, CTL_PLAIN));
 	row[0] = id;
-	row[1] = json_string_value(json_object_get(task, "state"));
+	row[1] = st;
 	row[2] = json_string_value(json_object_get(task, "kind"));
 	row[3] = json_string_value(json_object_get(task, "queue"));
 	row[4] = ctl_fmt_duration(now - ctl_task_time(task, "created_at"),

@@ -64,6 +64,7 @@ static const struct ctl_field {
 #define CTL_NFIELDS	(sizeof ctl_fields / sizeof ctl_fields[0])
 #define CTL_OPT_FIELD	256	/* getopt value of ctl_fields[i] */
 #define CTL_OPT_NOREPLY	'n'
+#define CTL_OPT_DETACH	'd'
 
 /* Reads all of f into *buf (new); -1 on a read error or over max. */
 static int
@@ -215,9 +216,12 @@ ctl_field_named(const char *opt)
 	return NULL;
 }
 
-/* getopt_long's table: every field, then submit's own and common options. */
+/*
+ * getopt_long's table: every field, then submit's or run's own and the
+ * common options.
+ */
 static void
-ctl_spec_options(struct option *lo, int submit)
+ctl_spec_options(struct option *lo, int submit, int run)
 {
 	static const struct option common[] = { CTL_OPTS_COMMON };
 	size_t	i, n = 0;
@@ -234,6 +238,12 @@ ctl_spec_options(struct option *lo, int submit)
 		lo[n].has_arg = no_argument;
 		lo[n].flag = NULL;
 		lo[n++].val = CTL_OPT_NOREPLY;
+	}
+	if (run) {
+		lo[n].name = "detach";
+		lo[n].has_arg = no_argument;
+		lo[n].flag = NULL;
+		lo[n++].val = CTL_OPT_DETACH;
 	}
 	memcpy(&lo[n], common, sizeof common);
 }
@@ -294,20 +304,16 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 	return -1;
 }
 
-/*
- * Parses submit's or run's arguments into task.submit params (*out, new).
- * Returns -1 to go on, else an exit status (and *out is NULL).
- */
-static int
+int
 ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
-    json_t **out)
+    int *detach, json_t **out)
 {
-	struct option	 lo[CTL_NFIELDS + 4];
+	struct option	 lo[CTL_NFIELDS + 5];
 	json_t		*p;
 	int		 ch, rc = -1;
 
 	*out = NULL;
-	ctl_spec_options(lo, no_reply != NULL);
+	ctl_spec_options(lo, no_reply != NULL, detach != NULL);
 	if ((p = json_object()) == NULL)
 		return CTL_EXIT_USAGE;
 	while (rc == -1 &&
@@ -321,6 +327,8 @@ ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
 			    &ctl_fields[ch - CTL_OPT_FIELD], optarg);
 		else if (ch == CTL_OPT_NOREPLY && no_reply != NULL)
 			*no_reply = 1;
+		else if (ch == CTL_OPT_DETACH && detach != NULL)
+			*detach = 1;
 		else if (ch == 'j')
 			ctx->json = 1;
 		else
@@ -342,7 +350,7 @@ ctl_submit(struct ctl *ctx, int argc, char **argv)
 	json_t			*p;
 	int			 rc, no_reply = 0;
 
-	if ((rc = ctl_spec_parse(ctx, argc, argv, &no_reply, &p)) != -1)
+	if ((rc = ctl_spec_parse(ctx, argc, argv, &no_reply, NULL, &p)) != -1)
 		return rc;
 	if (no_reply)
 		return ctl_notify(ctx, FP_TASK_SUBMIT, p);
@@ -353,68 +361,6 @@ ctl_submit(struct ctl *ctx, int argc, char **argv)
 			printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(
 			    json_object_get(r.result, "id")));
 	}
-	ctl_reply_clear(&r);
-	return rc;
-}
-
-/* The status a ProcessError stands for, as a shell would report it. */
-static int
-ctl_process_status(json_t *exc)
-{
-	json_int_t	code = json_integer_value(json_object_get(exc,
-			    "exit_code"));
-	json_int_t	sig = json_integer_value(json_object_get(exc,
-			    "signal"));
-
-	if (code > 0 && code < 256)
-		return (int)code;
-	if (sig > 0 && sig < 128)
-		return 128 + (int)sig;
-	return CTL_EXIT_FAILED;
-}
-
-/* run's TaskFailed: a ProcessError replays the output and the status. */
-static int
-ctl_run_failed(struct ctl *ctx, const struct ctl_reply *r)
-{
-	json_t		*exc = json_object_get(r->data, "exception");
-	const char	*type = json_string_value(json_object_get(exc, "type"));
-
-	if (type == NULL || strcmp(type, "ProcessError") != 0)
-		return ctl_future_failed(ctx, r);
-	if (ctx->json)
-		ctl_print_json(exc, 0);
-	else {
-		ctl_write_string(stdout, json_object_get(exc, "stdout"));
-		fflush(stdout);
-		ctl_write_string(stderr, json_object_get(exc, "stderr"));
-	}
-	return ctl_process_status(exc);
-}
-
-int
-ctl_run(struct ctl *ctx, int argc, char **argv)
-{
-	struct ctl_reply	 r;
-	json_t			*p;
-	json_int_t		 id;
-	int			 rc;
-
-	if ((rc = ctl_spec_parse(ctx, argc, argv, NULL, &p)) != -1)
-		return rc;
-	if ((rc = ctl_call_ok(ctx, FP_TASK_SUBMIT, p, &r)) != 0) {
-		ctl_reply_clear(&r);
-		return rc;
-	}
-	id = json_integer_value(json_object_get(r.result, "id"));
-	ctl_reply_clear(&r);
-	rc = ctl_future_poll(ctx, FP_TASK_RESULT, id, -1, &r);
-	if (rc == 0)
-		rc = ctl_future_print_result(ctx, r.result);
-	else if (rc == CTL_REPLY_ERROR && r.code == FP_ERR_TASK_FAILED)
-		rc = ctl_run_failed(ctx, &r);
-	else if (rc == CTL_REPLY_ERROR)
-		rc = ctl_reply_error(ctx, &r);
 	ctl_reply_clear(&r);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #define FUTURECTL_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -24,6 +25,7 @@
 #define CTL_EXIT_REFUSED	4	/* JSON-RPC error answer */
 #define CTL_EXIT_TIMEOUT	5	/* not done within the timeout */
 #define CTL_EXIT_CANCELLED	6
+#define CTL_EXIT_INTERRUPTED	130	/* 128 + SIGINT: run left by Ctrl-C */
 
 /*
  * Seconds one long-poll call asks the daemon to wait.  The daemon clamps
@@ -33,6 +35,8 @@
  */
 #define CTL_POLL_MAX		60.0
 #define CTL_HTTP_SLACK		30L
+/* Seconds between redraws of a progress line (long-polls are cut short). */
+#define CTL_PROGRESS_EVERY	1.0
 
 struct ctl_conn;
 struct ctl_cmd;
@@ -80,7 +84,8 @@ int	 ctl_bad_option(struct ctl *, int, char **);
 /* ctl-http.c: an HTTP/1.1 client, Unix socket or plain-HTTP URL. */
 struct ctl_http;
 enum ctl_http_status {
-	CTL_HTTP_OK, CTL_HTTP_CONNECT, CTL_HTTP_TIMEOUT, CTL_HTTP_IO
+	CTL_HTTP_OK, CTL_HTTP_CONNECT, CTL_HTTP_TIMEOUT, CTL_HTTP_IO,
+	CTL_HTTP_INTERRUPTED
 };
 struct ctl_http_error {
 	enum ctl_http_status	 status;
@@ -108,6 +113,11 @@ int		 ctl_http_post(struct ctl_http *, const char *body, size_t len,
 		    int may_resend, double connect_timeout, double timeout,
 		    struct ctl_http_answer *a, struct ctl_http_error *e);
 void		 ctl_http_free(struct ctl_http *);
+/*
+ * From now on a signal caught while *flag is nonzero ends a post with
+ * CTL_HTTP_INTERRUPTED (its connection closed); NULL: signals do not.
+ */
+void		 ctl_http_interrupt_on(volatile sig_atomic_t *flag);
 
 /* ctl-conn.c: JSON-RPC over HTTP, Unix socket or TCP. */
 #define CTL_REPLY_ERROR	(-1)	/* ctl_call: the daemon answered an error */
@@ -138,6 +148,15 @@ void	 ctl_conn_free(struct ctl_conn *);
 
 /* ctl-submit.c */
 int	 ctl_submit(struct ctl *, int, char **);
+/*
+ * Parses submit's or run's arguments into task.submit params (*out, new);
+ * no_reply (submit) and detach (run) are NULL where the option is not
+ * the command's.  Returns -1 to go on, else an exit status (*out NULL).
+ */
+int	 ctl_spec_parse(struct ctl *, int, char **, int *no_reply,
+	    int *detach, json_t **out);
+
+/* ctl-run.c */
 int	 ctl_run(struct ctl *, int, char **);
 
 /* ctl-future.c */
@@ -157,6 +176,11 @@ int	 ctl_future_poll(struct ctl *, const char *, json_int_t, double,
 
 /* ctl-list.c */
 int	 ctl_list(struct ctl *, int, char **);
+/*
+ * Appends to ids the ids of the pending and running tasks that filter
+ * (task.list's queue and label) selects; 0 or an exit status.
+ */
+int	 ctl_list_unfinished(struct ctl *, json_t *filter, json_t *ids);
 int	 ctl_info(struct ctl *, int, char **);
 
 /* ctl-stream.c */
@@ -196,6 +220,24 @@ void	 ctl_print_kv(const char *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Writes a JSON string's bytes as they are. */
 void	 ctl_write_string(FILE *, json_t *);
+/*
+ * A progress line on stderr while waiting, when stderr is a terminal:
+ * drawn again in place, cleared before anything else is written.
+ */
+int	 ctl_progress_wanted(void);
+void	 ctl_progress(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 ctl_progress_clear(void);
+/* Colours, on a terminal unless NO_COLOR is set or --color says. */
+enum { CTL_COLOR_AUTO, CTL_COLOR_ALWAYS, CTL_COLOR_NEVER };
+enum ctl_color { CTL_PLAIN, CTL_RED, CTL_GREEN, CTL_YELLOW, CTL_BLUE,
+	CTL_DIM };
+void	 ctl_color_set(int mode);
+/* The escape starting c on f ("" when f shows no colour). */
+const char *ctl_color(FILE *, enum ctl_color);
+/* A task state's colour. */
+enum ctl_color ctl_state_color(const char *);
+/* Lines of a stderr tail shown with an exception. */
+#define CTL_TAIL_LINES	10
 /* Columns of the terminal on stdout, 0 when not a terminal. */
 int	 ctl_term_width(void);
 

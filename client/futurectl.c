@@ -49,6 +49,11 @@
 	"  --no-follow             do not follow redirects\n" \
 	"  --no-raise              a non-2xx status is a result, not HttpError\n"
 
+#define CTL_WAIT_HELP \
+	"  --wait                  wait until it is done\n" \
+	"  --timeout S             wait until it is done, S seconds at most " \
+	"(exit 5)\n"
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "submit", "[OPTIONS] -- CMD [ARGS...]",
 	    "submit a task and print its id",
@@ -56,16 +61,19 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "  --no-wait-reply         send as a notification; print nothing\n",
 	    ctl_submit, NULL },
 	{ "run", "[OPTIONS] -- CMD [ARGS...]",
-	    "submit, wait, print the output and exit with the task's status",
-	    CTL_SUBMIT_HELP, ctl_run, NULL },
+	    "submit, stream its output and exit with the task's status",
+	    CTL_SUBMIT_HELP
+	    "  --detach                print the task's id and leave it running\n",
+	    ctl_run,
+	    "A process's stdout and stderr are written as they come.  Ctrl-C "
+	    "cancels the task\n(and shows how it ended); a second Ctrl-C "
+	    "leaves it running.\n" },
 	{ "get", "ID", "show a task", "", ctl_get, NULL },
-	{ "result", "[--wait[=SECONDS]] ID", "print a task's result",
-	    "  --wait[=SECONDS]        wait until it is done (up to SECONDS)\n",
-	    ctl_result, NULL },
-	{ "exception", "[--wait[=SECONDS]] ID",
+	{ "result", "[--wait | --timeout S] ID", "print a task's result",
+	    CTL_WAIT_HELP, ctl_result, NULL },
+	{ "exception", "[--wait | --timeout S] ID",
 	    "print a task's exception, or \"none\"; marks it retrieved",
-	    "  --wait[=SECONDS]        wait until it is done (up to SECONDS)\n",
-	    ctl_exception, NULL },
+	    CTL_WAIT_HELP, ctl_exception, NULL },
 	{ "wait", "[--any | --first-exception] [--timeout S] ID...",
 	    "wait for tasks; print which are done and which pending",
 	    "  --any                   return when the first one is done\n"
@@ -162,6 +170,9 @@ ctl_help(FILE *f)
 	    "http://127.0.0.1:7070\n"
 	    "  --token-file FILE       bearer token for --url\n"
 	    "  --json                  print results as one line of JSON\n"
+	    "  --color[=WHEN]          colour: auto (a terminal, unless "
+	    "NO_COLOR is set),\n"
+	    "                          always or never\n"
 	    "  -h, --help              this help (COMMAND --help: a "
 	    "command's)\n"
 	    "  --version               print the version\n\n%s", ctl_exit_help);
@@ -229,7 +240,23 @@ ctl_cmd_find(const char *name)
 }
 
 enum { CTL_OPT_SOCKET = 256, CTL_OPT_URL, CTL_OPT_TOKEN, CTL_OPT_JSON,
-	CTL_OPT_VERSION };
+	CTL_OPT_VERSION, CTL_OPT_COLOR };
+
+/* --color[=WHEN]: auto (a terminal, unless NO_COLOR is set), always, never. */
+static int
+ctl_color_option(struct ctl *ctx, const char *when)
+{
+	if (when == NULL || strcmp(when, "always") == 0)
+		ctl_color_set(CTL_COLOR_ALWAYS);
+	else if (strcmp(when, "never") == 0)
+		ctl_color_set(CTL_COLOR_NEVER);
+	else if (strcmp(when, "auto") == 0)
+		ctl_color_set(CTL_COLOR_AUTO);
+	else
+		return ctl_usage(ctx, "--color is auto, always or never, not "
+		    "'%s'", when);
+	return -1;
+}
 
 /* Global options; returns -1 to go on with the command, else a status. */
 static int
@@ -240,14 +267,19 @@ ctl_global_options(struct ctl *ctx, int argc, char **argv)
 		{ "url", required_argument, NULL, CTL_OPT_URL },
 		{ "token-file", required_argument, NULL, CTL_OPT_TOKEN },
 		{ "json", no_argument, NULL, CTL_OPT_JSON },
+		{ "color", optional_argument, NULL, CTL_OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, CTL_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	ch;
+	int	ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
 		switch (ch) {
+		case CTL_OPT_COLOR:
+			if ((rc = ctl_color_option(ctx, optarg)) != -1)
+				return rc;
+			break;
 		case CTL_OPT_SOCKET:
 			free(ctx->socket_path);
 			if ((ctx->socket_path = strdup(optarg)) == NULL)

@@ -221,7 +221,7 @@ fp_ids_array(json_t *arr, const char *field, size_t max, int64_t **out,
 	return 0;
 }
 
-#define FP_WAIT_MAX_IDS 10000
+
 
 int
 fp_wait_parse(json_t *params, double cap, struct fp_wait *w,
@@ -240,7 +240,7 @@ fp_wait_parse(json_t *params, double cap, struct fp_wait *w,
 	if (fp_timeout_parse(params, "timeout", cap, cap, &w->timeout, inv) == -1)
 		return -1;
 	return fp_ids_array(json_object_get(params, "ids"), "ids",
-	    FP_WAIT_MAX_IDS, &w->ids, &w->n_ids, inv);
+	    FP_WAIT_MAX, &w->ids, &w->n_ids, inv);
 }
 
 void

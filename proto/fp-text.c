@@ -175,6 +175,19 @@ fp_text_time(struct fp_text *t, double v)
 
 static void	fp_text_tree(struct fp_text *, json_t *, int depth);
 
+/* Indented text: a member's line starts at its depth. */
+static void
+fp_text_newline(struct fp_text *t, int depth)
+{
+	int	i;
+
+	if (t->indent == 0)
+		return;
+	fp_text_add(t, "\n", 1);
+	for (i = 0; i < depth * t->indent && !t->failed; i++)
+		fp_text_add(t, " ", 1);
+}
+
 static void
 fp_text_object(struct fp_text *t, json_t *v, int depth)
 {
@@ -187,12 +200,15 @@ fp_text_object(struct fp_text *t, json_t *v, int depth)
 		if (!first)
 			fp_text_add(t, ",", 1);
 		first = 0;
+		fp_text_newline(t, depth + 1);
 		/* a key may hold NUL (json_object_setn) */
 		fp_text_strn(t, json_object_iter_key(it),
 		    json_object_iter_key_len(it));
-		fp_text_add(t, ":", 1);
+		fp_text_add(t, ": ", t->indent != 0 ? 2 : 1);
 		fp_text_tree(t, json_object_iter_value(it), depth + 1);
 	}
+	if (!first)
+		fp_text_newline(t, depth);
 	fp_text_add(t, "}", 1);
 }
 
@@ -208,8 +224,11 @@ fp_text_array(struct fp_text *t, json_t *v, int depth)
 			break;
 		if (i > 0)
 			fp_text_add(t, ",", 1);
+		fp_text_newline(t, depth + 1);
 		fp_text_tree(t, m, depth + 1);
 	}
+	if (json_array_size(v) > 0)
+		fp_text_newline(t, depth);
 	fp_text_add(t, "]", 1);
 }
 
@@ -271,6 +290,31 @@ fp_json_text(json_t *v)
 
 	fp_text_json(&t, v);
 	return fp_text_take(&t, NULL);
+}
+
+char *
+fp_json_text_indented(json_t *v, int indent)
+{
+	struct fp_text	t = { 0 };
+
+	t.indent = indent;
+	fp_text_json(&t, v);
+	return fp_text_take(&t, NULL);
+}
+
+const char *
+fp_tail_lines(const char *s, size_t len, int n)
+{
+	size_t	i = len;
+
+	if (i > 0 && s[i - 1] == '\n')
+		i--;		/* ends the last line, starts none */
+	while (i > 0) {
+		if (s[i - 1] == '\n' && --n == 0)
+			break;
+		i--;
+	}
+	return s + i;
 }
 
 void

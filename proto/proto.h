@@ -19,6 +19,7 @@
 #define FP_TIME_LEN		64			/* RFC 3339 buffer */
 #define FP_LIST_DEFAULT		100
 #define FP_LIST_MAX		1000
+#define FP_WAIT_MAX		10000	/* ids in one task.wait */
 #define FP_FIELD_LEN		128
 #define FP_REASON_LEN		256
 
@@ -280,6 +281,7 @@ struct fp_text {
 	size_t	 len;
 	size_t	 cap;
 	int	 failed;
+	int	 indent;	/* fp_text_json: spaces a level, 0 compact */
 };
 /* Room for n more bytes, so a known size is allocated once. */
 void	 fp_text_reserve(struct fp_text *, size_t n);
@@ -300,6 +302,13 @@ void	 fp_text_time(struct fp_text *, double t);
 void	 fp_text_json(struct fp_text *, json_t *v);
 /* fp_text_json's text of v, the caller's to free; NULL: no memory. */
 char	*fp_json_text(json_t *v);
+/* As fp_json_text, members on lines of their own, indented (jansson's). */
+char	*fp_json_text_indented(json_t *v, int indent);
+/*
+ * Where the last n (> 0) lines of s[0..len) start; a newline that ends
+ * the text ends its last line.
+ */
+const char *fp_tail_lines(const char *s, size_t len, int n);
 /* v's text as is, else its tree. */
 void	 fp_text_value(struct fp_text *, const struct fp_value *v);
 /* The text, now the caller's (free), and its length; NULL if it failed. */

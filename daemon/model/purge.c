@@ -4,6 +4,8 @@
  * A failed task whose exception nobody retrieved is logged as asyncio
  * does: "Task exception was never retrieved".
  */
+#include <string.h>
+
 #include <event2/event.h>
 
 #include "base/base.h"
@@ -12,8 +14,25 @@
 #include "model/model.h"
 
 #define PURGE_BATCH	1000
+#define PURGE_TAIL_LINES 5	/* of stderr, logged with a lost exception */
 
 static struct event	*purge_ev;
+
+/* The last lines of an exception's stderr, each a log line of its own. */
+static void
+purge_log_tail(json_t *tail)
+{
+	const char	*s, *nl;
+
+	if (json_string_length(tail) == 0)
+		return;
+	s = fp_tail_lines(json_string_value(tail), json_string_length(tail),
+	    PURGE_TAIL_LINES);
+	for (; *s != '\0'; s = nl + (*nl != '\0')) {
+		nl = s + strcspn(s, "\n");
+		log_warnx("  | %.*s", (int)(nl - s), s);
+	}
+}
 
 static void
 purge_unretrieved_cb(void *arg, int status, const struct store_row *r)
@@ -24,6 +43,7 @@ purge_unretrieved_cb(void *arg, int status, const struct store_row *r)
 	    (long long)r->t.id, r->t.kind,
 	    json_string_value(json_object_get(e, "type")),
 	    json_string_value(json_object_get(e, "message")));
+	purge_log_tail(json_object_get(e, "stderr_tail"));
 	json_decref(e);
 }
 

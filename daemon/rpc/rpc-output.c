@@ -16,13 +16,28 @@
 #define OUTPUT_PAGE	65536
 #define OUTPUT_PAGE_MAX	(1024 * 1024)
 
+#define OUTPUT_STDOUT	1
+#define OUTPUT_STDERR	2
+#define OUTPUT_BOTH	3
+
+static const char *const output_names[2] = { "stdout", "stderr" };
+
+/* Bytes base.. of one stream's output, as far as they are known. */
+struct output_src {
+	const char	*buf;
+	int64_t		 base;
+	size_t		 len;
+};
+
 struct output_wait {
 	int64_t		 id;
-	int		 which;		/* 1 stdout, 2 stderr */
-	int64_t		 offset;
+	int		 which;		/* OUTPUT_STDOUT, _STDERR or _BOTH */
+	int64_t		 offset[2];	/* stdout's, stderr's */
 	int64_t		 limit;
 	double		 timeout;
 	json_t		*stored;	/* finished task's outcome */
+	char		*shared;	/* stdout's shared bytes, stderr's read */
+	size_t		 shared_len;
 };
 
 static void	output_answer(struct rpc_call *, int);
@@ -31,7 +46,27 @@ static void
 output_wait_free(struct output_wait *ow)
 {
 	json_decref(ow->stored);
+	free(ow->shared);
 	free(ow);
+}
+
+static int
+output_asks(const struct output_wait *ow, int w)
+{
+	return (ow->which & (1 << w)) != 0;
+}
+
+/* A finished task's stream w from its stored outcome. */
+static void
+output_stored(const struct kind *k, json_t *outcome, int w,
+    struct output_src *src)
+{
+	json_t	*s = k != NULL && k->stored_output != NULL ?
+	    k->stored_output(outcome, w + 1) : NULL;
+
+	src->base = 0;
+	src->buf = json_is_string(s) ? json_string_value(s) : "";
+	src->len = json_is_string(s) ? json_string_length(s) : 0;
 }
 
 /*
@@ -39,25 +74,28 @@ output_wait_free(struct output_wait *ow)
  * a finished task in memory; 1 when the store must be asked (finished).
  */
 static int
-output_live(struct output_wait *ow, const char **buf, size_t *len, int *final)
+output_live(struct output_wait *ow, struct output_src src[2], int *final)
 {
 	struct task	*t = task_find(ow->id);
-	json_t		*s;
+	int		 w, running = 0;
 
-	*buf = "";
-	*len = 0;
 	*final = 1;
 	if (t == NULL)
 		return 1;
-	if (task_output(t, ow->which, buf, len) == 0 ||
-	    !fp_state_done(t->state)) {
+	for (w = 0; w < 2; w++) {
+		src[w].base = 0;
+		if (task_output(t, w + 1, &src[w].buf, &src[w].len) == 0)
+			running = 1;
+		else
+			src[w] = (struct output_src){ "", 0, 0 };
+	}
+	if (running || !fp_state_done(t->state)) {
 		*final = 0;
 		return 0;
 	}
-	s = t->kind->stored_output != NULL ? t->kind->stored_output(
-	    t->result != NULL ? t->result : t->exception, ow->which) : NULL;
-	*buf = json_is_string(s) ? json_string_value(s) : "";
-	*len = json_is_string(s) ? json_string_length(s) : 0;
+	for (w = 0; w < 2; w++)
+		output_stored(t->kind, t->result != NULL ? t->result :
+		    t->exception, w, &src[w]);
 	return 0;
 }
 
@@ -80,35 +118,66 @@ output_utf8_end(const char *buf, size_t n)
 	return back + 1 >= want ? n : i - 1;
 }
 
+/* The page of src from offset on: {data, next}; *n its length in bytes. */
+static json_t *
+output_page(const struct output_wait *ow, const struct output_src *src,
+    int64_t offset, int final, size_t *n, int *left)
+{
+	size_t	at = offset > src->base ? (size_t)(offset - src->base) : 0;
+
+	*n = 0;
+	if (at < src->len) {
+		*n = src->len - at;
+		if (*n > (size_t)ow->limit)
+			*n = (size_t)ow->limit;
+		if (!final || at + *n < src->len)
+			*n = output_utf8_end(src->buf + at, *n);
+	}
+	*left = at + *n < src->len;
+	return json_pack("{s:o,s:I}", "data", xjson(fp_string_from_bytes(
+	    src->buf + (*n > 0 ? at : 0), *n)),
+	    "next", (json_int_t)(offset + (int64_t)*n));
+}
+
 /*
- * Answers with the bytes from the asked offset on, buf[0..len) being bytes
- * base.. of the output (or parks the call when nothing is new).
+ * Answers with the bytes from the asked offsets on (or parks the call
+ * when nothing is new): {data, next, eof} for one stream, {stdout,
+ * stderr, eof} for both.
  */
 static void
-output_reply(struct rpc_call *c, const char *buf, int64_t base, size_t len,
-    int final)
+output_reply(struct rpc_call *c, const struct output_src src[2], int final)
 {
 	struct output_wait	*ow = c->state.output;
-	size_t			 at = (size_t)(ow->offset - base), n = 0;
+	json_t			*page[2] = { NULL, NULL }, *res;
+	size_t			 n, got = 0;
+	int			 w, left, any_left = 0;
 
-	if (at < len) {
-		n = len - at;
-		if (n > (size_t)ow->limit)
-			n = (size_t)ow->limit;
-		if (!final || at + n < len)
-			n = output_utf8_end(buf + at, n);
+	for (w = 0; w < 2; w++) {
+		if (!output_asks(ow, w))
+			continue;
+		page[w] = output_page(ow, &src[w], ow->offset[w], final, &n,
+		    &left);
+		got += n;
+		any_left |= left;
 	}
-	if (n == 0 && !final && ow->timeout > 0) {
+	if (got == 0 && !final && ow->timeout > 0) {
+		json_decref(page[0]);
+		json_decref(page[1]);
 		rpc_park(c, ow->id, WATCH_OUTPUT, ow->timeout, output_answer);
 		return;
 	}
 	c->state.output = NULL;
-	rpc_reply(c, json_pack("{s:o,s:I,s:b}", "data", xjson(
-	    fp_string_from_bytes(buf + (n > 0 ? at : 0), n)),
-	    "next", (json_int_t)(ow->offset + (int64_t)n),
-	    "eof", final && at + n >= len));
+	if (ow->which == OUTPUT_BOTH)
+		res = json_pack("{s:o,s:o}", output_names[0], page[0],
+		    output_names[1], page[1]);
+	else
+		res = page[ow->which - 1];
+	json_object_set_new(res, "eof", json_boolean(final && !any_left));
+	rpc_reply(c, res);
 	output_wait_free(ow);
 }
+
+static void	output_shared_read(struct rpc_call *, int);
 
 /* What the node running it shared of a task's output so far. */
 static void
@@ -117,15 +186,42 @@ output_shared_cb(void *arg, int status, int state, const char *data,
 {
 	struct rpc_call		*c = arg;
 	struct output_wait	*ow = c->state.output;
+	struct output_src	 src[2] = { { "", 0, 0 }, { "", 0, 0 } };
 
 	if (status != STORE_OK) {
 		c->state.output = NULL;
 		rpc_task_missing(c, status, ow->id);
 		output_wait_free(ow);
-	} else if (fp_state_done((enum fp_state)state))
+		return;
+	}
+	if (fp_state_done((enum fp_state)state)) {
 		output_answer(c, 0);	/* it ended meanwhile: its outcome */
-	else
-		output_reply(c, data, ow->offset, len, 0);
+		return;
+	}
+	if (ow->which == OUTPUT_BOTH && ow->shared == NULL) {
+		ow->shared = xmalloc(len + 1);	/* kept while stderr's is read */
+		memcpy(ow->shared, data, len);
+		ow->shared_len = len;
+		output_shared_read(c, 1);
+		return;
+	}
+	if (ow->which == OUTPUT_BOTH) {
+		src[0].buf = ow->shared;
+		src[0].len = ow->shared_len;
+		src[0].base = ow->offset[0];
+	}
+	src[ow->which == OUTPUT_STDOUT ? 0 : 1] = (struct output_src){ data,
+	    ow->offset[ow->which == OUTPUT_STDOUT ? 0 : 1], len };
+	output_reply(c, src, 0);
+}
+
+/* Reads stream w of what the node running the task shared. */
+static void
+output_shared_read(struct rpc_call *c, int w)
+{
+	struct output_wait	*ow = c->state.output;
+
+	store_output_read(ow->id, w + 1, ow->offset[w], output_shared_cb, c);
 }
 
 /*
@@ -138,8 +234,8 @@ output_row_cb(void *arg, int status, const struct store_row *r)
 {
 	struct rpc_call		*c = arg;
 	struct output_wait	*ow = c->state.output;
-	const struct kind	*k;
-	json_t			*s = NULL;
+	struct output_src	 src[2] = { { "", 0, 0 }, { "", 0, 0 } };
+	int			 w;
 
 	if (status != STORE_OK) {
 		c->state.output = NULL;
@@ -148,44 +244,86 @@ output_row_cb(void *arg, int status, const struct store_row *r)
 		return;
 	}
 	if (!fp_state_done(r->t.state)) {
+		free(ow->shared);
+		ow->shared = NULL;
 		if (store_shared())
-			store_output_read(ow->id, ow->which, ow->offset,
-			    output_shared_cb, c);
+			output_shared_read(c, ow->which == OUTPUT_STDERR);
 		else
-			output_reply(c, "", ow->offset, 0, 0);
+			output_reply(c, src, 0);
 		return;
 	}
 	json_decref(ow->stored);
 	ow->stored = store_value_json(r->t.result.text != NULL ||
 	    r->t.result.json != NULL ? &r->t.result : &r->t.exception);
-	if ((k = kind_find(r->t.kind)) != NULL && k->stored_output != NULL)
-		s = k->stored_output(ow->stored, ow->which);
-	output_reply(c, json_is_string(s) ? json_string_value(s) : "", 0,
-	    json_is_string(s) ? json_string_length(s) : 0, 1);
+	for (w = 0; w < 2; w++)
+		output_stored(kind_find(r->t.kind), ow->stored, w, &src[w]);
+	output_reply(c, src, 1);
 }
 
 static void
 output_answer(struct rpc_call *c, int timed_out)
 {
 	struct output_wait	*ow = c->state.output;
-	const char		*buf;
-	size_t			 len;
+	struct output_src	 src[2];
 	int			 final;
 
 	if (timed_out)
 		ow->timeout = 0;
-	if (output_live(ow, &buf, &len, &final) == 0)
-		output_reply(c, buf, 0, len, final);
+	if (output_live(ow, src, &final) == 0)
+		output_reply(c, src, final);
 	else
 		store_task_get(ow->id, output_row_cb, c);
+}
+
+/* An offset param: 0 or more bytes, 0 when absent. */
+static int
+output_offset(json_t *v, const char *name, int64_t *offset,
+    struct fp_invalid *inv)
+{
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return fp_invalid_set(inv, name, "must be 0 or more bytes");
+	*offset = v != NULL ? json_integer_value(v) : 0;
+	return 0;
+}
+
+static int
+output_parse_offsets(struct rpc_call *c, struct output_wait *ow,
+    struct fp_invalid *inv)
+{
+	json_t		*offsets = json_object_get(c->params, "offsets");
+	const char	*key;
+	json_t		*v;
+
+	if (ow->which != OUTPUT_BOTH) {
+		if (offsets != NULL)
+			return fp_invalid_set(inv, "offsets",
+			    "only with stream \"both\" (else offset)");
+		return output_offset(json_object_get(c->params, "offset"),
+		    "offset", &ow->offset[ow->which - 1], inv);
+	}
+	if (json_object_get(c->params, "offset") != NULL)
+		return fp_invalid_set(inv, "offset", "with stream \"both\", "
+		    "offsets: {stdout, stderr}");
+	if (offsets != NULL && !json_is_object(offsets))
+		return fp_invalid_set(inv, "offsets",
+		    "must be an object {stdout, stderr} of byte offsets");
+	json_object_foreach(offsets, key, v)
+		if (strcmp(key, "stdout") != 0 && strcmp(key, "stderr") != 0)
+			return fp_invalid_set(inv, "offsets",
+			    "unknown stream \"%s\" (stdout or stderr)", key);
+	if (output_offset(json_object_get(offsets, "stdout"), "offsets.stdout",
+	    &ow->offset[0], inv) == -1)
+		return -1;
+	return output_offset(json_object_get(offsets, "stderr"),
+	    "offsets.stderr", &ow->offset[1], inv);
 }
 
 static int
 output_parse(struct rpc_call *c, struct output_wait *ow,
     struct fp_invalid *inv)
 {
-	static const char *const extra[] = { "stream", "offset", "limit",
-	    "timeout", NULL };
+	static const char *const extra[] = { "stream", "offset", "offsets",
+	    "limit", "timeout", NULL };
 	json_t		*v;
 	const char	*s;
 
@@ -194,13 +332,14 @@ output_parse(struct rpc_call *c, struct output_wait *ow,
 		return -1;
 	s = json_string_value(json_object_get(c->params, "stream"));
 	if (json_object_get(c->params, "stream") != NULL && (s == NULL ||
-	    (strcmp(s, "stdout") != 0 && strcmp(s, "stderr") != 0)))
-		return fp_invalid_set(inv, "stream", "must be stdout or stderr");
-	ow->which = s != NULL && strcmp(s, "stderr") == 0 ? 2 : 1;
-	v = json_object_get(c->params, "offset");
-	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
-		return fp_invalid_set(inv, "offset", "must be 0 or more bytes");
-	ow->offset = v != NULL ? json_integer_value(v) : 0;
+	    (strcmp(s, "stdout") != 0 && strcmp(s, "stderr") != 0 &&
+	    strcmp(s, "both") != 0)))
+		return fp_invalid_set(inv, "stream",
+		    "must be stdout, stderr or both");
+	ow->which = s == NULL || strcmp(s, "stdout") == 0 ? OUTPUT_STDOUT :
+	    strcmp(s, "stderr") == 0 ? OUTPUT_STDERR : OUTPUT_BOTH;
+	if (output_parse_offsets(c, ow, inv) == -1)
+		return -1;
 	v = json_object_get(c->params, "limit");
 	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > OUTPUT_PAGE_MAX))
@@ -217,7 +356,7 @@ rpc_output_read(struct rpc_call *c)
 	struct fp_invalid	 inv;
 
 	if (output_parse(c, ow, &inv) == -1) {
-		free(ow);
+		output_wait_free(ow);
 		rpc_invalid(c, &inv);
 		return;
 	}

@@ -12,16 +12,6 @@
 [ -x "$FUTURECTL" ] || fail "no $FUTURECTL"
 start_daemon --jobs 4
 
-# c ARGS...: futurectl on our socket; sets rc, out (stdout) and err (stderr)
-c() {
-	ctl "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	out=$(<"$T/out")
-	err=$(<"$T/err")
-}
-# want_rc N WHAT
-want_rc() { [ "$rc" = "$1" ] || fail "$2: exit status $rc, want $1 (stdout: ${out:0:300}; stderr: ${err:0:300})"; }
-
 # ---- submit
 c submit -- echo hi
 want_rc 0 "submit"

@@ -19,7 +19,6 @@ u() {
 	out=$(<"$T/out")
 	err=$(<"$T/err")
 }
-want_rc() { [ "$rc" = "$1" ] || fail "$2: exit status $rc, want $1 (stdout: ${out:0:300}; stderr: ${err:0:300})"; }
 one_line() { [ "$(wc -l <"$T/err")" = 1 ] || fail "$1: stderr is not one line: $err"; }
 
 u https://127.0.0.1:1/ info
@@ -41,9 +40,26 @@ one_line "refused TCP"
 timeout "$(scaled 30)" "$FUTURECTL" --socket "$T/no.sock" info >"$T/out" 2>"$T/err"
 rc=$?; err=$(<"$T/err")
 want_rc 3 "missing socket"
-[[ $err == *"No such file"* ]] || fail "missing socket: message: $err"
+[[ $err == *"no such socket"*"is futured running?"* ]] || fail "missing socket: message: $err"
+# a file that is no socket, and a directory, are told as such
+timeout "$(scaled 30)" "$FUTURECTL" --socket /etc/passwd info >"$T/out" 2>"$T/err"
+rc=$?; err=$(<"$T/err")
+want_rc 3 "--socket /etc/passwd"
+[[ $err == *"/etc/passwd: not a socket"* ]] || fail "--socket /etc/passwd: message: $err"
+timeout "$(scaled 30)" "$FUTURECTL" --socket "$T" info >"$T/out" 2>"$T/err"
+rc=$?; err=$(<"$T/err")
+want_rc 3 "--socket DIR"
+[[ $err == *"a directory, not a socket"* ]] || fail "--socket DIR: message: $err"
+# a URL's port out of range, or not a number, says so
+u "http://127.0.0.1:72707" info
+want_rc 2 "port 72707"
+[[ $err == *"port is out of range (1 to 65535)"* ]] || fail "port 72707: message: $err"
+u "http://127.0.0.1:80x/" info
+want_rc 2 "port 80x"
+[[ $err == *"port is not a number"* ]] || fail "port 80x: message: $err"
 
-# A fake futured: task.submit -> {id: 7}, task.result -> 42.  MODE close:
+# A fake futured: task.submit -> {id: 7}, task.output -> no output and
+# the end, task.result -> 42.  MODE close:
 # it closes the connection after each answer without saying so (as a
 # daemon that dropped an idle connection would); keep: keep-alive; cut: it
 # sends half an answer and hangs up; junk: it answers with no HTTP at all.
@@ -71,6 +87,9 @@ def serve(conn):
         with open(log, "a") as f:
             f.write(req["method"] + "\n")
         res = {"id": 7} if req["method"] == "task.submit" else 42
+        if req["method"] == "task.output":
+            empty = {"data": "", "next": 0}
+            res = {"stdout": empty, "stderr": empty, "eof": True}
         body = json.dumps({"jsonrpc": "2.0", "id": req["id"], "result": res}).encode()
         msg = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body
         if mode == "cut":
@@ -100,14 +119,14 @@ fake keep
 u "http://127.0.0.1:$FPORT" run -- true
 want_rc 0 "run against a keep-alive server"
 expect_eq "$out" 42 "run's result"
-expect_eq "$(count connect)" 1 "connections for submit + result with keep-alive"
+expect_eq "$(count connect)" 1 "connections for submit, output, result with keep-alive"
 expect_eq "$(count task.submit)" 1 "submits"
 
 fake close
 u "http://127.0.0.1:$FPORT/" run -- true
 want_rc 0 "run against a server that drops idle connections"
 expect_eq "$out" 42 "run's result after reconnecting"
-expect_eq "$(count connect)" 2 "connections: the dropped one and the new one"
+expect_eq "$(count connect)" 3 "connections: one a call, each dropped after its answer"
 expect_eq "$(count task.submit)" 1 "the submit is not sent twice"
 
 fake cut

@@ -368,5 +368,15 @@ ctl() {
 	timeout "$(scaled 30)" "$FUTURECTL" --socket "$SOCK" "$@"
 }
 
+# c ARGS...: futurectl on our socket; sets rc, out (stdout) and err (stderr)
+c() {
+	ctl "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	out=$(<"$T/out")
+	err=$(<"$T/err")
+}
+# want_rc N WHAT: the last c (or u) exited with N
+want_rc() { [ "$rc" = "$1" ] || fail "$2: exit status $rc, want $1 (stdout: ${out:0:300}; stderr: ${err:0:300})"; }
+
 # a tag unique to this run, for process names that pgrep -f can find
 UNIQ=$$$RANDOM

@@ -98,6 +98,8 @@ for id in $u $r $s; do
 done
 grep -q "Task exception was never retrieved.* $u\b" "$log" ||
     fail "no 'Task exception was never retrieved' for task $u in the log: $(tail -5 "$log")"
+grep -A1 "Task exception was never retrieved.* $u\b" "$log" | grep -q '  | never seen$' ||
+    fail "the never-retrieved line comes without its stderr tail: $(grep -A2 "never retrieved" "$log")"
 expect_eq "$(grep -c "Task exception was never retrieved" "$log")" 1 "'never retrieved' lines (only task $u)"
 ! grep "Task exception was never retrieved" "$log" | grep -Eq "task ($r|$s)\b" || fail "a retrieved or succeeded task was logged as never retrieved"
 # when: not before its retention ran out, soon after (the log's clock, ms)

@@ -464,6 +464,51 @@ test_text_json_like_jansson(void **state)
 	json_decref(v);
 }
 
+/* Indented text is jansson's JSON_INDENT(2), reals aside. */
+static void
+test_text_json_indented(void **state)
+{
+	static const char *const docs[] = { "{}", "[]", "3", "\"s\"",
+	    "{\"a\":[1,{\"b\":null},[]],\"c\":{}}",
+	    "[[1,2],{\"k\":\"v\"}]" };
+	json_error_t	 err;
+	json_t		*v;
+	char		*want, *got;
+	size_t		 i;
+
+	for (i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		v = json_loads(docs[i], JSON_DECODE_ANY, &err);
+		assert_non_null(v);
+		want = json_dumps(v, JSON_ENCODE_ANY | JSON_INDENT(2));
+		got = fp_json_text_indented(v, 2);
+		assert_string_equal(got, want);
+		free(got);
+		count_free(want);
+		json_decref(v);
+	}
+	v = json_pack("{s:f}", "x", 0.1);
+	got = fp_json_text_indented(v, 2);
+	assert_string_equal(got, "{\n  \"x\": 0.1\n}");
+	free(got);
+	json_decref(v);
+}
+
+/* The last lines of a text: a final newline ends a line, starts none. */
+static void
+test_tail_lines(void **state)
+{
+	static const char	text[] = "one\ntwo\nthree\n";
+
+	assert_string_equal(fp_tail_lines(text, strlen(text), 1), "three\n");
+	assert_string_equal(fp_tail_lines(text, strlen(text), 2),
+	    "two\nthree\n");
+	assert_string_equal(fp_tail_lines(text, strlen(text), 3), text);
+	assert_string_equal(fp_tail_lines(text, strlen(text), 9), text);
+	assert_string_equal(fp_tail_lines("a\nb", 3, 1), "b");
+	assert_string_equal(fp_tail_lines("", 0, 2), "");
+	assert_string_equal(fp_tail_lines("\n\n", 2, 1), "\n");
+}
+
 /* A tree that contains itself fails instead of looping. */
 static void
 test_text_json_cycle(void **state)
@@ -907,6 +952,8 @@ main(void)
 		T(test_text_like_jansson),
 		T(test_text_json_like_jansson),
 		T(test_text_json_cycle),
+		T(test_text_json_indented),
+		T(test_tail_lines),
 		T(test_text_json_nul_key),
 		T(test_text_take),
 		T(test_exception_create),
