@@ -195,6 +195,9 @@ hp_headers_complete(http_parser *p)
 		hp_header_done(ps);
 	if (p->http_major != 1)
 		return hp_fail(ps, 505, "only HTTP/1.0 and HTTP/1.1 are served");
+	/* http-parser reads no body after CONNECT: the bytes are a tunnel's */
+	if (p->method == HTTP_CONNECT)
+		return hp_fail(ps, 405, "CONNECT is not served");
 	if (hp_path(ps) == -1)
 		return hp_fail(ps, 400, "invalid request target");
 	h->method = http_method_str((enum http_method)p->method);

@@ -172,7 +172,8 @@ fuzz_error(struct http_parse *ps, struct fuzz_outcome *o)
 	if (why == NULL || *why == '\0')
 		fuzz_fail("an error without a reason");
 	switch (o->status) {
-	case 400: case 413: case 414: case 431: case 501: case 503: case 505:
+	case 400: case 405: case 413: case 414: case 431: case 501: case 503:
+	case 505:
 		break;
 	default:
 		fuzz_fail("an error of status %d (%s)", o->status, why);
