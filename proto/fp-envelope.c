@@ -22,6 +22,8 @@ static const struct {
 	{ FP_ERR_SHUTTING_DOWN, "ShuttingDown" },
 	{ FP_ERR_STORE, "StoreError" },
 	{ FP_ERR_LIMIT, "LimitExceeded" },
+	{ FP_ERR_NO_SUCH_QUEUE, "NoSuchQueue" },
+	{ FP_ERR_QUEUE_NOT_EMPTY, "QueueNotEmpty" },
 };
 
 const char *

@@ -221,8 +221,6 @@ fp_ids_array(json_t *arr, const char *field, size_t max, int64_t **out,
 	return 0;
 }
 
-
-
 int
 fp_wait_parse(json_t *params, double cap, struct fp_wait *w,
     struct fp_invalid *inv)
@@ -281,17 +279,12 @@ fp_cursor_create(int64_t id)
 	return json_string(buf);
 }
 
-int
-fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
+/* task.list's and task.delete's state, queue and label. */
+static int
+fp_list_filter_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
 {
-	static const char *const keys[] = { "state", "queue", "label",
-	    "unretrieved", "limit", "cursor", NULL };
 	json_t	*v;
 
-	memset(l, 0, sizeof *l);
-	l->limit = FP_LIST_DEFAULT;
-	if (fp_params_only(params, keys, inv) == -1)
-		return -1;
 	if ((v = json_object_get(params, "state")) != NULL && !json_is_null(v)) {
 		if (fp_cstr(v) == NULL ||
 		    fp_state_parse(json_string_value(v), &l->state) == -1)
@@ -310,6 +303,21 @@ fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
 			return -1;
 		l->label = v;
 	}
+	return 0;
+}
+
+int
+fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
+{
+	static const char *const keys[] = { "state", "queue", "label",
+	    "unretrieved", "limit", "cursor", NULL };
+	json_t	*v;
+
+	memset(l, 0, sizeof *l);
+	l->limit = FP_LIST_DEFAULT;
+	if (fp_params_only(params, keys, inv) == -1 ||
+	    fp_list_filter_parse(params, l, inv) == -1)
+		return -1;
 	if ((v = json_object_get(params, "unretrieved")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_boolean(v))
@@ -324,4 +332,79 @@ fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
 		l->limit = (int)json_integer_value(v);
 	}
 	return fp_cursor_parse(json_object_get(params, "cursor"), &l->cursor, inv);
+}
+
+/* A boolean param, 0 when absent or null. */
+static int
+fp_bool_param(json_t *params, const char *name, int *out,
+    struct fp_invalid *inv)
+{
+	json_t	*v = json_object_get(params, name);
+
+	*out = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return fp_invalid_set(inv, name, "must be a boolean");
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* Which tasks task.delete takes: ids, or a filter of finished ones. */
+static int
+fp_delete_which(json_t *params, struct fp_delete *d, struct fp_invalid *inv)
+{
+	int	filtered = d->filter.has_state || d->filter.queue != NULL ||
+		    d->filter.label != NULL || d->older_than > 0;
+
+	if (d->ids != NULL && (filtered || d->all))
+		return fp_invalid_set(inv, "ids", "give ids or a filter (state, "
+		    "queue, label, older_than, all), not both");
+	d->nothing = d->ids == NULL && !filtered && !d->all;
+	if (d->ids == NULL && d->cancel)
+		return fp_invalid_set(inv, "cancel", "goes with ids: a filter "
+		    "deletes finished tasks only");
+	if (d->filter.has_state && !fp_state_done(d->filter.state))
+		return fp_invalid_set(inv, "state", "a filter deletes finished "
+		    "tasks only: succeeded, failed or cancelled");
+	return 0;
+}
+
+int
+fp_delete_parse(json_t *params, struct fp_delete *d, struct fp_invalid *inv)
+{
+	static const char *const keys[] = { "ids", "state", "queue", "label",
+	    "older_than", "all", "cancel", NULL };
+	json_t	*v;
+
+	memset(d, 0, sizeof *d);
+	if (fp_params_only(params, keys, inv) == -1 ||
+	    fp_list_filter_parse(params, &d->filter, inv) == -1 ||
+	    fp_bool_param(params, "all", &d->all, inv) == -1 ||
+	    fp_bool_param(params, "cancel", &d->cancel, inv) == -1)
+		return -1;
+	if ((v = json_object_get(params, "older_than")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_number(v) || json_number_value(v) <= 0)
+			return fp_invalid_set(inv, "older_than",
+			    "must be seconds above 0 (finished that long ago)");
+		d->older_than = json_number_value(v);
+	}
+	if ((v = json_object_get(params, "ids")) != NULL && !json_is_null(v) &&
+	    fp_ids_array(v, "ids", FP_WAIT_MAX, &d->ids, &d->n_ids,
+	    inv) == -1)
+		return -1;
+	if (fp_delete_which(params, d, inv) == -1) {
+		fp_delete_clear(d);
+		return -1;
+	}
+	return 0;
+}
+
+void
+fp_delete_clear(struct fp_delete *d)
+{
+	free(d->ids);
+	d->ids = NULL;
+	d->n_ids = 0;
 }

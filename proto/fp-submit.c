@@ -360,10 +360,11 @@ int
 fp_queue_set_parse(json_t *p, struct fp_queue_set *qs, struct fp_invalid *inv)
 {
 	static const char *const keys[] = { "name", "concurrency", "paused",
-	    NULL };
+	    "create", NULL };
 	json_t	*v;
 
 	memset(qs, 0, sizeof *qs);
+	qs->create = 1;
 	if (fp_params_only(p, keys, inv) == -1)
 		return -1;
 	if (fp_queue_name_check(p, "name", &qs->name, inv) == -1)
@@ -384,6 +385,25 @@ fp_queue_set_parse(json_t *p, struct fp_queue_set *qs, struct fp_invalid *inv)
 		qs->has_paused = 1;
 		qs->paused = json_is_true(v);
 	}
+	if ((v = json_object_get(p, "create")) != NULL) {
+		if (!json_is_boolean(v))
+			return fp_invalid_set(inv, "create", "must be a boolean");
+		qs->create = json_is_true(v);
+	}
+	return 0;
+}
+
+int
+fp_queue_delete_parse(json_t *p, const char **name, struct fp_invalid *inv)
+{
+	static const char *const keys[] = { "name", NULL };
+
+	*name = NULL;
+	if (fp_params_only(p, keys, inv) == -1 ||
+	    fp_queue_name_check(p, "name", name, inv) == -1)
+		return -1;
+	if (*name == NULL)
+		return fp_invalid_set(inv, "name", "required");
 	return 0;
 }
 

@@ -38,6 +38,8 @@ enum fp_error {
 	FP_ERR_SHUTTING_DOWN = 6,
 	FP_ERR_STORE = 7,
 	FP_ERR_LIMIT = 8,
+	FP_ERR_NO_SUCH_QUEUE = 9,
+	FP_ERR_QUEUE_NOT_EMPTY = 10,
 };
 
 /* The standard message of an error code ("TaskFailed"), or "ServerError". */
@@ -57,6 +59,9 @@ const char	*fp_error_message(int);
 #define FP_RPC_DISCOVER		"rpc.discover"
 #define FP_QUEUE_LIST		"queue.list"
 #define FP_QUEUE_SET		"queue.set"
+#define FP_QUEUE_DELETE		"queue.delete"
+#define FP_TASK_RETRY		"task.retry"
+#define FP_TASK_DELETE		"task.delete"
 
 
 /* Future states. */
@@ -185,6 +190,21 @@ struct fp_list {
 	int64_t		 cursor;	/* list ids below this; 0 = from newest */
 };
 int	 fp_list_parse(json_t *params, struct fp_list *, struct fp_invalid *);
+
+/* task.delete: ids (unfinished ones cancelled first with cancel), or the
+ * finished tasks a filter selects. */
+struct fp_delete {
+	int64_t		*ids;		/* owned; NULL: by filter */
+	size_t		 n_ids;
+	struct fp_list	 filter;	/* state, queue, label (borrowed) */
+	double		 older_than;	/* finished that long ago; 0: any */
+	int		 all;
+	int		 cancel;
+	int		 nothing;	/* no ids, no filter: deletes none */
+};
+int	 fp_delete_parse(json_t *params, struct fp_delete *,
+	    struct fp_invalid *);
+void	 fp_delete_clear(struct fp_delete *);
 /* Cursor strings are opaque to clients; today they hold an id. */
 json_t	*fp_cursor_create(int64_t);
 
@@ -228,8 +248,12 @@ struct fp_queue_set {
 	int		 concurrency;	/* 0: no limit beyond --jobs */
 	int		 has_paused;
 	int		 paused;
+	int		 create;	/* may make a new queue (default) */
 };
 int	 fp_queue_set_parse(json_t *, struct fp_queue_set *,
+	    struct fp_invalid *);
+/* queue.delete's {name}. */
+int	 fp_queue_delete_parse(json_t *, const char **name,
 	    struct fp_invalid *);
 /* Queue names: 1 to 64 of [A-Za-z0-9._-]. */
 int	 fp_queue_name_check(json_t *params, const char *field,

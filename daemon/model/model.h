@@ -189,8 +189,16 @@ struct queue {
 	int		 concurrency;	/* 0: no limit beyond the kinds' */
 	int		 paused;
 	int		 running;	/* tasks holding one of its slots */
+	int		 tasks;		/* tasks in memory that are its */
+	int		 loaded;	/* seen in the store's latest load */
 };
 #define SCHED_MAX_QUEUES	1000
+/*
+ * A queue with no settings (no limit, not paused) and no task in memory
+ * is freed, so names used once do not count against SCHED_MAX_QUEUES;
+ * "default" is always there.
+ */
+#define SCHED_DEFAULT_QUEUE	"default"
 /* Loads the saved queues; sched_init_status as task_recover_status. */
 void		 sched_init(void);
 int		 sched_init_status(void);
@@ -198,6 +206,11 @@ void		 sched_reload(void);
 void		 sched_free(void);
 /* The queue called name, created when new. */
 struct queue	*sched_queue(const char *name);
+/* A task takes q as its queue, or leaves it (q may be freed then). */
+void		 sched_queue_hold(struct queue *q);
+void		 sched_queue_release(struct queue *q);
+/* Frees q when it has no settings and no task. */
+void		 sched_queue_tidy(struct queue *q);
 struct queue	*sched_queue_find(const char *name);
 size_t		 sched_queue_count(void);
 struct queue	*sched_queue_at(size_t);

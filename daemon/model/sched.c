@@ -40,6 +40,7 @@ sched_queue_loaded(void *arg, const char *name, int concurrency, int paused)
 
 	q->concurrency = concurrency;
 	q->paused = paused;
+	q->loaded = 1;
 }
 
 static void
@@ -54,15 +55,27 @@ static int	sched_load_status;
 void
 sched_init(void)
 {
-	sched_queue("default");
+	sched_queue(SCHED_DEFAULT_QUEUE);
 	sched_load_status = STORE_FAILED;
 	store_queue_load(sched_queue_loaded, sched_queues_loaded,
 	    &sched_load_status);
 }
 
+/* Queues whose settings another node deleted have none here either. */
 static void
 sched_reloaded(void *arg, int status)
 {
+	struct queue	*q;
+	size_t		 i;
+
+	for (i = sched_nqueues; status == STORE_OK && i-- > 0; ) {
+		q = &sched_queues[i]->q;
+		if (!q->loaded) {
+			q->concurrency = 0;
+			q->paused = 0;
+			sched_queue_tidy(q);
+		}
+	}
 	sched_kick();
 }
 
@@ -70,6 +83,10 @@ sched_reloaded(void *arg, int status)
 void
 sched_reload(void)
 {
+	size_t	i;
+
+	for (i = 0; i < sched_nqueues; i++)
+		sched_queues[i]->q.loaded = 0;
 	store_queue_load(sched_queue_loaded, sched_reloaded, NULL);
 }
 
@@ -156,6 +173,36 @@ sched_queue(const char *name)
 	    sizeof *sched_queues);
 	sched_queues[sched_nqueues++] = sq;
 	return &sq->q;
+}
+
+void
+sched_queue_hold(struct queue *q)
+{
+	q->tasks++;
+}
+
+void
+sched_queue_release(struct queue *q)
+{
+	q->tasks--;
+	sched_queue_tidy(q);
+}
+
+void
+sched_queue_tidy(struct queue *q)
+{
+	size_t	i;
+
+	if (q->tasks > 0 || q->concurrency != 0 || q->paused ||
+	    strcmp(q->name, SCHED_DEFAULT_QUEUE) == 0)
+		return;
+	for (i = 0; i < sched_nqueues; i++)
+		if (&sched_queues[i]->q == q)
+			break;
+	if (i == sched_nqueues)
+		return;
+	sched_queue_free(sched_queues[i]);
+	sched_queues[i] = sched_queues[--sched_nqueues];
 }
 
 static int
@@ -487,6 +534,7 @@ sched_apply_config(void)
 		if (cq->has_paused)
 			q->paused = cq->paused;
 		store_queue_save(q->name, q->concurrency, q->paused);
+		sched_queue_tidy(q);
 	}
 	sched_kick();
 }

@@ -64,6 +64,8 @@ task_unref(struct task *t, const char *from)
 	task_unwatch_deps(t);
 	free(t->dep_watches);
 	timerq_del(&t->timer);
+	if (t->queue != NULL)
+		sched_queue_release(t->queue);
 	if (t->kind != NULL && t->kind->free != NULL)
 		t->kind->free(t);
 	free(t->key);
@@ -508,6 +510,7 @@ task_from_row(const struct store_row *r)
 	t->kind = k;
 	t->state = r->t.state;
 	t->queue = sched_queue(r->t.queue);
+	sched_queue_hold(t->queue);
 	t->priority = r->t.priority;
 	t->key = r->t.key != NULL ? xstrdup(r->t.key) : NULL;
 	t->spec = store_value_json(&r->t.spec);

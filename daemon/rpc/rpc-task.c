@@ -13,6 +13,7 @@ struct rpc_submit {
 	struct fp_submit	 s;
 	int			*states;	/* of s.after */
 	int			 holds_key;	/* rpc_keys: others wait */
+	json_t			*params;	/* made here (task.retry): s's */
 };
 
 /*
@@ -125,6 +126,7 @@ rpc_submit_free(struct rpc_call *c)
 	if (rs->holds_key)
 		key = xstrdup(rs->s.key);
 	fp_submit_clear(&rs->s);
+	json_decref(rs->params);
 	free(rs->states);
 	free(rs);
 	if (key != NULL) {
@@ -164,6 +166,7 @@ rpc_task_from_submit(struct fp_submit *s)
 	t->kind = kind_find(s->kind);	/* proto checked it */
 	t->state = FP_PENDING;
 	t->queue = sched_queue(s->queue);
+	sched_queue_hold(t->queue);
 	t->priority = s->priority;
 	t->key = s->key != NULL ? xstrdup(s->key) : NULL;
 	t->spec = json_incref(s->spec);
@@ -267,6 +270,27 @@ rpc_submit_key_cb(void *arg, int status, int64_t id, json_t *spec)
 		rpc_error(c, FP_ERR_KEY_CONFLICT, json_pack("{s:s,s:I}", "key",
 		    rs->s.key, "id", (json_int_t)id));
 	rpc_submit_free(c);
+}
+
+/*
+ * task.retry's submission: params (stolen) made from the finished task,
+ * checked as any submission's.
+ */
+void
+rpc_task_resubmit(struct rpc_call *c, json_t *params)
+{
+	struct rpc_submit	*rs = xcalloc(1, sizeof *rs);
+	struct fp_invalid	 inv;
+
+	rs->params = params;
+	if (fp_submit_parse(params, &rs->s, &inv) == -1) {
+		json_decref(params);
+		free(rs);
+		rpc_invalid(c, &inv);
+		return;
+	}
+	c->state.submit = rs;
+	rpc_submit_begin(c);
 }
 
 void

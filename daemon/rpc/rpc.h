@@ -14,6 +14,8 @@ struct rpc_submit;
 struct future_wait;
 struct stream_wait;
 struct output_wait;
+struct queue_op;
+struct task_delete;
 
 /* A method handler: it answers c now or later, exactly once. */
 typedef void	 rpc_handler(struct rpc_call *);
@@ -53,6 +55,8 @@ struct rpc_call {
 		struct output_wait *output;
 		struct admin_counts *counts;	/* daemon.info */
 		json_t		*queues;	/* queue.list */
+		struct queue_op	*queue_op;	/* queue.set, queue.delete */
+		struct task_delete *del;	/* task.delete */
 	} state;
 	struct fp_text		 reply;		/* the response, once settled */
 };
@@ -96,15 +100,21 @@ int64_t		 rpc_refused_notifications(void);
 /* Answers every waiting long-poll now (shutdown). */
 void		 rpc_wake_all(void);
 
+/* task.retry's new task: params (stolen) go through task.submit's path. */
+void		 rpc_task_resubmit(struct rpc_call *, json_t *params);
 /* Answers NoSuchTask for id, or StoreError for a read that failed. */
 void		 rpc_task_missing(struct rpc_call *, int status, int64_t id);
 
-/* rpc-task.c, rpc-future.c, rpc-stream.c, rpc-output.c, rpc-admin.c. */
+/*
+ * rpc-task.c, rpc-future.c, rpc-stream.c, rpc-output.c, rpc-admin.c,
+ * rpc-queue.c, rpc-manage.c.
+ */
 rpc_handler	 rpc_task_submit, rpc_task_get, rpc_task_cancel, rpc_task_list;
 rpc_handler	 rpc_future_result, rpc_future_exception, rpc_future_wait;
 rpc_handler	 rpc_stream_read, rpc_output_read;
-rpc_handler	 rpc_admin_info, rpc_admin_discover, rpc_admin_queue_list;
-rpc_handler	 rpc_admin_queue_set;
+rpc_handler	 rpc_admin_info, rpc_admin_discover;
+rpc_handler	 rpc_queue_list, rpc_queue_set, rpc_queue_delete;
+rpc_handler	 rpc_manage_retry, rpc_manage_delete;
 /* Answers LimitExceeded and returns 1 when name would be one queue too many. */
 int		 rpc_queue_limit(struct rpc_call *, const char *name);
 /*

@@ -71,12 +71,14 @@ struct store_backend_ops {
 	void	(*queues)(struct store_backend *, store_queue_cb *,
 		    store_done_cb *, void *);
 	/*
-	 * Deletes up to limit tasks finished before `before` (in the
-	 * transaction); deleted(arg, STORE_OK, row) for each (its state,
-	 * retrieved flag, kind and exception filled), then done(arg, n).
+	 * Deletes up to limit finished tasks that sel selects, oldest
+	 * finished first (in the transaction); deleted(arg, STORE_OK, row)
+	 * for each (its state, retrieved flag, kind and exception filled),
+	 * then done(arg, n).
 	 */
-	void	(*purge)(struct store_backend *, double before, int limit,
-		    store_row_cb *deleted, void (*done)(void *, int), void *);
+	void	(*purge)(struct store_backend *, const struct store_select *sel,
+		    int limit, store_row_cb *deleted, void (*done)(void *, int),
+		    void *);
 
 	/*
 	 * Several nodes on one database (store.h's store_claim and the
@@ -97,6 +99,9 @@ struct store_backend_ops {
 	void	(*cancel_ask)(struct store_backend *, int64_t id,
 		    store_done_cb *, void *);
 	void	(*cancels)(struct store_backend *, store_done_cb *, void *);
+	/* Unfinished tasks of a queue on every node. */
+	void	(*queue_busy)(struct store_backend *, const char *name,
+		    store_busy_cb *, void *);
 	void	(*queue_stats)(struct store_backend *, double now,
 		    store_queue_stats_cb *, store_done_cb *, void *);
 	/* A write, fenced like updates: only the node running attempt. */

@@ -155,7 +155,8 @@ enum pg_col {
 
 enum pg_stmt {
 	PS_INSERT, PS_UPDATE, PS_GET, PS_BY_KEY, PS_STATES, PS_RETRIEVED,
-	PS_COUNTS, PS_LOAD, PS_QUEUE_SAVE, PS_QUEUE_LOAD, PS_ITEM_ADD,
+	PS_COUNTS, PS_LOAD, PS_QUEUE_SAVE, PS_QUEUE_UNSET, PS_QUEUE_BUSY,
+	PS_QUEUE_LOAD, PS_ITEM_ADD,
 	PS_ITEMS, PS_ITEM_NEXT, PS_OVERFLOW_SET, PS_PURGE, PS_LABEL_ADD,
 	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_CLAIM_FREE,
 	PS_NEXT_START,
@@ -205,6 +206,10 @@ static const char *const pg_sql[PS_COUNT] = {
 	[PS_QUEUE_SAVE] = "INSERT INTO queues (name, concurrency, paused) "
 	    "VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
 	    "concurrency = excluded.concurrency, paused = excluded.paused",
+	[PS_QUEUE_UNSET] = "DELETE FROM queues WHERE name = $1",
+	/* queue.delete, rare: no index of its own */
+	[PS_QUEUE_BUSY] = "SELECT count(*) FROM tasks WHERE queue = $1 AND "
+	    "state IN (0, 1)",
 	[PS_QUEUE_LOAD] = "SELECT name, concurrency, paused FROM queues",
 	/* after PS_QUEUE_SAVE: the queue's unclaimed tasks get its bits */
 	[PS_QUEUE_HOLD] = "UPDATE tasks SET held = (held & 1) | " PG_QUEUE_HELD(
@@ -1794,9 +1799,13 @@ pg_queue_save(struct store_backend *b, const char *name, int concurrency,
 	struct pg_params	p = { 0 };
 
 	pp_str(&p, name);
-	pp_int(&p, concurrency);
-	pp_int(&p, paused);
-	if (pg_send(PS_QUEUE_SAVE, &p, NULL, NULL) == -1)
+	if (concurrency != 0 || paused) {
+		pp_int(&p, concurrency);
+		pp_int(&p, paused);
+	}
+	/* no settings: no row */
+	if (pg_send(concurrency != 0 || paused ? PS_QUEUE_SAVE :
+	    PS_QUEUE_UNSET, &p, NULL, NULL) == -1)
 		return -1;
 	pp_str(&p, name);
 	if (pg_send(PS_QUEUE_HOLD, &p, NULL, NULL) == -1)
@@ -1819,6 +1828,7 @@ struct pg_read {
 	store_nodes_cb	*nodes;
 	store_queue_stats_cb *stats;
 	store_output_cb	*output;
+	store_busy_cb	*busy;
 	void		*arg;
 	int64_t		 limit_id;
 	struct fp_text	*o;
@@ -2374,19 +2384,122 @@ pg_queues(struct store_backend *b, store_queue_cb *queue, store_done_cb *done,
 	pg_read(PS_QUEUE_LOAD, &p, pg_queues_cb, rd);
 }
 
+/*
+ * A delete's statement when it filters more than retention does, with
+ * its parameters: PS_PURGE's shape around task.list's filters.
+ */
 static void
-pg_purge(struct store_backend *b, double before, int limit,
+pg_select_query(const struct store_select *sel, int limit, char *sql,
+    size_t len, struct pg_params *p)
+{
+	const char	*k;
+	json_t		*v, *a;
+	size_t		 n;
+	int		 i = 1;
+
+	snprintf(sql, len, "WITH d AS (DELETE FROM tasks WHERE id IN (SELECT "
+	    "id FROM tasks WHERE finished_at IS NOT NULL");
+	if (sel->before > 0) {
+		pg_sql_cat(sql, len, " AND finished_at < $%d", &i);
+		pp_time(p, sel->before);
+	}
+	if (sel->filter != NULL && sel->filter->has_state) {
+		pg_sql_cat(sql, len, " AND state = $%d", &i);
+		pp_int(p, sel->filter->state);
+	}
+	if (sel->filter != NULL && sel->filter->queue != NULL) {
+		pg_sql_cat(sql, len, " AND queue = $%d", &i);
+		pp_str(p, sel->filter->queue);
+	}
+	if (sel->filter != NULL)
+		json_object_foreach(sel->filter->label, k, v) {
+			pg_sql_cat(sql, len, " AND EXISTS (SELECT 1 FROM "
+			    "task_labels l WHERE l.name = $%d", &i);
+			pg_sql_cat(sql, len, " AND l.value = $%d AND "
+			    "l.task_id = id)", &i);
+			pp_str(p, k);
+			pp_str(p, json_string_value(v));
+		}
+	if (sel->ids != NULL) {
+		pg_sql_cat(sql, len, " AND id IN (SELECT jsonb_array_elements_"
+		    "text($%d::jsonb)::bigint)", &i);
+		a = xjson(json_array());
+		for (n = 0; n < sel->n_ids; n++)
+			json_array_append_new(a, json_integer(sel->ids[n]));
+		pp_json(p, a);
+		json_decref(a);
+	}
+	pg_sql_cat(sql, len, " ORDER BY finished_at LIMIT $%d) RETURNING "
+	    PG_COLUMNS "), "
+	    "i AS (DELETE FROM stream_items s USING d WHERE s.task_id = d.id), "
+	    "l AS (DELETE FROM task_labels l USING d WHERE l.task_id = d.id), "
+	    "o AS (DELETE FROM task_output o USING d WHERE o.task_id = d.id) "
+	    "SELECT * FROM d ORDER BY finished_at", &i);
+	pp_int(p, limit);
+}
+
+static void
+pg_purge(struct store_backend *b, const struct store_select *sel, int limit,
     store_row_cb *deleted, void (*done)(void *, int), void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
+	char			 sql[8192];
+	int			 rv;
 
 	rd->row = deleted;
 	rd->purged = done;
-	snprintf(p.num[0], sizeof p.num[0], "%.17g", before);
-	pp_str(&p, p.num[0]);
-	pp_int(&p, limit);
-	pg_read(PS_PURGE, &p, pg_rows_cb, rd);
+	if (sel->filter == NULL && sel->ids == NULL) {	/* retention */
+		snprintf(p.num[0], sizeof p.num[0], "%.17g", sel->before);
+		pp_str(&p, p.num[0]);
+		pp_int(&p, limit);
+		pg_read(PS_PURGE, &p, pg_rows_cb, rd);
+		return;
+	}
+	if (sel->filter != NULL &&
+	    json_object_size(sel->filter->label) > (PG_MAXPARAMS - 6) / 2) {
+		log_warnx("store: task.delete with %zu labels: too many",
+		    json_object_size(sel->filter->label));
+		pg_rows_cb(rd, NULL);
+		return;
+	}
+	pg_select_query(sel, limit, sql, sizeof sql, &p);
+	if (pg.conn == NULL) {
+		pp_free(&p);
+		pg_rows_cb(rd, NULL);
+		return;
+	}
+	rv = PQsendQueryParams(pg.conn, sql, p.n, NULL, p.v, NULL, NULL, 0);
+	pp_free(&p);
+	if (rv == 0) {
+		pg_broken("delete");
+		pg_rows_cb(rd, NULL);
+		return;
+	}
+	pg_wait_add(pg_rows_cb, NULL, rd, 0);
+	pg_read_sent();
+}
+
+static void
+pg_queue_busy_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+
+	rd->busy(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED, pg_ok(r) &&
+	    PQntuples(r) == 1 ? pg_col_int(r, 0, 0, 0) : 0);
+	free(rd);
+}
+
+static void
+pg_queue_busy(struct store_backend *b, const char *name, store_busy_cb *cb,
+    void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->busy = cb;
+	pp_str(&p, name);
+	pg_read(PS_QUEUE_BUSY, &p, pg_queue_busy_cb, rd);
 }
 
 /* ---- several nodes ---- */
@@ -2754,6 +2867,7 @@ const struct store_backend_ops store_pg_ops = {
 	.output_add = pg_output_add,
 	.output_read = pg_output_read,
 	.queue_save = pg_queue_save,
+	.queue_busy = pg_queue_busy,
 	.write = pg_write,
 	.get = pg_get,
 	.states = pg_states,

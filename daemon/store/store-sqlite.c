@@ -99,7 +99,7 @@ enum store_col {
 enum store_stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_INSERT, ST_UPDATE, ST_GET,
 	ST_STATE, ST_BY_KEY, ST_RETRIEVED, ST_COUNTS, ST_UNRETRIEVED, ST_LOAD,
-	ST_QUEUE_SAVE, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
+	ST_QUEUE_SAVE, ST_QUEUE_UNSET, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
 	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
 	ST_PURGE_TASK, ST_LABEL_ADD, ST_LABEL_DEL, ST_LAST_ID, ST_COUNT
 };
@@ -131,6 +131,7 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_QUEUE_SAVE] = "INSERT INTO queues (name, concurrency, paused) "
 	    "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
 	    "concurrency = excluded.concurrency, paused = excluded.paused",
+	[ST_QUEUE_UNSET] = "DELETE FROM queues WHERE name = ?",
 	[ST_QUEUE_LOAD] = "SELECT name, concurrency, paused FROM queues",
 	[ST_ITEM_ADD] = "INSERT INTO stream_items (task_id, seq, value, error) "
 	    "VALUES (?, ?, ?, ?)",
@@ -587,6 +588,11 @@ sq_queue_save(struct store_backend *b, const char *name, int concurrency,
 {
 	sqlite3_stmt	*st = store_stmts[ST_QUEUE_SAVE];
 
+	if (concurrency == 0 && !paused) {	/* no settings: no row */
+		st = store_stmts[ST_QUEUE_UNSET];
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		return store_step_done(st, "unset queue");
+	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, concurrency);
 	sqlite3_bind_int(st, 3, paused);
@@ -985,29 +991,118 @@ store_purge_one(int64_t id, json_t *labels)
 	return store_step_done(store_stmts[ST_PURGE_TASK], "purge task");
 }
 
+/* A delete's query when it filters more than retention does. */
 static void
-sq_purge(struct store_backend *b, double before, int limit,
+store_select_sql(const struct store_select *sel, char *sql, size_t len)
+{
+	const char	*k;
+	json_t		*v;
+
+	snprintf(sql, len, "SELECT " STORE_COLUMNS " FROM tasks WHERE "
+	    "finished_at IS NOT NULL");
+	if (sel->before > 0)
+		store_sql_cat(sql, len, " AND finished_at < ?");
+	if (sel->filter != NULL && sel->filter->has_state)
+		store_sql_cat(sql, len, " AND state = ?");
+	if (sel->filter != NULL && sel->filter->queue != NULL)
+		store_sql_cat(sql, len, " AND queue = ?");
+	if (sel->filter != NULL)
+		json_object_foreach(sel->filter->label, k, v)
+			store_sql_cat(sql, len, " AND EXISTS (SELECT 1 FROM "
+			    "task_labels l WHERE l.name = ? AND l.value = ? "
+			    "AND l.task_id = id)");
+	if (sel->ids != NULL)
+		store_sql_cat(sql, len, " AND id IN (SELECT value FROM "
+		    "json_each(?))");
+	store_sql_cat(sql, len, " ORDER BY finished_at LIMIT ?");
+}
+
+/* Binds store_select_sql's parameters; *ids is the ids' JSON (free). */
+static void
+store_select_bind(sqlite3_stmt *st, const struct store_select *sel,
+    int limit, char **ids)
+{
+	const char	*k;
+	json_t		*v, *a;
+	size_t		 n;
+	int		 i = 1;
+
+	if (sel->before > 0)
+		sqlite3_bind_double(st, i++, sel->before);
+	if (sel->filter != NULL && sel->filter->has_state)
+		sqlite3_bind_int(st, i++, sel->filter->state);
+	if (sel->filter != NULL && sel->filter->queue != NULL)
+		sqlite3_bind_text(st, i++, sel->filter->queue, -1,
+		    SQLITE_STATIC);
+	if (sel->filter != NULL)
+		json_object_foreach(sel->filter->label, k, v)
+			store_list_bind_label(st, &i, k, v);
+	*ids = NULL;
+	if (sel->ids != NULL) {
+		a = xjson(json_array());
+		for (n = 0; n < sel->n_ids; n++)
+			json_array_append_new(a, json_integer(sel->ids[n]));
+		if ((*ids = fp_json_text(a)) == NULL)
+			fatalx("store: out of memory");
+		json_decref(a);
+		sqlite3_bind_text(st, i++, *ids, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int(st, i, limit);
+}
+
+/* The statement that selects a delete's rows: prepared, or made for it. */
+static sqlite3_stmt *
+store_select_stmt(const struct store_select *sel, int limit, char **ids)
+{
+	sqlite3_stmt	*st;
+	char		 sql[8192];
+
+	*ids = NULL;
+	if (sel->filter == NULL && sel->ids == NULL) {
+		st = store_stmts[ST_PURGE_SELECT];
+		sqlite3_bind_double(st, 1, sel->before);
+		sqlite3_bind_int(st, 2, limit);
+		return st;
+	}
+	store_select_sql(sel, sql, sizeof sql);
+	if (sqlite3_prepare_v2(store_db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_log("delete");
+		return NULL;
+	}
+	store_select_bind(st, sel, limit, ids);
+	return st;
+}
+
+static void
+sq_purge(struct store_backend *b, const struct store_select *sel, int limit,
     store_row_cb *deleted, void (*done)(void *, int), void *arg)
 {
-	sqlite3_stmt		*sel = store_stmts[ST_PURGE_SELECT];
+	sqlite3_stmt		*st;
 	struct store_row	 r;
 	json_t			*trees[STORE_ROW_TREES];
 	int64_t			*ids;
 	json_t			**labels;
+	char			*idtext;
 	int			 n = 0, i, rv;
 
+	if ((st = store_select_stmt(sel, limit, &idtext)) == NULL) {
+		done(arg, -1);
+		return;
+	}
 	ids = xcalloc((size_t)limit, sizeof *ids);
 	labels = xcalloc((size_t)limit, sizeof *labels);
-	sqlite3_bind_double(sel, 1, before);
-	sqlite3_bind_int(sel, 2, limit);
-	while (n < limit && sqlite3_step(sel) == SQLITE_ROW) {
-		store_row_read(sel, &r, trees);
+	while (n < limit && sqlite3_step(st) == SQLITE_ROW) {
+		store_row_read(st, &r, trees);
 		ids[n] = r.t.id;
 		labels[n++] = store_labels(&r);
 		deleted(arg, STORE_OK, &r);
 		store_trees_free(trees);
 	}
-	sqlite3_reset(sel);
+	if (st == store_stmts[ST_PURGE_SELECT])
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+	free(idtext);
 	rv = n;
 	for (i = 0; i < n; i++) {
 		if (rv != -1 && store_purge_one(ids[i], labels[i]) == -1)

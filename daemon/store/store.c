@@ -623,7 +623,8 @@ store_queue_load(store_queue_cb *queue, store_done_cb *done, void *arg)
 }
 
 struct store_purge {
-	store_row_cb	*unretrieved;
+	store_row_cb	*unretrieved;	/* NULL: a delete asked for */
+	store_row_cb	*deleted;
 	void		(*done)(void *, int);
 	void		*arg;
 };
@@ -634,8 +635,11 @@ store_purge_row_cb(void *arg, int status, const struct store_row *row)
 	struct store_purge	*p = arg;
 
 	store_count(row->t.state, -1, row->t.retrieved);
-	if (row->t.state == FP_FAILED && !row->t.retrieved)
+	if (p->unretrieved != NULL && row->t.state == FP_FAILED &&
+	    !row->t.retrieved)
 		p->unretrieved(p->arg, STORE_OK, row);
+	if (p->deleted != NULL)
+		p->deleted(p->arg, STORE_OK, row);
 }
 
 static void
@@ -649,8 +653,9 @@ store_purge_done_cb(void *arg, int n)
 	free(p);
 }
 
-void
-store_task_purge(double before, int limit, store_row_cb *unretrieved,
+static void
+store_select_delete(const struct store_select *sel, int limit,
+    store_row_cb *unretrieved, store_row_cb *deleted,
     void (*done)(void *, int), void *arg)
 {
 	struct store_purge	*p;
@@ -662,10 +667,27 @@ store_task_purge(double before, int limit, store_row_cb *unretrieved,
 	}
 	p = xcalloc(1, sizeof *p);
 	p->unretrieved = unretrieved;
+	p->deleted = deleted;
 	p->done = done;
 	p->arg = arg;
-	store_ops->purge(store_be, before, limit, store_purge_row_cb,
+	store_ops->purge(store_be, sel, limit, store_purge_row_cb,
 	    store_purge_done_cb, p);
+}
+
+void
+store_task_purge(double before, int limit, store_row_cb *unretrieved,
+    void (*done)(void *, int), void *arg)
+{
+	struct store_select	sel = { .before = before };
+
+	store_select_delete(&sel, limit, unretrieved, NULL, done, arg);
+}
+
+void
+store_task_delete(const struct store_select *sel, int limit,
+    store_row_cb *deleted, void (*done)(void *, int), void *arg)
+{
+	store_select_delete(sel, limit, NULL, deleted, done, arg);
 }
 
 void
@@ -834,4 +856,14 @@ store_queue_stats(double now, store_queue_stats_cb *cb, store_done_cb *done,
 {
 	store_sync();
 	store_ops->queue_stats(store_be, now, cb, done, arg);
+}
+
+void
+store_queue_busy(const char *name, store_busy_cb *cb, void *arg)
+{
+	store_sync();
+	if (store_ops->queue_busy == NULL)
+		cb(arg, STORE_OK, 0);
+	else
+		store_ops->queue_busy(store_be, name, cb, arg);
 }

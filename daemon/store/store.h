@@ -96,6 +96,7 @@ void	 store_task_retrieved(int64_t id);
 /* Stream items: value or error (one of them NULL), numbered from 0. */
 void	 store_stream_add(int64_t id, int64_t seq, json_t *value, json_t *error);
 void	 store_stream_overflow(int64_t id);
+/* A queue's settings; none (0, not paused) delete its row. */
 void	 store_queue_save(const char *name, int concurrency, int paused);
 
 /* ---- reads ---- */
@@ -139,6 +140,20 @@ void	 store_queue_load(store_queue_cb *queue, store_done_cb *done,
  */
 void	 store_task_purge(double before, int limit, store_row_cb *unretrieved,
 	    void (*done)(void *arg, int n), void *arg);
+/* Which finished tasks a delete takes (retention: before alone). */
+struct store_select {
+	double			 before;	/* finished before; 0: whenever */
+	const struct fp_list	*filter;	/* state, queue, label; NULL */
+	const int64_t		*ids;		/* only these; NULL: any */
+	size_t			 n_ids;
+};
+/*
+ * Deletes up to limit finished tasks that sel selects (task.delete), in
+ * the turn's transaction; deleted(arg, row) for each, then done(arg, n
+ * deleted) or done(arg, -1).
+ */
+void	 store_task_delete(const struct store_select *sel, int limit,
+	    store_row_cb *deleted, void (*done)(void *arg, int n), void *arg);
 /* A row's JSON column as a tree (a new reference; NULL: none). */
 json_t	*store_value_json(const struct fp_value *);
 
@@ -204,6 +219,12 @@ typedef void	 store_queue_stats_cb(void *arg, const char *name,
 	    int concurrency, int paused, int64_t running, int64_t waiting);
 void	 store_queue_stats(double now, store_queue_stats_cb *, store_done_cb *,
 	    void *arg);
+/*
+ * Pending and running tasks of queue name on the other nodes too (0 when
+ * this futured has the database alone: memory knows its tasks).
+ */
+typedef void	 store_busy_cb(void *arg, int status, int64_t n);
+void	 store_queue_busy(const char *name, store_busy_cb *, void *arg);
 
 /*
  * Output of an attempt running here, for the other nodes: bytes off.. of
