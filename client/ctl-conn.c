@@ -431,6 +431,19 @@ ctl_reply_words(const struct ctl_reply *r)
 		    "queues") == 0 ? " (futurectl queue delete frees one)" :
 		    "");
 		return 0;
+	case FP_ERR_NO_SUCH_QUEUE:
+		fprintf(stderr, "futurectl: NoSuchQueue: no queue %s (it has no "
+		    "task and no settings%s)\n", ctl_data_str(r, "name"),
+		    strstr(ctl_data_str(r, "reason"), "create") != NULL ?
+		    "; --create makes it" : "");
+		return 0;
+	case FP_ERR_QUEUE_NOT_EMPTY:
+		fprintf(stderr, "futurectl: QueueNotEmpty: queue %s has %"
+		    JSON_INTEGER_FORMAT " pending or running task%s (cancel "
+		    "them, or let them end)\n", ctl_data_str(r, "name"),
+		    ctl_data_int(r, "tasks"), ctl_data_int(r, "tasks") == 1 ?
+		    "" : "s");
+		return 0;
 	case FP_ERR_INVALID_PARAMS:
 		fprintf(stderr, "futurectl: Invalid params: %s: %s\n",
 		    ctl_data_str(r, "field"), ctl_data_str(r, "reason"));

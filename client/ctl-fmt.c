@@ -62,7 +62,23 @@ ctl_parse_seconds(const char *s, double *out)
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(d) || d < 0)
+	if (end == s || errno != 0 || !isfinite(d) || d < 0)
+		return -1;
+	switch (*end) {		/* 90, 90s, 1.5m, 2h, 7d */
+	case 'd':
+		d *= 24;
+		/* FALLTHROUGH */
+	case 'h':
+		d *= 60;
+		/* FALLTHROUGH */
+	case 'm':
+		d *= 60;
+		/* FALLTHROUGH */
+	case 's':
+		end++;
+		break;
+	}
+	if (*end != '\0')
 		return -1;
 	*out = d;
 	return 0;

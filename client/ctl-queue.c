@@ -1,6 +1,9 @@
 /*
- * ctl-queue.c: queue ls, set, pause and resume: the queues' concurrency
- * limits and whether they start new tasks (queue.list, queue.set).
+ * ctl-queue.c: queue ls, set, pause, resume and delete: the queues'
+ * concurrency limits and whether they start new tasks (queue.list,
+ * queue.set, queue.delete).  set, pause and resume change a queue that
+ * exists (one with tasks or settings) unless --create says to make it, so
+ * a typo does not quietly make a paused queue.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,26 +60,32 @@ ctl_queue_print(json_t *queues)
 
 /*
  * The options after the subcommand: --json, --help and, when p is not
- * NULL (set), --concurrency N into p.  With want_name exactly one NAME
+ * NULL (set, pause, resume), --create (create: true, else false) and with
+ * concurrency --concurrency N, into p.  With want_name exactly one NAME
  * operand must follow, at argv[optind].  Returns -1 to go on, else an exit
  * status.
  */
 static int
 ctl_queue_args(struct ctl *ctx, int argc, char **argv, int want_name,
-    json_t *p)
+    json_t *p, int concurrency)
 {
 	static const struct option lo[] = {
 		{ "concurrency", required_argument, NULL, 'c' },
+		{ "create", no_argument, NULL, 'C' },
 		CTL_OPTS_COMMON
 	};
 	long long	n;
 	int		ch;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":h", p != NULL ? lo : lo + 1,
-	    NULL)) != -1) {
+	if (p != NULL)
+		json_object_set_new(p, "create", json_false());
+	while ((ch = getopt_long(argc, argv, ":h", p == NULL ? lo + 2 :
+	    concurrency ? lo : lo + 1, NULL)) != -1) {
 		if (ch == 'j')
 			ctx->json = 1;
+		else if (ch == 'C')
+			json_object_set_new(p, "create", json_true());
 		else if (ch != 'c')
 			return ctl_bad_option(ctx, ch, argv);
 		else if (ctl_parse_int(optarg, 0, 1000000, &n) == -1)
@@ -98,7 +107,7 @@ ctl_queue_ls(struct ctl *ctx, int argc, char **argv)
 	struct ctl_reply	r;
 	int			rc;
 
-	if ((rc = ctl_queue_args(ctx, argc, argv, 0, NULL)) != -1)
+	if ((rc = ctl_queue_args(ctx, argc, argv, 0, NULL, 0)) != -1)
 		return rc;
 	rc = ctl_call_ok(ctx, FP_QUEUE_LIST, NULL, &r);
 	if (rc == 0 && ctx->json)
@@ -144,8 +153,7 @@ ctl_queue_change(struct ctl *ctx, int argc, char **argv, int paused)
 
 	if ((p = json_object()) == NULL)
 		return CTL_EXIT_CONN;
-	if ((rc = ctl_queue_args(ctx, argc, argv, 1, paused < 0 ? p :
-	    NULL)) != -1) {
+	if ((rc = ctl_queue_args(ctx, argc, argv, 1, p, paused < 0)) != -1) {
 		json_decref(p);
 		return rc;
 	}
@@ -177,6 +185,27 @@ ctl_queue_resume(struct ctl *ctx, int argc, char **argv)
 	return ctl_queue_change(ctx, argc, argv, 0);
 }
 
+/* delete NAME: a queue without unfinished tasks. */
+static int
+ctl_queue_delete(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_reply	 r;
+	json_t			*p;
+	int			 rc;
+
+	if ((rc = ctl_queue_args(ctx, argc, argv, 1, NULL, 0)) != -1)
+		return rc;
+	if ((p = json_pack("{s:s}", "name", argv[optind])) == NULL)
+		return CTL_EXIT_CONN;
+	rc = ctl_call_ok(ctx, FP_QUEUE_DELETE, p, &r);
+	if (rc == 0 && ctx->json)
+		ctl_print_json(r.result, 0);
+	else if (rc == 0)
+		printf("deleted queue %s\n", argv[optind]);
+	ctl_reply_clear(&r);
+	return rc;
+}
+
 static const struct {
 	const char	*name;
 	int		(*exec)(struct ctl *, int, char **);
@@ -186,6 +215,7 @@ static const struct {
 	{ "set", ctl_queue_set },
 	{ "pause", ctl_queue_pause },
 	{ "resume", ctl_queue_resume },
+	{ "delete", ctl_queue_delete },
 };
 
 int
@@ -202,8 +232,8 @@ ctl_queue(struct ctl *ctx, int argc, char **argv)
 		ctx->json = 1;
 	}
 	if (optind >= argc)
-		return ctl_usage(ctx, "give a subcommand: ls, set, pause or "
-		    "resume");
+		return ctl_usage(ctx, "give a subcommand: ls, set, pause, "
+		    "resume or delete");
 	for (i = 0; i < sizeof ctl_queue_cmds / sizeof ctl_queue_cmds[0]; i++)
 		if (strcmp(argv[optind], ctl_queue_cmds[i].name) == 0)
 			return ctl_queue_cmds[i].exec(ctx, argc - optind,

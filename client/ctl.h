@@ -190,9 +190,15 @@ int	 ctl_logs(struct ctl *, int, char **);
 /* ctl-queue.c */
 int	 ctl_queue(struct ctl *, int, char **);
 
+/* ctl-manage.c */
+int	 ctl_retry(struct ctl *, int, char **);
+int	 ctl_delete(struct ctl *, int, char **);
+int	 ctl_clean(struct ctl *, int, char **);
+
 /* ctl-fmt.c: parsing arguments and formatting output. */
 double	 ctl_now(void);
 int	 ctl_parse_id(const char *, json_int_t *);
+/* Seconds: 90, 90s, 1.5m, 2h, 7d. */
 int	 ctl_parse_seconds(const char *, double *);
 int	 ctl_parse_int(const char *, long long, long long, long long *);
 /* "K=V" into obj[K] = V; -1 when there is no '=' or K is empty. */

@@ -117,12 +117,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    ctl_logs,
 	    "Writes the bytes futured kept (the first max_output per stream) as "
 	    "they\nare.  Without -f it prints what is there now and exits.\n" },
-	{ "queue", "ls | set NAME --concurrency N | pause NAME | resume NAME",
+	{ "queue", "ls | set NAME --concurrency N | pause NAME | resume NAME | "
+	    "delete NAME",
 	    "list queues, limit how many of a queue's tasks run, pause them",
 	    "  --concurrency N         (set) run at most N of the queue's tasks "
 	    "at\n"
 	    "                          once; 0: no limit beyond futured's "
-	    "--jobs\n",
+	    "--jobs\n"
+	    "  --create                (set, pause, resume) make the queue if "
+	    "it does\n"
+	    "                          not exist (else: NoSuchQueue, exit 4)\n",
 	    ctl_queue,
 	    "Subcommands:\n"
 	    "  ls                      a table: NAME CONCURRENCY PAUSED RUNNING "
@@ -133,8 +137,43 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "                          change the queue's limit\n"
 	    "  pause NAME              start none of its tasks until resumed\n"
 	    "  resume NAME             start its waiting tasks again\n"
+	    "  delete NAME             delete a queue with no pending or "
+	    "running task\n"
 	    "set, pause and resume print the queue as ls does.  Settings persist "
-	    "across\nrestarts of futured.\n" },
+	    "across\nrestarts of futured.  A queue exists while it has tasks or "
+	    "settings.\n" },
+	{ "retry", "ID", "run a finished task again, as a new task; print its "
+	    "id", "", ctl_retry,
+	    "The new task has the old one's command, queue, priority, labels, "
+	    "timeout and\nretries, and the label futured.retry_of=ID; the old "
+	    "one stays as it was.\n" },
+	{ "delete", "[--cancel] ID... | --queue Q | --state S | --label K=V | "
+	    "--all",
+	    "delete tasks: by id, or the finished ones of a queue, state or "
+	    "label",
+	    "  --cancel                cancel unfinished tasks first (else they "
+	    "are kept)\n"
+	    "  --queue Q               finished tasks of queue Q\n"
+	    "  --state S               finished tasks in state S (succeeded, "
+	    "failed,\n"
+	    "                          cancelled)\n"
+	    "  --label K=V             finished tasks with this label "
+	    "(repeatable)\n"
+	    "  --all                   every finished task\n",
+	    ctl_delete,
+	    "A deleted task is gone: its result, exception, output and stream "
+	    "too.  A running\nor pending task is never deleted without "
+	    "--cancel; with a filter, --cancel\ncancels and deletes its "
+	    "unfinished tasks as well.\n" },
+	{ "clean", "[--older-than S] [--state S] [--queue Q] [--label K=V]",
+	    "delete finished tasks, all or those older than S",
+	    "  --older-than S          finished at least S seconds ago (5m, 2h, "
+	    "7d too)\n"
+	    "  --state S               only succeeded, failed or cancelled ones\n"
+	    "  --queue Q               only those of queue Q\n"
+	    "  --label K=V             only those with this label "
+	    "(repeatable)\n",
+	    ctl_clean, "Prints how many were deleted.\n" },
 	{ "info", "", "show the daemon's version, uptime and counts", "",
 	    ctl_info, NULL },
 };

@@ -45,7 +45,7 @@ expect_jq "$ts" 'all(.[]; .state == "succeeded")' "tasks of queue one"
 expect_jq "$ts" '[range(1; length) as $i | .[$i].started_at >= .[$i - 1].finished_at] | all' "tasks of queue one ran one after another"
 
 # ---- pause and resume (futurectl)
-out=$(ctl queue pause two) || fail "futurectl queue pause"
+out=$(ctl queue pause --create two) || fail "futurectl queue pause"
 expect_jq "$(qget two)" '.paused == true' "queue two after pause"
 grep -Eq '^two +- +yes +0 +0 *$' <<<"$out" || fail "futurectl queue pause printed: $out"
 p1=$(submit '{"kind":"exec","shell":"echo p1","queue":"two"}')
@@ -70,7 +70,7 @@ wait_done "$p2"
 expect_jq "$(rpc task.result "{\"id\":$p1}")" '.stdout == "p1\n"' "a resumed queue's task"
 
 # ---- futurectl queue set, and refusals
-out=$(ctl queue set three --concurrency 2) || fail "futurectl queue set"
+out=$(ctl queue set --create three --concurrency 2) || fail "futurectl queue set"
 grep -Eq '^three +2 +no +0 +0$' <<<"$out" || fail "futurectl queue set printed: $out"
 expect_jq "$(qget three)" '.concurrency == 2 and .paused == false' "queue three after futurectl queue set"
 expect_jq "$(ctl queue set three --concurrency 0 --json)" '.concurrency == 0' "futurectl queue set --concurrency 0"
@@ -83,7 +83,7 @@ expect_jq "$(call queue.set '{"name":"x","concurrency":"2"}')" '.error.code == -
 ctl queue --help | grep -q "pause NAME" || fail "futurectl queue --help"
 
 # ---- settings persist: SIGTERM and kill -9 restarts
-ctl queue set three --concurrency 2 >/dev/null || fail "queue set three"
+ctl queue set --create three --concurrency 2 >/dev/null || fail "queue set three"
 ctl queue pause three >/dev/null || fail "queue pause three"
 w=$(submit "{\"kind\":\"exec\",\"shell\":\"touch $T/w.ran\",\"queue\":\"three\"}")
 stop_daemon
