@@ -6,7 +6,7 @@ packages=(
 	libevent-dev libjansson-dev libsqlite3-dev libpq-dev postgresql-15 libcurl4-openssl-dev libhttp-parser-dev
 	libsystemd-dev libcmocka-dev libinih-dev
 	curl jq bc python3 procps systemd util-linux
-	fiu-utils faketime python3-jsonschema
+	fiu-utils faketime python3-jsonschema python3-pytest nodejs zsh
 	clang libclang-rt-14-dev
 )
 missing=()
