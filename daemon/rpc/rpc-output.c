@@ -118,6 +118,22 @@ output_utf8_end(const char *buf, size_t n)
 	return back + 1 >= want ? n : i - 1;
 }
 
+/*
+ * The bytes of the character at buf (at most len), or 0 while a running
+ * task has written only part of it.
+ */
+static size_t
+output_char_len(const char *buf, size_t len, int final)
+{
+	unsigned char	lead = (unsigned char)buf[0];
+	size_t		want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 :
+			    lead >= 0xc0 ? 2 : 1;
+
+	if (want > len)
+		return final ? len : 0;
+	return want;
+}
+
 /* The page of src from offset on: {data, next}; *n its length in bytes. */
 static json_t *
 output_page(const struct output_wait *ow, const struct output_src *src,
@@ -132,6 +148,9 @@ output_page(const struct output_wait *ow, const struct output_src *src,
 			*n = (size_t)ow->limit;
 		if (!final || at + *n < src->len)
 			*n = output_utf8_end(src->buf + at, *n);
+		if (*n == 0)	/* a limit below one character: that one */
+			*n = output_char_len(src->buf + at, src->len - at,
+			    final);
 	}
 	*left = at + *n < src->len;
 	return json_pack("{s:o,s:I}", "data", xjson(fp_string_from_bytes(

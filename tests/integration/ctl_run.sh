@@ -116,6 +116,12 @@ wait_done "$long" 30
 r=$(call task.output "{\"id\":$long,\"stream\":\"both\"}")
 expect_jq "$r" '.result == {"stdout":{"data":"ab","next":2},"stderr":{"data":"XY","next":2},"eof":true}' "stream both of a finished task"
 
+# a limit below one character still moves on: the whole character
+u8=$(submit '{"kind":"exec","shell":"printf \"\\303\\251x\""}')
+wait_done "$u8" 30
+expect_jq "$(call task.output "{\"id\":$u8,\"limit\":1}")" '.result == {"data":"é","next":2,"eof":false}' "limit 1 on a 2-byte character"
+expect_jq "$(call task.output "{\"id\":$u8,\"limit\":1,\"offset\":2}")" '.result == {"data":"x","next":3,"eof":true}' "and on from there"
+
 # ---- exceptions with their stderr tail
 c run -- python3 -c 'raise ValueError("boom")'
 want_rc 1 "run of a python that raises"

@@ -38,6 +38,8 @@ test_error_message_codes(void **state)
 		{ 6, "ShuttingDown" },
 		{ 7, "StoreError" },
 		{ 8, "LimitExceeded" },
+		{ 9, "NoSuchQueue" },
+		{ 10, "QueueNotEmpty" },
 	};
 	size_t	i;
 
@@ -68,7 +70,7 @@ static void
 test_error_message_unknown(void **state)
 {
 	assert_string_equal(fp_error_message(0), "ServerError");
-	assert_string_equal(fp_error_message(9), "ServerError");
+	assert_string_equal(fp_error_message(11), "ServerError");
 	assert_string_equal(fp_error_message(-1), "ServerError");
 	assert_string_equal(fp_error_message(-32000), "ServerError");
 	assert_string_equal(fp_error_message(-32099), "ServerError");

@@ -1,0 +1,571 @@
+/*
+ * Type declarations of the futured Node.js client (hand-written; the
+ * package is plain JavaScript). Shapes follow proto/PROTOCOL.md and
+ * proto/openrpc.json; futured may add members to its objects, so the
+ * object types are open where the protocol says clients keep what they
+ * do not know.
+ */
+
+/* ---------------------------------------------------------------- objects */
+
+/** Seconds, as JSON numbers (timeouts, delays, durations). */
+export type Seconds = number;
+/** RFC 3339 UTC with milliseconds: "2026-11-25T22:10:54.325Z". */
+export type Timestamp = string;
+export type TaskId = number;
+export type Kind = 'exec' | 'sleep' | 'http';
+export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' |
+    'cancelled';
+export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' |
+    'FIRST_EXCEPTION';
+export type Labels = Record<string, string>;
+
+/** Fields every kind takes (task.submit's common fields). */
+export interface CommonSpec {
+  queue?: string | null;
+  priority?: number | null;
+  timeout?: Seconds | null;
+  delay?: Seconds | null;
+  not_before?: Timestamp | null;
+  retries?: number | null;
+  retry_backoff?: Seconds | null;
+  key?: string | null;
+  after?: TaskId[] | null;
+  labels?: Labels | null;
+}
+
+/** kind "exec": argv or shell. The kind is guessed when left out. */
+export interface ExecSpec extends CommonSpec {
+  kind?: 'exec';
+  argv?: string[] | null;
+  shell?: string | null;
+  env?: Record<string, string> | null;
+  cwd?: string | null;
+  stdin?: string | null;
+  capture?: 'text' | 'json' | null;
+  max_output?: number | null;
+}
+
+/** kind "sleep": `seconds`, then `result` (default null). */
+export interface SleepSpec extends CommonSpec {
+  kind?: 'sleep';
+  seconds: Seconds;
+  result?: unknown;
+}
+
+/** kind "http": a transfer from the daemon's own loop. */
+export interface HttpSpec extends CommonSpec {
+  kind?: 'http';
+  url: string;
+  method?: string | null;
+  headers?: Record<string, string> | null;
+  body?: string | null;
+  max_body?: number | null;
+  follow_redirects?: boolean | null;
+  raise_for_status?: boolean | null;
+}
+
+export type TaskSpec = ExecSpec | SleepSpec | HttpSpec;
+
+/** The result of an exec task with capture "text". */
+export interface ExecResult {
+  exit_code: number;
+  stdout: string;
+  stderr: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  duration: Seconds;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  body_encoding: 'utf-8' | 'base64';
+  body_truncated: boolean;
+  url: string;
+  duration: Seconds;
+}
+
+/**
+ * Why a task failed. `type` is one of ProcessError, SpawnError,
+ * TimeoutError, HttpError, ConnectionError, DependencyFailed,
+ * DaemonRestarted, ResultDecodeError, or one added later.
+ */
+export interface TaskException {
+  type: string;
+  message: string;
+  exit_code?: number;
+  signal?: number;
+  /** The last 4 KiB of stderr (ProcessError). */
+  stderr_tail?: string;
+  stdout?: string;
+  stderr?: string;
+  stdout_truncated?: boolean;
+  stderr_truncated?: boolean;
+  duration?: Seconds;
+  timeout?: Seconds;
+  curl_code?: number;
+  status?: number;
+  [member: string]: unknown;
+}
+
+export interface Attempt {
+  attempt: number;
+  outcome: 'succeeded' | 'failed' | 'cancelled';
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  exception?: TaskException;
+}
+
+/** The task object (task.get, task.submit, task.list). */
+export interface TaskInfo {
+  id: TaskId;
+  kind: Kind;
+  state: TaskState;
+  queue: string;
+  priority: number;
+  key: string | null;
+  spec: { kind: Kind; [field: string]: unknown };
+  labels: Labels;
+  attempt: number;
+  max_retries: number;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  /** Only when succeeded. */
+  result?: unknown;
+  /** Only when failed. */
+  exception?: TaskException;
+  /** Only when failed: whether a client has been handed the exception. */
+  retrieved?: boolean;
+  attempts?: Attempt[];
+  after?: TaskId[];
+  not_before?: Timestamp;
+  timeout?: Seconds;
+  [member: string]: unknown;
+}
+
+export interface YieldDecodeError {
+  type: 'YieldDecodeError';
+  message: string;
+  /** The line's first 256 bytes; absent for a line over 1 MiB. */
+  line?: string;
+}
+
+/** One item a task yielded: its JSON value, or why its line was not JSON. */
+export type StreamItem =
+  | { seq: number; value: unknown; error?: undefined }
+  | { seq: number; error: YieldDecodeError; value?: undefined };
+
+export interface StreamResult {
+  items: StreamItem[];
+  next: number;
+  done: boolean;
+  overflow: boolean;
+}
+
+export interface OutputResult {
+  data: string;
+  next: number;
+  eof: boolean;
+}
+
+export type OutputStreamName = 'stdout' | 'stderr';
+
+/** A piece of a task's output; offset counts bytes of the kept output. */
+export interface OutputChunk {
+  stream: OutputStreamName;
+  data: string;
+  offset: number;
+}
+
+export interface WaitResult {
+  done: TaskId[];
+  pending: TaskId[];
+}
+
+export interface ListParams {
+  state?: TaskState;
+  queue?: string;
+  label?: Labels;
+  unretrieved?: boolean;
+  /** Page size, 1 to 1000 (default 100). */
+  limit?: number;
+  cursor?: string | null;
+}
+
+export type ListFilter = Omit<ListParams, 'cursor'>;
+
+export interface ListResult {
+  tasks: TaskInfo[];
+  next: string | null;
+}
+
+export interface QueueInfo {
+  name: string;
+  concurrency: number;
+  paused: boolean;
+  running: number;
+  waiting: number;
+}
+
+export interface QueueSettings {
+  concurrency?: number;
+  paused?: boolean;
+}
+
+export interface DaemonInfo {
+  version: string;
+  protocol_version: number;
+  pid: number;
+  uptime: Seconds;
+  started_at: Timestamp;
+  state_dir: string;
+  database: string;
+  listen: string[];
+  counts: {
+    pending: number;
+    running: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+  };
+  unretrieved: number;
+  running_processes: number;
+  waiters: number;
+  refused_notifications: number;
+  limits: {
+    jobs: number;
+    max_request: number;
+    max_requests: number;
+    max_output: number;
+    max_wait: Seconds;
+    kill_grace: Seconds;
+    retention: Seconds;
+    [limit: string]: unknown;
+  };
+  schema_version: number;
+  synchronous: string;
+  cluster: null | {
+    node: string;
+    lease: Seconds;
+    nodes: Array<{
+      name: string;
+      host: string;
+      pid: number;
+      started_at: Timestamp;
+      lease_left: Seconds;
+    }>;
+  };
+  [member: string]: unknown;
+}
+
+/** Params and results of futured's methods, for typed call()s. */
+export interface Methods {
+  'task.submit': { params: TaskSpec & { kind: Kind }; result: TaskInfo };
+  'task.get': { params: { id: TaskId }; result: TaskInfo };
+  'task.result': {
+    params: { id: TaskId; timeout?: Seconds | null };
+    result: unknown;
+  };
+  'task.exception': {
+    params: { id: TaskId; timeout?: Seconds | null };
+    result: TaskException | null;
+  };
+  'task.wait': {
+    params: { ids: TaskId[]; return_when?: ReturnWhen;
+        timeout?: Seconds | null };
+    result: WaitResult;
+  };
+  'task.cancel': { params: { id: TaskId }; result: { cancelled: boolean } };
+  'task.list': { params: ListParams; result: ListResult };
+  'task.stream': {
+    params: { id: TaskId; from?: number; timeout?: Seconds | null };
+    result: StreamResult;
+  };
+  'task.output': {
+    params: { id: TaskId; stream?: OutputStreamName; offset?: number;
+        limit?: number; timeout?: Seconds | null };
+    result: OutputResult;
+  };
+  'queue.list': { params: Record<string, never>;
+      result: { queues: QueueInfo[] } };
+  'queue.set': { params: QueueSettings & { name: string }; result: QueueInfo };
+  'daemon.info': { params: Record<string, never>; result: DaemonInfo };
+  'rpc.discover': { params: Record<string, never>;
+      result: Record<string, unknown> };
+}
+
+export type MethodName = keyof Methods;
+
+/* ----------------------------------------------------------------- client */
+
+export interface ClientOptions {
+  /**
+   * The Unix socket (default: $FUTURED_SOCKET, else the daemon's default,
+   * <state-dir>/futured.sock). Not with `url`.
+   */
+  socket?: string;
+  /** TCP instead: "http://127.0.0.1:PORT" (posts to /rpc). */
+  url?: string;
+  /**
+   * The bearer token for `url` (default: $FUTURED_TOKEN, else the default
+   * state dir's token file when readable).
+   */
+  token?: string;
+  /** A file whose first line is the token, for `url`. */
+  tokenFile?: string;
+  /**
+   * Seconds to wait for an answer beyond the wait a long-poll asked for
+   * (default 60).
+   */
+  timeout?: Seconds;
+}
+
+export interface CallOptions {
+  /**
+   * Seconds the exchange may go without an answer, replacing the client's
+   * timeout plus any long-poll wait the params ask for.
+   */
+  timeout?: Seconds;
+  signal?: AbortSignal;
+}
+
+export interface SignalOption {
+  signal?: AbortSignal;
+}
+
+export interface WaitOptions extends SignalOption {
+  /** Seconds; undefined or null: as long as it takes. */
+  timeout?: Seconds | null;
+}
+
+export interface ClientWaitOptions extends WaitOptions {
+  /** Default ALL_COMPLETED. */
+  returnWhen?: ReturnWhen;
+}
+
+/** A call of a batch: [method, params] or {method, params, notify}. */
+export type BatchCall =
+  | [method: string, params?: object]
+  | { method: string; params?: object; notify?: boolean };
+
+export type BatchEntry<T = any> =
+  | { ok: true; result: T; error?: undefined; notification?: undefined }
+  | { ok: true; result: undefined; notification: true; error?: undefined }
+  | { ok: false; error: FuturedError; result?: undefined;
+      notification?: undefined };
+
+export type SubmitEntry =
+  | { ok: true; task: Task; error?: undefined }
+  | { ok: false; error: FuturedError; task?: undefined };
+
+export class Client {
+  constructor(options?: ClientOptions);
+
+  /** The socket path, or null with `url`. */
+  readonly socket: string | null;
+  /** The URL, or null with `socket`. */
+  readonly url: string | null;
+  /** Seconds allowed for an answer beyond a long-poll's own wait. */
+  readonly timeout: Seconds;
+  /** "unix:PATH" or the URL posted to. */
+  readonly where: string;
+
+  /** A raw call: the result, or a rejection with the FuturedError answered. */
+  call<M extends MethodName>(method: M, params?: Methods[M]['params'],
+      options?: CallOptions): Promise<Methods[M]['result']>;
+  call<T = unknown>(method: string, params?: object,
+      options?: CallOptions): Promise<T>;
+
+  /** A JSON-RPC notification: nothing is answered, errors included. */
+  notify(method: string, params?: object, options?: SignalOption):
+      Promise<void>;
+
+  /** Several calls in one request; one entry per call, in order. */
+  batch(calls: Iterable<BatchCall>, options?: CallOptions):
+      Promise<BatchEntry[]>;
+
+  /** task.submit; the kind is guessed from argv/shell, url or seconds. */
+  submit(spec: TaskSpec, options?: SignalOption): Promise<Task>;
+  /** Many task.submit in one batch; one entry per spec, in order. */
+  submitMany(specs: Iterable<TaskSpec>, options?: CallOptions):
+      Promise<SubmitEntry[]>;
+
+  /** A handle on an existing task (nothing is asked of futured). */
+  task(id: TaskId): Task;
+  get(id: TaskId, options?: SignalOption): Promise<TaskInfo>;
+  cancel(id: TaskId, options?: SignalOption): Promise<boolean>;
+
+  /** asyncio.wait over Task objects or ids, in the order given. */
+  wait(tasks: Iterable<Task | TaskId>, options?: ClientWaitOptions):
+      Promise<{ done: Task[]; pending: Task[] }>;
+
+  /** Every matching task, newest first, fetched page by page. */
+  list(filter?: ListFilter, options?: SignalOption):
+      AsyncGenerator<TaskInfo, void, undefined>;
+  /** One page of task.list. */
+  listPage(params?: ListParams, options?: SignalOption): Promise<ListResult>;
+
+  listQueues(options?: SignalOption): Promise<QueueInfo[]>;
+  setQueue(name: string, settings?: QueueSettings,
+      options?: SignalOption): Promise<QueueInfo>;
+
+  info(options?: SignalOption): Promise<DaemonInfo>;
+  /** The OpenRPC document of every method. */
+  discover(options?: SignalOption): Promise<Record<string, unknown>>;
+
+  /** Closes kept-alive connections; calls in flight are cut off. */
+  close(): void;
+}
+
+export interface OutputStreamOptions extends SignalOption {
+  /** Default 'stdout'; 'both' interleaves the two as they come. */
+  stream?: OutputStreamName | 'both';
+  /** Byte offset to start from (default 0). */
+  offset?: number;
+  /** Bytes per call, 4 to 1 MiB (default 64 KiB). */
+  limit?: number;
+}
+
+export interface ItemStream extends AsyncGenerator<StreamItem, void, undefined> {
+  /** Turns true once futured reports the stream dropped items. */
+  overflow: boolean;
+}
+
+export class Task {
+  constructor(client: Client, id: TaskId, info?: TaskInfo | null);
+
+  readonly client: Client;
+  readonly id: TaskId;
+  /** The task object of the submit or the last get(): a snapshot. */
+  info: TaskInfo | null;
+
+  get(options?: SignalOption): Promise<TaskInfo>;
+  /**
+   * The result; rejects with TaskFailed (carrying the exception),
+   * TaskCancelled, or TaskNotDone once `timeout` seconds pass.
+   */
+  result<T = any>(options?: WaitOptions): Promise<T>;
+  /** The exception, or null if the task succeeded; marks it retrieved. */
+  exception(options?: WaitOptions): Promise<TaskException | null>;
+  /** Whether the task has finished, in whatever state. */
+  done(options?: SignalOption): Promise<boolean>;
+  cancelled(options?: SignalOption): Promise<boolean>;
+  /** true when cancelled now; false when it had already finished. */
+  cancel(options?: SignalOption): Promise<boolean>;
+  /** Waits for the end: true once finished, false on timeout. */
+  wait(options?: WaitOptions): Promise<boolean>;
+  /** Output chunks while the task runs, until it ends and all is read. */
+  outputStream(options?: OutputStreamOptions):
+      AsyncGenerator<OutputChunk, void, undefined>;
+  /** All of one stream's output, once the task has finished. */
+  output(options?: { stream?: OutputStreamName } & SignalOption):
+      Promise<string>;
+  /** The items the task yields on fd 3, as they come. */
+  stream(options?: { from?: number } & SignalOption): ItemStream;
+  toJSON(): { id: TaskId };
+  toString(): string;
+}
+
+/* ----------------------------------------------------------------- errors */
+
+/** A JSON-RPC error object as futured sends it. */
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** An error futured answered; subclasses by code. */
+export class FuturedError extends Error {
+  constructor(error: RpcErrorObject, options?: { cause?: unknown });
+  /** The JSON-RPC code (1..8 futured's own, -32xxx the standard ones). */
+  readonly code: number;
+  /** The JSON-RPC message, e.g. "NoSuchTask". */
+  readonly rpcMessage: string;
+  readonly data: any;
+  /** data.id when the error names a task, else null. */
+  readonly taskId: TaskId | null;
+}
+
+/** 1: the task failed; `exception` says why. */
+export class TaskFailed extends FuturedError {
+  readonly data: { id: TaskId; exception: TaskException };
+  readonly exception: TaskException;
+}
+/** 2 */
+export class TaskCancelled extends FuturedError {
+  readonly data: { id: TaskId };
+}
+/** 3: unfinished when the timeout passed. */
+export class TaskNotDone extends FuturedError {
+  readonly data: { id: TaskId; state: 'pending' | 'running' };
+  readonly state: 'pending' | 'running' | null;
+}
+/** 4 */
+export class NoSuchTask extends FuturedError {
+  readonly data: { id: TaskId; field?: 'after' };
+}
+/** 5: the key belongs to task data.id, submitted with another spec. */
+export class KeyConflict extends FuturedError {
+  readonly data: { key: string; id: TaskId };
+  readonly key: string | null;
+}
+/** 6 */
+export class ShuttingDown extends FuturedError {}
+/** 7: nothing was acknowledged. */
+export class StoreError extends FuturedError {
+  readonly data: { reason: string; id?: TaskId };
+}
+/** 8: data {limit: "queues" | "batch", max, value}. */
+export class LimitExceeded extends FuturedError {
+  readonly data: { limit: string; max: number; value: number };
+  readonly limit: string | null;
+}
+/** -32700 */
+export class ParseError extends FuturedError {}
+/** -32600 */
+export class InvalidRequest extends FuturedError {}
+/** -32601 */
+export class MethodNotFound extends FuturedError {
+  readonly data: { method: string };
+}
+/** -32602: `field` is the path of the refused parameter ("argv[2]"). */
+export class InvalidParams extends FuturedError {
+  readonly data: { field: string; reason: string };
+  readonly field: string | null;
+  readonly reason: string | null;
+}
+/** -32603 */
+export class InternalError extends FuturedError {}
+
+/** The FuturedError subclass for a JSON-RPC error object. */
+export function errorFromRpc(error: RpcErrorObject): FuturedError;
+
+/** No JSON-RPC answer: no daemon, an HTTP refusal, no answer in time. */
+export class TransportError extends Error {
+  constructor(message: string, options?: {
+    status?: number; reason?: string; retryAfter?: number;
+    timedOut?: boolean; cause?: unknown;
+  });
+  /** The HTTP status of a refusal (401, 413, 503...), else null. */
+  readonly status: number | null;
+  /** futured's explanation of a refusal, else null. */
+  readonly reason: string | null;
+  /** Seconds, from Retry-After (503), else null. */
+  readonly retryAfter: number | null;
+  /** True when no answer came within the client's timeout. */
+  readonly timedOut: boolean;
+}
+
+/** HTTP 401: the TCP listener wants the right bearer token. */
+export class AuthenticationError extends TransportError {}
+
+/* ------------------------------------------------------------------ paths */
+
+/** The daemon's default state dir, as futured itself computes it. */
+export function defaultStateDir(): string;
+/** $FUTURED_SOCKET, else <default state dir>/futured.sock. */
+export function defaultSocketPath(): string;

@@ -1,0 +1,14 @@
+/*
+ * futured: the Node.js client of the futured job daemon (JSON-RPC 2.0 over
+ * HTTP/1.1, on a Unix socket or TCP with a bearer token). No dependencies
+ * beyond Node's own modules; see README.md.
+ */
+export { Client } from './lib/client.js';
+export { Task } from './lib/task.js';
+export {
+	AuthenticationError, FuturedError, InternalError, InvalidParams,
+	InvalidRequest, KeyConflict, LimitExceeded, MethodNotFound, NoSuchTask,
+	ParseError, ShuttingDown, StoreError, TaskCancelled, TaskFailed,
+	TaskNotDone, TransportError, errorFromRpc,
+} from './lib/errors.js';
+export { defaultSocketPath, defaultStateDir } from './lib/paths.js';
