@@ -139,11 +139,15 @@ expect_jq "$(call queue.delete '{"name":"default"}')" '.error.code == -32602 and
 expect_jq "$(call queue.set '{"name":"nq","paused":true,"create":false}')" '.error.code == 9 and .error.data.name == "nq"' "queue.set create false of a new queue"
 expect_jq "$(call queue.set '{"name":"nq","paused":true}')" '.result.paused == true' "queue.set still makes a queue by default"
 
-# ---- names used once are freed: 1,100 queues, then one more
-"$PYTHON" -c 'import json; print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"task.submit","params":{"kind":"sleep","seconds":0,"queue":"once%d" % i}} for i in range(1100)]))' >"$T/once.json"
-post "@$T/once.json" >"$T/once.out"
-expect_eq "$(jq '[.[] | select(.error)] | length' "$T/once.out")" 0 "1,100 queues used one after the other: none refused"
-wait_done "$(jq '[.[].result.id] | max' "$T/once.out")" 60
+# ---- names used once are freed: 1,100 queues in rounds of 100, each round
+# ended before the next; a queue that was not freed would refuse round 11
+for round in $(seq 0 10); do
+    "$PYTHON" -c 'import json, sys; r = int(sys.argv[1]); print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"task.submit","params":{"kind":"sleep","seconds":0,"queue":"once%d" % i}} for i in range(r * 100, r * 100 + 100)]))' "$round" >"$T/once.json"
+    post "@$T/once.json" >"$T/once.out"
+    expect_eq "$(jq '[.[] | select(.error)] | length' "$T/once.out")" 0 "queues once$((round * 100))..: none refused"
+    w=$(CURL_MAX=70 call task.wait "{\"ids\":$(jq -c '[.[].result.id // empty]' "$T/once.out"),\"timeout\":$(scaled 50)}")
+    expect_jq "$w" '.result.pending == []' "round $round ended"
+done
 poll_until 60 eval '[ "$(rpc queue.list | jq "[.queues[].name | select(startswith(\"once\"))] | length")" = 0 ]' ||
     fail "queues with no task and no settings were not freed: $(rpc queue.list | jq '.queues | length') queues"
 expect_jq "$(call task.submit '{"kind":"sleep","seconds":0,"queue":"one-more"}')" '.result.id > 0' "a new queue after 1,100 used ones"
