@@ -272,3 +272,43 @@ ctl_info(struct ctl *ctx, int argc, char **argv)
 	ctl_reply_clear(&r);
 	return rc;
 }
+
+/*
+ * ui: a one-time login link to the dashboard.  It is printed, not opened:
+ * futurectl often runs over ssh, far from the browser.
+ */
+int
+ctl_ui(struct ctl *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = { CTL_OPTS_COMMON };
+	struct ctl_reply	 r;
+	json_t			*urls;
+	int			 ch, rc;
+
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (ch != 'j')
+			return ctl_bad_option(ctx, ch, argv);
+		ctx->json = 1;
+	}
+	if (optind < argc)
+		return ctl_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	rc = ctl_call_ok(ctx, FP_UI_LOGIN, NULL, &r);
+	if (rc != 0) {
+		ctl_reply_clear(&r);
+		return rc;
+	}
+	urls = json_object_get(r.result, "urls");
+	if (ctx->json)
+		ctl_print_json(r.result, 0);
+	else if (json_array_size(urls) > 0)
+		printf("%s\n", json_string_value(json_array_get(urls, 0)));
+	else {
+		fprintf(stderr, "futurectl: futured serves no TCP: start it with "
+		    "--listen 127.0.0.1:PORT to reach the dashboard; then open "
+		    "http://127.0.0.1:PORT%s\n", json_string_value(
+		    json_object_get(r.result, "path")));
+		rc = CTL_EXIT_REFUSED;
+	}
+	ctl_reply_clear(&r);
+	return rc;
+}

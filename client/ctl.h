@@ -182,6 +182,7 @@ int	 ctl_list(struct ctl *, int, char **);
  */
 int	 ctl_list_unfinished(struct ctl *, json_t *filter, json_t *ids);
 int	 ctl_info(struct ctl *, int, char **);
+int	 ctl_ui(struct ctl *, int, char **);
 
 /* ctl-stream.c */
 int	 ctl_follow(struct ctl *, int, char **);

@@ -176,6 +176,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    ctl_clean, "Prints how many were deleted.\n" },
 	{ "info", "", "show the daemon's version, uptime and counts", "",
 	    ctl_info, NULL },
+	{ "ui", "", "print a one-time login link to the web dashboard", "",
+	    ctl_ui,
+	    "The link is good once, for two minutes; it opens a session of "
+	    "the dashboard\nin the browser that follows it.  futured must serve "
+	    "TCP (--listen): else\nthis says so and exits 4.  With --json: "
+	    "{code, path, urls, expires_at}.\n" },
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
 

@@ -24,6 +24,7 @@ static const struct {
 	{ FP_ERR_LIMIT, "LimitExceeded" },
 	{ FP_ERR_NO_SUCH_QUEUE, "NoSuchQueue" },
 	{ FP_ERR_QUEUE_NOT_EMPTY, "QueueNotEmpty" },
+	{ FP_ERR_READ_ONLY, "ReadOnly" },
 };
 
 const char *

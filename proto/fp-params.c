@@ -306,17 +306,36 @@ fp_list_filter_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
 	return 0;
 }
 
+/* task.list's kind and text: strings of 1 to FP_LIST_TEXT_MAX bytes. */
+static int
+fp_list_search_parse(json_t *params, const char *name, const char **out,
+    struct fp_invalid *inv)
+{
+	json_t	*v = json_object_get(params, name);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (fp_cstr(v) == NULL || json_string_length(v) == 0 ||
+	    json_string_length(v) > FP_LIST_TEXT_MAX)
+		return fp_invalid_set(inv, name, "must be a string of 1 to %d "
+		    "bytes without NUL", FP_LIST_TEXT_MAX);
+	*out = json_string_value(v);
+	return 0;
+}
+
 int
 fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
 {
 	static const char *const keys[] = { "state", "queue", "label",
-	    "unretrieved", "limit", "cursor", NULL };
+	    "kind", "text", "unretrieved", "limit", "cursor", NULL };
 	json_t	*v;
 
 	memset(l, 0, sizeof *l);
 	l->limit = FP_LIST_DEFAULT;
 	if (fp_params_only(params, keys, inv) == -1 ||
-	    fp_list_filter_parse(params, l, inv) == -1)
+	    fp_list_filter_parse(params, l, inv) == -1 ||
+	    fp_list_search_parse(params, "kind", &l->kind, inv) == -1 ||
+	    fp_list_search_parse(params, "text", &l->text, inv) == -1)
 		return -1;
 	if ((v = json_object_get(params, "unretrieved")) != NULL &&
 	    !json_is_null(v)) {

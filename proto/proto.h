@@ -40,6 +40,7 @@ enum fp_error {
 	FP_ERR_LIMIT = 8,
 	FP_ERR_NO_SUCH_QUEUE = 9,
 	FP_ERR_QUEUE_NOT_EMPTY = 10,
+	FP_ERR_READ_ONLY = 11,
 };
 
 /* The standard message of an error code ("TaskFailed"), or "ServerError". */
@@ -60,6 +61,7 @@ const char	*fp_error_message(int);
 #define FP_QUEUE_LIST		"queue.list"
 #define FP_QUEUE_SET		"queue.set"
 #define FP_QUEUE_DELETE		"queue.delete"
+#define FP_UI_LOGIN		"ui.login"
 #define FP_TASK_RETRY		"task.retry"
 #define FP_TASK_DELETE		"task.delete"
 
@@ -185,10 +187,13 @@ struct fp_list {
 	enum fp_state	 state;
 	const char	*queue;		/* borrowed, NULL = any */
 	json_t		*label;		/* borrowed object, NULL = any */
+	const char	*kind;		/* task.list only; NULL = any */
+	const char	*text;		/* task.list only: in spec, labels, key */
 	int		 unretrieved;
 	int		 limit;
 	int64_t		 cursor;	/* list ids below this; 0 = from newest */
 };
+#define FP_LIST_TEXT_MAX	256
 int	 fp_list_parse(json_t *params, struct fp_list *, struct fp_invalid *);
 
 /* task.delete: ids (unfinished ones cancelled first with cancel), or the

@@ -55,6 +55,8 @@ struct config {
 	double	 retention;		/* seconds finished tasks are kept */
 	int	 http_max;		/* transfers at once */
 	int	 http_per_host;		/* connections per host, 0: any */
+	int	 metrics_public;	/* /metrics on TCP without the token */
+	int	 ui_read_only;		/* dashboard sessions only read */
 	struct config_queue *queues;	/* [queue.NAME] sections */
 	size_t	 nqueues;
 };
@@ -137,6 +139,30 @@ enum loop_work {
 #define LOOP_WORK_ROWS	512
 int	 loop_work_over(enum loop_work);
 void	 loop_work_rows(enum loop_work, int);
+
+/*
+ * metrics.c: counters, gauges and histograms with labels (at most 4),
+ * written in Prometheus' text format.  A counter's name ends in _total;
+ * values are given in the order of the labels ("kind,queue").
+ */
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+struct metric;
+#define METRIC_BUCKETS_SECONDS		18
+#define METRIC_BUCKETS_TASK_SECONDS	16
+extern const double metric_buckets_seconds[METRIC_BUCKETS_SECONDS];
+extern const double metric_buckets_task_seconds[METRIC_BUCKETS_TASK_SECONDS];
+struct metric	*metric_new(enum metric_type, const char *name,
+		    const char *help, const char *labels,
+		    const double *buckets, int nbuckets);
+void		 metric_add(struct metric *, const char *const *values,
+		    double by);
+void		 metric_set(struct metric *, const char *const *values,
+		    double v);
+void		 metric_observe(struct metric *, const char *const *values,
+		    double v);
+void		 metric_reset(struct metric *);
+void		 metrics_write(struct fp_text *);
+void		 metrics_free(void);
 
 /* timerq.c: deadlines sharing one evtimer; entries live in their owner. */
 #define TIMERQ_IDLE	((size_t)-1)

@@ -82,6 +82,10 @@ static const struct option_entry {
 	    "http connections per host (0: no limit)" },
 	{ "retention", OPT_DOUBLE, F(retention), 0, 1e10, "604800", 1,
 	    "seconds finished tasks are kept (7 days)" },
+	{ "metrics-public", OPT_INT, F(metrics_public), 0, 1, "0", 1,
+	    "1: GET /metrics on TCP needs no token" },
+	{ "ui-read-only", OPT_INT, F(ui_read_only), 0, 1, "0", 1,
+	    "1: the dashboard only looks (its sessions change nothing)" },
 };
 #undef F
 #define OPTIONS_COUNT (sizeof options_table / sizeof options_table[0])

@@ -61,40 +61,45 @@ loop_thread_cpu(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The loop, a turn at a time, each turn's CPU time noted. */
-static int
-loop_run_probed(void)
+/*
+ * The loop, a turn at a time: each turn's CPU time (the loop thread's) is
+ * a metric, the time the loop's own work kept it from polling; the
+ * blocking part of a turn, sqlite's fsync, is the store's commit metric.
+ */
+int
+loop_run(void)
 {
-	double	cpu;
-	int	rv;
+	const char	*probe = getenv("FUTURED_STALL_PROBE");
+	static struct metric	*turns;
+	double		 cpu;
+	int		 rv;
 
-	loop_probe_due = loop_mono() + LOOP_PROBE_EVERY;
-	loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
+	if (turns == NULL)
+		turns = metric_new(METRIC_HISTOGRAM, "futured_loop_turn_cpu_seconds",
+	    "CPU time of one turn of the event loop", NULL,
+	    metric_buckets_seconds, METRIC_BUCKETS_SECONDS);
+	if (probe != NULL && strcmp(probe, "1") == 0 &&
+	    (loop_probe_ev = evtimer_new(loop_base, loop_probe_cb, NULL)) !=
+	    NULL) {
+		loop_probe_due = loop_mono() + LOOP_PROBE_EVERY;
+		loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
+	}
 	do {
 		cpu = loop_thread_cpu();
 		rv = event_base_loop(loop_base, EVLOOP_ONCE);
 		cpu = loop_thread_cpu() - cpu;
 		if (cpu > loop_probe_turn)
 			loop_probe_turn = cpu;
+		metric_observe(turns, NULL, cpu);
 	} while (rv == 0 && !event_base_got_exit(loop_base) &&
 	    !event_base_got_break(loop_base));
-	log_warnx("loop: worst stall %.3f ms, longest turn %.3f ms of CPU",
-	    loop_probe_worst * 1e3, loop_probe_turn * 1e3);
-	event_free(loop_probe_ev);
-	loop_probe_ev = NULL;
+	if (loop_probe_ev != NULL) {
+		log_warnx("loop: worst stall %.3f ms, longest turn %.3f ms "
+		    "of CPU", loop_probe_worst * 1e3, loop_probe_turn * 1e3);
+		event_free(loop_probe_ev);
+		loop_probe_ev = NULL;
+	}
 	return rv;
-}
-
-int
-loop_run(void)
-{
-	const char	*probe = getenv("FUTURED_STALL_PROBE");
-
-	if (probe != NULL && strcmp(probe, "1") == 0 &&
-	    (loop_probe_ev = evtimer_new(loop_base, loop_probe_cb, NULL)) !=
-	    NULL)
-		return loop_run_probed();
-	return event_base_dispatch(loop_base);
 }
 
 void

@@ -1,8 +1,8 @@
 /*
  * http-parse.c: HTTP/1.x requests read with http-parser (http-parse.h).
  *
- * Only what futured acts on is kept: the method, the path, the
- * Authorization and Expect headers, the body.  Limits are enforced as
+ * Only what futured acts on is kept: the method, the path and query, the
+ * headers of hp_kept, the body.  Limits are enforced as
  * early as the bytes allow: a Content-Length over the limit is refused at
  * HEAD, before any of the body is read, and a chunked body as soon as a
  * chunk header says it would pass the limit.
@@ -20,10 +20,18 @@
 #include "http/http-parse.h"
 
 #define HP_FIELD_MAX	64		/* longer names are not ours */
-#define HP_VALUE_MAX	8192		/* Authorization, Expect */
+#define HP_VALUE_MAX	8192		/* a kept header's value */
 #define HP_URL_MAX	(64 * 1024)
 
-enum hp_header { HP_OTHER, HP_AUTHORIZATION, HP_EXPECT };
+/* The headers kept, in the order of struct http_head's fields. */
+enum hp_header {
+	HP_AUTHORIZATION, HP_COOKIE, HP_LAST_EVENT_ID, HP_ORIGIN, HP_HOST,
+	HP_CONTENT_TYPE, HP_CSRF, HP_EXPECT, HP_NKEPT, HP_OTHER = HP_NKEPT
+};
+static const char *const hp_kept[HP_NKEPT] = {
+	"authorization", "cookie", "last-event-id", "origin", "host",
+	"content-type", "x-futured-csrf", "expect",
+};
 
 enum hp_phase {
 	HP_READING,
@@ -48,7 +56,8 @@ struct http_parse {
 	char		*value;
 	size_t		 value_len;
 	char		*path;
-	char		*authorization;
+	char		*query;
+	char		*kept[HP_NKEPT];	/* the first of each */
 	char		*body;
 	size_t		 body_len, body_cap;
 	struct http_head head;
@@ -84,12 +93,18 @@ hp_append(char **buf, size_t *len, size_t max, const char *at, size_t n)
 static void
 hp_request_clear(struct http_parse *ps)
 {
+	int	i;
+
 	free(ps->url);
 	free(ps->value);
 	free(ps->path);
-	free(ps->authorization);
+	free(ps->query);
 	free(ps->body);
-	ps->url = ps->value = ps->path = ps->authorization = ps->body = NULL;
+	ps->url = ps->value = ps->path = ps->query = ps->body = NULL;
+	for (i = 0; i < HP_NKEPT; i++) {
+		free(ps->kept[i]);
+		ps->kept[i] = NULL;
+	}
 	ps->url_len = ps->value_len = ps->field_len = 0;
 	ps->body_len = ps->body_cap = 0;
 	ps->in_value = 0;
@@ -121,11 +136,12 @@ hp_header_done(struct http_parse *ps)
 {
 	const char	*v = ps->value != NULL ? ps->value : "";
 
-	if (ps->header == HP_AUTHORIZATION && ps->authorization == NULL) {
-		ps->authorization = ps->value;
-		ps->value = NULL;
-	} else if (ps->header == HP_EXPECT && strcasecmp(v, "100-continue") == 0)
+	if (ps->header == HP_EXPECT && strcasecmp(v, "100-continue") == 0)
 		ps->head.expect_continue = 1;
+	else if (ps->header < HP_NKEPT && ps->kept[ps->header] == NULL) {
+		ps->kept[ps->header] = ps->value;
+		ps->value = NULL;
+	}
 	free(ps->value);
 	ps->value = NULL;
 	ps->value_len = ps->field_len = 0;
@@ -150,15 +166,15 @@ static int
 hp_header_value(http_parser *p, const char *at, size_t n)
 {
 	struct http_parse	*ps = p->data;
+	int			 i;
 
 	if (!ps->in_value) {
 		ps->in_value = 1;
 		if (ps->field_len <= HP_FIELD_MAX) {
 			ps->field[ps->field_len] = '\0';
-			if (strcasecmp(ps->field, "authorization") == 0)
-				ps->header = HP_AUTHORIZATION;
-			else if (strcasecmp(ps->field, "expect") == 0)
-				ps->header = HP_EXPECT;
+			for (i = 0; i < HP_NKEPT; i++)
+				if (strcasecmp(ps->field, hp_kept[i]) == 0)
+					ps->header = (enum hp_header)i;
 		}
 	}
 	if (ps->header != HP_OTHER && hp_append(&ps->value, &ps->value_len,
@@ -167,7 +183,7 @@ hp_header_value(http_parser *p, const char *at, size_t n)
 	return 0;
 }
 
-/* The path of the request target, without query or fragment. */
+/* The path and query of the request target, without the fragment. */
 static int
 hp_path(struct http_parse *ps)
 {
@@ -182,7 +198,12 @@ hp_path(struct http_parse *ps)
 	else
 		ps->path = strndup(ps->url + u.field_data[UF_PATH].off,
 		    u.field_data[UF_PATH].len);
-	return ps->path != NULL ? 0 : -1;
+	if (u.field_set & (1 << UF_QUERY))
+		ps->query = strndup(ps->url + u.field_data[UF_QUERY].off,
+		    u.field_data[UF_QUERY].len);
+	else
+		ps->query = strdup("");
+	return ps->path != NULL && ps->query != NULL ? 0 : -1;
 }
 
 static int
@@ -203,8 +224,16 @@ hp_headers_complete(http_parser *p)
 	h->method = http_method_str((enum http_method)p->method);
 	h->is_post = p->method == HTTP_POST;
 	h->is_head = p->method == HTTP_HEAD;
+	h->is_get = p->method == HTTP_GET || p->method == HTTP_HEAD;
 	h->path = ps->path;
-	h->authorization = ps->authorization;
+	h->query = ps->query;
+	h->authorization = ps->kept[HP_AUTHORIZATION];
+	h->cookie = ps->kept[HP_COOKIE];
+	h->last_event_id = ps->kept[HP_LAST_EVENT_ID];
+	h->origin = ps->kept[HP_ORIGIN];
+	h->host = ps->kept[HP_HOST];
+	h->content_type = ps->kept[HP_CONTENT_TYPE];
+	h->csrf = ps->kept[HP_CSRF];
 	h->chunked = (p->flags & F_CHUNKED) != 0;
 	/* past INT64_MAX it is over any limit anyway */
 	if (p->flags & F_CONTENTLENGTH)

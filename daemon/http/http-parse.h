@@ -29,8 +29,17 @@ struct http_head {
 	const char	*method;	/* "POST", "GET"... */
 	int		 is_post;
 	int		 is_head;	/* HEAD: the answer has no body */
+	int		 is_get;	/* GET or HEAD */
 	const char	*path;		/* of the request target, no query */
-	const char	*authorization;	/* the header's value, or NULL */
+	const char	*query;		/* after '?', undecoded; "" if none */
+	/* the first of each header's value, or NULL */
+	const char	*authorization;
+	const char	*cookie;
+	const char	*last_event_id;
+	const char	*origin;
+	const char	*host;
+	const char	*content_type;
+	const char	*csrf;		/* X-Futured-CSRF */
 	int		 expect_continue; /* Expect: 100-continue */
 	int		 chunked;
 	int64_t		 content_length; /* -1: none given (chunked or empty) */

@@ -45,17 +45,10 @@ static struct event		*http_resume_ev;	/* after EMFILE */
 static int			 http_paused, http_stopped;
 static double			 http_exhausted_at;	/* last logged (mono) */
 
-/* Compares in time independent of where the strings differ. */
-static int
-http_token_equal(const char *given)
+int
+http_server_token_is(const char *given, size_t len)
 {
-	size_t		 want = strlen(http_token), have = strlen(given), i;
-	unsigned char	 diff = want != have;
-
-	for (i = 0; i < want; i++)
-		diff |= (unsigned char)(i < have ? given[i] : 0) ^
-		    (unsigned char)http_token[i];
-	return diff == 0;
+	return http_secret_equal(http_token, given, len);
 }
 
 int
@@ -68,7 +61,7 @@ http_server_token_ok(const char *authorization)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return http_token_equal(h);
+	return http_secret_equal(http_token, h, strlen(h));
 }
 
 static void
@@ -323,6 +316,33 @@ http_listen_info(void)
 
 	for (i = 0; i < http_nservers; i++)
 		json_array_append_new(a, json_string(http_servers[i].where));
+	return a;
+}
+
+/* Where a browser reaches the TCP listeners: http://HOST:PORT. */
+json_t *
+http_server_urls(void)
+{
+	json_t		*a = xjson(json_array());
+	const char	*hp;
+	char		*url;
+	int		 i;
+
+	for (i = 0; i < http_nservers; i++) {
+		if (!http_servers[i].need_auth ||
+		    strncmp(http_servers[i].where, "tcp:", 4) != 0)
+			continue;
+		hp = http_servers[i].where + 4;
+		/* a wildcard address: this host's own */
+		if (strncmp(hp, "0.0.0.0:", 8) == 0)
+			xasprintf(&url, "http://127.0.0.1%s", hp + 7);
+		else if (strncmp(hp, "[::]:", 5) == 0)
+			xasprintf(&url, "http://[::1]%s", hp + 4);
+		else
+			xasprintf(&url, "http://%s", hp);
+		json_array_append_new(a, json_string(url));
+		free(url);
+	}
 	return a;
 }
 

@@ -10,6 +10,12 @@
  * While a request waits (a long-poll), the connection is still read, so a
  * client that hangs up is noticed and its calls answered at once.
  *
+ * Paths: POST /rpc (and /) go to rpc.c; GET /metrics, /events and the
+ * dashboard (/ui, /login, /logout) to http-metrics.c, http-events.c and
+ * http-ui.c.  On TCP a request carries the token, or the cookie of a
+ * dashboard session (http-session.c), whose calls to /rpc must also
+ * carry its CSRF token.
+ *
  * A refused request is answered with "Connection: close", then the
  * connection lingers (nginx's lingering close): what the client still
  * sends is read and dropped, for at most HTTP_LINGER_TIME seconds and
@@ -46,6 +52,16 @@ enum http_conn_state {
 	HTTP_BUSY,		/* rpc.c answers it */
 	HTTP_WRITING,		/* its answer goes out */
 	HTTP_LINGERING,		/* refused: draining what the client sends */
+	HTTP_STREAMING,		/* /events: written to as events come */
+};
+
+enum http_route {
+	HTTP_ROUTE_NONE,
+	HTTP_ROUTE_RPC,
+	HTTP_ROUTE_METRICS,
+	HTTP_ROUTE_EVENTS,
+	HTTP_ROUTE_UI,
+	HTTP_ROUTE_LOGIN,	/* /login, /logout: reached without a session */
 };
 
 struct http_conn {
@@ -54,6 +70,9 @@ struct http_conn {
 	enum http_conn_state	 state;
 	int			 need_auth;
 	int			 keep_alive;
+	enum http_route		 route;
+	int			 trusted;	/* Unix socket, or the token */
+	int			 by_session;	/* TCP, a dashboard session */
 	struct rpc_batch	*batch;		/* while HTTP_BUSY */
 	size_t			 lingered;
 	time_t			 linger_until;
@@ -62,6 +81,10 @@ struct http_conn {
 
 static TAILQ_HEAD(, http_conn)	http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
 static size_t			http_nconns, http_nbusy;
+static struct metric		*http_requests_metric, *http_refused_metric;
+static const char *const	 http_route_names[] = {
+	"none", "rpc", "metrics", "events", "ui", "login",
+};
 
 static void	http_conn_process(struct http_conn *);
 
@@ -118,6 +141,8 @@ http_status_text(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 303: return "See Other";
+	case 403: return "Forbidden";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
@@ -134,14 +159,21 @@ http_status_text(int status)
 
 /* The status line and headers of an answer of len bytes. */
 static void
+http_write_head_as(struct http_conn *c, int status, const char *type,
+    size_t len, const char *extra)
+{
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\n%s%s\r\n", status, http_status_text(status),
+	    http_date(), type, len, c->keep_alive ? "" : "Connection: close\r\n",
+	    extra != NULL ? extra : "");
+}
+
+static void
 http_write_head(struct http_conn *c, int status, size_t len,
     const char *extra)
 {
-	evbuffer_add_printf(bufferevent_get_output(c->bev),
-	    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n%s%s\r\n", status, http_status_text(status),
-	    http_date(), len, c->keep_alive ? "" : "Connection: close\r\n",
-	    extra != NULL ? extra : "");
+	http_write_head_as(c, status, "application/json", len, extra);
 }
 
 /*
@@ -154,7 +186,11 @@ http_conn_refuse(struct http_conn *c, int status, const char *why,
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	struct fp_text	 body = { 0 };
+	char		 code[8];
+	const char	*v[1] = { code };
 
+	snprintf(code, sizeof code, "%d", status);
+	metric_add(http_refused_metric, v, 1);
 	log_debug("%s: %d %s", __func__, status, why);
 	fp_text_cstr(&body, "{\"status\":");
 	fp_text_int(&body, status);
@@ -176,22 +212,70 @@ http_conn_refuse(struct http_conn *c, int status, const char *why,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+static enum http_route
+http_route_of(const char *path)
+{
+	if (strcmp(path, "/rpc") == 0 || strcmp(path, "/") == 0)
+		return HTTP_ROUTE_RPC;
+	if (strcmp(path, "/metrics") == 0)
+		return HTTP_ROUTE_METRICS;
+	if (strcmp(path, "/events") == 0)
+		return HTTP_ROUTE_EVENTS;
+	if (strcmp(path, "/login") == 0 || strcmp(path, "/logout") == 0)
+		return HTTP_ROUTE_LOGIN;
+	if (http_ui_path(path))
+		return HTTP_ROUTE_UI;
+	return HTTP_ROUTE_NONE;
+}
+
+/*
+ * Who asks: trusted (the Unix socket, or the token), a dashboard session,
+ * or nobody.  A session's call to /rpc must carry its CSRF token.
+ */
+static void
+http_conn_who(struct http_conn *c, const struct http_head *h)
+{
+	struct http_session	*s;
+
+	c->trusted = !c->need_auth || http_server_token_ok(h->authorization);
+	c->by_session = 0;
+	if (c->trusted || (s = http_session_find(h->cookie)) == NULL)
+		return;
+	if (c->route == HTTP_ROUTE_RPC && !http_session_csrf_ok(s, h->csrf))
+		return;
+	c->by_session = 1;
+}
+
 /* The headers are in: refuse now what must be refused. */
 static void
 http_conn_head(struct http_conn *c)
 {
 	const struct http_head	*h = http_parse_head(c->parse);
+	int			 allowed;
 
-	if (c->need_auth && !http_server_token_ok(h->authorization))
+	c->route = http_route_of(h->path);
+	http_conn_who(c, h);
+	allowed = c->trusted || c->by_session ||
+	    c->route == HTTP_ROUTE_LOGIN ||
+	    (c->route == HTTP_ROUTE_METRICS && cfg.metrics_public);
+	if (!allowed && c->route == HTTP_ROUTE_UI && h->is_get)
+		c->route = HTTP_ROUTE_LOGIN;	/* answered at its end */
+	else if (!allowed)
 		http_conn_refuse(c, 401, "this listener needs "
 		    "'Authorization: Bearer TOKEN'", "WWW-Authenticate: Bearer\r\n",
 		    h->is_head);
-	else if (strcmp(h->path, "/rpc") != 0 && strcmp(h->path, "/") != 0)
-		http_conn_refuse(c, 404, "JSON-RPC is served on POST /rpc",
-		    NULL, h->is_head);
-	else if (!h->is_post)
+	else if (c->route == HTTP_ROUTE_NONE)
+		http_conn_refuse(c, 404, "JSON-RPC is served on POST /rpc, "
+		    "metrics on /metrics, events on /events, the dashboard "
+		    "on /ui", NULL, h->is_head);
+	else if (c->route == HTTP_ROUTE_RPC && !h->is_post)
 		http_conn_refuse(c, 405, "JSON-RPC requests are POSTed",
 		    "Allow: POST\r\n", h->is_head);
+	else if ((c->route == HTTP_ROUTE_METRICS ||
+	    c->route == HTTP_ROUTE_EVENTS || c->route == HTTP_ROUTE_UI) &&
+	    !h->is_get)
+		http_conn_refuse(c, 405, "this path is read with GET",
+		    "Allow: GET, HEAD\r\n", h->is_head);
 	else if ((long)http_nbusy >= cfg.max_requests)
 		http_conn_refuse(c, 503, "too many requests in flight "
 		    "(--max-requests)", "Retry-After: 1\r\n", 0);
@@ -229,21 +313,118 @@ http_rpc_reply_cb(void *arg, char *body, size_t len)
 	bufferevent_enable(c->bev, EV_WRITE);
 }
 
-/* A whole request: rpc.c answers it. */
+/* A whole request: rpc.c answers it, or the module of its path. */
 static void
 http_conn_dispatch(struct http_conn *c)
 {
-	const char	*body;
-	size_t		 len;
+	const struct http_head	*h = http_parse_head(c->parse);
+	const char		*body;
+	size_t			 len;
 
-	c->keep_alive = http_parse_head(c->parse)->keep_alive;
+	metric_add(http_requests_metric, &http_route_names[c->route], 1);
+	c->keep_alive = h->keep_alive;
 	body = http_parse_body(c->parse, &len);
 	c->state = HTTP_BUSY;
 	http_nbusy++;
 	/* no idle timeout while it waits; pipelined bytes wait, bounded */
 	http_timeouts(c, 0);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_PIPELINE_MAX);
-	c->batch = rpc_handle(body, len, http_rpc_reply_cb, c);
+	switch (c->route) {
+	case HTTP_ROUTE_RPC:
+		c->batch = rpc_handle_as(body, len,
+		    c->by_session && cfg.ui_read_only, http_rpc_reply_cb, c);
+		break;
+	case HTTP_ROUTE_METRICS:
+		http_metrics_serve(c);
+		break;
+	case HTTP_ROUTE_EVENTS:
+		http_events_serve(c);
+		break;
+	case HTTP_ROUTE_UI:
+		http_ui_serve(c, c->trusted);
+		break;
+	default:
+		http_login_serve(c);
+		break;
+	}
+}
+
+/* ---- for the modules of the layer ---- */
+
+void
+http_respond(struct http_conn *c, int status, const char *type,
+    const char *extra, const char *body, size_t len)
+{
+	http_nbusy--;
+	if (c->bev == NULL) {
+		http_conn_free(c);
+		return;
+	}
+	c->state = HTTP_WRITING;
+	http_write_head_as(c, status, type, len, extra);
+	if (len > 0 && !http_parse_head(c->parse)->is_head)
+		evbuffer_add(bufferevent_get_output(c->bev), body, len);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+const struct http_head *
+http_conn_head_of(const struct http_conn *c)
+{
+	return http_parse_head(c->parse);
+}
+
+const char *
+http_conn_body(const struct http_conn *c, size_t *len)
+{
+	return http_parse_body(c->parse, len);
+}
+
+int
+http_conn_trusted(const struct http_conn *c)
+{
+	return c->trusted;
+}
+
+/*
+ * A stream's answer has no length: it ends when the connection closes.
+ * It no longer counts as a request in flight (--max-requests bounds
+ * those), and is read only to notice the client leave.
+ */
+void
+http_stream_begin(struct http_conn *c, const char *type, const char *extra)
+{
+	http_nbusy--;
+	c->state = HTTP_STREAMING;
+	c->keep_alive = 0;
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	    "HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Type: %s\r\n"
+	    "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+	    http_date(), type, extra != NULL ? extra : "");
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+int
+http_stream_write(struct http_conn *c, const char *buf, size_t len)
+{
+	if (c->bev == NULL || evbuffer_add(bufferevent_get_output(c->bev),
+	    buf, len) == -1)
+		return -1;
+	return 0;
+}
+
+size_t
+http_stream_queued(const struct http_conn *c)
+{
+	return c->bev == NULL ? 0 :
+	    evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+/* Ends a stream (its module has forgotten it). */
+void
+http_stream_close(struct http_conn *c)
+{
+	http_conn_free(c);
 }
 
 static void
@@ -299,6 +480,9 @@ http_read_cb(struct bufferevent *bev, void *arg)
 		http_conn_process(c);
 	else if (c->state == HTTP_LINGERING)
 		http_conn_linger(c);
+	else if (c->state == HTTP_STREAMING)
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
 	/* HTTP_BUSY, HTTP_WRITING: a pipelined request waits its turn */
 }
 
@@ -333,6 +517,12 @@ http_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_conn	*c = arg;
 
+	if (c->state == HTTP_STREAMING) {
+		/* the stream's client left (or its writes timed out) */
+		http_events_gone(c);
+		http_conn_free(c);
+		return;
+	}
 	if (c->state != HTTP_BUSY) {
 		/* idle, written, lingered out, or an error: it ends */
 		http_conn_free(c);
@@ -343,7 +533,9 @@ http_event_cb(struct bufferevent *bev, short what, void *arg)
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	http_server_resume();
-	rpc_batch_gone(c->batch);
+	if (c->batch != NULL)
+		rpc_batch_gone(c->batch);
+	/* else another module answers it (http_respond frees it) */
 }
 
 void
@@ -375,6 +567,17 @@ int
 http_init(const int *activated, int n)
 {
 	rpc_admin_set_listen(http_listen_info);
+	rpc_admin_set_login(http_ui_login_link);
+	if (http_requests_metric == NULL) {
+		http_requests_metric = metric_new(METRIC_COUNTER,
+		    "futured_http_requests_total", "HTTP requests read whole, "
+		    "by what they asked for", "path", NULL, 0);
+		http_refused_metric = metric_new(METRIC_COUNTER,
+		    "futured_http_refused_total", "HTTP requests refused, by "
+		    "status", "status", NULL, 0);
+	}
+	http_metrics_init();
+	http_events_init();
 	return http_server_init(activated, n);
 }
 
@@ -383,6 +586,8 @@ http_free(void)
 {
 	struct http_conn	*c;
 
+	http_events_free();	/* forgets its streams: freed below */
+	http_session_free_all();
 	while ((c = TAILQ_FIRST(&http_conns)) != NULL) {
 		/* the loop ends once every batch answered (loop.c) */
 		if (c->batch != NULL)

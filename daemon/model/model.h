@@ -31,6 +31,34 @@ size_t		 watch_count(void);
 void		 watch_free_all(void);
 
 /*
+ * events.c: transitions of tasks and changes of queues, released after
+ * the commit that made them true into a ring of the last 10,000 (ids
+ * 1, 2, ... of this run), and counted in the task metrics.
+ */
+struct task;
+struct event_view {
+	uint64_t	 seq;
+	const char	*type;		/* "task.created", "queue.paused"... */
+	int64_t		 task;		/* 0: a queue's */
+	const char	*queue;
+	json_t		*labels;	/* NULL: none */
+	const char	*data;		/* the event as a JSON object */
+};
+typedef void	 events_cb(void *arg);
+void		 events_init(void);
+void		 events_free(void);
+/* cb(arg) after events were released (one listener: the http layer). */
+void		 events_listen(events_cb *cb, void *arg);
+/* wait: since ready (started), run: of the attempt that ended; -1: none */
+void		 events_task(struct task *, const char *type, double wait,
+		    double run);
+void		 events_queue(const char *name, const char *type, json_t *info);
+uint64_t	 events_first(void);
+uint64_t	 events_last(void);		/* 0: none yet */
+long long	 events_run_id(void);
+int		 events_get(uint64_t seq, struct event_view *);
+
+/*
  * kind.c and kind-*.c: what each kind of task does, the one place a kind
  * is special.  Adding a kind = its kind-NAME.c, its entry in kinds[] and
  * its fields in proto/fp-submit.c and proto/openrpc.json.

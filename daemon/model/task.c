@@ -274,9 +274,18 @@ task_attempt_record(struct task *t, enum fp_state outcome, json_t *exception)
 	json_array_append_new(t->attempts, a);
 }
 
+/* How long the running attempt has run; -1 when none runs. */
+static double
+task_run_time(const struct task *t)
+{
+	return t->state == FP_RUNNING ? loop_now() - t->started_at : -1;
+}
+
 void
 task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
 {
+	double	run = task_run_time(t);
+
 	if (fp_state_done(t->state)) {
 		json_decref(result);
 		json_decref(exception);
@@ -297,6 +306,8 @@ task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
 	t->result = result;
 	t->exception = exception;
 	task_stored(t);
+	events_task(t, st == FP_SUCCEEDED ? "task.succeeded" : st == FP_FAILED ?
+	    "task.failed" : "task.cancelled", -1, run);
 	store_defer(task_finished_cb, t);
 }
 
@@ -322,6 +333,8 @@ task_fail(struct task *t, json_t *exception)
 		task_finish(t, FP_FAILED, NULL, exception);
 		return;
 	}
+	double	run = task_run_time(t);
+
 	task_attempt_record(t, FP_FAILED, exception);
 	log_info("task %lld: attempt %d failed, retrying", (long long)t->id,
 	    t->attempt);
@@ -332,18 +345,24 @@ task_fail(struct task *t, json_t *exception)
 	t->state = FP_PENDING;
 	t->start_after = loop_now() + task_backoff(t);
 	task_stored(t);
+	events_task(t, "task.retrying", -1, run);
 	sched_submit(t);
 }
 
 void
 task_start(struct task *t)
 {
+	/* ready: submitted, or its delay or retry's backoff over */
+	double	ready = t->start_after > t->created_at ? t->start_after :
+	    t->created_at;
+
 	t->attempt++;
 	t->state = FP_RUNNING;
 	t->started_at = loop_now();
 	t->start_after = 0;
 	sched_slot_take(t);
 	task_stored(t);
+	events_task(t, "task.started", t->started_at - ready, -1);
 	t->kind->start(t);	/* its end comes through task_attempt_done */
 }
 
@@ -483,6 +502,7 @@ task_submit(struct task *t)
 		return -1;
 	t->id = id;
 	task_table_add(t);
+	events_task(t, "task.created", -1, -1);
 	task_ref(t, __func__);
 	store_defer(task_inserted_cb, t);
 	if (!store_shared())

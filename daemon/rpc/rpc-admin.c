@@ -1,4 +1,4 @@
-/* rpc-admin.c: daemon.info and rpc.discover. */
+/* rpc-admin.c: daemon.info, rpc.discover and ui.login. */
 #include <string.h>
 #include <unistd.h>
 
@@ -9,11 +9,32 @@
 #include "rpc/rpc.h"
 
 static json_t	*(*rpc_listen)(void);
+static json_t	*(*rpc_login)(void);
 
 void
 rpc_admin_set_listen(json_t *(*listen)(void))
 {
 	rpc_listen = listen;
+}
+
+void
+rpc_admin_set_login(json_t *(*login)(void))
+{
+	rpc_login = login;
+}
+
+/* A one-time link to the dashboard (the transport makes it). */
+void
+rpc_admin_login(struct rpc_call *c)
+{
+	json_t	*link = rpc_login != NULL ? rpc_login() : NULL;
+
+	if (link == NULL) {
+		rpc_error(c, FP_ERR_INTERNAL, json_pack("{s:s}", "reason",
+		    "no dashboard in this futured"));
+		return;
+	}
+	rpc_reply(c, link);
 }
 
 /* daemon.info's counts, while the store counts them. */

@@ -17,23 +17,25 @@
 
 extern const char rpc_openrpc_text[];	/* rpc-openrpc.c, generated */
 
+/* result and exception change something: the failure is then retrieved */
 static const struct rpc_method rpc_methods[] = {
-	{ FP_TASK_SUBMIT, rpc_task_submit, 0 },
-	{ FP_TASK_GET, rpc_task_get, 1 },
-	{ FP_TASK_RESULT, rpc_future_result, 1 },
-	{ FP_TASK_EXCEPTION, rpc_future_exception, 1 },
-	{ FP_TASK_WAIT, rpc_future_wait, 1 },
-	{ FP_TASK_CANCEL, rpc_task_cancel, 0 },
-	{ FP_TASK_RETRY, rpc_manage_retry, 0 },
-	{ FP_TASK_DELETE, rpc_manage_delete, 0 },
-	{ FP_TASK_LIST, rpc_task_list, 1 },
-	{ FP_TASK_STREAM, rpc_stream_read, 1 },
-	{ FP_TASK_OUTPUT, rpc_output_read, 1 },
-	{ FP_DAEMON_INFO, rpc_admin_info, 1 },
-	{ FP_RPC_DISCOVER, rpc_admin_discover, 1 },
-	{ FP_QUEUE_LIST, rpc_queue_list, 1 },
-	{ FP_QUEUE_SET, rpc_queue_set, 0 },
-	{ FP_QUEUE_DELETE, rpc_queue_delete, 0 },
+	{ FP_TASK_SUBMIT, rpc_task_submit, 0, 1 },
+	{ FP_TASK_GET, rpc_task_get, 1, 0 },
+	{ FP_TASK_RESULT, rpc_future_result, 1, 1 },
+	{ FP_TASK_EXCEPTION, rpc_future_exception, 1, 1 },
+	{ FP_TASK_WAIT, rpc_future_wait, 1, 0 },
+	{ FP_TASK_CANCEL, rpc_task_cancel, 0, 1 },
+	{ FP_TASK_RETRY, rpc_manage_retry, 0, 1 },
+	{ FP_TASK_DELETE, rpc_manage_delete, 0, 1 },
+	{ FP_TASK_LIST, rpc_task_list, 1, 0 },
+	{ FP_TASK_STREAM, rpc_stream_read, 1, 0 },
+	{ FP_TASK_OUTPUT, rpc_output_read, 1, 0 },
+	{ FP_DAEMON_INFO, rpc_admin_info, 1, 0 },
+	{ FP_RPC_DISCOVER, rpc_admin_discover, 1, 0 },
+	{ FP_QUEUE_LIST, rpc_queue_list, 1, 0 },
+	{ FP_QUEUE_SET, rpc_queue_set, 0, 1 },
+	{ FP_QUEUE_DELETE, rpc_queue_delete, 0, 1 },
+	{ FP_UI_LOGIN, rpc_admin_login, 1, 1 },
 };
 
 static json_t	*rpc_doc;

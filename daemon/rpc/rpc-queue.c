@@ -139,6 +139,7 @@ rpc_queue_set_apply(struct rpc_call *c, const struct fp_queue_set *qs)
 	store_queue_save(q->name, q->concurrency, q->paused);
 	sched_kick();
 	res = rpc_queue_json(q);
+	events_queue(q->name, "queue.changed", res);
 	sched_queue_tidy(q);	/* settings cleared off an empty queue */
 	rpc_reply(c, res);
 }
@@ -160,6 +161,7 @@ rpc_queue_delete_apply(struct rpc_call *c, const char *name, int64_t tasks)
 	q->concurrency = 0;
 	q->paused = 0;
 	store_queue_save(name, 0, 0);
+	events_queue(name, "queue.deleted", NULL);
 	sched_queue_tidy(q);
 	rpc_reply(c, json_pack("{s:s,s:b}", "name", name, "deleted", 1));
 }

@@ -46,6 +46,7 @@ struct rpc_batch {
 	struct event		*next_slice;	/* runs the calls left */
 	int			 refs;		/* the batch list; commit marks */
 	int			 nul_keys;	/* fp_body_parse said so */
+	int			 read_only;	/* methods that change: ReadOnly */
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
 
@@ -505,6 +506,11 @@ rpc_dispatch(struct rpc_call *c, struct fp_request *req)
 		    "method", req->method));
 		return;
 	}
+	if (c->batch->read_only && m->changes) {
+		rpc_error(c, FP_ERR_READ_ONLY, json_pack("{s:s}", "method",
+		    m->name));
+		return;
+	}
 	if (loop_shutting_down() && !m->while_stopping) {
 		rpc_error(c, FP_ERR_SHUTTING_DOWN, json_object());
 		return;
@@ -653,6 +659,13 @@ rpc_batch_dispatch(struct rpc_batch *b)
 struct rpc_batch *
 rpc_handle(const char *body, size_t len, rpc_reply_cb *reply, void *arg)
 {
+	return rpc_handle_as(body, len, 0, reply, arg);
+}
+
+struct rpc_batch *
+rpc_handle_as(const char *body, size_t len, int read_only, rpc_reply_cb *reply,
+    void *arg)
+{
 	struct rpc_batch	*b;
 	json_error_t		 jerr;
 	json_t			*doc;
@@ -688,6 +701,7 @@ rpc_handle(const char *body, size_t len, rpc_reply_cb *reply, void *arg)
 	b = rpc_batch_create(reply, arg, doc, n);
 	b->is_array = json_is_array(doc);
 	b->nul_keys = nul_keys;
+	b->read_only = read_only;
 	/* The transport still uses b on return: never answered from here. */
 	rpc_batch_dispatch(b);
 	return b;

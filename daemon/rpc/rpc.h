@@ -25,6 +25,7 @@ struct rpc_method {
 	const char	*name;
 	rpc_handler	*handler;
 	int		 while_stopping;	/* answered during shutdown */
+	int		 changes;	/* refused to read-only callers */
 };
 const struct rpc_method *rpc_method_find(const char *name);
 /* The OpenRPC document (proto/openrpc.json), parsed once; borrowed. */
@@ -72,6 +73,9 @@ typedef void	 rpc_reply_cb(void *arg, char *body, size_t len);
  */
 struct rpc_batch *rpc_handle(const char *body, size_t len, rpc_reply_cb *reply,
 		    void *arg);
+/* The same; read_only: methods that change anything answer ReadOnly. */
+struct rpc_batch *rpc_handle_as(const char *body, size_t len, int read_only,
+		    rpc_reply_cb *reply, void *arg);
 /* The client went away: waiting calls answer now, and nothing is sent. */
 void		 rpc_batch_gone(struct rpc_batch *);
 void		 rpc_reply(struct rpc_call *, json_t *result);
@@ -112,7 +116,7 @@ void		 rpc_task_missing(struct rpc_call *, int status, int64_t id);
 rpc_handler	 rpc_task_submit, rpc_task_get, rpc_task_cancel, rpc_task_list;
 rpc_handler	 rpc_future_result, rpc_future_exception, rpc_future_wait;
 rpc_handler	 rpc_stream_read, rpc_output_read;
-rpc_handler	 rpc_admin_info, rpc_admin_discover;
+rpc_handler	 rpc_admin_info, rpc_admin_discover, rpc_admin_login;
 rpc_handler	 rpc_queue_list, rpc_queue_set, rpc_queue_delete;
 rpc_handler	 rpc_manage_retry, rpc_manage_delete;
 /* Answers LimitExceeded and returns 1 when name would be one queue too many. */
@@ -122,6 +126,8 @@ int		 rpc_queue_limit(struct rpc_call *, const char *name);
  * reference): the transport registers it, since rpc cannot call it.
  */
 void		 rpc_admin_set_listen(json_t *(*listen)(void));
+/* ui.login's answer {code, path, urls, expires_at}, made by the transport. */
+void		 rpc_admin_set_login(json_t *(*login)(void));
 
 /*
  * A long-poll's timeout param (absent: 0, null: the cap), 0 for a

@@ -28,6 +28,7 @@ cleanup(void)
 	store_flush();
 	store_drain();
 	http_free();
+	events_free();
 	rpc_methods_free();
 	purge_stop();
 	cluster_free();
@@ -39,6 +40,7 @@ cleanup(void)
 	spawn_free();
 	event_base_free(loop_base);
 	watch_free_all();
+	metrics_free();
 	config_free();
 }
 
@@ -68,6 +70,7 @@ main(int argc, char **argv)
 	config_mkdir_p(cfg.state_dir);
 	config_lock_state_dir();
 	loop_init();
+	events_init();
 	service_signals();
 	if (spawn_init(config_tasks_lock(), "/proc/self/exe") == -1)
 		fatal("cannot start the spawner");

@@ -2126,6 +2126,21 @@ pg_list_query(const struct fp_list *l, char *sql, size_t len,
 		pg_sql_cat(sql, len, " AND queue = $%d", &i);
 		pp_str(p, l->queue);
 	}
+	if (l->kind != NULL) {
+		pg_sql_cat(sql, len, " AND kind = $%d", &i);
+		pp_str(p, l->kind);
+	}
+	if (l->text != NULL) {
+		/* one parameter, four uses: $n stays n */
+		pg_sql_cat(sql, len, " AND (strpos(spec::text, $%d) > 0", &i);
+		i--;
+		pg_sql_cat(sql, len, " OR strpos(labels::text, $%d) > 0", &i);
+		i--;
+		pg_sql_cat(sql, len, " OR key = $%d", &i);
+		i--;
+		pg_sql_cat(sql, len, " OR id::text = $%d)", &i);
+		pp_str(p, l->text);
+	}
 	if (l->unretrieved)
 		strncat(sql, " AND state = 3 AND retrieved = 0",
 		    len - strlen(sql) - 1);
@@ -2188,7 +2203,7 @@ pg_list(struct store_backend *b, const struct fp_list *l, struct fp_text *o,
 	rd->done = done;
 	rd->o = o;
 	rd->limit = l->limit;
-	if (json_object_size(l->label) > (PG_MAXPARAMS - 6) / 2) {
+	if (json_object_size(l->label) > (PG_MAXPARAMS - 8) / 2) {
 		/* more labels than parameters: none such is stored anyway */
 		log_warnx("store: task.list with %zu labels: too many",
 		    json_object_size(l->label));

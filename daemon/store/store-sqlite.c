@@ -819,6 +819,8 @@ store_list_sql(const struct fp_list *l, char *sql, size_t len)
 		store_sql_cat(sql, len, " AND state = ?");
 	if (l->queue != NULL)
 		store_sql_cat(sql, len, " AND queue = ?");
+	if (l->kind != NULL)
+		store_sql_cat(sql, len, " AND kind = ?");
 	if (l->unretrieved)
 		store_sql_cat(sql, len, " AND state = 3 AND retrieved = 0");
 	json_object_foreach(l->label, k, v) {
@@ -828,6 +830,9 @@ store_list_sql(const struct fp_list *l, char *sql, size_t len)
 			    "AND l.task_id = id)");
 		first = 0;
 	}
+	if (l->text != NULL)
+		store_sql_cat(sql, len, " AND (instr(spec, ?) > 0 OR "
+		    "instr(labels, ?) > 0 OR key = ? OR CAST(id AS TEXT) = ?)");
 	store_sql_cat(sql, len, json_object_size(l->label) > 0 ?
 	    " ORDER BY task_id DESC LIMIT ?" : " ORDER BY id DESC LIMIT ?");
 }
@@ -845,7 +850,7 @@ store_list_bind(sqlite3_stmt *st, const struct fp_list *l)
 {
 	const char	*k, *first = NULL;
 	json_t		*v;
-	int		 i = 1;
+	int		 i = 1, n;
 
 	json_object_foreach(l->label, k, v) {
 		store_list_bind_label(st, &i, k, v);
@@ -858,9 +863,13 @@ store_list_bind(sqlite3_stmt *st, const struct fp_list *l)
 		sqlite3_bind_int(st, i++, l->state);
 	if (l->queue != NULL)
 		sqlite3_bind_text(st, i++, l->queue, -1, SQLITE_STATIC);
+	if (l->kind != NULL)
+		sqlite3_bind_text(st, i++, l->kind, -1, SQLITE_STATIC);
 	json_object_foreach(l->label, k, v)
 		if (k != first)
 			store_list_bind_label(st, &i, k, v);
+	for (n = 0; l->text != NULL && n < 4; n++)
+		sqlite3_bind_text(st, i++, l->text, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, i, l->limit + 1);
 }
 

@@ -70,8 +70,10 @@ struct store_turn {
 	size_t			 n;
 	size_t			 done;		/* run so far */
 	int			 status;	/* how it ended */
+	double			 sent;		/* its commit (monotonic) */
 	struct store_turn	*next;
 };
+static struct metric		*store_commit_metric;
 /* Ended turns whose work has not all run, oldest first. */
 static struct store_turn	*store_ended, **store_ended_tail = &store_ended;
 static struct event		*store_ended_ev;
@@ -154,6 +156,11 @@ int
 store_open(const char *url, const char *schema, int sync_full,
     const struct store_task_ops *tops)
 {
+	if (store_commit_metric == NULL)
+		store_commit_metric = metric_new(METRIC_HISTOGRAM,
+		    "futured_store_commit_seconds", "From a turn's commit sent "
+		    "to its answer (fsync included)", NULL,
+		    metric_buckets_seconds, METRIC_BUCKETS_SECONDS);
 	if ((store_ops = store_backend_of(url)) == NULL) {
 		log_warnx("store: %s: not a store URL (sqlite:PATH or "
 		    "postgresql://...)", url);
@@ -367,6 +374,9 @@ store_turn_done(void *arg, int status)
 static void
 store_commit_done(void *arg, int status)
 {
+	struct store_turn	*turn = arg;
+
+	metric_observe(store_commit_metric, NULL, loop_mono() - turn->sent);
 	store_inflight--;
 	store_turn_done(arg, status);
 }
@@ -379,6 +389,8 @@ store_commit_done(void *arg, int status)
 int
 store_flush(void)
 {
+	struct store_turn	*turn;
+
 	store_sync();
 	if (store_txn_failed) {
 		if (store_in_txn)
@@ -392,7 +404,9 @@ store_flush(void)
 		 */
 		store_in_txn = 0;
 		store_inflight++;
-		store_ops->commit(store_be, store_commit_done, store_turn_take());
+		turn = store_turn_take();
+		turn->sent = loop_mono();
+		store_ops->commit(store_be, store_commit_done, turn);
 	} else
 		store_turn_done(store_turn_take(), STORE_COMMITTED);
 	return store_last_status == STORE_COMMITTED ? 0 : -1;

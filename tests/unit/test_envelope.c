@@ -40,6 +40,7 @@ test_error_message_codes(void **state)
 		{ 8, "LimitExceeded" },
 		{ 9, "NoSuchQueue" },
 		{ 10, "QueueNotEmpty" },
+		{ 11, "ReadOnly" },
 	};
 	size_t	i;
 
@@ -64,13 +65,16 @@ test_error_codes_numbering(void **state)
 	assert_int_equal(FP_ERR_SHUTTING_DOWN, 6);
 	assert_int_equal(FP_ERR_STORE, 7);
 	assert_int_equal(FP_ERR_LIMIT, 8);
+	assert_int_equal(FP_ERR_NO_SUCH_QUEUE, 9);
+	assert_int_equal(FP_ERR_QUEUE_NOT_EMPTY, 10);
+	assert_int_equal(FP_ERR_READ_ONLY, 11);
 }
 
 static void
 test_error_message_unknown(void **state)
 {
 	assert_string_equal(fp_error_message(0), "ServerError");
-	assert_string_equal(fp_error_message(11), "ServerError");
+	assert_string_equal(fp_error_message(12), "ServerError");
 	assert_string_equal(fp_error_message(-1), "ServerError");
 	assert_string_equal(fp_error_message(-32000), "ServerError");
 	assert_string_equal(fp_error_message(-32099), "ServerError");
