@@ -7,6 +7,7 @@ packages=(
 	libsystemd-dev libcmocka-dev libinih-dev
 	curl jq bc python3 procps systemd util-linux
 	fiu-utils faketime python3-jsonschema python3-pytest nodejs zsh
+	chromium prometheus
 	clang libclang-rt-14-dev
 )
 missing=()
