@@ -1,0 +1,217 @@
+// The dashboard in a real browser (issue #15): Debian's chromium, headless,
+// driven over the DevTools protocol (cdp.js).  Run by dashboard.sh, which
+// starts futured; here: log in through futurectl ui's link, watch a task
+// appear and change state without a reload, cancel one from the UI, filter,
+// open a task and watch its output grow, the queues, a phone-width screen,
+// the keyboard, logout; and no console error anywhere.
+'use strict';
+const assert = require('node:assert');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const cdp = require('./cdp.js');
+
+const SOCK = process.env.SOCK;        // futured's Unix socket: the test's own calls
+const LINK = process.env.LINK;        // futurectl ui's one-time link
+const BASE = new URL(LINK).origin;
+const GATES = process.env.GATES;      // a directory for gate files
+const SHOT = process.env.SCREENSHOT;  // where to keep the overview's picture
+
+let rpcId = 0;
+function rpc(method, params = {}) {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: ++rpcId, method, params });
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: SOCK, path: '/rpc', method: 'POST',
+      headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let data = '';
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => {
+        const r = JSON.parse(data);
+        if (r.error) reject(new Error(`${method}: ${JSON.stringify(r.error)}`));
+        else resolve(r.result);
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const submit = async (spec) => (await rpc('task.submit', spec)).id;
+const gate = (name) => path.join(GATES, name);
+// a shell task that waits for gate files (the test decides when it goes on)
+const gated = (script) => ({ kind: 'exec', argv: ['sh', '-c', script] });
+
+function step(what) { process.stdout.write(`# ${what}\n`); }
+
+async function main() {
+  const browser = await cdp.launch({ width: 1280, height: 900 });
+  try {
+    const page = await browser.newPage();
+    await page.autoAcceptDialogs();
+
+    step('the login link opens the dashboard and leaves a strict cookie');
+    await page.goto(LINK);
+    await page.waitFor(() => location.pathname === '/ui/');
+    await page.waitForSelector('#view-overview', { visible: true });
+    const cookies = await page.cookies();
+    const session = cookies.find((c) => c.name === 'futured_session');
+    assert.ok(session, 'a futured_session cookie');
+    assert.strictEqual(session.httpOnly, true, 'HttpOnly');
+    assert.strictEqual(session.sameSite, 'Strict', 'SameSite=Strict');
+    assert.strictEqual(await page.evaluate(() => document.cookie.includes('futured_session')), false,
+      'the page cannot read the session cookie');
+
+    step('the overview counts tasks live');
+    const before = await page.waitFor(() => {
+      const t = (document.querySelector('#count-succeeded') || {}).textContent;
+      return /^[0-9]+$/.test((t || '').trim()) ? String(Number(t)) : null;
+    }, { timeout: 15000 }).then(Number);
+    await submit({ kind: 'exec', argv: ['true'] });
+    await page.waitFor((n) => Number(document.querySelector('#count-succeeded').textContent) > n,
+      { timeout: 15000 }, before);
+    await page.waitForSelector('#chart-throughput canvas');
+    await page.waitForSelector('#chart-latency canvas');
+
+    step('a submitted task appears in the table and changes state without a reload');
+    await page.goto(`${BASE}/ui/#/tasks`);
+    await page.waitForSelector('#task-table', { visible: true });
+    await page.evaluate(() => { window.__noReload = 1; });
+    const live = await submit(gated(`echo started; while [ ! -e ${gate('live')} ]; do sleep 0.05; done`));
+    await page.waitFor((id) => document.querySelector(`tr[data-task-id="${id}"]`), { timeout: 15000 }, live);
+    assert.strictEqual(await waitRowState(page, live, 'running'), 'running');
+    fs.writeFileSync(gate('live'), '');
+    assert.strictEqual(await waitRowState(page, live, 'succeeded'), 'succeeded');
+    assert.strictEqual(await page.evaluate(() => window.__noReload), 1, 'no reload happened');
+
+    step('a task is cancelled from the UI');
+    const victim = await submit({ kind: 'exec', argv: ['sleep', '300'] });
+    await page.waitFor((id) => document.querySelector(`tr[data-task-id="${id}"] button.cancel-task`),
+      { timeout: 15000 }, victim);
+    await waitRowState(page, victim, 'running');
+    await page.click(`tr[data-task-id="${victim}"] button.cancel-task`);
+    assert.strictEqual(await waitRowState(page, victim, 'cancelled'), 'cancelled');
+    assert.strictEqual((await rpc('task.get', { id: victim })).state, 'cancelled', 'futured has it cancelled');
+
+    step('the filter shows only the matching tasks');
+    const blue = [];
+    for (let i = 0; i < 3; i++) blue.push(await submit({ kind: 'sleep', seconds: 0, queue: 'blue' }));
+    const red = await submit({ kind: 'sleep', seconds: 0, queue: 'red' });
+    await rpc('task.wait', { ids: [...blue, red], timeout: 30 });
+    await page.click('#filter-queue');
+    await page.type('#filter-queue', 'blue');
+    await page.press('Enter');
+    await page.waitFor(() => location.hash.includes('queue=blue'));
+    const shown = await page.waitFor((want) => {
+      const ids = [...document.querySelectorAll('#task-table tr[data-task-id]')]
+        .map((r) => Number(r.dataset.taskId));
+      return ids.length === want.length && want.every((id) => ids.includes(id)) ? ids : null;
+    }, { timeout: 15000 }, blue);
+    assert.ok(!shown.includes(red), 'the red task is filtered out');
+
+    step('a task opened follows its output as it grows');
+    const chatty = await submit(gated(
+      `for i in 1 2 3; do echo line$i; while [ ! -e ${gate('out')}$i ]; do sleep 0.05; done; done`));
+    await page.goto(`${BASE}/ui/#/task/${chatty}`);
+    await page.waitForSelector('#view-task', { visible: true });
+    for (let i = 1; i <= 3; i++) {
+      await page.waitFor((want) => (document.querySelector('#task-stdout') || {}).textContent?.includes(want),
+        { timeout: 15000 }, `line${i}`);
+      fs.writeFileSync(`${gate('out')}${i}`, '');
+    }
+    await page.waitFor(() => document.querySelector('#task-state')?.textContent.trim() === 'succeeded',
+      { timeout: 15000 });
+    const out = await page.text('#task-stdout');
+    assert.strictEqual(out.trim(), 'line1\nline2\nline3', 'the whole output, once');
+    const spec = await page.text('#task-spec');
+    assert.ok(spec.includes('"argv"'), 'the spec is shown');
+
+    step('a failed task shows its exception and stderr tail; retried from the UI');
+    const boom = await submit(gated('echo "ValueError: boom" >&2; exit 3'));
+    await rpc('task.wait', { ids: [boom], timeout: 30 });
+    await page.goto(`${BASE}/ui/#/task/${boom}`);
+    await page.waitFor(() => (document.querySelector('#task-exception') || {}).textContent?.includes('ValueError: boom'),
+      { timeout: 15000 });
+    await page.click('#task-retry');
+    const retried = await pollRetry(boom);
+    assert.ok(retried > boom, 'a new task for the retry');
+
+    step('queues: pause and resume from the UI');
+    await rpc('queue.set', { name: 'gold', concurrency: 2 });
+    await page.goto(`${BASE}/ui/#/queues`);
+    await page.waitForSelector('#queue-table tr[data-queue="gold"] button.queue-pause');
+    await page.click('#queue-table tr[data-queue="gold"] button.queue-pause');
+    await waitPaused('gold', true);
+    await page.waitForSelector('#queue-table tr[data-queue="gold"] button.queue-resume');
+    await page.click('#queue-table tr[data-queue="gold"] button.queue-resume');
+    await waitPaused('gold', false);
+
+    step('the overview, for the README');
+    await page.goto(`${BASE}/ui/#/`);
+    await page.waitForSelector('#chart-throughput canvas');
+    await new Promise((r) => setTimeout(r, 500));
+    if (SHOT) await page.screenshot(SHOT);
+
+    step('a phone-width screen: nothing wider than the screen');
+    await page.setViewport(360, 740, { mobile: true, deviceScaleFactor: 2 });
+    for (const view of ['#/', '#/tasks', `#/task/${chatty}`, '#/queues']) {
+      await page.goto(`${BASE}/ui/${view}`);
+      await page.waitFor(() => document.querySelector('[id^="view-"]:not([hidden])'));
+      await new Promise((r) => setTimeout(r, 300));
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= 361, `${view} is ${wide}px wide on a 360px screen`);
+    }
+    await page.setViewport(1280, 900);
+
+    step('the keyboard reaches the navigation');
+    await page.goto(`${BASE}/ui/#/`);
+    await page.waitForSelector('#view-overview', { visible: true });
+    let reached = false;
+    for (let i = 0; i < 8 && !reached; i++) {
+      await page.press('Tab');
+      reached = await page.evaluate(() => {
+        const a = document.activeElement;
+        return a && a.tagName === 'A' && a.getAttribute('href') === '#/tasks';
+      });
+    }
+    assert.ok(reached, 'Tab reaches the Tasks link');
+    await page.press('Enter');
+    await page.waitForSelector('#view-tasks', { visible: true });
+
+    step('logout ends the session');
+    await page.click('#logout');
+    await page.waitFor(() => location.pathname === '/login');
+    await page.goto(`${BASE}/ui/`);
+    await page.waitFor(() => location.pathname === '/login');
+
+    step('no console errors');
+    assert.deepStrictEqual(page.consoleErrors(), [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+
+  async function waitRowState(page, id, want) {
+    return page.waitFor((id, want) => {
+      const row = document.querySelector(`tr[data-task-id="${id}"]`);
+      const badge = row && row.querySelector('[class*="state-"]');
+      return badge && badge.textContent.trim() === want ? want : null;
+    }, { timeout: 20000 }, id, want);
+  }
+  async function pollRetry(old) {
+    for (let i = 0; i < 100; i++) {
+      const r = await rpc('task.list', { label: { 'futured.retry_of': String(old) } });
+      if (r.tasks.length > 0) return r.tasks[0].id;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`no retry of task ${old}`);
+  }
+  async function waitPaused(name, want) {
+    for (let i = 0; i < 100; i++) {
+      const q = (await rpc('queue.list')).queues.find((x) => x.name === name);
+      if (q && q.paused === want) return;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`queue ${name} not paused=${want}`);
+  }
+}
+
+main().then(() => { step('ok'); process.exit(0); },
+  (e) => { process.stderr.write(`FAIL: ${e.stack || e}\n`); process.exit(1); });
