@@ -70,7 +70,7 @@ function describe(t) {
 	switch (t.kind || s.kind) {
 	case 'exec': return Array.isArray(s.argv) ? s.argv.join(' ') : String(s.shell ?? '');
 	case 'http': return `${s.method || 'GET'} ${s.url || ''}`;
-	case 'sleep': return `${s.seconds} s`;
+	case 'sleep': return `${Number(Number(s.seconds).toFixed(3))} s`;
 	default: return '';
 	}
 }
@@ -396,6 +396,12 @@ function chartSeries() {
 	};
 }
 
+/* Short local clock labels ("12:05", ":30"): the window is five minutes. */
+function clockLabel(t) {
+	const d = new Date(t * 1000);
+	return d.getSeconds() ? `:${pad(d.getSeconds())}` : `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 function makeChart(box, series, data) {
 	const axis = {
 		stroke: cssVar('--muted'),
@@ -406,9 +412,10 @@ function makeChart(box, series, data) {
 		width: Math.max(box.clientWidth, 100),
 		height: Math.max(box.clientHeight - 40, 80),
 		scales: { x: { time: true }, y: { range: (self, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-		axes: [axis, Object.assign({}, axis, { size: 56 })],
+		axes: [Object.assign({}, axis, { space: 60, values: (self, splits) => splits.map(clockLabel) }),
+			Object.assign({}, axis, { size: 56 })],
 		cursor: { drag: { x: false, y: false } },
-		series: [{}, ...series],
+		series: [{ label: 'time', value: (self, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString()) }, ...series],
 	}, data, box);
 	fitChart(u, box);
 	return u;
@@ -501,7 +508,7 @@ function renderOverviewQueues(queues) {
 		el('td', { class: 'num' }, String(q.running)),
 		el('td', { class: 'num' }, String(q.waiting)),
 		el('td', { class: 'num' }, q.concurrency ? String(q.concurrency) : '—'),
-		el('td', null, q.paused ? 'paused' : '')));
+		el('td', null, q.paused ? 'yes' : 'no')));
 	if (!rows.length) rows.push(el('tr', null, el('td', { colspan: 5, class: 'empty' }, 'No queue.')));
 	document.querySelector('#overview-queues tbody').replaceChildren(...rows);
 }
@@ -984,7 +991,7 @@ function exceptionText(x) {
 	const rest = Object.assign({}, x);
 	for (const k of ['type', 'message', 'stdout', 'stderr', 'stderr_tail']) delete rest[k];
 	for (const [k, v] of Object.entries(rest))
-		lines.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+		lines.push(`${k}: ${k === 'duration' ? fmtDuration(v) : typeof v === 'string' ? v : JSON.stringify(v)}`);
 	if (x.stderr_tail) lines.push('', '--- stderr (tail) ---', x.stderr_tail);
 	return lines.join('\n');
 }
@@ -1132,7 +1139,8 @@ function upsertQueue(q) {
 		toggle.textContent = q.paused ? 'Resume' : 'Pause';
 	}
 	const input = tr.querySelector('input.queue-limit');
-	if (input && document.activeElement !== input) input.value = String(q.concurrency);
+	/* what the user is typing is left alone */
+	if (input && document.activeElement !== input && !input.dataset.dirty) input.value = String(q.concurrency);
 }
 
 function removeQueue(name) {
@@ -1154,7 +1162,8 @@ function queueRow(q) {
 			' ',
 			el('form', { class: 'limit-form' },
 				el('input', { class: 'queue-limit', type: 'number', min: 0, max: 1000000, step: 1, required: true,
-					inputmode: 'numeric', 'aria-label': `Concurrency limit of ${q.name}` }),
+					inputmode: 'numeric', 'aria-label': `Concurrency limit of ${q.name}`,
+					on: { input: (e) => { e.target.dataset.dirty = '1'; } } }),
 				el('button', { type: 'submit', class: 'queue-limit-set small' }, 'Set limit'))));
 	return tr;
 }
@@ -1177,6 +1186,7 @@ function onQueueSubmit(ev) {
 	if (!Number.isInteger(n) || n < 0) { input.reportValidity(); return; }
 	spawn(async () => {
 		await queueSet({ name: tr.dataset.queue, concurrency: n }, form.querySelector('button'));
+		delete input.dataset.dirty;
 		input.blur();
 	});
 }

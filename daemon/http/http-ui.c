@@ -24,7 +24,7 @@
 	"style-src 'self'; script-src 'self'; connect-src 'self'; " \
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n" \
 	"X-Content-Type-Options: nosniff\r\n" \
-	"Referrer-Policy: no-referrer\r\n" \
+	"Referrer-Policy: same-origin\r\n" \
 	"X-Frame-Options: DENY\r\n" \
 	"Cache-Control: no-cache\r\n"
 

@@ -107,6 +107,16 @@ async function main() {
     }, { timeout: 15000 }, blue);
     assert.ok(!shown.includes(red), 'the red task is filtered out');
 
+    step('cancel every task a filter matches');
+    const bulk = [];
+    for (let i = 0; i < 3; i++) bulk.push(await submit({ kind: 'exec', argv: ['sleep', '300'], queue: 'bulk' }));
+    await page.goto(`${BASE}/ui/#/tasks?queue=bulk`);
+    await page.waitFor((want) => want.every((id) => document.querySelector(`tr[data-task-id="${id}"]`)),
+      { timeout: 15000 }, bulk);
+    await page.click('#bulk-cancel');
+    for (const id of bulk) assert.strictEqual(await waitRowState(page, id, 'cancelled'), 'cancelled');
+    for (const id of bulk) assert.strictEqual((await rpc('task.get', { id })).state, 'cancelled');
+
     step('a task opened follows its output as it grows');
     const chatty = await submit(gated(
       `for i in 1 2 3; do echo line$i; while [ ! -e ${gate('out')}$i ]; do sleep 0.05; done; done`));
@@ -143,6 +153,9 @@ async function main() {
     await page.waitForSelector('#queue-table tr[data-queue="gold"] button.queue-resume');
     await page.click('#queue-table tr[data-queue="gold"] button.queue-resume');
     await waitPaused('gold', false);
+    await page.type('#queue-table tr[data-queue="gold"] input.queue-limit', '5');
+    await page.click('#queue-table tr[data-queue="gold"] button.queue-limit-set');
+    await waitQueue('gold', (q) => q.concurrency === 5, 'limit 5');
 
     step('the overview, for the README');
     await page.goto(`${BASE}/ui/#/`);
@@ -182,6 +195,16 @@ async function main() {
     await page.goto(`${BASE}/ui/`);
     await page.waitFor(() => location.pathname === '/login');
 
+    step('the login form: a wrong token, then the token');
+    await page.type('#login-token', 'wrong');
+    await page.press('Enter');
+    await page.waitFor(() => location.search === '?error=token' &&
+      /wrong token/i.test(document.querySelector('#login-error')?.textContent || ''));
+    await page.type('#login-token', process.env.TOKEN);
+    await page.press('Enter');
+    await page.waitFor(() => location.pathname === '/ui/');
+    await page.waitForSelector('#view-overview', { visible: true });
+
     step('no console errors');
     assert.deepStrictEqual(page.consoleErrors(), [], 'console errors');
   } finally {
@@ -202,6 +225,14 @@ async function main() {
       await new Promise((res) => setTimeout(res, 100));
     }
     throw new Error(`no retry of task ${old}`);
+  }
+  async function waitQueue(name, ok, what) {
+    for (let i = 0; i < 100; i++) {
+      const q = (await rpc('queue.list')).queues.find((x) => x.name === name);
+      if (q && ok(q)) return;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`queue ${name}: not ${what}`);
   }
   async function waitPaused(name, want) {
     for (let i = 0; i < 100; i++) {

@@ -9,7 +9,7 @@ command -v node >/dev/null || fail "node is not installed (scripts/deps.sh insta
 start_daemon --listen 127.0.0.1:0
 mkdir -p "$T/gates"
 link=$(ctl ui) || fail "futurectl ui"
-SOCK=$SOCK LINK=$link GATES=$T/gates SCREENSHOT=${FUTURED_SCREENSHOT:-$T/overview.png} \
+SOCK=$SOCK LINK=$link TOKEN=$(tr -d '\n' <"$STATE/token") GATES=$T/gates SCREENSHOT=${FUTURED_SCREENSHOT:-$T/overview.png} \
     FUTURED_TEST_SCALE=$(scaled 3) \
     timeout "$(scaled 300)" node "$FUTURED_SRC/tests/browser/dashboard.js" ||
     fail "the dashboard in chromium (above)"

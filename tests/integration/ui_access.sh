@@ -80,6 +80,9 @@ expect_eq "$(get /login -d "token=wrong")" "303 $U/login?error=token" "the form 
 expect_eq "$(get /login -d "nothing=1")" "303 $U/login?error=token" "the form without a token"
 expect_eq "$(get /login -H 'Origin: http://evil.example' -d "token=$tok" | cut -d' ' -f1)" 403 "a form of another origin"
 expect_eq "$(get /login -H "Origin: http://127.0.0.1:$port" -d "token=$tok" | cut -d' ' -f1)" 303 "a form of this origin"
+expect_eq "$(get /login -H "Origin: null" -d "token=$tok" | cut -d' ' -f1)" 403 "a form of an opaque origin"
+expect_eq "$(get /login/login.js)" "200 " "again the login page's script"
+expect_eq "$(header Referrer-Policy)" same-origin "no Referer leaves for another site"
 expect_eq "$(get /logout | cut -d' ' -f1)" 405 "GET /logout"
 
 # ---- logout ends the session
