@@ -1224,6 +1224,7 @@ function route() {
 	const r = parseHash();
 	if (!r) { location.replace('#/'); return; }
 	const [name, arg] = r;
+	$('notice').hidden = true;	/* it spoke of the view being left */
 	if (current) current.leave();
 	current = views[name];
 	for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== current.el;
