@@ -20,8 +20,8 @@ long=$(submit '{"kind":"sleep","seconds":3600}')
 poll_until 20 eval '[ "$(state "$long")" = running ]' || fail "the long sleep did not start"
 
 # another session ends futured's connection and takes its node lock,
-# holding it for HOLD seconds
-HOLD=$(scaled 15)
+# holding it until the test ends it (HOLD seconds at most)
+HOLD=$(scaled 120)	# ended by the test once it has seen enough
 psql -qX "$URI" -Atc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'futured'" \
     -c "SELECT pg_advisory_lock(hashtext('futured node futured n1'))" \
     -c "SELECT pg_sleep($HOLD)" >/dev/null 2>"$T/holder.err" &
