@@ -276,6 +276,12 @@ http_events_serve(struct http_conn *c)
 	int			 n;
 
 	sc->conn = c;
+	if (h->is_head) {	/* a HEAD has no body: nothing to stream */
+		free(sc);
+		http_respond(c, 200, "text/event-stream",
+		    "Cache-Control: no-store\r\n", "", 0);
+		return;
+	}
 	if ((why = sse_filters(sc, h->query)) != NULL) {
 		xasprintf(&body, "{\"status\":400,\"error\":\"Bad Request\","
 		    "\"reason\":\"%s\"}", why);

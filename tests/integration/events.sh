@@ -34,6 +34,7 @@ for q in 'foo=1' 'task=abc' 'task=-3' 'label=nokv' 'queue=%zz' 'queue=a%00b' 'qu
 	[[ $r == *'"status":400'*' 400' ]] || fail "events?$q: $r"
 done
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 5 --unix-socket "$SOCK" http://localhost/events)" 405 "POST /events"
+expect_eq "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' --max-time 5 --unix-socket "$SOCK" http://localhost/events)" "200 0" "HEAD /events: no stream"
 
 # ---- one stream of everything, filtered ones beside it
 stream all ''
