@@ -46,17 +46,24 @@ static size_t			sse_nclients;
 static struct event		*sse_heartbeat_ev;
 static struct metric		*sse_dropped_metric, *sse_clients_metric;
 
+/* Frees a client that is in no list. */
+static void
+sse_client_clear(struct sse_client *sc)
+{
+	free(sc->queue);
+	free(sc->label_key);
+	free(sc->label_value);
+	free(sc->types);
+	free(sc);
+}
+
 static void
 sse_client_free(struct sse_client *sc)
 {
 	TAILQ_REMOVE(&sse_clients, sc, entry);
 	sse_nclients--;
 	metric_set(sse_clients_metric, NULL, (double)sse_nclients);
-	free(sc->queue);
-	free(sc->label_key);
-	free(sc->label_value);
-	free(sc->types);
-	free(sc);
+	sse_client_clear(sc);
 }
 
 static int
@@ -288,11 +295,7 @@ http_events_serve(struct http_conn *c)
 		http_respond(c, 400, "application/json", NULL, body,
 		    strlen(body));
 		free(body);
-		free(sc->queue);
-		free(sc->label_key);
-		free(sc->label_value);
-		free(sc->types);
-		free(sc);
+		sse_client_clear(sc);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&sse_clients, sc, entry);
