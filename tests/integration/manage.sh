@@ -158,4 +158,21 @@ ctl queue set --create dropme --concurrency 3 >/dev/null || fail "queue set drop
 ctl queue delete dropme >/dev/null || fail "queue delete dropme"
 stop_daemon; start_daemon --jobs 4
 expect_jq "$(rpc queue.list)" '([.queues[] | select(.name == "keepme")][0].concurrency == 2) and ([.queues[].name] | index("dropme") == null)' "queues after a restart"
+
+# ---- task.list by kind and by text (the dashboard's search)
+needle=$(submit '{"kind":"exec","argv":["echo","needle-in-argv"],"queue":"search"}')
+lab=$(submit '{"kind":"sleep","seconds":0,"queue":"search","labels":{"who":"needle-in-label"}}')
+keyed=$(submit '{"kind":"sleep","seconds":0,"queue":"search","key":"needle-key"}')
+other=$(submit '{"kind":"exec","argv":["true"],"queue":"search"}')
+wait_done "$needle"; wait_done "$lab"; wait_done "$keyed"; wait_done "$other"
+ids() { rpc task.list "$1" | jq -c '[.tasks[].id]'; }
+expect_eq "$(ids '{"queue":"search","kind":"exec"}')" "[$other,$needle]" "kind exec"
+expect_eq "$(ids '{"queue":"search","kind":"sleep"}')" "[$keyed,$lab]" "kind sleep"
+expect_eq "$(ids '{"queue":"search","kind":"nosuch"}')" "[]" "an unknown kind: none"
+expect_eq "$(ids '{"queue":"search","text":"needle-in"}')" "[$lab,$needle]" "text in the argv and in a label"
+expect_eq "$(ids '{"queue":"search","text":"needle-key"}')" "[$keyed]" "text: the key"
+expect_eq "$(ids "{\"text\":\"$other\",\"queue\":\"search\"}")" "[$other]" "text: the id"
+expect_eq "$(ids '{"queue":"search","text":"needle","kind":"exec","limit":1}')" "[$needle]" "text and kind"
+expect_jq "$(call task.list '{"text":""}')" '.error.code == -32602 and .error.data.field == "text"' "empty text"
+expect_jq "$(call task.list "{\"text\":\"$(printf 'x%.0s' $(seq 257))\"}")" '.error.code == -32602' "text of 257 bytes"
 exit 0
