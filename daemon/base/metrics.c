@@ -19,6 +19,7 @@
 #define METRIC_SERIES_MAX	4096
 #define METRIC_LABELS_MAX	4
 #define METRIC_OVERFLOW		"_overflow"
+#define METRIC_KEY_MAX		1024
 
 struct metric_series {
 	char		*key;		/* the values joined by '\037' */
@@ -92,21 +93,28 @@ metric_hash(const char *s)
 	return h;
 }
 
-static char *
-metric_key(const struct metric *m, const char *const *values)
+/*
+ * The values joined by '\037' into buf (METRIC_KEY_MAX bytes), so that
+ * finding a series allocates nothing; -1 when they do not fit.
+ */
+static int
+metric_key(const struct metric *m, const char *const *values, char *buf)
 {
-	struct fp_text	t = { 0 };
-	int		i;
+	size_t	len = 0, n;
+	int	i;
 
+	buf[0] = '\0';
 	for (i = 0; i < m->nlabels; i++) {
+		n = values[i] != NULL ? strlen(values[i]) : 0;
+		if (len + n + 2 > METRIC_KEY_MAX)
+			return -1;
 		if (i > 0)
-			fp_text_add(&t, "\037", 1);
-		fp_text_cstr(&t, values[i] != NULL ? values[i] : "");
+			buf[len++] = '\037';
+		memcpy(buf + len, values[i] != NULL ? values[i] : "", n);
+		len += n;
+		buf[len] = '\0';
 	}
-	fp_text_add(&t, "", 1);
-	if (t.failed)
-		fatalx("%s: out of memory", __func__);
-	return t.buf;
+	return 0;
 }
 
 static void
@@ -160,15 +168,14 @@ metric_series(struct metric *m, const char *const *values)
 		METRIC_OVERFLOW,
 	};
 	struct metric_series	*s;
-	char			*key = metric_key(m, values);
+	char			 key[METRIC_KEY_MAX];
 	int			 i;
 
-	if ((s = metric_lookup(m, key)) != NULL) {
-		free(key);
+	if (metric_key(m, values, key) == -1)
+		return metric_series(m, overflow);	/* names are shorter */
+	if ((s = metric_lookup(m, key)) != NULL)
 		return s;
-	}
 	if (m->nseries >= METRIC_SERIES_MAX && values != overflow) {
-		free(key);
 		if (!m->overflowed)
 			log_warnx("metrics: %s has %d series; new ones are "
 			    "counted as %s", m->name, METRIC_SERIES_MAX,
@@ -177,7 +184,7 @@ metric_series(struct metric *m, const char *const *values)
 		return metric_series(m, overflow);
 	}
 	s = xcalloc(1, sizeof *s);
-	s->key = key;
+	s->key = xstrdup(key);
 	for (i = 0; i < m->nlabels; i++)
 		s->values[i] = xstrdup(values[i] != NULL ? values[i] : "");
 	if (m->type == METRIC_HISTOGRAM)

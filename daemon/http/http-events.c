@@ -201,16 +201,18 @@ static void
 sse_pump(struct sse_client *sc)
 {
 	struct event_view	 v;
+	const char		*data;
 	char			 head[96];
 	int			 n;
 
 	for (; sc->next <= events_last(); sc->next++) {
-		if (events_get(sc->next, &v) == -1 || !sse_match(sc, &v))
+		if (events_get(sc->next, &v) == -1 || !sse_match(sc, &v) ||
+		    (data = events_text(sc->next)) == NULL)
 			continue;
 		n = snprintf(head, sizeof head, "id: %lld-%" PRIu64 "\ndata: ",
 		    events_run_id(), v.seq);
 		if (http_stream_write(sc->conn, head, (size_t)n) == -1 ||
-		    http_stream_write(sc->conn, v.data, strlen(v.data)) == -1 ||
+		    http_stream_write(sc->conn, data, strlen(data)) == -1 ||
 		    http_stream_write(sc->conn, "\n\n", 2) == -1 ||
 		    http_stream_queued(sc->conn) > SSE_MAX_QUEUED) {
 			log_info("events: dropped a client that does not "

@@ -24,16 +24,24 @@
 
 #define EVENTS_WINDOW	10000
 
+/*
+ * What happened, kept as it was then; its JSON text is written when a
+ * client first reads it (most events are only counted).
+ */
 struct event_rec {
 	uint64_t	 seq;		/* 0 until released */
 	const char	*type;		/* "task.created"... (static) */
 	int64_t		 task;		/* 0: a queue event */
 	char		*queue;
 	json_t		*labels;	/* a reference, or NULL */
-	char		*data;		/* the JSON object sent */
-	/* for the metrics */
-	const char	*kind;
+	const char	*kind;		/* static; NULL: a queue event */
+	enum fp_state	 state;
+	int		 attempt;
+	double		 at;
 	double		 wait, run;	/* < 0: not measured */
+	json_t		*exception;	/* a reference: a failure's */
+	json_t		*settings;	/* a reference: a queue's */
+	char		*data;		/* the JSON object, once written */
 };
 
 static struct event_rec	*events_ring[EVENTS_WINDOW];
@@ -85,6 +93,8 @@ events_rec_free(struct event_rec *e)
 		return;
 	free(e->queue);
 	json_decref(e->labels);
+	json_decref(e->exception);
+	json_decref(e->settings);
 	free(e->data);
 	free(e);
 }
@@ -159,6 +169,7 @@ events_rec(const char *type, const char *queue)
 		events_init();
 	e->type = type;
 	e->queue = xstrdup(queue);
+	e->at = loop_now();
 	e->wait = e->run = -1;
 	return e;
 }
@@ -168,78 +179,92 @@ void
 events_task(struct task *t, const char *type, double wait, double run)
 {
 	struct event_rec	*e = events_rec(type, t->queue->name);
-	struct fp_text		 o = { 0 };
-	char			 at[FP_TIME_LEN];
 
 	e->task = t->id;
 	e->kind = t->kind->name;
+	e->state = t->state;
+	e->attempt = t->attempt;
 	e->wait = wait;
 	e->run = run;
-	if (t->labels != NULL)
+	if (t->labels != NULL && json_object_size(t->labels) > 0)
 		e->labels = json_incref(t->labels);
-	fp_text_cstr(&o, "{\"type\":");
-	fp_text_str(&o, type);
-	fp_text_cstr(&o, ",\"task\":");
-	fp_text_int(&o, t->id);
-	fp_text_cstr(&o, ",\"kind\":");
-	fp_text_str(&o, t->kind->name);
-	fp_text_cstr(&o, ",\"queue\":");
-	fp_text_str(&o, t->queue->name);
-	fp_text_cstr(&o, ",\"state\":");
-	fp_text_str(&o, fp_state_name(t->state));
-	fp_text_cstr(&o, ",\"attempt\":");
-	fp_text_int(&o, t->attempt);
-	fp_text_cstr(&o, ",\"at\":");
-	fp_text_str(&o, fp_time_format(loop_now(), at));
-	if (wait >= 0) {
-		fp_text_cstr(&o, ",\"wait\":");
-		fp_text_real(&o, wait);
-	}
-	if (run >= 0) {
-		fp_text_cstr(&o, ",\"run\":");
-		fp_text_real(&o, run);
-	}
-	if (t->labels != NULL && json_object_size(t->labels) > 0) {
-		fp_text_cstr(&o, ",\"labels\":");
-		fp_text_json(&o, t->labels);
-	}
-	if (t->exception != NULL && fp_state_done(t->state)) {
-		fp_text_cstr(&o, ",\"exception\":{\"type\":");
-		fp_text_json(&o, json_object_get(t->exception, "type"));
-		fp_text_cstr(&o, ",\"message\":");
-		fp_text_json(&o, json_object_get(t->exception, "message"));
-		fp_text_add(&o, "}", 1);
-	}
-	fp_text_add(&o, "}", 2);	/* with its NUL */
-	if (o.failed)
-		fatalx("%s: out of memory", __func__);
-	e->data = o.buf;
+	if (t->exception != NULL && fp_state_done(t->state))
+		e->exception = json_incref(t->exception);
 	store_defer(events_commit_cb, e);
 }
 
-/* Notes a change of queue name ("queue.paused"...), settings in info. */
+/* Notes a change of queue name ("queue.changed"...), settings in info. */
 void
 events_queue(const char *name, const char *type, json_t *info)
 {
 	struct event_rec	*e = events_rec(type, name);
-	struct fp_text		 o = { 0 };
-	char			 at[FP_TIME_LEN];
 
-	fp_text_cstr(&o, "{\"type\":");
-	fp_text_str(&o, type);
-	fp_text_cstr(&o, ",\"queue\":");
-	fp_text_str(&o, name);
-	fp_text_cstr(&o, ",\"at\":");
-	fp_text_str(&o, fp_time_format(loop_now(), at));
-	if (info != NULL) {
-		fp_text_cstr(&o, ",\"settings\":");
-		fp_text_json(&o, info);
+	e->settings = json_incref(info);
+	store_defer(events_commit_cb, e);
+}
+
+static void
+events_write_task(struct fp_text *o, const struct event_rec *e)
+{
+	fp_text_cstr(o, ",\"task\":");
+	fp_text_int(o, e->task);
+	fp_text_cstr(o, ",\"kind\":");
+	fp_text_str(o, e->kind);
+	fp_text_cstr(o, ",\"queue\":");
+	fp_text_str(o, e->queue);
+	fp_text_cstr(o, ",\"state\":");
+	fp_text_str(o, fp_state_name(e->state));
+	fp_text_cstr(o, ",\"attempt\":");
+	fp_text_int(o, e->attempt);
+	fp_text_cstr(o, ",\"at\":");
+	fp_text_time(o, e->at);
+	if (e->wait >= 0) {
+		fp_text_cstr(o, ",\"wait\":");
+		fp_text_real(o, e->wait);
 	}
-	fp_text_add(&o, "}", 2);
+	if (e->run >= 0) {
+		fp_text_cstr(o, ",\"run\":");
+		fp_text_real(o, e->run);
+	}
+	if (e->labels != NULL) {
+		fp_text_cstr(o, ",\"labels\":");
+		fp_text_json(o, e->labels);
+	}
+	if (e->exception != NULL) {
+		fp_text_cstr(o, ",\"exception\":{\"type\":");
+		fp_text_json(o, json_object_get(e->exception, "type"));
+		fp_text_cstr(o, ",\"message\":");
+		fp_text_json(o, json_object_get(e->exception, "message"));
+		fp_text_add(o, "}", 1);
+	}
+}
+
+/* The event as the JSON object /events sends. */
+static const char *
+events_data(struct event_rec *e)
+{
+	struct fp_text	o = { 0 };
+
+	if (e->data != NULL)
+		return e->data;
+	fp_text_cstr(&o, "{\"type\":");
+	fp_text_str(&o, e->type);
+	if (e->kind != NULL)
+		events_write_task(&o, e);
+	else {
+		fp_text_cstr(&o, ",\"queue\":");
+		fp_text_str(&o, e->queue);
+		fp_text_cstr(&o, ",\"at\":");
+		fp_text_time(&o, e->at);
+		if (e->settings != NULL) {
+			fp_text_cstr(&o, ",\"settings\":");
+			fp_text_json(&o, e->settings);
+		}
+	}
+	fp_text_add(&o, "}", 2);	/* with its NUL */
 	if (o.failed)
 		fatalx("%s: out of memory", __func__);
-	e->data = o.buf;
-	store_defer(events_commit_cb, e);
+	return e->data = o.buf;
 }
 
 /* ---- reading the ring ---- */
@@ -266,7 +291,7 @@ events_run_id(void)
 int
 events_get(uint64_t seq, struct event_view *v)
 {
-	const struct event_rec	*e;
+	struct event_rec	*e;
 
 	if (seq < events_first() || seq > events_last())
 		return -1;
@@ -276,6 +301,14 @@ events_get(uint64_t seq, struct event_view *v)
 	v->task = e->task;
 	v->queue = e->queue;
 	v->labels = e->labels;
-	v->data = e->data;
 	return 0;
+}
+
+/* The released event seq as JSON text (written at its first read). */
+const char *
+events_text(uint64_t seq)
+{
+	if (seq < events_first() || seq > events_last())
+		return NULL;
+	return events_data(events_ring[seq % EVENTS_WINDOW]);
 }

@@ -42,7 +42,6 @@ struct event_view {
 	int64_t		 task;		/* 0: a queue's */
 	const char	*queue;
 	json_t		*labels;	/* NULL: none */
-	const char	*data;		/* the event as a JSON object */
 };
 typedef void	 events_cb(void *arg);
 void		 events_init(void);
@@ -57,6 +56,8 @@ uint64_t	 events_first(void);
 uint64_t	 events_last(void);		/* 0: none yet */
 long long	 events_run_id(void);
 int		 events_get(uint64_t seq, struct event_view *);
+/* The event as a JSON object (NULL: not in the ring). */
+const char	*events_text(uint64_t seq);
 
 /*
  * kind.c and kind-*.c: what each kind of task does, the one place a kind
