@@ -101,7 +101,7 @@ ui_session(struct http_conn *c)
 }
 
 void
-http_ui_serve(struct http_conn *c, int trusted)
+http_ui_serve(struct http_conn *c)
 {
 	const char		*path = http_conn_head_of(c)->path;
 	const struct http_asset	*a;
@@ -215,15 +215,16 @@ http_login_serve(struct http_conn *c)
 	    "\"Forbidden\",\"reason\":\"a form of another origin\"}";
 	static const char	 use_post[] = "{\"status\":405,\"error\":"
 	    "\"Method Not Allowed\",\"reason\":\"use POST\"}";
+	size_t			 len;
 
 	if (strcmp(h->path, "/login") == 0 && h->is_get) {
-		if (ui_form_value(h->query, strlen(h->query), "code",
-		    &(size_t){ 0 }) != NULL)
+		if (ui_form_value(h->query, strlen(h->query), "code", &len) !=
+		    NULL)
 			ui_login_code(c, h);
 		else
 			ui_send(c, ui_asset("login.html"));
 	} else if (strncmp(h->path, "/login/", 7) == 0 && h->is_get)
-		http_ui_serve(c, 0);
+		http_ui_serve(c);
 	else if (!h->is_post && strncmp(h->path, "/ui", 3) != 0)
 		http_respond(c, 405, "application/json", "Allow: POST\r\n",
 		    use_post, strlen(use_post));

@@ -341,7 +341,7 @@ http_conn_dispatch(struct http_conn *c)
 		http_events_serve(c);
 		break;
 	case HTTP_ROUTE_UI:
-		http_ui_serve(c, c->trusted);
+		http_ui_serve(c);
 		break;
 	default:
 		http_login_serve(c);

@@ -70,7 +70,7 @@ void		 http_session_free_all(void);
 
 /* http-ui.c: the dashboard's files, /login, /logout, /ui/session. */
 int		 http_ui_path(const char *path);
-void		 http_ui_serve(struct http_conn *, int trusted);
+void		 http_ui_serve(struct http_conn *);
 void		 http_login_serve(struct http_conn *);
 json_t		*http_ui_login_link(void);
 
