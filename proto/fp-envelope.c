@@ -180,7 +180,9 @@ fp_response_parse(json_t *resp, json_t **result, int *code,
  * a noncharacter of the same length, so error positions stay true), and
  * fp_nul_key_check refuses the call that holds one, naming the field.  A
  * key that really holds U+FFFF in such a body is refused the same way;
- * the body had a NUL key anyway.
+ * the body had a NUL key anyway.  A NUL key in a member that a later
+ * duplicate replaced is gone from the document, as the member is: such a
+ * body is parsed as if it never had one.
  */
 #define FP_NUL_MARK	"\xef\xbf\xbf"
 
@@ -231,27 +233,6 @@ fp_nul_keys_rewrite(const char *buf, size_t len)
 	return out;
 }
 
-json_t *
-fp_body_parse(const char *buf, size_t len, int *nul_keys, json_error_t *err)
-{
-	const size_t	 flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
-	json_error_t	 again;
-	json_t		*doc;
-	char		*copy;
-
-	*nul_keys = 0;
-	if ((doc = json_loadb(buf, len, flags, err)) != NULL ||
-	    json_error_code(err) != json_error_null_byte_in_key)
-		return doc;
-	if ((copy = fp_nul_keys_rewrite(buf, len)) == NULL)
-		return NULL;
-	doc = json_loadb(copy, len, flags, &again);
-	free(copy);
-	if (doc != NULL)
-		*nul_keys = 1;
-	return doc;
-}
-
 /* Appends ".key" (or "key" at the top) to path, NUL shown as \u0000. */
 static void
 fp_path_key(char *path, size_t size, const char *key)
@@ -297,6 +278,27 @@ fp_nul_key_find(json_t *v, char *path, size_t size)
 		}
 	}
 	return 0;
+}
+
+json_t *
+fp_body_parse(const char *buf, size_t len, int *nul_keys, json_error_t *err)
+{
+	const size_t	 flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
+	json_error_t	 again;
+	json_t		*doc;
+	char		*copy, path[FP_FIELD_LEN] = "";
+
+	*nul_keys = 0;
+	if ((doc = json_loadb(buf, len, flags, err)) != NULL ||
+	    json_error_code(err) != json_error_null_byte_in_key)
+		return doc;
+	if ((copy = fp_nul_keys_rewrite(buf, len)) == NULL)
+		return NULL;
+	doc = json_loadb(copy, len, flags, &again);
+	free(copy);
+	if (doc != NULL)
+		*nul_keys = fp_nul_key_find(doc, path, sizeof path);
+	return doc;
 }
 
 int

@@ -669,6 +669,55 @@ test_response_round_trip(void **state)
 	json_decref(id);
 }
 
+/* ---- fp_body_parse: NUL in keys ---- */
+
+static json_t *
+body(const char *text, int *nul_keys)
+{
+	json_error_t	err;
+
+	return fp_body_parse(text, strlen(text), nul_keys, &err);
+}
+
+static void
+test_body_nul_key_found(void **state)
+{
+	struct fp_invalid	 inv;
+	json_t			*doc;
+	int			 nul_keys;
+
+	doc = body("{\"a\":{\"x\\u0000y\":1}}", &nul_keys);
+	assert_non_null(doc);
+	assert_int_equal(nul_keys, 1);
+	assert_int_equal(fp_nul_key_check(doc, &inv), -1);
+	assert_string_equal(inv.field, "a.x\\u0000y");
+	json_decref(doc);
+
+	doc = body("{\"a\":\"x\\u0000y\"}", &nul_keys);
+	assert_non_null(doc);
+	assert_int_equal(nul_keys, 0);	/* NUL in a value is jansson's */
+	json_decref(doc);
+
+	assert_null(body("{\"a\\u0000\":}", &nul_keys));
+	assert_int_equal(nul_keys, 0);
+}
+
+static void
+test_body_nul_key_replaced(void **state)
+{
+	struct fp_invalid	 inv;
+	json_t			*doc;
+	int			 nul_keys;
+
+	/* the later "a" replaces the object holding the NUL key */
+	doc = body("{\"a\":{\"\\u0000\":1},\"a\":2}", &nul_keys);
+	assert_non_null(doc);
+	assert_int_equal(nul_keys, 0);
+	assert_int_equal(fp_nul_key_check(doc, &inv), 0);
+	assert_json(doc, "{'a':2}");
+	json_decref(doc);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, leak_setup, leak_teardown)
 
 int
@@ -698,6 +747,8 @@ main(void)
 		T(test_response_parse_result),
 		T(test_response_parse_error),
 		T(test_response_parse_malformed),
+		T(test_body_nul_key_found),
+		T(test_body_nul_key_replaced),
 		T(test_response_parse_version),
 		T(test_response_parse_both),
 		T(test_response_round_trip),
