@@ -253,6 +253,13 @@ fp_http_check(json_t *p, json_t *spec, struct fp_invalid *inv)
 	return 0;
 }
 
+/* A future has no fields of its own: set_result gives its outcome. */
+static int
+fp_future_check(json_t *p, json_t *spec, struct fp_invalid *inv)
+{
+	return 0;
+}
+
 static const struct fp_kind {
 	const char		*name;
 	const char *const	 fields[12];
@@ -261,6 +268,7 @@ static const struct fp_kind {
 	{ FP_KIND_EXEC, { "argv", "shell", "env", "cwd", "stdin", "capture",
 	    "max_output", NULL }, fp_exec_check },
 	{ FP_KIND_SLEEP, { "seconds", "result", NULL }, fp_sleep_check },
+	{ FP_KIND_FUTURE, { NULL }, fp_future_check },
 	{ FP_KIND_HTTP, { "url", "method", "headers", "body", "max_body",
 	    "follow_redirects", "raise_for_status", NULL }, fp_http_check },
 };

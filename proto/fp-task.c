@@ -116,6 +116,11 @@ fp_task_write(struct fp_text *o, const struct fp_task *t)
 		fp_task_key(o, "retrieved");
 		fp_text_cstr(o, t->retrieved ? "true" : "false");
 	}
+	/* a cancel with a message (asyncio's cancel(msg)) */
+	if (t->state == FP_CANCELLED && fp_value_set(&t->exception)) {
+		fp_task_key(o, "exception");
+		fp_text_value(o, &t->exception);
+	}
 	if (fp_value_nonempty(&t->after)) {
 		fp_task_key(o, "after");
 		fp_text_value(o, &t->after);

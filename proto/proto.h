@@ -64,6 +64,9 @@ const char	*fp_error_message(int);
 #define FP_UI_LOGIN		"ui.login"
 #define FP_TASK_RETRY		"task.retry"
 #define FP_TASK_DELETE		"task.delete"
+#define FP_TASK_SET_RESULT	"task.set_result"
+#define FP_TASK_SET_EXCEPTION	"task.set_exception"
+#define FP_TASK_AS_COMPLETED	"task.as_completed"
 
 
 /* Future states. */
@@ -181,6 +184,31 @@ int	 fp_wait_parse(json_t *params, double cap, struct fp_wait *,
 	    struct fp_invalid *);
 void	 fp_wait_clear(struct fp_wait *);
 
+/*
+ * fp-future.c.  task.cancel's {id, message?} (message borrowed, NULL:
+ * none), and the exception a cancel with a message leaves (NULL: none).
+ */
+int	 fp_cancel_parse(json_t *params, int64_t *id, const char **message,
+	    struct fp_invalid *);
+json_t	*fp_cancelled_exception(const char *message);
+/*
+ * task.set_result (failure 0: *outcome is the result) or
+ * task.set_exception (1: the exception object); *outcome is a new tree.
+ */
+int	 fp_resolve_parse(json_t *params, int failure, int64_t *id,
+	    json_t **outcome, struct fp_invalid *);
+/* task.as_completed: w.return_when unused; seen: the cursor's ids. */
+struct fp_as_completed {
+	struct fp_wait	 w;
+	unsigned char	*seen;		/* 4 ids a byte, in the order of ids */
+};
+int	 fp_as_completed_parse(json_t *params, double cap,
+	    struct fp_as_completed *, struct fp_invalid *);
+int	 fp_as_completed_seen(const struct fp_as_completed *, size_t i);
+void	 fp_as_completed_mark(struct fp_as_completed *, size_t i);
+json_t	*fp_as_completed_cursor(const struct fp_as_completed *);
+void	 fp_as_completed_clear(struct fp_as_completed *);
+
 /* task.list params. */
 struct fp_list {
 	int		 has_state;
@@ -218,6 +246,7 @@ json_t	*fp_cursor_create(int64_t);
 #define FP_KIND_EXEC	"exec"
 #define FP_KIND_SLEEP	"sleep"
 #define FP_KIND_HTTP	"http"
+#define FP_KIND_FUTURE	"future"
 #define FP_MAX_AFTER	1024
 #define FP_MAX_RETRIES	1000
 #define FP_MAX_SECONDS	(366.0 * 86400)	/* a year: any duration field */

@@ -472,8 +472,27 @@ cluster_output_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /* What another node did. */
+/* Another node asked this one to end t: a cancel, or a future's outcome. */
 static void
-cluster_event(enum store_event ev, int64_t id, int state)
+cluster_asked(struct task *t, json_t *asked)
+{
+	const char	*state = json_string_value(json_object_get(asked, "state"));
+	json_t		*e = json_object_get(asked, "exception");
+
+	if (state == NULL || strcmp(state, fp_state_name(FP_CANCELLED)) == 0)
+		task_cancel(t, json_string_value(json_object_get(e, "message")));
+	else if (!t->kind->external)
+		log_warnx("task %lld: asked to complete it, but it is no future",
+		    (long long)t->id);
+	else if (strcmp(state, fp_state_name(FP_FAILED)) == 0 && e != NULL)
+		task_resolve(t, NULL, json_incref(e));
+	else
+		task_resolve(t, json_incref(json_object_get(asked, "result") ?
+		    json_object_get(asked, "result") : json_null()), NULL);
+}
+
+static void
+cluster_event(enum store_event ev, int64_t id, int state, json_t *asked)
 {
 	struct task	*t;
 
@@ -499,8 +518,12 @@ cluster_event(enum store_event ev, int64_t id, int state)
 			watch_fire(id, WATCH_OUTPUT, FP_RUNNING);
 		break;
 	case STORE_EV_CANCEL:
-		if ((t = task_find(id)) != NULL)
-			task_cancel(t);
+		if ((t = task_find(id)) == NULL)
+			break;
+		if (asked == NULL)	/* a notification: what is asked? */
+			store_cancels(cluster_ignore_cb, NULL);
+		else
+			cluster_asked(t, asked);
 		break;
 	case STORE_EV_QUEUES:
 		sched_reload();

@@ -94,11 +94,13 @@ struct kind {
 	void	(*free)(struct task *);
 	/* A stop of futured leaves it running: it resumes at the next start. */
 	int	 resumes;
+	/* Its attempt ends from outside (task_resolve): task.set_result. */
+	int	 external;
 };
-extern const struct kind kind_exec, kind_sleep, kind_http;
+extern const struct kind kind_exec, kind_sleep, kind_http, kind_future;
 /* NULL-terminated; a kind's index is its scheduling class. */
 extern const struct kind *const kinds[];
-#define KIND_COUNT	3
+#define KIND_COUNT	4
 const struct kind *kind_find(const char *name);
 int		 kind_index(const struct kind *);
 
@@ -190,8 +192,17 @@ void		 task_attempt_done(struct task *, json_t *result,
 		    json_t *exception);
 /* The running attempt's state for recovery (stolen), stored. */
 void		 task_attempt_state(struct task *, json_t *);
-/* Cancels t; 1 when it was cancelled, 0 when already finished. */
-int		 task_cancel(struct task *);
+/*
+ * Cancels t; 1 when it was cancelled, 0 when already finished.  message
+ * (NULL: none) is kept in a CancelledError exception.
+ */
+int		 task_cancel(struct task *, const char *message);
+/*
+ * Completes t, whose kind is external, with a result or an exception
+ * (one of them; stolen), pending or running: 1, or 0 when it had
+ * already finished.
+ */
+int		 task_resolve(struct task *, json_t *result, json_t *exception);
 /* The running attempt's kept stdout (1) or stderr (2); -1: none. */
 int		 task_output(struct task *, int which, const char **, size_t *);
 /*

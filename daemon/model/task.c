@@ -395,15 +395,34 @@ task_attempt_state(struct task *t, json_t *state)
 }
 
 int
-task_cancel(struct task *t)
+task_cancel(struct task *t, const char *message)
 {
 	int	running = t->state == FP_RUNNING;
 
 	if (fp_state_done(t->state))
 		return 0;
-	task_finish(t, FP_CANCELLED, NULL, NULL);
+	task_finish(t, FP_CANCELLED, NULL, fp_cancelled_exception(message));
 	if (running)
 		t->kind->stop(t, 1);
+	return 1;
+}
+
+int
+task_resolve(struct task *t, json_t *result, json_t *exception)
+{
+	if (fp_state_done(t->state)) {
+		json_decref(result);
+		json_decref(exception);
+		return 0;
+	}
+	if (t->state == FP_RUNNING) {
+		timerq_del(&t->timer);	/* the kind's timeout */
+		task_attempt_done(t, result, exception);
+	} else if (exception != NULL) {
+		json_decref(result);
+		task_finish(t, FP_FAILED, NULL, exception);
+	} else
+		task_finish(t, FP_SUCCEEDED, result, NULL);
 	return 1;
 }
 

@@ -1,6 +1,6 @@
 /*
- * rpc-future.c: task.result, task.exception and task.wait, the methods
- * that may long-poll.  A waiting call watches its tasks (watch.c) and has
+ * rpc-future.c: task.result, task.exception, task.wait and
+ * task.as_completed, the methods that may long-poll.  A waiting call watches its tasks (watch.c) and has
  * a deadline (rpc_wait); whichever comes first answers, with what is true
  * at that moment.  Nothing polls.
  */
@@ -15,7 +15,8 @@
 
 /* One call waiting on one or more tasks. */
 struct future_wait {
-	struct fp_wait	  w;		/* ids, return_when, timeout */
+	struct fp_as_completed ac;	/* w: ids, return_when, timeout;
+					 * seen: as_completed's cursor */
 	int		 *states;	/* enum fp_state, -1: no such task */
 	struct watch	**watches;
 	void		(*answer)(struct rpc_call *);
@@ -27,11 +28,11 @@ future_wait_free(struct future_wait *fw)
 {
 	size_t	i;
 
-	for (i = 0; fw->watches != NULL && i < fw->w.n_ids; i++)
+	for (i = 0; fw->watches != NULL && i < fw->ac.w.n_ids; i++)
 		watch_remove(fw->watches[i]);
 	free(fw->watches);
 	free(fw->states);
-	fp_wait_clear(&fw->w);
+	fp_as_completed_clear(&fw->ac);
 	free(fw);
 }
 
@@ -52,8 +53,8 @@ future_watch_cb(int64_t id, enum fp_state st, void *arg)
 	struct future_wait	*fw = c->state.future;
 	size_t			 i;
 
-	for (i = 0; i < fw->w.n_ids; i++) {
-		if (fw->w.ids[i] == id) {
+	for (i = 0; i < fw->ac.w.n_ids; i++) {
+		if (fw->ac.w.ids[i] == id) {
 			fw->watches[i] = NULL;	/* consumed by watch_fire */
 			fw->states[i] = st;
 		}
@@ -66,7 +67,7 @@ future_deadline(struct rpc_call *c)
 {
 	struct future_wait	*fw = c->state.future;
 
-	fw->w.timeout = 0;	/* answer with what is true now */
+	fw->ac.w.timeout = 0;	/* answer with what is true now */
 	fw->answer(c);
 }
 
@@ -76,12 +77,12 @@ future_park(struct rpc_call *c, struct future_wait *fw)
 {
 	size_t	i;
 
-	fw->watches = xcalloc(fw->w.n_ids, sizeof *fw->watches);
-	for (i = 0; i < fw->w.n_ids; i++)
+	fw->watches = xcalloc(fw->ac.w.n_ids, sizeof *fw->watches);
+	for (i = 0; i < fw->ac.w.n_ids; i++)
 		if (!fp_state_done(fw->states[i]))
-			fw->watches[i] = watch_add(fw->w.ids[i],
+			fw->watches[i] = watch_add(fw->ac.w.ids[i],
 			    WATCH_DONE, future_watch_cb, c);
-	rpc_wait(c, fw->w.timeout, future_deadline);
+	rpc_wait(c, fw->ac.w.timeout, future_deadline);
 }
 
 /* The states are known: NoSuchTask for an unknown id, else the answer. */
@@ -92,9 +93,9 @@ future_states_cb(void *arg, int status)
 	struct future_wait	*fw = c->state.future;
 	size_t			 i;
 
-	for (i = 0; i < fw->w.n_ids; i++) {
+	for (i = 0; i < fw->ac.w.n_ids; i++) {
 		if (status != STORE_OK || fw->states[i] < 0) {
-			rpc_task_missing(c, status, fw->w.ids[i]);
+			rpc_task_missing(c, status, fw->ac.w.ids[i]);
 			future_wait_free(future_wait_take(c));
 			return;
 		}
@@ -107,10 +108,10 @@ static void
 future_begin(struct rpc_call *c, struct future_wait *fw)
 {
 	if (rpc_is_notification(c))
-		fw->w.timeout = 0;	/* task.wait's, from fp_wait_parse */
-	fw->states = xcalloc(fw->w.n_ids, sizeof *fw->states);
+		fw->ac.w.timeout = 0;	/* task.wait's, from fp_wait_parse */
+	fw->states = xcalloc(fw->ac.w.n_ids, sizeof *fw->states);
 	c->state.future = fw;
-	task_states(fw->w.ids, fw->w.n_ids, fw->states, future_states_cb, c);
+	task_states(fw->ac.w.ids, fw->ac.w.n_ids, fw->states, future_states_cb, c);
 }
 
 /* ---- task.wait ---- */
@@ -120,16 +121,16 @@ future_wait_satisfied(struct future_wait *fw)
 {
 	size_t	i, done = 0;
 
-	for (i = 0; i < fw->w.n_ids; i++) {
+	for (i = 0; i < fw->ac.w.n_ids; i++) {
 		if (!fp_state_done(fw->states[i]))
 			continue;
 		done++;
-		if (fw->w.return_when == FP_RETURN_FIRST ||
-		    (fw->w.return_when == FP_RETURN_EXCEPTION &&
+		if (fw->ac.w.return_when == FP_RETURN_FIRST ||
+		    (fw->ac.w.return_when == FP_RETURN_EXCEPTION &&
 		    fw->states[i] == FP_FAILED))
 			return 1;
 	}
-	return done == fw->w.n_ids;
+	return done == fw->ac.w.n_ids;
 }
 
 static void
@@ -139,7 +140,7 @@ future_wait_answer(struct rpc_call *c)
 	json_t			*done, *pending;
 	size_t			 i;
 
-	if (!future_wait_satisfied(fw) && fw->w.timeout > 0) {
+	if (!future_wait_satisfied(fw) && fw->ac.w.timeout > 0) {
 		if (c->deadline == NULL)
 			future_park(c, fw);
 		return;
@@ -147,9 +148,9 @@ future_wait_answer(struct rpc_call *c)
 	fw = future_wait_take(c);
 	done = xjson(json_array());
 	pending = xjson(json_array());
-	for (i = 0; i < fw->w.n_ids; i++)
+	for (i = 0; i < fw->ac.w.n_ids; i++)
 		json_array_append_new(fp_state_done(fw->states[i]) ? done :
-		    pending, json_integer(fw->w.ids[i]));
+		    pending, json_integer(fw->ac.w.ids[i]));
 	future_wait_free(fw);
 	rpc_reply(c, json_pack("{s:o,s:o}", "done", done, "pending", pending));
 }
@@ -160,7 +161,7 @@ rpc_future_wait(struct rpc_call *c)
 	struct future_wait	*fw = xcalloc(1, sizeof *fw);
 	struct fp_invalid	 inv;
 
-	if (fp_wait_parse(c->params, cfg.max_wait, &fw->w, &inv) == -1) {
+	if (fp_wait_parse(c->params, cfg.max_wait, &fw->ac.w, &inv) == -1) {
 		free(fw);
 		rpc_invalid(c, &inv);
 		return;
@@ -171,13 +172,26 @@ rpc_future_wait(struct rpc_call *c)
 
 /* ---- task.result and task.exception ---- */
 
+/* TaskCancelled, with the cancel's message when it had one. */
+static void
+future_cancelled(struct rpc_call *c, int64_t id, const struct store_row *r)
+{
+	json_t	*e = store_value_json(&r->t.exception), *data;
+
+	data = xjson(json_pack("{s:I}", "id", (json_int_t)id));
+	if (json_is_string(json_object_get(e, "message")))
+		json_object_set(data, "message", json_object_get(e, "message"));
+	json_decref(e);
+	rpc_error(c, FP_ERR_TASK_CANCELLED, data);
+}
+
 /* The stored task, which is finished: its result or exception. */
 static void
 future_row_cb(void *arg, int status, const struct store_row *r)
 {
 	struct rpc_call		*c = arg;
 	struct future_wait	*fw = future_wait_take(c);
-	int64_t			 id = fw->w.ids[0];
+	int64_t			 id = fw->ac.w.ids[0];
 	int			 want_exception = fw->want_exception;
 	json_t			*e;
 
@@ -188,8 +202,7 @@ future_row_cb(void *arg, int status, const struct store_row *r)
 		return;
 	}
 	if (r->t.state == FP_CANCELLED) {
-		rpc_error(c, FP_ERR_TASK_CANCELLED, json_pack("{s:I}", "id",
-		    (json_int_t)id));
+		future_cancelled(c, id, r);
 		return;
 	}
 	if (r->t.state == FP_SUCCEEDED) {
@@ -217,10 +230,10 @@ static void
 future_result_answer(struct rpc_call *c)
 {
 	struct future_wait	*fw = c->state.future;
-	int64_t			 id = fw->w.ids[0];
+	int64_t			 id = fw->ac.w.ids[0];
 	int			 st = fw->states[0];
 
-	if (!fp_state_done(st) && fw->w.timeout > 0) {
+	if (!fp_state_done(st) && fw->ac.w.timeout > 0) {
 		if (c->deadline == NULL)
 			future_park(c, fw);
 		return;
@@ -249,10 +262,10 @@ future_result_begin(struct rpc_call *c, int want_exception)
 		return;
 	}
 	fw = xcalloc(1, sizeof *fw);
-	fw->w.timeout = timeout;
-	fw->w.ids = xmalloc(sizeof *fw->w.ids);
-	fw->w.ids[0] = id;
-	fw->w.n_ids = 1;
+	fw->ac.w.timeout = timeout;
+	fw->ac.w.ids = xmalloc(sizeof *fw->ac.w.ids);
+	fw->ac.w.ids[0] = id;
+	fw->ac.w.n_ids = 1;
 	fw->want_exception = want_exception;
 	fw->answer = future_result_answer;
 	future_begin(c, fw);
@@ -268,4 +281,71 @@ void
 rpc_future_exception(struct rpc_call *c)
 {
 	future_result_begin(c, 1);
+}
+
+/* ---- task.as_completed ---- */
+
+/* Is there something to hand back now, or nothing left to wait for? */
+static int
+future_as_completed_ready(const struct future_wait *fw)
+{
+	size_t	i, unfinished = 0;
+
+	for (i = 0; i < fw->ac.w.n_ids; i++) {
+		if (fp_as_completed_seen(&fw->ac, i))
+			continue;
+		if (fp_state_done(fw->states[i]))
+			return 1;
+		unfinished++;
+	}
+	return unfinished == 0;
+}
+
+/* Hands back what finished since the cursor, marking it seen. */
+static void
+future_as_completed_answer(struct rpc_call *c)
+{
+	struct future_wait	*fw = c->state.future;
+	json_t			*done;
+	size_t			 i, remaining = 0;
+
+	if (!future_as_completed_ready(fw) && fw->ac.w.timeout > 0) {
+		if (c->deadline == NULL)
+			future_park(c, fw);
+		return;
+	}
+	fw = future_wait_take(c);
+	done = xjson(json_array());
+	for (i = 0; i < fw->ac.w.n_ids; i++) {
+		if (fp_as_completed_seen(&fw->ac, i))
+			continue;
+		if (!fp_state_done(fw->states[i])) {
+			remaining++;
+			continue;
+		}
+		fp_as_completed_mark(&fw->ac, i);
+		json_array_append_new(done, xjson(json_pack("{s:I,s:s}", "id",
+		    (json_int_t)fw->ac.w.ids[i], "state",
+		    fp_state_name(fw->states[i]))));
+	}
+	rpc_reply(c, json_pack("{s:o,s:o,s:I}", "done", done, "cursor",
+	    xjson(fp_as_completed_cursor(&fw->ac)), "remaining",
+	    (json_int_t)remaining));
+	future_wait_free(fw);
+}
+
+void
+rpc_future_as_completed(struct rpc_call *c)
+{
+	struct future_wait	*fw = xcalloc(1, sizeof *fw);
+	struct fp_invalid	 inv;
+
+	if (fp_as_completed_parse(c->params, cfg.max_wait, &fw->ac,
+	    &inv) == -1) {
+		free(fw);
+		rpc_invalid(c, &inv);
+		return;
+	}
+	fw->answer = future_as_completed_answer;
+	future_begin(c, fw);
 }

@@ -227,7 +227,7 @@ delete_sort_id(struct task_delete *td, int64_t id, int state)
 		return 0;
 	}
 	td->take[td->n_take++] = id;
-	return t != NULL && !fp_state_done(t->state) && task_cancel(t);
+	return t != NULL && !fp_state_done(t->state) && task_cancel(t, NULL);
 }
 
 static void

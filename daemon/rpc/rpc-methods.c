@@ -36,6 +36,9 @@ static const struct rpc_method rpc_methods[] = {
 	{ FP_QUEUE_SET, rpc_queue_set, 0, 1 },
 	{ FP_QUEUE_DELETE, rpc_queue_delete, 0, 1 },
 	{ FP_UI_LOGIN, rpc_admin_login, 1, 1 },
+	{ FP_TASK_SET_RESULT, rpc_task_set_result, 0, 1 },
+	{ FP_TASK_SET_EXCEPTION, rpc_task_set_exception, 0, 1 },
+	{ FP_TASK_AS_COMPLETED, rpc_future_as_completed, 1, 0 },
 };
 
 static json_t	*rpc_doc;

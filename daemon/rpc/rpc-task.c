@@ -1,4 +1,4 @@
-/* rpc-task.c: task.submit, task.get, task.cancel, task.list. */
+/* rpc-task.c: task.submit, task.get, task.list. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -334,95 +334,6 @@ rpc_task_get(struct rpc_call *c)
 		rpc_invalid(c, &inv);
 	else
 		rpc_reply_stored(c, id);
-}
-
-/* How long a cancel waits for the node that runs the task. */
-#define RPC_CANCEL_WAIT	10.0
-
-static void
-rpc_cancel_final_cb(void *arg, int status, const struct store_row *r)
-{
-	struct rpc_call	*c = arg;
-
-	rpc_reply(c, json_pack("{s:b}", "cancelled", status == STORE_OK &&
-	    r->t.state == FP_CANCELLED));
-}
-
-/*
- * The node that holds it has finished it, or not within the wait: the
- * request stays recorded, and that node (or the one that adopts its work)
- * cancels the task when it next looks, so the answer is yes.
- */
-static void
-rpc_cancel_waited(struct rpc_call *c, int timed_out)
-{
-	if (timed_out)
-		rpc_reply(c, json_pack("{s:b}", "cancelled", 1));
-	else
-		store_task_get(c->state.task_id, rpc_cancel_final_cb, c);
-}
-
-static void
-rpc_cancel_asked_cb(void *arg, int status)
-{
-	struct rpc_call	*c = arg;
-
-	if (status == STORE_OK)
-		rpc_park(c, c->state.task_id, WATCH_DONE, RPC_CANCEL_WAIT,
-		    rpc_cancel_waited);
-	else if (status == STORE_NONE)	/* finished meanwhile */
-		rpc_reply(c, json_pack("{s:b}", "cancelled", 0));
-	else
-		rpc_task_missing(c, status, c->state.task_id);
-}
-
-/* Nobody held it (cancelled here), or ask the node that does. */
-static void
-rpc_cancel_free_cb(void *arg, int status)
-{
-	struct rpc_call	*c = arg;
-
-	if (status == STORE_OK)
-		rpc_reply(c, json_pack("{s:b}", "cancelled", 1));
-	else if (status == STORE_NONE)
-		store_cancel_ask(c->state.task_id, rpc_cancel_asked_cb, c);
-	else
-		rpc_task_missing(c, status, c->state.task_id);
-}
-
-/* Not in memory: finished, unknown, or held by another node. */
-static void
-rpc_cancel_row_cb(void *arg, int status, const struct store_row *r)
-{
-	struct rpc_call	*c = arg;
-
-	if (status == STORE_OK && store_shared() &&
-	    !fp_state_done(r->t.state))
-		store_cancel_free(c->state.task_id, loop_now(),
-		    rpc_cancel_free_cb, c);
-	else if (status == STORE_OK)
-		rpc_reply(c, json_pack("{s:b}", "cancelled", 0));
-	else
-		rpc_task_missing(c, status, c->state.task_id);
-}
-
-void
-rpc_task_cancel(struct rpc_call *c)
-{
-	struct fp_invalid	 inv;
-	struct task		*t;
-	int64_t			 id;
-
-	if (fp_params_id(c->params, NULL, &id, &inv) == -1) {
-		rpc_invalid(c, &inv);
-		return;
-	}
-	if ((t = task_find(id)) != NULL) {
-		rpc_reply(c, json_pack("{s:b}", "cancelled", task_cancel(t)));
-		return;
-	}
-	c->state.task_id = id;
-	store_task_get(id, rpc_cancel_row_cb, c);
 }
 
 static void

@@ -49,7 +49,8 @@ struct rpc_call {
 	int			 turn_failed;	/* its dispatch's commit failed */
 	struct rpc_deadline	*deadline;	/* while it waits (rpc.c) */
 	union {				/* the handler's, while it waits */
-		int64_t		 task_id;	/* task.get, task.cancel */
+		int64_t		 task_id;	/* task.get */
+		struct rpc_finish *finish;	/* task.cancel, set_result */
 		struct rpc_submit *submit;
 		struct future_wait *future;
 		struct stream_wait *stream;
@@ -110,11 +111,13 @@ void		 rpc_task_resubmit(struct rpc_call *, json_t *params);
 void		 rpc_task_missing(struct rpc_call *, int status, int64_t id);
 
 /*
- * rpc-task.c, rpc-future.c, rpc-stream.c, rpc-output.c, rpc-admin.c,
+ * rpc-task.c, rpc-finish.c, rpc-future.c, rpc-stream.c, rpc-output.c, rpc-admin.c,
  * rpc-queue.c, rpc-manage.c.
  */
-rpc_handler	 rpc_task_submit, rpc_task_get, rpc_task_cancel, rpc_task_list;
+rpc_handler	 rpc_task_submit, rpc_task_get, rpc_task_list;
+rpc_handler	 rpc_task_cancel, rpc_task_set_result, rpc_task_set_exception;
 rpc_handler	 rpc_future_result, rpc_future_exception, rpc_future_wait;
+rpc_handler	 rpc_future_as_completed;
 rpc_handler	 rpc_stream_read, rpc_output_read;
 rpc_handler	 rpc_admin_info, rpc_admin_discover, rpc_admin_login;
 rpc_handler	 rpc_queue_list, rpc_queue_set, rpc_queue_delete;

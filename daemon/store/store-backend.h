@@ -94,10 +94,11 @@ struct store_backend_ops {
 	void	(*adopt)(struct store_backend *, int limit, store_row_cb *,
 		    store_done_cb *, void *);
 	void	(*nodes)(struct store_backend *, store_nodes_cb *, void *);
-	void	(*cancel_free)(struct store_backend *, int64_t id, double at,
+	void	(*finish_free)(struct store_backend *, int64_t id, int state,
+		    json_t *result, json_t *exception, double at,
 		    store_done_cb *, void *);
-	void	(*cancel_ask)(struct store_backend *, int64_t id,
-		    store_done_cb *, void *);
+	void	(*finish_ask)(struct store_backend *, int64_t id, int state,
+		    json_t *result, json_t *exception, store_done_cb *, void *);
 	void	(*cancels)(struct store_backend *, store_done_cb *, void *);
 	/* Unfinished tasks of a queue on every node. */
 	void	(*queue_busy)(struct store_backend *, const char *name,
@@ -112,7 +113,8 @@ struct store_backend_ops {
 };
 
 /* store.c, for the backends: what the other nodes said. */
-void		 store_event(enum store_event, int64_t id, int state);
+void		 store_event(enum store_event, int64_t id, int state,
+		    json_t *asked);
 
 extern const struct store_backend_ops store_sqlite_ops;
 extern const struct store_backend_ops store_pg_ops;

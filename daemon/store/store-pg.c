@@ -125,6 +125,12 @@ static const char *const pg_migrations[] = {
 	"  off bigint NOT NULL,"		/* of its first byte */
 	"  data bytea NOT NULL,"
 	"  PRIMARY KEY (task_id, attempt, stream, off));",
+	/*
+	 * 3: what another node asks of a task that this node holds, with
+	 * cancel_requested: {state: cancelled, exception?} (a cancel, with
+	 * its message) or a future's outcome {state, result | exception}.
+	 */
+	"ALTER TABLE tasks ADD COLUMN asked text;",
 };
 #define PG_NMIGRATIONS	((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
@@ -160,8 +166,8 @@ enum pg_stmt {
 	PS_ITEMS, PS_ITEM_NEXT, PS_OVERFLOW_SET, PS_PURGE, PS_LABEL_ADD,
 	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_CLAIM_FREE,
 	PS_NEXT_START,
-	PS_ADOPT, PS_NODES, PS_CANCEL_FREE,
-	PS_CANCEL_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
+	PS_ADOPT, PS_NODES, PS_FINISH_FREE,
+	PS_FINISH_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
 	PS_OUTPUT_ADD, PS_OUTPUT_READ,
 	PS_COUNT
 };
@@ -302,13 +308,17 @@ static const char *const pg_sql[PS_COUNT] = {
 	[PS_NODES] = "SELECT name, host, pid, started_at, lease_until, "
 	    "extract(epoch FROM clock_timestamp()) FROM nodes ORDER BY name",
 	/* a task nobody has claimed is cancelled by whoever is asked */
-	[PS_CANCEL_FREE] = "UPDATE tasks SET state = 4, finished_at = $2 "
-	    "WHERE id = $1 AND state = 0 AND owner IS NULL RETURNING id",
+	[PS_FINISH_FREE] = "UPDATE tasks SET state = $2, finished_at = $3, "
+	    "result = $4, exception = $5 WHERE id = $1 AND state = 0 AND "
+	    "owner IS NULL RETURNING id",
 	/* else its owner is asked to */
-	[PS_CANCEL_ASK] = "UPDATE tasks SET cancel_requested = 1 WHERE id = $1 "
-	    "AND state IN (0, 1) AND owner IS NOT NULL RETURNING owner",
-	[PS_CANCELS] = "SELECT id FROM tasks WHERE owner = $1 AND state IN "
-	    "(0, 1) AND cancel_requested = 1",
+	[PS_FINISH_ASK] = "UPDATE tasks SET cancel_requested = 1, asked = $2 "
+	    "WHERE id = $1 AND state IN (0, 1) AND owner IS NOT NULL "
+	    "RETURNING owner",
+	/* a row asked before version 3 was a cancel */
+	[PS_CANCELS] = "SELECT id, coalesce(asked, '{\"state\":\"cancelled\"}') "
+	    "FROM tasks WHERE owner = $1 AND state IN (0, 1) AND "
+	    "cancel_requested = 1",
 	/* queue.list across the nodes: running, and waiting past any delay */
 	[PS_QUEUE_STATS] = "WITH c AS (SELECT queue, count(*) FILTER (WHERE "
 	    "state = 1) AS r, count(*) FILTER (WHERE state = 0 AND coalesce("
@@ -943,7 +953,7 @@ pg_reconnected(struct pg_async *a, int ok)
 	a->conn = NULL;
 	log_info("store: postgresql: connected again");
 	/* what was said meanwhile is lost: look again */
-	store_event(STORE_EV_RECONNECTED, 0, 0);
+	store_event(STORE_EV_RECONNECTED, 0, 0, NULL);
 }
 
 static void
@@ -1022,20 +1032,20 @@ pg_heard(const char *line)
 	char		node[256];
 
 	if (strcmp(line, "w") == 0)
-		store_event(STORE_EV_WORK, 0, 0);
+		store_event(STORE_EV_WORK, 0, 0, NULL);
 	else if (strcmp(line, "q") == 0)
-		store_event(STORE_EV_QUEUES, 0, 0);
+		store_event(STORE_EV_QUEUES, 0, 0, NULL);
 	else if (strcmp(line, "n") == 0)
-		store_event(STORE_EV_LEFT, 0, 0);
+		store_event(STORE_EV_LEFT, 0, 0, NULL);
 	else if (sscanf(line, "d %lld %d", &id, &state) == 2)
-		store_event(STORE_EV_DONE, id, state);
+		store_event(STORE_EV_DONE, id, state, NULL);
 	else if (sscanf(line, "s %lld", &id) == 1)
-		store_event(STORE_EV_ITEMS, id, 0);
+		store_event(STORE_EV_ITEMS, id, 0, NULL);
 	else if (sscanf(line, "o %lld", &id) == 1)
-		store_event(STORE_EV_OUTPUT, id, 0);
+		store_event(STORE_EV_OUTPUT, id, 0, NULL);
 	else if (sscanf(line, "c %lld %255s", &id, node) == 2 &&
 	    strcmp(node, pg.node) == 0)
-		store_event(STORE_EV_CANCEL, id, 0);
+		store_event(STORE_EV_CANCEL, id, 0, NULL);
 }
 
 /* What the other nodes sent since the last look. */
@@ -2765,21 +2775,25 @@ pg_changed_cb(void *arg, PGresult *r)
 }
 
 static void
-pg_cancel_free(struct store_backend *b, int64_t id, double at,
-    store_done_cb *done, void *arg)
+pg_finish_free(struct store_backend *b, int64_t id, int state,
+    json_t *result, json_t *exception, double at, store_done_cb *done,
+    void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
 
 	rd->done = done;
 	pp_int(&p, id);
+	pp_int(&p, state);
 	pp_time(&p, at);
-	pg_note("d %lld %d", (long long)id, (int)FP_CANCELLED);
-	pg_read(PS_CANCEL_FREE, &p, pg_changed_cb, rd);
+	pp_json(&p, result);
+	pp_json(&p, exception);
+	pg_note("d %lld %d", (long long)id, state);
+	pg_read(PS_FINISH_FREE, &p, pg_changed_cb, rd);
 }
 
 static void
-pg_cancel_ask_cb(void *arg, PGresult *r)
+pg_finish_ask_cb(void *arg, PGresult *r)
 {
 	struct pg_read	*rd = arg;
 
@@ -2790,16 +2804,24 @@ pg_cancel_ask_cb(void *arg, PGresult *r)
 }
 
 static void
-pg_cancel_ask(struct store_backend *b, int64_t id, store_done_cb *done,
-    void *arg)
+pg_finish_ask(struct store_backend *b, int64_t id, int state,
+    json_t *result, json_t *exception, store_done_cb *done, void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
+	json_t			*asked;
 
+	asked = xjson(json_pack("{s:s}", "state", fp_state_name(state)));
+	if (result != NULL)
+		json_object_set(asked, "result", result);
+	if (exception != NULL)
+		json_object_set(asked, "exception", exception);
 	rd->done = done;
 	rd->limit_id = id;
 	pp_int(&p, id);
-	pg_read(PS_CANCEL_ASK, &p, pg_cancel_ask_cb, rd);
+	pp_json(&p, asked);
+	json_decref(asked);
+	pg_read(PS_FINISH_ASK, &p, pg_finish_ask_cb, rd);
 }
 
 static void
@@ -2808,8 +2830,15 @@ pg_cancels_cb(void *arg, PGresult *r)
 	struct pg_read	*rd = arg;
 	int		 i;
 
-	for (i = 0; pg_ok(r) && i < PQntuples(r); i++)
-		store_event(STORE_EV_CANCEL, pg_col_int(r, i, 0, 0), 0);
+	json_t		*asked;
+
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
+		asked = json_loads(PQgetvalue(r, i, 1), JSON_ALLOW_NUL, NULL);
+		if (asked != NULL)
+			store_event(STORE_EV_CANCEL, pg_col_int(r, i, 0, 0), 0,
+			    asked);
+		json_decref(asked);
+	}
 	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
 	free(rd);
 }
@@ -2865,8 +2894,8 @@ const struct store_backend_ops store_pg_ops = {
 	.renew = pg_renew,
 	.adopt = pg_adopt,
 	.nodes = pg_nodes,
-	.cancel_free = pg_cancel_free,
-	.cancel_ask = pg_cancel_ask,
+	.finish_free = pg_finish_free,
+	.finish_ask = pg_finish_ask,
 	.cancels = pg_cancels,
 	.queue_stats = pg_queue_stats,
 	.count = pg_count,

@@ -770,10 +770,10 @@ store_events(store_event_cb *cb)
 }
 
 void
-store_event(enum store_event ev, int64_t id, int state)
+store_event(enum store_event ev, int64_t id, int state, json_t *asked)
 {
 	if (store_event_handler != NULL)
-		store_event_handler(ev, id, state);
+		store_event_handler(ev, id, state, asked);
 }
 
 void
@@ -819,25 +819,29 @@ store_nodes(store_nodes_cb *cb, void *arg)
 }
 
 void
-store_cancel_free(int64_t id, double at, store_done_cb *done, void *arg)
+store_finish_free(int64_t id, int state, json_t *result, json_t *exception,
+    double at, store_done_cb *done, void *arg)
 {
 	store_sync();
 	if (store_txn() == -1) {
 		done(arg, STORE_FAILED);
 		return;
 	}
-	store_ops->cancel_free(store_be, id, at, done, arg);
+	store_ops->finish_free(store_be, id, state, result, exception, at,
+	    done, arg);
 }
 
 void
-store_cancel_ask(int64_t id, store_done_cb *done, void *arg)
+store_finish_ask(int64_t id, int state, json_t *result, json_t *exception,
+    store_done_cb *done, void *arg)
 {
 	store_sync();
 	if (store_txn() == -1) {
 		done(arg, STORE_FAILED);
 		return;
 	}
-	store_ops->cancel_ask(store_be, id, done, arg);
+	store_ops->finish_ask(store_be, id, state, result, exception, done,
+	    arg);
 }
 
 void

@@ -174,12 +174,14 @@ enum store_event {
 	STORE_EV_DONE,		/* task id finished, in state */
 	STORE_EV_ITEMS,		/* task id has new stream items */
 	STORE_EV_OUTPUT,	/* task id has new output (store_output_add) */
-	STORE_EV_CANCEL,	/* task id, which this node holds, is cancelled */
+	STORE_EV_CANCEL,	/* task id, which this node holds, is to end:
+				 * asked says how, NULL: look (store_cancels) */
 	STORE_EV_QUEUES,	/* a queue's settings changed */
 	STORE_EV_LEFT,		/* a node stopped: its work is to be taken */
 	STORE_EV_RECONNECTED,	/* what was said meanwhile is lost: look again */
 };
-typedef void	 store_event_cb(enum store_event, int64_t id, int state);
+typedef void	 store_event_cb(enum store_event, int64_t id, int state,
+		    json_t *asked);
 void	 store_events(store_event_cb *);
 /*
  * Claims up to limit tasks of kind that may start at now, in the turn's
@@ -206,12 +208,16 @@ void	 store_adopt(int limit, store_row_cb *row, store_done_cb *done,
 typedef void	 store_nodes_cb(void *arg, int status, json_t *nodes);
 void	 store_nodes(store_nodes_cb *, void *arg);
 /*
- * Cancels task id if nobody holds it yet (STORE_OK), else STORE_NONE;
- * store_cancel_ask asks the node that holds it (STORE_OK), STORE_NONE
- * when it is finished or held by none.
+ * Ends task id in state (cancelled, or a future's succeeded or failed)
+ * with result or exception (borrowed; NULL: none) if nobody holds it yet
+ * (STORE_OK), else STORE_NONE; store_finish_ask asks the node that holds
+ * it to (STORE_OK: it hears STORE_EV_CANCEL with what is asked),
+ * STORE_NONE when it is finished or held by none.
  */
-void	 store_cancel_free(int64_t id, double at, store_done_cb *, void *arg);
-void	 store_cancel_ask(int64_t id, store_done_cb *, void *arg);
+void	 store_finish_free(int64_t id, int state, json_t *result,
+	    json_t *exception, double at, store_done_cb *, void *arg);
+void	 store_finish_ask(int64_t id, int state, json_t *result,
+	    json_t *exception, store_done_cb *, void *arg);
 /* The cancels asked of this node, as STORE_EV_CANCEL events. */
 void	 store_cancels(store_done_cb *, void *arg);
 /* Each queue with its tasks running and waiting on every node. */

@@ -362,6 +362,92 @@ fuzz_queue_set(json_t *params, struct fp_invalid *inv, struct fp_text *o)
 	return 0;
 }
 
+static int
+fuzz_cancel(json_t *params, struct fp_invalid *inv, struct fp_text *o)
+{
+	const char	*message;
+	json_t		*e;
+	int64_t		 id;
+
+	if (fp_cancel_parse(params, &id, &message, inv) == -1)
+		return -1;
+	if (id < 1 || id >= FP_ID_LIMIT || (message != NULL &&
+	    strlen(message) > 1024))
+		fuzz_fail("cancel: id %lld, message of %zu bytes",
+		    (long long)id, message != NULL ? strlen(message) : 0);
+	e = fp_cancelled_exception(message);
+	if ((message == NULL) != (e == NULL))
+		fuzz_fail("cancel: a message without its exception");
+	fp_text_json(o, e != NULL ? e : json_null());
+	json_decref(e);
+	return 0;
+}
+
+/* task.set_result (failure 0) and task.set_exception (1). */
+static int
+fuzz_resolve(json_t *params, int failure, struct fp_invalid *inv,
+    struct fp_text *o)
+{
+	json_t		*outcome;
+	const char	*type;
+	int64_t		 id;
+
+	if (fp_resolve_parse(params, failure, &id, &outcome, inv) == -1)
+		return -1;
+	if (id < 1 || id >= FP_ID_LIMIT || outcome == NULL)
+		fuzz_fail("resolve: id %lld", (long long)id);
+	type = json_string_value(json_object_get(outcome, "type"));
+	if (failure && (type == NULL || *type == '\0' || strlen(type) > 64 ||
+	    !json_is_string(json_object_get(outcome, "message"))))
+		fuzz_fail("set_exception: an exception without type or message");
+	fp_text_json(o, outcome);
+	json_decref(outcome);
+	return 0;
+}
+
+static int
+fuzz_set_result(json_t *params, struct fp_invalid *inv, struct fp_text *o)
+{
+	return fuzz_resolve(params, 0, inv, o);
+}
+
+static int
+fuzz_set_exception(json_t *params, struct fp_invalid *inv, struct fp_text *o)
+{
+	return fuzz_resolve(params, 1, inv, o);
+}
+
+/* The cursor written back reads back as the same set of ids. */
+static int
+fuzz_as_completed(json_t *params, struct fp_invalid *inv, struct fp_text *o)
+{
+	struct fp_as_completed	 ac, back;
+	struct fp_invalid	 inv2;
+	json_t			*cursor, *again;
+	size_t			 i;
+
+	if (fp_as_completed_parse(params, FUZZ_MAX_WAIT, &ac, inv) == -1)
+		return -1;
+	for (i = 0; i < ac.w.n_ids; i += 3)
+		fp_as_completed_mark(&ac, i);
+	cursor = fp_as_completed_cursor(&ac);
+	again = json_pack("{s:O,s:O}", "ids", json_object_get(params, "ids"),
+	    "cursor", cursor);
+	if (cursor == NULL || again == NULL ||
+	    fp_as_completed_parse(again, FUZZ_MAX_WAIT, &back, &inv2) == -1)
+		fuzz_fail("as_completed: its own cursor is refused");
+	for (i = 0; i < ac.w.n_ids; i++)
+		if (fp_as_completed_seen(&ac, i) !=
+		    fp_as_completed_seen(&back, i))
+			fuzz_fail("as_completed: the cursor lost id %zu", i);
+	fp_text_json(o, cursor);
+	json_decref(again);
+	json_decref(cursor);
+	fp_as_completed_clear(&back);
+	fp_as_completed_clear(&ac);
+	return 0;
+}
+
 /* rpc.c's table, in its order. */
 static const struct {
 	const char	*name;
@@ -372,7 +458,7 @@ static const struct {
 	{ FP_TASK_RESULT, fuzz_result },
 	{ FP_TASK_EXCEPTION, fuzz_result },
 	{ FP_TASK_WAIT, fuzz_wait },
-	{ FP_TASK_CANCEL, fuzz_get },
+	{ FP_TASK_CANCEL, fuzz_cancel },
 	{ FP_TASK_LIST, fuzz_list },
 	{ FP_TASK_STREAM, fuzz_stream },
 	{ FP_TASK_OUTPUT, fuzz_output },
@@ -380,6 +466,9 @@ static const struct {
 	{ FP_RPC_DISCOVER, fuzz_any },
 	{ FP_QUEUE_LIST, fuzz_none },
 	{ FP_QUEUE_SET, fuzz_queue_set },
+	{ FP_TASK_SET_RESULT, fuzz_set_result },
+	{ FP_TASK_SET_EXCEPTION, fuzz_set_exception },
+	{ FP_TASK_AS_COMPLETED, fuzz_as_completed },
 };
 
 int

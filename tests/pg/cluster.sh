@@ -3,6 +3,7 @@
 # tests/pg/with-pg.sh: work submitted to one node is run by all; a queue's
 # limit holds across the nodes; a long-poll on one node is answered by a
 # completion on another; a cancel on one node ends the task another runs;
+# futures are completed and cancels carry their message from any node;
 # daemon.info lists the live nodes; and kill -9 of a node mid-run, again
 # and again, loses and duplicates no acknowledged task, its tasks are
 # taken over after its lease, and no attempt of a task overlaps another.
@@ -130,6 +131,38 @@ expect_jq "$(on 1 rpc queue.set '{"name":"held","paused":true}')" '.paused == tr
 id=$(on 1 submit '{"kind":"sleep","seconds":1,"queue":"held"}')
 expect_jq "$(on 3 rpc task.cancel "{\"id\":$id}")" '.cancelled == true' "cancel of an unclaimed task"
 expect_eq "$(on 2 state "$id")" cancelled "the unclaimed cancelled task"
+
+# ---- futures (issue #16) completed from a node that does not hold them:
+# the holder is asked through the database; and one nobody holds yet is
+# completed by whoever is asked
+holder_of() { psql -qX "$URI" -Atc "SELECT owner FROM futured.tasks WHERE id = $1 AND state = 1"; }
+for how in result exception cancel; do
+	f=$(on 1 submit '{"kind":"future"}')
+	poll_until 20 eval '[ -n "$(holder_of '"$f"')" ]' || fail "future $f was not claimed"
+	h=$(holder_of "$f")
+	h=${h#n}
+	other=$(( h % 3 + 1 ))
+	case $how in
+	result)
+		expect_jq "$(on "$other" rpc task.set_result "{\"id\":$f,\"result\":{\"v\":[1,\"x\"]}}")" '. == {"set":true,"state":"succeeded"}' "set_result on node $other of a future node $h holds"
+		expect_jq "$(on "$h" rpc task.result "{\"id\":$f}")" '. == {"v":[1,"x"]}' "its value, read on the holder" ;;
+	exception)
+		expect_jq "$(on "$other" rpc task.set_exception "{\"id\":$f,\"type\":\"Denied\",\"message\":\"no\"}")" '. == {"set":true,"state":"failed"}' "set_exception on node $other of a future node $h holds"
+		expect_jq "$(on "$h" rpc task.get "{\"id\":$f}")" '.exception == {"type":"Denied","message":"no"}' "its exception" ;;
+	cancel)
+		expect_jq "$(on "$other" rpc task.cancel "{\"id\":$f,\"message\":\"why not\"}")" '. == {"cancelled":true}' "cancel with a message on node $other of a future node $h holds"
+		expect_jq "$(on "$h" call task.result "{\"id\":$f}")" '.error.code == 2 and .error.data.message == "why not"' "the cancel's message" ;;
+	esac
+	expect_jq "$(on "$h" rpc task.set_result "{\"id\":$f,\"result\":0}")" '.set == false' "a second completion of future $f"
+done
+f=$(on 1 submit '{"kind":"future","queue":"held"}')
+expect_jq "$(on 3 rpc task.set_result "{\"id\":$f,\"result\":\"early\"}")" '. == {"set":true,"state":"succeeded"}' "set_result of an unclaimed future"
+expect_jq "$(on 2 rpc task.result "{\"id\":$f}")" '. == "early"' "the unclaimed future's value on another node"
+f=$(on 1 submit '{"kind":"future","queue":"held"}')
+expect_jq "$(on 2 rpc task.cancel "{\"id\":$f,\"message\":\"not needed\"}")" '.cancelled == true' "cancel with a message of an unclaimed future"
+expect_jq "$(on 3 rpc task.get "{\"id\":$f}")" '.exception.message == "not needed"' "the unclaimed cancel's message"
+e=$(on 1 submit '{"kind":"sleep","seconds":1,"queue":"held"}')
+expect_jq "$(on 3 call task.set_result "{\"id\":$e,\"result\":1}")" '.error.data.field == "id"' "set_result of an unclaimed sleep"
 
 # ---- a node that hangs (SIGSTOP): its spawner ends its tasks before its
 # lease runs out, another node takes them over, and the node exits when it

@@ -862,6 +862,138 @@ test_list_unknown(void **state)
 	list_bad("{'labels':{}}", "labels", "unknown parameter");
 }
 
+/* ---- fp-future.c ---- */
+
+/*
+ * Parses params with the parser of task.cancel (which 0), set_result (1),
+ * set_exception (2) or as_completed (3), wanting a refusal naming field.
+ */
+static void
+future_bad(const char *params, int which, const char *field)
+{
+	struct fp_as_completed	 ac;
+	struct fp_invalid	 inv;
+	const char		*m;
+	json_t			*p = js(params), *out = NULL;
+	int64_t			 id;
+	int			 r;
+
+	memset(&inv, 0, sizeof inv);
+	if (which == 0)
+		r = fp_cancel_parse(p, &id, &m, &inv);
+	else if (which == 3) {
+		r = fp_as_completed_parse(p, 60, &ac, &inv);
+		if (r == 0)
+			fp_as_completed_clear(&ac);
+	} else
+		r = fp_resolve_parse(p, which == 2, &id, &out, &inv);
+	if (r != -1)
+		fail_msg("%s: accepted", params);
+	assert_null(out);
+	assert_string_equal(inv.field, field);
+	json_decref(p);
+}
+
+static void
+test_cancel_parse(void **state)
+{
+	struct fp_invalid	 inv;
+	const char		*m;
+	json_t			*p, *e;
+	int64_t			 id;
+
+	p = js("{'id':5,'message':'superseded'}");
+	assert_int_equal(fp_cancel_parse(p, &id, &m, &inv), 0);
+	assert_int_equal(id, 5);
+	assert_string_equal(m, "superseded");
+	e = fp_cancelled_exception(m);
+	assert_json(e, "{'type':'CancelledError','message':'superseded'}");
+	json_decref(e);
+	json_decref(p);
+	p = js("{'id':5,'message':null}");
+	assert_int_equal(fp_cancel_parse(p, &id, &m, &inv), 0);
+	assert_null(m);
+	assert_null(fp_cancelled_exception(m));
+	json_decref(p);
+	future_bad("{'id':5,'message':7}", 0, "message");
+	future_bad("{'id':5,'message':'a\\u0000b'}", 0, "message");
+	future_bad("{'id':5,'why':'x'}", 0, "why");
+	future_bad("{'message':'x'}", 0, "id");
+}
+
+static void
+test_resolve_parse(void **state)
+{
+	struct fp_invalid	 inv;
+	json_t			*p, *out;
+	int64_t			 id;
+
+	p = js("{'id':9,'result':{'a':[1]}}");
+	assert_int_equal(fp_resolve_parse(p, 0, &id, &out, &inv), 0);
+	assert_int_equal(id, 9);
+	assert_json(out, "{'a':[1]}");
+	json_decref(out);
+	json_decref(p);
+	p = js("{'id':9}");
+	assert_int_equal(fp_resolve_parse(p, 0, &id, &out, &inv), 0);
+	assert_json(out, "null");
+	json_decref(out);
+	json_decref(p);
+	p = js("{'id':9,'type':'app.Denied_2','message':'no','data':"
+	    "{'by':'x','message':'lost'}}");
+	assert_int_equal(fp_resolve_parse(p, 1, &id, &out, &inv), 0);
+	assert_json(out, "{'by':'x','type':'app.Denied_2','message':'no'}");
+	json_decref(out);
+	json_decref(p);
+	future_bad("{'id':9,'type':'T'}", 2, "message");
+	future_bad("{'id':9,'message':'m','type':'a b'}", 2, "type");
+	future_bad("{'id':9,'message':'m','type':''}", 2, "type");
+	future_bad("{'id':9,'message':'m','type':3}", 2, "type");
+	future_bad("{'id':9,'message':'m','data':'x'}", 2, "data");
+	future_bad("{'id':9,'message':['m']}", 2, "message");
+	future_bad("{'id':9,'result':1}", 2, "result");
+	future_bad("{'id':9,'message':'m'}", 1, "message");
+	future_bad("{'id':0,'result':1}", 1, "id");
+}
+
+static void
+test_as_completed_cursor(void **state)
+{
+	struct fp_as_completed	 ac, back;
+	struct fp_invalid	 inv;
+	json_t			*p, *cursor;
+	size_t			 i;
+
+	p = js("{'ids':[1,2,3,4,5]}");
+	assert_int_equal(fp_as_completed_parse(p, 60, &ac, &inv), 0);
+	json_decref(p);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(fp_as_completed_seen(&ac, i), 0);
+	fp_as_completed_mark(&ac, 1);
+	fp_as_completed_mark(&ac, 4);
+	cursor = fp_as_completed_cursor(&ac);
+	assert_string_equal(json_string_value(cursor), "h21");
+	p = json_pack("{s:[iiiii],s:o}", "ids", 1, 2, 3, 4, 5, "cursor",
+	    cursor);
+	assert_int_equal(fp_as_completed_parse(p, 60, &back, &inv), 0);
+	json_decref(p);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(fp_as_completed_seen(&back, i), i == 1 ||
+		    i == 4);
+	fp_as_completed_clear(&back);
+	fp_as_completed_clear(&ac);
+	future_bad("{'ids':[1,2,3,4,5],'cursor':'h2'}", 3, "cursor");
+	future_bad("{'ids':[1,2,3,4,5],'cursor':'h213'}", 3, "cursor");
+	future_bad("{'ids':[1,2,3,4,5],'cursor':'h22'}", 3, "cursor");
+	future_bad("{'ids':[1,2,3,4,5],'cursor':'h2G'}", 3, "cursor");
+	future_bad("{'ids':[1,2,3,4,5],'cursor':'x21'}", 3, "cursor");
+	future_bad("{'ids':[1,2],'cursor':1}", 3, "cursor");
+	future_bad("{'ids':[1,1]}", 3, "ids");
+	future_bad("{'cursor':'h'}", 3, "ids");
+	future_bad("{'ids':[1],'return_when':'ALL_COMPLETED'}", 3,
+	    "return_when");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, leak_setup, leak_teardown)
 
 int
@@ -876,6 +1008,9 @@ main(void)
 		T(test_seconds_parse),
 		T(test_ids_array),
 		T(test_wait_parse),
+		T(test_cancel_parse),
+		T(test_resolve_parse),
+		T(test_as_completed_cursor),
 		T(test_wait_return_when),
 		T(test_wait_ids),
 		T(test_wait_too_many),

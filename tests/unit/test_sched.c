@@ -153,7 +153,7 @@ test_priority_order(void **state)
 			running += t[i]->state == FP_RUNNING;
 		assert_int_equal(running, 1);
 		assert_int_equal(t[want[k]]->state, FP_RUNNING);
-		assert_int_equal(task_cancel(t[want[k]]), 1);
+		assert_int_equal(task_cancel(t[want[k]], NULL), 1);
 		run_until(is_done, t[want[k]]);
 	}
 	for (i = 0; i < 4; i++)
@@ -177,14 +177,14 @@ test_jobs_limit(void **state)
 	s = submit("default", 0, long_sleep());
 	assert_int_equal(s->state, FP_RUNNING);
 	/* Cancelling a running child frees its slot only once it is reaped. */
-	task_cancel(t[0]);
+	task_cancel(t[0], NULL);
 	assert_int_equal(t[2]->state, FP_PENDING);
 	run_until(is_done, t[0]);
 	run_until(third_started, t[2]);
 	assert_int_equal(exec_running(), 2);
-	task_cancel(t[1]);
-	task_cancel(t[2]);
-	task_cancel(s);
+	task_cancel(t[1], NULL);
+	task_cancel(t[2], NULL);
+	task_cancel(s, NULL);
 	run_until(no_children, NULL);
 	for (i = 0; i < 3; i++)
 		task_unref(t[i], __func__);
@@ -205,7 +205,7 @@ test_paused_queue(void **state)
 	q->paused = 0;
 	sched_kick();
 	assert_int_equal(t->state, FP_RUNNING);
-	task_cancel(t);
+	task_cancel(t, NULL);
 	run_until(is_done, t);
 	task_unref(t, __func__);
 }
@@ -228,7 +228,7 @@ test_dependency_failure(void **state)
 	assert_int_equal(task_submit(b), 0);
 	assert_int_equal(b->state, FP_PENDING);
 	assert_int_equal(b->deps_left, 1);
-	task_cancel(a);
+	task_cancel(a, NULL);
 	run_until(is_done, b);
 	assert_int_equal(b->state, FP_FAILED);
 	assert_int_equal(b->attempt, 0);	/* it never ran */

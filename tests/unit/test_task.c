@@ -240,12 +240,19 @@ test_task_cancelled(void **state)
 	t.state = FP_CANCELLED;
 	t.finished_at = 1700000002;
 	t.result.json = js("1");
-	t.exception.json = js("{'type':'X','message':'m'}");
 	t.retrieved = 1;
 	o = task_obj(&t);
 	assert_json(o, "{" BASE ",'state':'cancelled','priority':0,"
 	    "'key':null,'attempt':0,'started_at':null,"
 	    "'finished_at':'2023-11-14T22:13:22.000Z'}");
+	json_decref(o);
+	/* a cancel with a message: its CancelledError, never "retrieved" */
+	t.exception.json = js("{'type':'CancelledError','message':'m'}");
+	o = task_obj(&t);
+	assert_json(json_object_get(o, "exception"),
+	    "{'type':'CancelledError','message':'m'}");
+	assert_null(json_object_get(o, "retrieved"));
+	assert_null(json_object_get(o, "result"));
 	json_decref(o);
 	task_free(&t);
 }
