@@ -327,11 +327,18 @@ int
 fp_list_parse(json_t *params, struct fp_list *l, struct fp_invalid *inv)
 {
 	static const char *const keys[] = { "state", "queue", "label",
-	    "kind", "text", "unretrieved", "limit", "cursor", NULL };
+	    "kind", "text", "unretrieved", "limit", "cursor", "parent", NULL };
 	json_t	*v;
 
 	memset(l, 0, sizeof *l);
 	l->limit = FP_LIST_DEFAULT;
+	v = json_object_get(params, "parent");
+	if (json_is_integer(v) && json_integer_value(v) == 0)
+		l->parent = -1;		/* tasks without one */
+	else if (v != NULL && !json_is_null(v) && fp_id_parse(v, &l->parent)
+	    == -1)
+		return fp_invalid_set(inv, "parent", "must be a task id, or 0 "
+		    "for tasks without a parent");
 	if (fp_params_only(params, keys, inv) == -1 ||
 	    fp_list_filter_parse(params, l, inv) == -1 ||
 	    fp_list_search_parse(params, "kind", &l->kind, inv) == -1 ||

@@ -260,6 +260,15 @@ fp_future_check(json_t *p, json_t *spec, struct fp_invalid *inv)
 	return 0;
 }
 
+static int
+fp_group_check(json_t *p, json_t *spec, struct fp_invalid *inv)
+{
+	if (fp_bool_field(p, "return_exceptions", inv) == -1)
+		return -1;
+	json_object_update_existing(spec, p);
+	return 0;
+}
+
 static const struct fp_kind {
 	const char		*name;
 	const char *const	 fields[12];
@@ -269,13 +278,49 @@ static const struct fp_kind {
 	    "max_output", NULL }, fp_exec_check },
 	{ FP_KIND_SLEEP, { "seconds", "result", NULL }, fp_sleep_check },
 	{ FP_KIND_FUTURE, { NULL }, fp_future_check },
+	{ FP_KIND_GROUP, { "return_exceptions", NULL }, fp_group_check },
 	{ FP_KIND_HTTP, { "url", "method", "headers", "body", "max_body",
 	    "follow_redirects", "raise_for_status", NULL }, fp_http_check },
 };
 
 static const char *const fp_common[] = { "kind", "queue", "priority",
 	"timeout", "delay", "not_before", "retries", "retry_backoff", "key",
-	"after", "labels", NULL };
+	"after", "labels", "parent", "child_policy", NULL };
+
+static const char *const fp_child_policies[FP_CHILD_POLICIES] = {
+	"wait", "cancel", "abandon",
+};
+
+const char *
+fp_child_policy_name(int p)
+{
+	return p >= 0 && p < FP_CHILD_POLICIES ? fp_child_policies[p] : "wait";
+}
+
+/* parent and child_policy: where the task stands in a tree. */
+static int
+fp_tree_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
+{
+	const char	*name;
+	json_t		*v;
+
+	if ((v = fp_given(p, "parent")) != NULL && fp_id_parse(v, &s->parent)
+	    == -1)
+		return fp_invalid_set(inv, "parent",
+		    "must be a task id (an integer from 1 to 2^53-1)");
+	if (fp_string_field(p, "child_policy", 0, FP_NAME_MAX, &name, inv)
+	    == -1)
+		return -1;
+	for (s->child_policy = 0; name != NULL &&
+	    s->child_policy < FP_CHILD_POLICIES; s->child_policy++)
+		if (strcmp(name, fp_child_policies[s->child_policy]) == 0)
+			return 0;
+	if (name != NULL)
+		return fp_invalid_set(inv, "child_policy",
+		    "must be wait, cancel or abandon");
+	s->child_policy = FP_CHILD_WAIT;
+	return 0;
+}
 
 static int
 fp_is_common(const char *k)
@@ -466,12 +511,23 @@ fp_submit_parse(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
 		return fp_invalid_set(inv, "kind", "out of memory");
 	if (fp_kind_check(p, kind, s->spec, inv) == -1 ||
 	    fp_schedule_check(p, s, inv) == -1 ||
-	    fp_placement_check(p, s, inv) == -1)
+	    fp_placement_check(p, s, inv) == -1 ||
+	    fp_tree_check(p, s, inv) == -1)
 		goto fail;
 	if (json_object_get(p, "after") != NULL && !json_is_null(
 	    json_object_get(p, "after")) && fp_ids_array(json_object_get(p,
 	    "after"), "after", FP_MAX_AFTER, &s->after, &s->n_after, inv) == -1)
 		goto fail;
+	if (strcmp(kind->name, FP_KIND_GROUP) == 0 && s->retries > 0) {
+		fp_invalid_set(inv, "retries", "a group is not retried");
+		goto fail;
+	}
+	if (strcmp(kind->name, FP_KIND_GROUP) == 0 &&
+	    s->child_policy != FP_CHILD_WAIT) {
+		fp_invalid_set(inv, "child_policy",
+		    "a group waits for its members");
+		goto fail;
+	}
 	return 0;
 fail:
 	fp_submit_clear(s);

@@ -121,6 +121,14 @@ fp_task_write(struct fp_text *o, const struct fp_task *t)
 		fp_task_key(o, "exception");
 		fp_text_value(o, &t->exception);
 	}
+	if (t->parent > 0) {
+		fp_task_key(o, "parent");
+		fp_text_int(o, t->parent);
+	}
+	if (t->child_policy != FP_CHILD_WAIT) {
+		fp_task_key(o, "child_policy");
+		fp_text_str(o, fp_child_policy_name(t->child_policy));
+	}
 	if (fp_value_nonempty(&t->after)) {
 		fp_task_key(o, "after");
 		fp_text_value(o, &t->after);

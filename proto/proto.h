@@ -67,6 +67,7 @@ const char	*fp_error_message(int);
 #define FP_TASK_SET_RESULT	"task.set_result"
 #define FP_TASK_SET_EXCEPTION	"task.set_exception"
 #define FP_TASK_AS_COMPLETED	"task.as_completed"
+#define FP_TASK_CLOSE		"task.close"
 
 
 /* Future states. */
@@ -217,6 +218,7 @@ struct fp_list {
 	json_t		*label;		/* borrowed object, NULL = any */
 	const char	*kind;		/* task.list only; NULL = any */
 	const char	*text;		/* task.list only: in spec, labels, key */
+	int64_t		 parent;	/* task.list only: 0 any, -1 none, id */
 	int		 unretrieved;
 	int		 limit;
 	int64_t		 cursor;	/* list ids below this; 0 = from newest */
@@ -247,6 +249,7 @@ json_t	*fp_cursor_create(int64_t);
 #define FP_KIND_SLEEP	"sleep"
 #define FP_KIND_HTTP	"http"
 #define FP_KIND_FUTURE	"future"
+#define FP_KIND_GROUP	"group"
 #define FP_MAX_AFTER	1024
 #define FP_MAX_RETRIES	1000
 #define FP_MAX_SECONDS	(366.0 * 86400)	/* a year: any duration field */
@@ -256,6 +259,15 @@ json_t	*fp_cursor_create(int64_t);
  * own fields only (what runs); labels is a new object ({} when absent);
  * after is a new array.  Strings are borrowed from params.
  */
+/* What a task's unfinished children become when its own work ends. */
+enum fp_child_policy {
+	FP_CHILD_WAIT,		/* it ends once they have (the default) */
+	FP_CHILD_CANCEL,	/* they are cancelled */
+	FP_CHILD_ABANDON,	/* they go on alone */
+	FP_CHILD_POLICIES
+};
+const char	*fp_child_policy_name(int);
+
 struct fp_submit {
 	const char	*kind;
 	json_t		*spec;
@@ -270,6 +282,8 @@ struct fp_submit {
 	int64_t		*after;
 	size_t		 n_after;
 	json_t		*labels;
+	int64_t		 parent;	/* 0: none */
+	int		 child_policy;
 };
 int	 fp_submit_parse(json_t *params, struct fp_submit *,
 	    struct fp_invalid *);
@@ -399,6 +413,8 @@ struct fp_task {
 	double		 not_before;	/* 0: none */
 	double		 timeout;	/* < 0: none */
 	struct fp_value	 attempts;	/* none or [{attempt, outcome, ...}] */
+	int64_t		 parent;	/* 0: none */
+	int		 child_policy;	/* enum fp_child_policy */
 };
 /*
  * The task object, appended to a text (fp-text.c).  There is no tree

@@ -375,6 +375,7 @@ cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	cluster_adopt();
 	store_cancels(cluster_ignore_cb, NULL);
+	tree_recheck();
 	sched_reload();		/* queue settings another node changed */
 	cluster_recheck();
 	cluster_rewake(WATCH_OUTPUT);
@@ -481,6 +482,8 @@ cluster_asked(struct task *t, json_t *asked)
 
 	if (state == NULL || strcmp(state, fp_state_name(FP_CANCELLED)) == 0)
 		task_cancel(t, json_string_value(json_object_get(e, "message")));
+	else if (strcmp(state, "closed") == 0)
+		tree_close(t);
 	else if (!t->kind->external)
 		log_warnx("task %lld: asked to complete it, but it is no future",
 		    (long long)t->id);
@@ -508,6 +511,7 @@ cluster_event(enum store_event ev, int64_t id, int state, json_t *asked)
 			watch_fire(id, WATCH_OUTPUT, (enum fp_state)state);
 		}
 		cluster_kick();		/* a dependent may be ready */
+		tree_recheck();		/* a parent here may be done waiting */
 		break;
 	case STORE_EV_ITEMS:
 		if (task_find(id) == NULL)
@@ -524,6 +528,10 @@ cluster_event(enum store_event ev, int64_t id, int state, json_t *asked)
 			store_cancels(cluster_ignore_cb, NULL);
 		else
 			cluster_asked(t, asked);
+		break;
+	case STORE_EV_CHILD:
+		if ((t = task_find(id)) != NULL)
+			t->children_remote = 1;
 		break;
 	case STORE_EV_QUEUES:
 		sched_reload();

@@ -60,5 +60,6 @@ const struct kind kind_future = {
 	.recover = kf_recover,
 	.room = kf_room,
 	.resumes = 1,
+	.slotless = 1,
 	.external = 1,
 };

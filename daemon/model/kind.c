@@ -7,7 +7,8 @@
 #include "model/model.h"
 
 const struct kind *const kinds[KIND_COUNT + 1] = {
-	&kind_exec, &kind_sleep, &kind_http, &kind_future, NULL,
+	&kind_exec, &kind_sleep, &kind_http, &kind_future, &kind_group,
+	NULL,
 };
 
 const struct kind *

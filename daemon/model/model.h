@@ -10,6 +10,29 @@
 #include "run/run.h"
 
 /*
+ * tree.c: parents and children, groups.  tree_link counts a child its
+ * parent holds here; tree_waits says whether t, whose own part ended,
+ * waits for its children; tree_check settles a waiting t once they have
+ * ended; tree_settled tells t's parent and cancels t's children when t's
+ * end says so; tree_recheck has waiting tasks look at the store (another
+ * node ended something).  tree_mark and tree_marked: what attempt_state
+ * holds of a waiting task, for a restart.
+ */
+struct task;
+void		 tree_link(struct task *child);
+void		 tree_unlink(struct task *child);
+int		 tree_waits(struct task *);
+void		 tree_check(struct task *);
+void		 tree_settled(struct task *);
+void		 tree_recheck(void);
+void		 tree_free(void);
+json_t		*tree_mark(enum fp_state outcome, int failing);
+int		 tree_marked(json_t *attempt_state, enum fp_state *outcome,
+		    int *failing);
+/* task.close: 1 closed, 0 already closed or finished, -1 not a group. */
+int		 tree_close(struct task *);
+
+/*
  * watch.c: callbacks for "task id finished" or "task id yielded items",
  * fired after the commit that made it true.  A fired watch is consumed:
  * its owner must forget the pointer.
@@ -96,11 +119,16 @@ struct kind {
 	int	 resumes;
 	/* Its attempt ends from outside (task_resolve): task.set_result. */
 	int	 external;
+	/* Its attempt holds no slot of its queue: it only waits. */
+	int	 slotless;
+	/* A group: its children are its members (tree.c). */
+	int	 group;
 };
-extern const struct kind kind_exec, kind_sleep, kind_http, kind_future;
+extern const struct kind kind_exec, kind_sleep, kind_http, kind_future,
+		    kind_group;
 /* NULL-terminated; a kind's index is its scheduling class. */
 extern const struct kind *const kinds[];
-#define KIND_COUNT	4
+#define KIND_COUNT	5
 const struct kind *kind_find(const char *name);
 int		 kind_index(const struct kind *);
 
@@ -146,6 +174,18 @@ struct task {
 	int		 stream_overflow;
 	int		 stream_notify;	/* a notification awaits the commit */
 
+	int64_t		 parent;		/* 0: none */
+	int		 child_policy;		/* enum fp_child_policy */
+	int		 linked;		/* counted by its parent here */
+	int		 children_open;		/* unfinished, counted here */
+	int		 children_remote;	/* several nodes: it has some */
+	int		 waiting;		/* its own part over: tree.c */
+	enum fp_state	 waiting_state;		/* its own outcome, then */
+	int		 group_failing;		/* 1 a member failed, or: */
+#define TREE_EXPIRED	2			/* its timeout passed */
+	int		 tree_reading;		/* its children being read */
+	int		 tree_again;		/* look again after that */
+
 	int		 output_attempt;	/* whose output is shared */
 	int64_t		 output_shared[2];	/* stdout, stderr bytes shared */
 	int		 output_listed;		/* to be shared soon */
@@ -180,6 +220,15 @@ size_t		 task_count_running(void);
  */
 void		 task_finish(struct task *, enum fp_state, json_t *result,
 		    json_t *exception);
+/* The same, now: t's children (tree.c) are not waited for. */
+void		 task_settle(struct task *, enum fp_state, json_t *result,
+		    json_t *exception);
+/* Group g's own part is over (closed, or a member failed): it waits. */
+void		 task_group_end(struct task *g);
+/* t changed: it is written at the commit. */
+void		 task_stored(struct task *);
+/* cb(id, task, arg) for each task in memory. */
+void		 task_foreach(void (*cb)(int64_t, void *, void *), void *arg);
 /* A failed attempt: retried after a backoff when retries are left. */
 void		 task_fail(struct task *, json_t *exception);
 /* The scheduler picked t: mark it running and start its kind. */

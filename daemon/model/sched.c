@@ -500,6 +500,8 @@ out:
 void
 sched_slot_take(struct task *t)
 {
+	if (t->kind->slotless)	/* it waits, taking nobody's turn */
+		return;
 	t->slot = 1;
 	t->queue->running++;
 }

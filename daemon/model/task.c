@@ -141,6 +141,8 @@ task_row(void *obj, struct store_row *r)
 	r->start_after = t->start_after;
 	r->retry_backoff = t->retry_backoff;
 	r->attempt_state.json = t->attempt_state;
+	r->t.parent = t->parent;
+	r->t.child_policy = t->child_policy;
 }
 
 static void
@@ -159,10 +161,17 @@ const struct store_task_ops task_store_ops = {
 	task_row, task_store_ref, task_store_unref,
 };
 
-static void
+void
 task_stored(struct task *t)
 {
 	store_task_update(t->id, t);
+}
+
+void
+task_foreach(void (*cb)(int64_t, void *, void *), void *arg)
+{
+	if (task_table != NULL)
+		idmap_foreach(task_table, cb, arg);
 }
 
 /* ---- states ---- */
@@ -282,16 +291,17 @@ task_run_time(const struct task *t)
 }
 
 void
-task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
+task_settle(struct task *t, enum fp_state st, json_t *result, json_t *exception)
 {
-	double	run = task_run_time(t);
+	double	run = t->waiting ? -1 : task_run_time(t);
 
 	if (fp_state_done(t->state)) {
 		json_decref(result);
 		json_decref(exception);
 		return;
 	}
-	task_attempt_record(t, st, exception);
+	if (!t->waiting)	/* else recorded when its own part ended */
+		task_attempt_record(t, st, exception);
 	log_debug("%s: task %lld %s -> %s", __func__, (long long)t->id,
 	    fp_state_name(t->state), fp_state_name(st));
 	sched_remove(t);
@@ -309,6 +319,56 @@ task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
 	events_task(t, st == FP_SUCCEEDED ? "task.succeeded" : st == FP_FAILED ?
 	    "task.failed" : "task.cancelled", -1, run);
 	store_defer(task_finished_cb, t);
+	tree_settled(t);
+}
+
+/*
+ * t's own part is over with this outcome, and it waits for its children
+ * (tree.c): still running, its attempt recorded and its slot given back;
+ * attempt_state says so, for a restart.
+ */
+static void
+task_wait_children(struct task *t, enum fp_state st, json_t *result,
+    json_t *exception)
+{
+	task_attempt_record(t, st, exception);
+	sched_remove(t);
+	task_unwatch_deps(t);
+	if (!t->kind->group)	/* a group's timeout bounds its members too */
+		timerq_del(&t->timer);
+	json_decref(t->result);
+	json_decref(t->exception);
+	t->result = result;
+	t->exception = exception;
+	t->waiting = 1;
+	t->waiting_state = st;
+	json_decref(t->attempt_state);
+	t->attempt_state = tree_mark(st, t->group_failing);
+	task_stored(t);
+	tree_check(t);
+}
+
+void
+task_finish(struct task *t, enum fp_state st, json_t *result, json_t *exception)
+{
+	if (fp_state_done(t->state) || (t->waiting && st != FP_CANCELLED)) {
+		json_decref(result);
+		json_decref(exception);
+		return;
+	}
+	if (st != FP_CANCELLED && !t->waiting && tree_waits(t))
+		task_wait_children(t, st, result, exception);
+	else
+		task_settle(t, st, result, exception);
+}
+
+void
+task_group_end(struct task *g)
+{
+	if (fp_state_done(g->state) || g->waiting)
+		return;
+	sched_slot_give(g);
+	task_finish(g, g->group_failing ? FP_FAILED : FP_SUCCEEDED, NULL, NULL);
 }
 
 /* Exponential backoff from retry_backoff, capped, with +-25% jitter. */
@@ -397,7 +457,7 @@ task_attempt_state(struct task *t, json_t *state)
 int
 task_cancel(struct task *t, const char *message)
 {
-	int	running = t->state == FP_RUNNING;
+	int	running = t->state == FP_RUNNING && !t->waiting;
 
 	if (fp_state_done(t->state))
 		return 0;
@@ -410,7 +470,7 @@ task_cancel(struct task *t, const char *message)
 int
 task_resolve(struct task *t, json_t *result, json_t *exception)
 {
-	if (fp_state_done(t->state)) {
+	if (fp_state_done(t->state) || t->waiting) {
 		json_decref(result);
 		json_decref(exception);
 		return 0;
@@ -429,7 +489,7 @@ task_resolve(struct task *t, json_t *result, json_t *exception)
 int
 task_output(struct task *t, int which, const char **buf, size_t *len)
 {
-	if (t->state != FP_RUNNING || t->kind->output == NULL)
+	if (t->state != FP_RUNNING || t->waiting || t->kind->output == NULL)
 		return -1;
 	return t->kind->output(t, which, buf, len);
 }
@@ -494,6 +554,7 @@ task_inserted_cb(void *arg, int status)
 		task_compact(t);
 	else if (idmap_get(task_table, t->id) == t) {
 		log_warnx("task %lld: not stored; dropped", (long long)t->id);
+		tree_unlink(t);
 		sched_remove(t);
 		task_unwatch_deps(t);
 		timerq_del(&t->timer);
@@ -521,6 +582,7 @@ task_submit(struct task *t)
 		return -1;
 	t->id = id;
 	task_table_add(t);
+	tree_link(t);
 	events_task(t, "task.created", -1, -1);
 	task_ref(t, __func__);
 	store_defer(task_inserted_cb, t);
@@ -566,6 +628,10 @@ task_from_row(const struct store_row *r)
 	t->exception = store_value_json(&r->t.exception);
 	t->attempts = store_value_json(&r->t.attempts);
 	t->attempt_state = store_value_json(&r->attempt_state);
+	t->result = store_value_json(&r->t.result);
+	t->parent = r->t.parent;
+	t->child_policy = r->t.child_policy;
+	t->children_remote = r->has_children;
 	if (t->spec == NULL)
 		t->spec = xjson(json_object());
 	if (t->labels == NULL)
@@ -577,6 +643,13 @@ task_from_row(const struct store_row *r)
 static void
 task_recover_running(struct task *t)
 {
+	if (tree_marked(t->attempt_state, &t->waiting_state,
+	    &t->group_failing)) {
+		t->waiting = 1;		/* for its children: tree_check */
+		if (t->kind->group)
+			t->kind->recover(t);	/* its timeout */
+		return;
+	}
 	/* never retried while its earlier attempt may still run */
 	sched_slot_take(t);
 	if (t->kind->recover(t))
@@ -601,6 +674,7 @@ task_load(const struct store_row *r)
 	if (task_find(r->t.id) != NULL || (t = task_from_row(r)) == NULL)
 		return NULL;
 	task_table_add(t);
+	tree_link(t);
 	task_compact(t);
 	return t;
 }
@@ -621,6 +695,7 @@ task_drop(struct task *t)
 {
 	if (idmap_get(task_table, t->id) != t)
 		return;
+	tree_unlink(t);
 	idmap_remove(task_table, t->id);
 	task_unref(t, "table");
 }
@@ -638,6 +713,12 @@ task_recover_cb(void *arg, int status, const struct store_row *r)
 }
 
 static void
+task_recheck_cb(int64_t id, void *value, void *arg)
+{
+	tree_check(value);
+}
+
+static void
 task_recovered_cb(void *arg, int status)
 {
 	struct task_recovery	*rec = arg;
@@ -645,6 +726,7 @@ task_recovered_cb(void *arg, int status)
 	rec->status = status;
 	if (rec->n > 0)
 		log_info("recovered %d unfinished tasks", rec->n);
+	task_foreach(task_recheck_cb, NULL);	/* children all loaded */
 	sched_kick();
 }
 
@@ -672,7 +754,7 @@ task_shutdown_cb(int64_t id, void *value, void *arg)
 {
 	struct task	*t = value;
 
-	if (t->state != FP_RUNNING || t->kind->resumes)
+	if (t->state != FP_RUNNING || t->kind->resumes || t->waiting)
 		return;
 	task_fail(t, xjson(fp_exception_create("DaemonRestarted",
 	    "futured was stopped while the task was running")));

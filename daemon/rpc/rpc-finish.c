@@ -1,6 +1,7 @@
 /*
  * rpc-finish.c: the calls that end a task from outside — task.cancel,
- * and task.set_result and task.set_exception, which complete a future.
+ * task.set_result and task.set_exception, which complete a future, and
+ * task.close, which ends a group's own part.
  * A task in memory is ended here.  With several nodes one that no node
  * holds is ended in the store where the call arrives, and one that
  * another node holds is ended by that node, asked through the store:
@@ -25,6 +26,7 @@ struct rpc_finish {
 	const char	*message;	/* a cancel's (the params'), or NULL */
 	json_t		*result;	/* set_result's */
 	json_t		*exception;	/* set_exception's, a cancel's */
+	int		 close;		/* task.close: a group's */
 };
 
 static void
@@ -42,7 +44,10 @@ rpc_finish_reply(struct rpc_call *c, int done, int state)
 	struct rpc_finish	*f = c->state.finish;
 
 	c->state.finish = NULL;
-	if (f->state == FP_CANCELLED)
+	if (f->close)
+		rpc_reply(c, json_pack("{s:b,s:s}", "closed", done, "state",
+		    fp_state_name(state)));
+	else if (f->state == FP_CANCELLED)
 		rpc_reply(c, json_pack("{s:b}", "cancelled", done));
 	else
 		rpc_reply(c, json_pack("{s:b,s:s}", "set", done, "state",
@@ -60,15 +65,20 @@ rpc_finish_missing(struct rpc_call *c, int status)
 	rpc_finish_free(f);
 }
 
+/* The task is of a kind the call does not end. */
 static void
-rpc_finish_not_future(struct rpc_call *c, const char *kind)
+rpc_finish_wrong_kind(struct rpc_call *c, const char *kind)
 {
 	struct rpc_finish	*f = c->state.finish;
 	struct fp_invalid	 inv;
 
 	c->state.finish = NULL;
-	fp_invalid_set(&inv, "id", "task %lld is of kind %s: only a future "
-	    "is completed from outside", (long long)f->id, kind);
+	if (f->close)
+		fp_invalid_set(&inv, "id", "task %lld is of kind %s: only a "
+		    "group is closed", (long long)f->id, kind);
+	else
+		fp_invalid_set(&inv, "id", "task %lld is of kind %s: only a "
+		    "future is completed from outside", (long long)f->id, kind);
 	rpc_invalid(c, &inv);
 	rpc_finish_free(f);
 }
@@ -80,10 +90,15 @@ rpc_finish_here(struct rpc_call *c, struct task *t)
 	struct rpc_finish	*f = c->state.finish;
 	int			 done;
 
-	if (f->state == FP_CANCELLED)
+	if (f->close) {
+		if ((done = tree_close(t)) == -1) {
+			rpc_finish_wrong_kind(c, t->kind->name);
+			return;
+		}
+	} else if (f->state == FP_CANCELLED)
 		done = task_cancel(t, f->message);
 	else if (!t->kind->external) {
-		rpc_finish_not_future(c, t->kind->name);
+		rpc_finish_wrong_kind(c, t->kind->name);
 		return;
 	} else
 		done = task_resolve(t, json_incref(f->result),
@@ -99,6 +114,8 @@ rpc_finish_final_cb(void *arg, int status, const struct store_row *r)
 
 	if (status != STORE_OK)
 		rpc_finish_missing(c, status);
+	else if (f->close)	/* closed: it ends once its members have */
+		rpc_finish_reply(c, 1, r->t.state);
 	else
 		rpc_finish_reply(c, r->t.state == f->state, r->t.state);
 }
@@ -125,7 +142,9 @@ rpc_finish_asked_cb(void *arg, int status)
 	struct rpc_call		*c = arg;
 	struct rpc_finish	*f = c->state.finish;
 
-	if (status == STORE_OK)
+	if (status == STORE_OK && f->close)	/* the group ends later */
+		rpc_finish_reply(c, 1, FP_RUNNING);
+	else if (status == STORE_OK)
 		rpc_park(c, f->id, WATCH_DONE, RPC_FINISH_WAIT,
 		    rpc_finish_waited);
 	else if (status == STORE_NONE)	/* finished meanwhile */
@@ -144,7 +163,8 @@ rpc_finish_free_cb(void *arg, int status)
 	if (status == STORE_OK)
 		rpc_finish_reply(c, 1, f->state);
 	else if (status == STORE_NONE)
-		store_finish_ask(f->id, f->state, f->result, f->exception,
+		store_finish_ask(f->id, f->close ? "closed" :
+		    fp_state_name(f->state), f->result, f->exception,
 		    rpc_finish_asked_cb, c);
 	else
 		rpc_finish_missing(c, status);
@@ -163,8 +183,12 @@ rpc_finish_row_cb(void *arg, int status, const struct store_row *r)
 		return;
 	}
 	k = kind_find(r->t.kind);
-	if (f->state != FP_CANCELLED && (k == NULL || !k->external))
-		rpc_finish_not_future(c, r->t.kind);
+	if (f->close ? k == NULL || !k->group : f->state != FP_CANCELLED &&
+	    (k == NULL || !k->external))
+		rpc_finish_wrong_kind(c, r->t.kind);
+	else if (f->close && store_shared() && !fp_state_done(r->t.state))
+		store_finish_ask(f->id, "closed", NULL, NULL,
+		    rpc_finish_asked_cb, c);
 	else if (store_shared() && !fp_state_done(r->t.state))
 		store_finish_free(f->id, f->state, f->result, f->exception,
 		    loop_now(), rpc_finish_free_cb, c);
@@ -218,6 +242,22 @@ rpc_finish_future(struct rpc_call *c, int failure)
 		f->exception = outcome;
 	else
 		f->result = outcome;
+	rpc_finish_begin(c, f);
+}
+
+void
+rpc_task_close(struct rpc_call *c)
+{
+	struct rpc_finish	*f = xcalloc(1, sizeof *f);
+	struct fp_invalid	 inv;
+
+	if (fp_params_id(c->params, NULL, &f->id, &inv) == -1) {
+		free(f);
+		rpc_invalid(c, &inv);
+		return;
+	}
+	f->close = 1;
+	f->state = FP_SUCCEEDED;
 	rpc_finish_begin(c, f);
 }
 

@@ -39,6 +39,7 @@ static const struct rpc_method rpc_methods[] = {
 	{ FP_TASK_SET_RESULT, rpc_task_set_result, 0, 1 },
 	{ FP_TASK_SET_EXCEPTION, rpc_task_set_exception, 0, 1 },
 	{ FP_TASK_AS_COMPLETED, rpc_future_as_completed, 1, 0 },
+	{ FP_TASK_CLOSE, rpc_task_close, 0, 1 },
 };
 
 static json_t	*rpc_doc;

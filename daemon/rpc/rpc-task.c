@@ -184,6 +184,8 @@ rpc_task_from_submit(struct fp_submit *s)
 	t->retry_backoff = s->retry_backoff;
 	t->max_retries = s->retries;
 	t->created_at = now;
+	t->parent = s->parent;
+	t->child_policy = s->child_policy;
 	return t;
 }
 
@@ -234,7 +236,7 @@ rpc_submit_after_cb(void *arg, int status)
 }
 
 static void
-rpc_submit_checks(struct rpc_call *c)
+rpc_submit_after(struct rpc_call *c)
 {
 	struct rpc_submit	*rs = c->state.submit;
 
@@ -246,6 +248,72 @@ rpc_submit_checks(struct rpc_call *c)
 	rs->states = xcalloc(rs->s.n_after, sizeof *rs->states);
 	task_states(rs->s.after, rs->s.n_after, rs->states,
 	    rpc_submit_after_cb, c);
+}
+
+/* A parent that finished, or a closed group, takes no new child. */
+static int
+rpc_submit_parent_refused(struct rpc_call *c, int state, const char *kind,
+    int closed)
+{
+	struct fp_invalid	inv;
+	const struct kind	*k = kind_find(kind);
+	int64_t			id = c->state.submit->s.parent;
+
+	if (fp_state_done(state))
+		fp_invalid_set(&inv, "parent", "task %lld has finished",
+		    (long long)id);
+	else if (closed && k != NULL && k->group)
+		fp_invalid_set(&inv, "parent", "group %lld is closed",
+		    (long long)id);
+	else
+		return 0;
+	rpc_invalid(c, &inv);
+	rpc_submit_free(c);
+	return 1;
+}
+
+static void
+rpc_submit_parent_cb(void *arg, int status, const struct store_row *r)
+{
+	struct rpc_call		*c = arg;
+	struct rpc_submit	*rs = c->state.submit;
+	enum fp_state		 outcome;
+	json_t			*as;
+	int			 failing, closed;
+
+	if (status == STORE_NONE) {
+		rpc_error(c, FP_ERR_NO_SUCH_TASK, json_pack("{s:I,s:s}", "id",
+		    (json_int_t)rs->s.parent, "field", "parent"));
+		rpc_submit_free(c);
+		return;
+	}
+	if (status != STORE_OK) {
+		rpc_task_missing(c, status, rs->s.parent);
+		rpc_submit_free(c);
+		return;
+	}
+	as = store_value_json(&r->attempt_state);
+	closed = tree_marked(as, &outcome, &failing);
+	json_decref(as);
+	if (!rpc_submit_parent_refused(c, r->t.state, r->t.kind, closed))
+		rpc_submit_after(c);
+}
+
+/* The parent must exist, unfinished; then the dependencies. */
+static void
+rpc_submit_checks(struct rpc_call *c)
+{
+	struct rpc_submit	*rs = c->state.submit;
+	struct task		*p;
+
+	if (rs->s.parent == 0)
+		rpc_submit_after(c);
+	else if ((p = task_find(rs->s.parent)) != NULL) {
+		if (!rpc_submit_parent_refused(c, p->state, p->kind->name,
+		    p->waiting || p->group_failing))
+			rpc_submit_after(c);
+	} else
+		store_task_get(rs->s.parent, rpc_submit_parent_cb, c);
 }
 
 /* ensure_future: the same key returns the task it already names. */

@@ -116,6 +116,7 @@ void		 rpc_task_missing(struct rpc_call *, int status, int64_t id);
  */
 rpc_handler	 rpc_task_submit, rpc_task_get, rpc_task_list;
 rpc_handler	 rpc_task_cancel, rpc_task_set_result, rpc_task_set_exception;
+rpc_handler	 rpc_task_close;
 rpc_handler	 rpc_future_result, rpc_future_exception, rpc_future_wait;
 rpc_handler	 rpc_future_as_completed;
 rpc_handler	 rpc_stream_read, rpc_output_read;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -217,18 +218,41 @@ exec_write_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* The environment: futured's own, the task's overrides, the yield fd. */
+/*
+ * futured's Unix socket, as an absolute path (a task may change its
+ * directory before it submits), or NULL.
+ */
+static const char *
+exec_socket(void)
+{
+	static char	*path;
+	char		 cwd[PATH_MAX];
+
+	if (path != NULL || cfg.socket_path == NULL ||
+	    cfg.socket_path[0] == '\0')
+		return path;
+	if (cfg.socket_path[0] == '/')
+		path = xstrdup(cfg.socket_path);
+	else if (getcwd(cwd, sizeof cwd) != NULL)
+		xasprintf(&path, "%s/%s", cwd, cfg.socket_path);
+	return path;
+}
+
+/*
+ * The environment: futured's own, the task's overrides, the yield fd,
+ * and what the task needs to submit children.
+ */
 static char **
 exec_envp(const struct run_attempt *a)
 {
 	json_t		*env = json_object_get(a->spec, "env"), *v;
-	const char	*k;
+	const char	*k, *s;
 	char		**envp;
 	size_t		 n = 0, i, klen;
 
 	while (environ[n] != NULL)
 		n++;
-	envp = xcalloc(n + json_object_size(env) + 3, sizeof *envp);
+	envp = xcalloc(n + json_object_size(env) + 4, sizeof *envp);
 	n = 0;
 	for (i = 0; environ[i] != NULL; i++) {
 		klen = strcspn(environ[i], "=");
@@ -244,6 +268,8 @@ exec_envp(const struct run_attempt *a)
 		xasprintf(&envp[n++], "%s=%s", k, json_string_value(v));
 	envp[n++] = xstrdup("FUTURED_YIELD_FD=3");
 	xasprintf(&envp[n++], "FUTURED_TASK_ID=%lld", (long long)a->id);
+	if ((s = exec_socket()) != NULL)	/* what it submits: children */
+		xasprintf(&envp[n++], "FUTURED_SOCKET=%s", s);
 	return envp;
 }
 

@@ -66,6 +66,8 @@ struct store_backend_ops {
 		    int limit, store_items_cb *, void *);
 	void	(*next_seq)(struct store_backend *, int64_t id, store_next_cb *,
 		    void *);
+	void	(*children)(struct store_backend *, int64_t id, store_row_cb *,
+		    store_done_cb *, void *);
 	void	(*load)(struct store_backend *, store_row_cb *, store_done_cb *,
 		    void *);
 	void	(*queues)(struct store_backend *, store_queue_cb *,
@@ -97,7 +99,7 @@ struct store_backend_ops {
 	void	(*finish_free)(struct store_backend *, int64_t id, int state,
 		    json_t *result, json_t *exception, double at,
 		    store_done_cb *, void *);
-	void	(*finish_ask)(struct store_backend *, int64_t id, int state,
+	void	(*finish_ask)(struct store_backend *, int64_t id, const char *what,
 		    json_t *result, json_t *exception, store_done_cb *, void *);
 	void	(*cancels)(struct store_backend *, store_done_cb *, void *);
 	/* Unfinished tasks of a queue on every node. */

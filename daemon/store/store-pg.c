@@ -131,18 +131,28 @@ static const char *const pg_migrations[] = {
 	 * its message) or a future's outcome {state, result | exception}.
 	 */
 	"ALTER TABLE tasks ADD COLUMN asked text;",
+	/* 4: task trees (#16): a child's parent, and what becomes of a
+	 * task's children when its own work ends (enum fp_child_policy) */
+	"ALTER TABLE tasks ADD COLUMN parent bigint;"
+	"ALTER TABLE tasks ADD COLUMN child_policy smallint NOT NULL DEFAULT 0;"
+	/* a child was submitted: its end waits, wherever they run */
+	"ALTER TABLE tasks ADD COLUMN has_children smallint NOT NULL "
+	"  DEFAULT 0;"
+	"CREATE INDEX tasks_by_parent ON tasks (parent, id) "
+	"  WHERE parent IS NOT NULL;",
 };
 #define PG_NMIGRATIONS	((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
 #define PG_COLUMNS "id, kind, state, queue, priority, key, spec, labels, " \
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
 	"created_at, started_at, finished_at, result, exception, retrieved, " \
-	"attempts, start_after, attempt_state"
+	"attempts, start_after, attempt_state, parent, child_policy, " \
+	"has_children"
 #define PG_COLUMNS_T "t.id, t.kind, t.state, t.queue, t.priority, t.key, " \
 	"t.spec, t.labels, t.after, t.timeout, t.not_before, t.retry_backoff, " \
 	"t.attempt, t.max_retries, t.created_at, t.started_at, t.finished_at, " \
 	"t.result, t.exception, t.retrieved, t.attempts, t.start_after, " \
-	"t.attempt_state"
+	"t.attempt_state, t.parent, t.child_policy, t.has_children"
 /*
  * The held bits queue $q gives its unclaimed tasks.  FOR SHARE: a queue's
  * change (PS_QUEUE_HOLD, under the row's lock) and an insert into it are
@@ -156,7 +166,9 @@ enum pg_col {
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
 	COL_BACKOFF, COL_ATTEMPT, COL_MAX_RETRIES, COL_CREATED, COL_STARTED,
 	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED, COL_ATTEMPTS,
-	COL_START_AFTER, COL_ATTEMPT_STATE,
+	COL_START_AFTER, COL_ATTEMPT_STATE, COL_PARENT, COL_CHILD_POLICY,
+	COL_HAS_CHILDREN,
+	COL_COUNT		/* the first column after PG_COLUMNS */
 };
 
 enum pg_stmt {
@@ -168,7 +180,7 @@ enum pg_stmt {
 	PS_NEXT_START,
 	PS_ADOPT, PS_NODES, PS_FINISH_FREE,
 	PS_FINISH_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
-	PS_OUTPUT_ADD, PS_OUTPUT_READ,
+	PS_OUTPUT_ADD, PS_OUTPUT_READ, PS_CHILDREN, PS_PARENT_MARK,
 	PS_COUNT
 };
 
@@ -178,9 +190,10 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "finished_at, result, exception, start_after, attempts, id, "
 	    "attempt_state, kind, queue, priority, key, spec, labels, after, "
 	    "timeout, not_before, retry_backoff, max_retries, created_at, "
-	    "retrieved, after_ids, held) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-	    "$9, $10, $11, $12, $13, $14, $15, $16, $17::text, $18, $19, $20, "
-	    "$21, $22, $23, (SELECT array_agg(x::bigint) FROM "
+	    "retrieved, parent, child_policy, after_ids, held) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+	    "$17::text, $18, $19, $20, $21, $22, $23, $25, $26, "
+	    "(SELECT array_agg(x::bigint) FROM "
 	    "json_array_elements_text($17::text::json) x), (CASE WHEN "
 	    "coalesce($7::float8, 0) > $24 THEN 1 ELSE 0 END) | "
 	    PG_QUEUE_HELD("$12") ")",
@@ -198,6 +211,10 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "DELETE FROM task_output WHERE $1 <> 1 AND task_id IN "
 	    "(SELECT id FROM u)",
 	[PS_GET] = "SELECT " PG_COLUMNS " FROM tasks WHERE id = $1",
+	[PS_CHILDREN] = "SELECT " PG_COLUMNS " FROM tasks WHERE parent = $1 "
+	    "ORDER BY id",
+	[PS_PARENT_MARK] = "UPDATE tasks SET has_children = 1 WHERE id = $1 "
+	    "AND has_children = 0",
 	[PS_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = $1",
 	/* a row per id asked for, in the order asked: NULL when none */
 	[PS_STATES] = "SELECT t.state FROM unnest($1::bigint[]) WITH ORDINALITY "
@@ -253,11 +270,15 @@ static const char *const pg_sql[PS_COUNT] = {
 	 * Up to $2 tasks of kind $1 in the queues with a limit, within each
 	 * queue's limit counting what every node holds: dependencies
 	 * finished (the model fails a task whose dependency failed), highest
-	 * priority first, then oldest.
+	 * priority first, then oldest.  What only waits holds no slot, as in
+	 * the model (sched_slot_take): the kinds that are slotless, and a
+	 * parent whose own part is over (tree.c's mark in attempt_state).
 	 */
 	[PS_CLAIM] = "WITH q AS (SELECT name, concurrency - (SELECT count(*) "
 	    "FROM tasks a WHERE a.queue = queues.name AND a.state IN (0, 1) AND "
-	    "a.owner IS NOT NULL) AS room FROM queues WHERE concurrency > 0 AND "
+	    "a.owner IS NOT NULL AND a.kind NOT IN ('future', 'group') AND "
+	    "coalesce(a.attempt_state, '') NOT LIKE '%\"futured.children\"%') "
+	    "AS room FROM queues WHERE concurrency > 0 AND "
 	    "paused = 0), ready AS (SELECT t.id, t.priority, q.name, q.room "
 	    "FROM q CROSS JOIN LATERAL (SELECT id, priority FROM tasks t WHERE "
 	    "t.queue = q.name AND t.kind = $1 AND t.state = 0 AND t.owner IS "
@@ -431,7 +452,7 @@ static void	pg_id_send(void);
 
 /* ---- parameters: every value is sent as text ---- */
 
-#define PG_MAXPARAMS	24
+#define PG_MAXPARAMS	40
 struct pg_params {
 	int		 n;
 	const char	*v[PG_MAXPARAMS];
@@ -1043,6 +1064,8 @@ pg_heard(const char *line)
 		store_event(STORE_EV_ITEMS, id, 0, NULL);
 	else if (sscanf(line, "o %lld", &id) == 1)
 		store_event(STORE_EV_OUTPUT, id, 0, NULL);
+	else if (sscanf(line, "k %lld", &id) == 1)
+		store_event(STORE_EV_CHILD, id, 0, NULL);
 	else if (sscanf(line, "c %lld %255s", &id, node) == 2 &&
 	    strcmp(node, pg.node) == 0)
 		store_event(STORE_EV_CANCEL, id, 0, NULL);
@@ -1688,6 +1711,19 @@ pg_labels_add(int64_t id, const struct store_row *r)
 	return rv;
 }
 
+/* The parent of a new task learns it has children, wherever it runs. */
+static int
+pg_parent_mark(int64_t parent)
+{
+	struct pg_params	p = { 0 };
+
+	pp_int(&p, parent);
+	if (pg_send(PS_PARENT_MARK, &p, NULL, NULL) == -1)
+		return -1;
+	pg_note("k %lld", (long long)parent);
+	return 0;
+}
+
 static int
 pg_insert(struct store_backend *b, const struct store_row *r)
 {
@@ -1709,12 +1745,19 @@ pg_insert(struct store_backend *b, const struct store_row *r)
 	pp_time(&p, r->t.created_at);
 	pp_int(&p, r->t.retrieved);
 	pp_time(&p, loop_now());
+	if (r->t.parent > 0)
+		pp_int(&p, r->t.parent);
+	else
+		pp_str(&p, NULL);
+	pp_int(&p, r->t.child_policy);
 	if (pg_send(PS_INSERT, &p, NULL, NULL) == -1)
 		return -1;
 	if (!pg.note_work) {
 		pg_note("w");
 		pg.note_work = 1;
 	}
+	if (r->t.parent > 0 && pg_parent_mark(r->t.parent) == -1)
+		return -1;
 	return pg_labels_add(r->t.id, r);
 }
 
@@ -1928,6 +1971,9 @@ pg_row_read(PGresult *r, int i, struct store_row *row)
 	row->retry_backoff = pg_col_double(r, i, COL_BACKOFF, 1);
 	row->start_after = pg_col_double(r, i, COL_START_AFTER, 0);
 	row->attempt_state.text = pg_col_text(r, i, COL_ATTEMPT_STATE);
+	t->parent = pg_col_int(r, i, COL_PARENT, 0);
+	t->child_policy = (int)pg_col_int(r, i, COL_CHILD_POLICY, 0);
+	row->has_children = (int)pg_col_int(r, i, COL_HAS_CHILDREN, 0);
 }
 
 static void
@@ -2140,6 +2186,11 @@ pg_list_query(const struct fp_list *l, char *sql, size_t len,
 		pg_sql_cat(sql, len, " AND kind = $%d", &i);
 		pp_str(p, l->kind);
 	}
+	if (l->parent > 0) {
+		pg_sql_cat(sql, len, " AND parent = $%d", &i);
+		pp_int(p, l->parent);
+	} else if (l->parent < 0)
+		strncat(sql, " AND parent IS NULL", len - strlen(sql) - 1);
 	if (l->text != NULL) {
 		/* one parameter, four uses: $n stays n */
 		pg_sql_cat(sql, len, " AND (strpos(spec::text, $%d) > 0", &i);
@@ -2213,7 +2264,7 @@ pg_list(struct store_backend *b, const struct fp_list *l, struct fp_text *o,
 	rd->done = done;
 	rd->o = o;
 	rd->limit = l->limit;
-	if (json_object_size(l->label) > (PG_MAXPARAMS - 8) / 2) {
+	if (json_object_size(l->label) > (PG_MAXPARAMS - 10) / 2) {
 		/* more labels than parameters: none such is stored anyway */
 		log_warnx("store: task.list with %zu labels: too many",
 		    json_object_size(l->label));
@@ -2382,6 +2433,19 @@ pg_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
 	rd->done = done;
 	pp_str(&p, pg.node);
 	pg_read(PS_LOAD, &p, pg_rows_cb, rd);
+}
+
+static void
+pg_children(struct store_backend *b, int64_t id, store_row_cb *row,
+    store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->row = row;
+	rd->done = done;
+	pp_int(&p, id);
+	pg_read(PS_CHILDREN, &p, pg_rows_cb, rd);
 }
 
 static void
@@ -2697,11 +2761,11 @@ pg_adopt_cb(void *arg, PGresult *r)
 
 	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
 		/* said by the round that takes the last of it */
-		if (i == 0 && !PQgetisnull(r, 0, COL_ATTEMPT_STATE + 1) &&
+		if (i == 0 && !PQgetisnull(r, 0, COL_COUNT) &&
 		    PQntuples(r) < rd->limit)
 			log_warnx("store: node %s left or let its lease run out: "
 			    "its work taken", PQgetvalue(r, 0,
-			    COL_ATTEMPT_STATE + 1));
+			    COL_COUNT));
 		if (PQgetisnull(r, i, COL_ID))
 			continue;	/* dead nodes, nothing running */
 		pg_row_read(r, i, &row);
@@ -2804,14 +2868,14 @@ pg_finish_ask_cb(void *arg, PGresult *r)
 }
 
 static void
-pg_finish_ask(struct store_backend *b, int64_t id, int state,
+pg_finish_ask(struct store_backend *b, int64_t id, const char *what,
     json_t *result, json_t *exception, store_done_cb *done, void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
 	json_t			*asked;
 
-	asked = xjson(json_pack("{s:s}", "state", fp_state_name(state)));
+	asked = xjson(json_pack("{s:s}", "state", what));
 	if (result != NULL)
 		json_object_set(asked, "result", result);
 	if (exception != NULL)
@@ -2920,6 +2984,7 @@ const struct store_backend_ops store_pg_ops = {
 	.items = pg_items,
 	.next_seq = pg_next_seq,
 	.load = pg_load,
+	.children = pg_children,
 	.queues = pg_queues,
 	.purge = pg_purge,
 };

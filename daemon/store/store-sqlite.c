@@ -78,6 +78,13 @@ static const char *const store_migrations[] = {
 	/* 4: what recovery needs of a running attempt (an exec task's
 	 * process group, so that the next futured ends it first: #11). */
 	"ALTER TABLE tasks ADD COLUMN attempt_state TEXT;",
+
+	/* 5: task trees (#16): a child's parent, and what becomes of a
+	 * task's children when its own work ends (enum fp_child_policy). */
+	"ALTER TABLE tasks ADD COLUMN parent INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN child_policy INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX tasks_by_parent ON tasks(parent, id)"
+	"  WHERE parent IS NOT NULL;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
@@ -85,13 +92,13 @@ static const char *const store_migrations[] = {
 #define STORE_COLUMNS "id, kind, state, queue, priority, key, spec, labels, " \
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
 	"created_at, started_at, finished_at, result, exception, retrieved, " \
-	"attempts, start_after, attempt_state"
+	"attempts, start_after, attempt_state, parent, child_policy"
 enum store_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
 	COL_BACKOFF, COL_ATTEMPT, COL_MAX_RETRIES, COL_CREATED, COL_STARTED,
 	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED, COL_ATTEMPTS,
-	COL_START_AFTER, COL_ATTEMPT_STATE,
+	COL_START_AFTER, COL_ATTEMPT_STATE, COL_PARENT, COL_CHILD_POLICY,
 };
 /* The JSON columns of a row read back: trees only for old indented text. */
 #define STORE_ROW_TREES	8
@@ -101,7 +108,8 @@ enum store_stmt {
 	ST_STATE, ST_BY_KEY, ST_RETRIEVED, ST_COUNTS, ST_UNRETRIEVED, ST_LOAD,
 	ST_QUEUE_SAVE, ST_QUEUE_UNSET, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
 	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
-	ST_PURGE_TASK, ST_LABEL_ADD, ST_LABEL_DEL, ST_LAST_ID, ST_COUNT
+	ST_PURGE_TASK, ST_LABEL_ADD, ST_LABEL_DEL, ST_LAST_ID, ST_CHILDREN,
+	ST_COUNT
 };
 
 static const char *const store_sql[ST_COUNT] = {
@@ -113,8 +121,9 @@ static const char *const store_sql[ST_COUNT] = {
 	    "finished_at, result, exception, start_after, attempts, id, "
 	    "attempt_state, kind, queue, priority, key, spec, labels, after, "
 	    "timeout, not_before, retry_backoff, max_retries, created_at, "
-	    "retrieved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-	    "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+	    "retrieved, parent, child_policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+	    "?21, ?22, ?23, ?24, ?25)",
 	[ST_UPDATE] = "UPDATE tasks SET state = ?1, attempt = ?2, "
 	    "started_at = ?3, finished_at = ?4, result = ?5, exception = ?6, "
 	    "start_after = ?7, attempts = ?8, attempt_state = ?10 WHERE id = ?9",
@@ -128,6 +137,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "WHERE state = 3 AND retrieved = 0",
 	[ST_LOAD] = "SELECT " STORE_COLUMNS " FROM tasks "
 	    "WHERE state IN (0, 1) ORDER BY id",
+	[ST_CHILDREN] = "SELECT " STORE_COLUMNS " FROM tasks "
+	    "WHERE parent = ? ORDER BY id",
 	[ST_QUEUE_SAVE] = "INSERT INTO queues (name, concurrency, paused) "
 	    "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
 	    "concurrency = excluded.concurrency, paused = excluded.paused",
@@ -531,6 +542,9 @@ sq_insert(struct store_backend *b, const struct store_row *r)
 	sqlite3_bind_int(st, 21, r->t.max_retries);
 	sqlite3_bind_double(st, 22, r->t.created_at);
 	sqlite3_bind_int(st, 23, r->t.retrieved);
+	if (r->t.parent > 0)
+		sqlite3_bind_int64(st, 24, r->t.parent);
+	sqlite3_bind_int(st, 25, r->t.child_policy);
 	if (store_step_done(st, "insert task") == -1)
 		return -1;
 	labels = store_labels(r);
@@ -676,6 +690,8 @@ store_row_read(sqlite3_stmt *st, struct store_row *r,
 	r->retry_backoff = store_col_double(st, COL_BACKOFF, 1);
 	r->start_after = store_col_double(st, COL_START_AFTER, 0);
 	r->attempt_state = store_col_value(st, COL_ATTEMPT_STATE, &trees[6]);
+	t->parent = sqlite3_column_int64(st, COL_PARENT);
+	t->child_policy = sqlite3_column_int(st, COL_CHILD_POLICY);
 	trees[7] = NULL;
 }
 
@@ -821,6 +837,10 @@ store_list_sql(const struct fp_list *l, char *sql, size_t len)
 		store_sql_cat(sql, len, " AND queue = ?");
 	if (l->kind != NULL)
 		store_sql_cat(sql, len, " AND kind = ?");
+	if (l->parent > 0)
+		store_sql_cat(sql, len, " AND parent = ?");
+	else if (l->parent < 0)
+		store_sql_cat(sql, len, " AND parent IS NULL");
 	if (l->unretrieved)
 		store_sql_cat(sql, len, " AND state = 3 AND retrieved = 0");
 	json_object_foreach(l->label, k, v) {
@@ -865,6 +885,8 @@ store_list_bind(sqlite3_stmt *st, const struct fp_list *l)
 		sqlite3_bind_text(st, i++, l->queue, -1, SQLITE_STATIC);
 	if (l->kind != NULL)
 		sqlite3_bind_text(st, i++, l->kind, -1, SQLITE_STATIC);
+	if (l->parent > 0)
+		sqlite3_bind_int64(st, i++, l->parent);
 	json_object_foreach(l->label, k, v)
 		if (k != first)
 			store_list_bind_label(st, &i, k, v);
@@ -968,6 +990,27 @@ sq_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		store_log("load tasks");
+	done(arg, rc == SQLITE_DONE ? STORE_OK : STORE_FAILED);
+}
+
+static void
+sq_children(struct store_backend *b, int64_t id, store_row_cb *row,
+    store_done_cb *done, void *arg)
+{
+	sqlite3_stmt		*st = store_stmts[ST_CHILDREN];
+	json_t			*trees[STORE_ROW_TREES];
+	struct store_row	 r;
+	int			 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_row_read(st, &r, trees);
+		row(arg, STORE_OK, &r);
+		store_trees_free(trees);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		store_log("read children");
 	done(arg, rc == SQLITE_DONE ? STORE_OK : STORE_FAILED);
 }
 
@@ -1147,6 +1190,7 @@ const struct store_backend_ops store_sqlite_ops = {
 	.items = sq_items,
 	.next_seq = sq_next_seq,
 	.load = sq_load,
+	.children = sq_children,
 	.queues = sq_queues,
 	.purge = sq_purge,
 };

@@ -630,6 +630,14 @@ store_task_load(store_row_cb *row, store_done_cb *done, void *arg)
 }
 
 void
+store_task_children(int64_t id, store_row_cb *row, store_done_cb *done,
+    void *arg)
+{
+	store_sync();
+	store_ops->children(store_be, id, row, done, arg);
+}
+
+void
 store_queue_load(store_queue_cb *queue, store_done_cb *done, void *arg)
 {
 	store_sync();
@@ -832,15 +840,15 @@ store_finish_free(int64_t id, int state, json_t *result, json_t *exception,
 }
 
 void
-store_finish_ask(int64_t id, int state, json_t *result, json_t *exception,
-    store_done_cb *done, void *arg)
+store_finish_ask(int64_t id, const char *what, json_t *result,
+    json_t *exception, store_done_cb *done, void *arg)
 {
 	store_sync();
 	if (store_txn() == -1) {
 		done(arg, STORE_FAILED);
 		return;
 	}
-	store_ops->finish_ask(store_be, id, state, result, exception, done,
+	store_ops->finish_ask(store_be, id, what, result, exception, done,
 	    arg);
 }
 

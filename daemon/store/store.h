@@ -39,6 +39,7 @@ struct store_row {
 	double		 retry_backoff;
 	struct fp_value	 attempt_state;	/* what recovery needs of a running
 					 * attempt (the kind's), or none */
+	int		 has_children;	/* several nodes: one was submitted */
 };
 
 /* Where the rows of tasks in memory come from, for write-behind. */
@@ -128,6 +129,9 @@ typedef void	 store_next_cb(void *arg, int status, int64_t next);
 void	 store_stream_next(int64_t id, store_next_cb *, void *arg);
 /* Calls row for each pending or running task, oldest first, then done. */
 void	 store_task_load(store_row_cb *row, store_done_cb *done, void *arg);
+/* Calls row for each child of task id (parent = id), oldest first. */
+void	 store_task_children(int64_t id, store_row_cb *row, store_done_cb *done,
+	    void *arg);
 /* Calls queue for each saved queue, then done. */
 typedef void	 store_queue_cb(void *arg, const char *name, int concurrency,
 	    int paused);
@@ -177,6 +181,7 @@ enum store_event {
 	STORE_EV_CANCEL,	/* task id, which this node holds, is to end:
 				 * asked says how, NULL: look (store_cancels) */
 	STORE_EV_QUEUES,	/* a queue's settings changed */
+	STORE_EV_CHILD,		/* task id got a child */
 	STORE_EV_LEFT,		/* a node stopped: its work is to be taken */
 	STORE_EV_RECONNECTED,	/* what was said meanwhile is lost: look again */
 };
@@ -211,12 +216,13 @@ void	 store_nodes(store_nodes_cb *, void *arg);
  * Ends task id in state (cancelled, or a future's succeeded or failed)
  * with result or exception (borrowed; NULL: none) if nobody holds it yet
  * (STORE_OK), else STORE_NONE; store_finish_ask asks the node that holds
- * it to (STORE_OK: it hears STORE_EV_CANCEL with what is asked),
+ * it to end it as `what` says (a state's name, or "closed": a group's
+ * task.close) (STORE_OK: it hears STORE_EV_CANCEL with what is asked),
  * STORE_NONE when it is finished or held by none.
  */
 void	 store_finish_free(int64_t id, int state, json_t *result,
 	    json_t *exception, double at, store_done_cb *, void *arg);
-void	 store_finish_ask(int64_t id, int state, json_t *result,
+void	 store_finish_ask(int64_t id, const char *what, json_t *result,
 	    json_t *exception, store_done_cb *, void *arg);
 /* The cancels asked of this node, as STORE_EV_CANCEL events. */
 void	 store_cancels(store_done_cb *, void *arg);

@@ -170,6 +170,12 @@ fuzz_task_write(const struct fp_submit *s, json_t *params, struct fp_text *o)
 	t.not_before = s->not_before > 0 ? s->not_before :
 	    s->delay > 0 ? FUZZ_NOW + s->delay : 0;
 	t.timeout = s->timeout;
+	t.parent = s->parent;
+	t.child_policy = s->child_policy;
+	if (s->parent < 0 || s->parent >= FP_ID_LIMIT || s->child_policy < 0 ||
+	    s->child_policy >= FP_CHILD_POLICIES)
+		fuzz_fail("submit: parent %lld, child_policy %d",
+		    (long long)s->parent, s->child_policy);
 	fp_task_write(&own, &t);
 	if ((text = fp_text_take(&own, &len)) == NULL)
 		fuzz_fail("fp_task_write failed");
@@ -181,6 +187,10 @@ fuzz_task_write(const struct fp_submit *s, json_t *params, struct fp_text *o)
 	key = s->key != NULL ? json_string(s->key) : json_null();
 	fuzz_task_member(back, "key", key);
 	fuzz_task_member(back, "after", after);
+	if (s->parent > 0 && json_integer_value(json_object_get(back,
+	    "parent")) != s->parent)
+		fuzz_fail("submit: parent %lld not written back",
+		    (long long)s->parent);
 	json_decref(key);
 	json_decref(back);
 	fp_text_add(o, text, len);
@@ -469,6 +479,7 @@ static const struct {
 	{ FP_TASK_SET_RESULT, fuzz_set_result },
 	{ FP_TASK_SET_EXCEPTION, fuzz_set_exception },
 	{ FP_TASK_AS_COMPLETED, fuzz_as_completed },
+	{ FP_TASK_CLOSE, fuzz_get },
 };
 
 int

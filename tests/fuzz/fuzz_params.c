@@ -134,7 +134,7 @@ static const char *const fuzz_methods[] = {
 	FP_TASK_WAIT, FP_TASK_CANCEL, FP_TASK_LIST, FP_TASK_STREAM,
 	FP_TASK_OUTPUT, FP_DAEMON_INFO, FP_RPC_DISCOVER, FP_QUEUE_LIST,
 	FP_QUEUE_SET, FP_TASK_SET_RESULT, FP_TASK_SET_EXCEPTION,
-	FP_TASK_AS_COMPLETED, NULL,
+	FP_TASK_AS_COMPLETED, FP_TASK_CLOSE, NULL,
 };
 
 /* An object: every method, then the validators they are built on. */

@@ -164,6 +164,34 @@ expect_jq "$(on 3 rpc task.get "{\"id\":$f}")" '.exception.message == "not neede
 e=$(on 1 submit '{"kind":"sleep","seconds":1,"queue":"held"}')
 expect_jq "$(on 3 call task.set_result "{\"id\":$e,\"result\":1}")" '.error.data.field == "id"' "set_result of an unclaimed sleep"
 
+# ---- task trees across the nodes (issue #16): a group's members run on
+# any node, it is closed from a node that may not hold it, and it ends
+# with all their results; a parent waits for children other nodes run; a
+# cancel reaches descendants wherever they are
+gr=$(on 1 submit '{"kind":"group"}')
+poll_until 20 eval '[ -n "$(holder_of '"$gr"')" ]' || fail "the group was not claimed"
+members=""
+for n in 1 2 3 1 2 3; do members="$members $(on "$n" submit "{\"kind\":\"exec\",\"shell\":\"$WHO\",\"parent\":$gr}")"; done
+h=$(holder_of "$gr"); h=${h#n}; other=$(( h % 3 + 1 ))
+expect_jq "$(on "$other" rpc task.close "{\"id\":$gr}")" '.closed == true' "task.close on node $other of the group node $h holds"
+on 2 wait_done "$gr" 60
+r=$(on 3 rpc task.result "{\"id\":$gr}")
+expect_jq "$r" "[.[].id] == ([$(echo $members | tr ' ' ',')] | sort) and all(.[]; .state == \"succeeded\")" "the group's members in id order, all succeeded"
+ran=$(jq -r '.[].result.stdout' <<<"$r" | sort -u | wc -l)
+note "the group's 6 members ran under $ran futured process(es)"
+p=$(on 1 submit '{"kind":"future"}')
+c1=$(on 2 submit "{\"kind\":\"future\",\"parent\":$p}")
+c2=$(on 3 submit "{\"kind\":\"sleep\",\"seconds\":3600,\"parent\":$c1}")
+poll_until 20 eval '[ -n "$(holder_of '"$p"')" ] && [ -n "$(holder_of '"$c1"')" ]' || fail "the tree was not claimed"
+on 3 rpc task.set_result "{\"id\":$p,\"result\":\"own\"}" >/dev/null
+poll_until 20 eval '[ "$(on 1 rpc task.get "{\"id\":$p}" | jq ".attempts | length")" = 1 ]' || fail "the parent's own part did not end"
+expect_eq "$(on 1 state "$p")" running "a parent whose child another node may run"
+expect_jq "$(on 2 rpc task.cancel "{\"id\":$p,\"message\":\"stop all\"}")" '.cancelled == true' "cancel of the waiting parent"
+for k in $c1 $c2; do
+	poll_until 20 eval '[ "$(on 1 state '"$k"')" = cancelled ]' || fail "descendant $k not cancelled across the nodes"
+	expect_jq "$(on 3 rpc task.get "{\"id\":$k}")" '.exception.message == "stop all"' "descendant $k's message"
+done
+
 # ---- a node that hangs (SIGSTOP): its spawner ends its tasks before its
 # lease runs out, another node takes them over, and the node exits when it
 # wakes up to find its work taken

@@ -1,0 +1,388 @@
+/*
+ * tree.c: task trees (#16).  A task submitted with a parent is its child;
+ * a group (kind-group.c) is a parent whose children are its members.
+ *
+ * When a task's own work ends (task_finish of a last attempt, a group's
+ * close), its child_policy decides: wait (it stays running, costing no
+ * slot, until every child has ended: task_wait_children, then tree_check
+ * settles it), cancel (its unfinished children are cancelled) or abandon.
+ * A cancelled task cancels its unfinished children in turn.  A group ends
+ * with its members' outcomes, read from the store once all have ended;
+ * the first member that fails cancels the others unless the group gathers
+ * exceptions.
+ *
+ * With one futured on its store, every unfinished task is in memory, so a
+ * parent counts its unfinished children (children_open) and needs the
+ * store only to list them.  With several nodes the children may run
+ * anywhere: a child's insert marks its parent (has_children, and a
+ * notification to the node holding it: children_remote), a waiting parent
+ * reads its children from the store whenever another node finished
+ * something (tree_recheck), and a cancel reaches the ones other nodes
+ * hold through store_finish_free and store_finish_ask.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "run/run.h"
+#include "model/model.h"
+
+#define TREE_MARK	"futured.children"	/* in attempt_state */
+
+/* One reading of t's children. */
+struct tree_read {
+	struct task	*task;
+	int		 open;		/* unfinished children */
+	json_t		*members;	/* a group's [{id, state, outcome}] */
+	json_t		*failures;	/* a group's [{id, exception}] */
+	const char	*cancel;	/* non-NULL: cancel the unfinished */
+	char		 message[128];
+	int64_t		*unfinished;	/* to cancel, once the read is over */
+	size_t		 n_unfinished, cap;
+};
+
+static struct event	*tree_recheck_ev;
+
+/* Marks t's attempt_state so that a restart finds it waiting. */
+json_t *
+tree_mark(enum fp_state outcome, int failing)
+{
+	return xjson(json_pack("{s:s,s:b}", TREE_MARK, fp_state_name(outcome),
+	    "failing", failing));
+}
+
+int
+tree_marked(json_t *attempt_state, enum fp_state *outcome, int *failing)
+{
+	const char	*s;
+
+	s = json_string_value(json_object_get(attempt_state, TREE_MARK));
+	if (s == NULL)
+		return 0;
+	*outcome = strcmp(s, fp_state_name(FP_FAILED)) == 0 ? FP_FAILED :
+	    FP_SUCCEEDED;
+	*failing = json_is_true(json_object_get(attempt_state, "failing"));
+	return 1;
+}
+
+void
+tree_link(struct task *child)
+{
+	struct task	*p;
+
+	if (child->parent <= 0 || child->linked ||
+	    (p = task_find(child->parent)) == NULL)
+		return;
+	p->children_open++;
+	child->linked = 1;
+}
+
+void
+tree_unlink(struct task *child)
+{
+	struct task	*p;
+
+	if (child->linked && (p = task_find(child->parent)) != NULL)
+		p->children_open--;
+	child->linked = 0;
+}
+
+/* ---- cancelling the children ---- */
+
+/* One child another node may hold: ended in the store, or asked of it. */
+struct tree_cancel {
+	int64_t	 id;
+	json_t	*exception;
+};
+
+static void
+tree_cancel_free(struct tree_cancel *tc)
+{
+	json_decref(tc->exception);
+	free(tc);
+}
+
+static void
+tree_cancel_asked_cb(void *arg, int status)
+{
+	tree_cancel_free(arg);
+}
+
+static void
+tree_cancel_free_cb(void *arg, int status)
+{
+	struct tree_cancel	*tc = arg;
+
+	if (status == STORE_NONE)
+		store_finish_ask(tc->id, fp_state_name(FP_CANCELLED), NULL,
+		    tc->exception,
+		    tree_cancel_asked_cb, tc);
+	else
+		tree_cancel_free(tc);
+}
+
+/* Cancels unfinished child id, wherever it is. */
+static void
+tree_cancel_child(int64_t id, const char *message)
+{
+	struct tree_cancel	*tc;
+	struct task		*c;
+
+	if ((c = task_find(id)) != NULL) {
+		task_cancel(c, message);
+		return;
+	}
+	if (!store_shared())
+		return;
+	tc = xcalloc(1, sizeof *tc);
+	tc->id = id;
+	tc->exception = fp_cancelled_exception(message);
+	store_finish_free(tc->id, FP_CANCELLED, NULL, tc->exception,
+	    loop_now(), tree_cancel_free_cb, tc);
+}
+
+/* ---- reading the children ---- */
+
+static void
+tree_row_cb(void *arg, int status, const struct store_row *r)
+{
+	struct tree_read	*rd = arg;
+	json_t			*m, *v;
+
+	if (!fp_state_done(r->t.state)) {
+		rd->open++;
+		/* not now: a cancel may read the store, which is reading */
+		if (rd->cancel != NULL) {
+			if (rd->n_unfinished == rd->cap)
+				rd->unfinished = xreallocarray(rd->unfinished,
+				    rd->cap = rd->cap * 2 + 8,
+				    sizeof *rd->unfinished);
+			rd->unfinished[rd->n_unfinished++] = r->t.id;
+		}
+		return;
+	}
+	if (rd->members == NULL)
+		return;
+	m = xjson(json_pack("{s:I,s:s}", "id", (json_int_t)r->t.id, "state",
+	    fp_state_name(r->t.state)));
+	if (r->t.state == FP_SUCCEEDED &&
+	    (v = store_value_json(&r->t.result)) != NULL)
+		json_object_set_new(m, "result", v);
+	if (r->t.state == FP_FAILED &&
+	    (v = store_value_json(&r->t.exception)) != NULL) {
+		json_object_set(m, "exception", v);
+		json_array_append_new(rd->failures, xjson(json_pack("{s:I,s:o}",
+		    "id", (json_int_t)r->t.id, "exception", v)));
+	}
+	json_array_append_new(rd->members, m);
+}
+
+/* A group's outcome from its members: its result, or an ExceptionGroup. */
+static void
+tree_group_settle(struct task *g, struct tree_read *rd)
+{
+	json_t	*e;
+	size_t	 n = json_array_size(rd->failures);
+
+	if (n == 0 || json_is_true(json_object_get(g->spec,
+	    "return_exceptions"))) {
+		task_settle(g, FP_SUCCEEDED, json_incref(rd->members), NULL);
+		return;
+	}
+	e = xjson(fp_exception_create("ExceptionGroup", "%zu of %zu members "
+	    "failed", n, json_array_size(rd->members)));
+	json_object_set(e, "exceptions", rd->failures);
+	task_settle(g, FP_FAILED, NULL, e);
+}
+
+static void
+tree_read_done_cb(void *arg, int status)
+{
+	struct tree_read	*rd = arg;
+	struct task		*t = rd->task;
+	size_t			 i;
+
+	t->tree_reading = 0;
+	for (i = 0; i < rd->n_unfinished; i++)
+		tree_cancel_child(rd->unfinished[i], rd->cancel);
+	if (rd->n_unfinished > 0)	/* they ended meanwhile, here */
+		t->tree_again = 1;
+	if (status != STORE_OK)
+		log_warnx("task %lld: its children could not be read",
+		    (long long)t->id);
+	else if (t->waiting && !fp_state_done(t->state) && rd->open == 0) {
+		if (t->kind->group)
+			tree_group_settle(t, rd);
+		else
+			task_settle(t, t->waiting_state, json_incref(t->result),
+			    json_incref(t->exception));
+	}
+	json_decref(rd->members);
+	json_decref(rd->failures);
+	free(rd->unfinished);
+	free(rd);
+	if (t->tree_again) {
+		t->tree_again = 0;
+		tree_check(t);
+	}
+	task_unref(t, __func__);
+}
+
+/* Reads t's children; cancel: cancels the unfinished ones, saying so. */
+static void
+tree_read(struct task *t, const char *cancel)
+{
+	struct tree_read	*rd = xcalloc(1, sizeof *rd);
+
+	rd->task = t;
+	if (cancel != NULL) {
+		snprintf(rd->message, sizeof rd->message, "%s", cancel);
+		rd->cancel = rd->message;
+	}
+	if (t->kind->group && t->waiting) {
+		rd->members = xjson(json_array());
+		rd->failures = xjson(json_array());
+	}
+	t->tree_reading = 1;
+	task_ref(t, __func__);
+	store_task_children(t->id, tree_row_cb, tree_read_done_cb, rd);
+}
+
+/* A waiting t ends once none of its children is left unfinished. */
+void
+tree_check(struct task *t)
+{
+	if (t->tree_reading) {
+		t->tree_again = 1;
+		return;
+	}
+	if (!t->waiting || fp_state_done(t->state))
+		return;
+	if (!store_shared() && t->children_open > 0)
+		return;
+	if (!store_shared() && !t->kind->group) {
+		task_settle(t, t->waiting_state, json_incref(t->result),
+		    json_incref(t->exception));
+		return;
+	}
+	tree_read(t, NULL);
+}
+
+/* May t have unfinished children?  Exact with one futured. */
+static int
+tree_has_children(const struct task *t)
+{
+	return t->children_open > 0 || (store_shared() && t->children_remote);
+}
+
+int
+tree_waits(struct task *t)
+{
+	if (t->kind->group)
+		return t->group_failing != TREE_EXPIRED;
+	return t->child_policy == FP_CHILD_WAIT && tree_has_children(t);
+}
+
+/* ---- what a task's end does to its parent and its children ---- */
+
+/* The first failed member of g cancels the others and ends g's own part. */
+static void
+tree_group_failed(struct task *g, struct task *member)
+{
+	char	why[96];
+
+	if (json_is_true(json_object_get(g->spec, "return_exceptions")) ||
+	    g->group_failing || fp_state_done(g->state))
+		return;
+	g->group_failing = 1;
+	snprintf(why, sizeof why, "group %lld: member %lld failed",
+	    (long long)g->id, (long long)member->id);
+	tree_read(g, why);
+	if (!g->waiting)
+		task_group_end(g);
+	else {	/* closed already: a restart must find it failing */
+		json_decref(g->attempt_state);
+		g->attempt_state = tree_mark(g->waiting_state, 1);
+		task_stored(g);
+	}
+}
+
+void
+tree_settled(struct task *t)
+{
+	struct task	*p;
+	char		 why[96];
+	const char	*m;
+
+	if (t->parent > 0 && (p = task_find(t->parent)) != NULL &&
+	    !fp_state_done(p->state)) {
+		tree_unlink(t);
+		if (p->kind->group && t->state == FP_FAILED)
+			tree_group_failed(p, t);
+		tree_check(p);
+	}
+	if (!tree_has_children(t))
+		return;
+	if (t->state == FP_CANCELLED) {
+		m = json_string_value(json_object_get(t->exception, "message"));
+		if (m == NULL) {
+			snprintf(why, sizeof why, "parent %lld was cancelled",
+			    (long long)t->id);
+			m = why;
+		}
+	} else if (t->group_failing == TREE_EXPIRED) {
+		snprintf(why, sizeof why, "group %lld timed out",
+		    (long long)t->id);
+		m = why;
+	} else if (t->child_policy == FP_CHILD_CANCEL) {
+		snprintf(why, sizeof why, "parent %lld ended", (long long)t->id);
+		m = why;
+	} else
+		return;
+	tree_read(t, m);
+}
+
+/* ---- several nodes: children end elsewhere ---- */
+
+static void
+tree_recheck_cb(int64_t id, void *value, void *arg)
+{
+	tree_check(value);
+}
+
+static void
+tree_recheck_ev_cb(evutil_socket_t fd, short events, void *arg)
+{
+	task_foreach(tree_recheck_cb, NULL);
+}
+
+void
+tree_recheck(void)
+{
+	if (tree_recheck_ev == NULL && (tree_recheck_ev = evtimer_new(loop_base,
+	    tree_recheck_ev_cb, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	if (!evtimer_pending(tree_recheck_ev, NULL))
+		loop_timer_add(tree_recheck_ev, 0.25);
+}
+
+void
+tree_free(void)
+{
+	if (tree_recheck_ev != NULL)
+		event_free(tree_recheck_ev);
+	tree_recheck_ev = NULL;
+}
+
+int
+tree_close(struct task *g)
+{
+	if (!g->kind->group)
+		return -1;
+	if (fp_state_done(g->state) || g->waiting)
+		return 0;
+	task_group_end(g);
+	return 1;
+}
