@@ -973,11 +973,11 @@ sq_next_seq(struct store_backend *b, int64_t id, store_next_cb *cb, void *arg)
 	cb(arg, STORE_OK, next);
 }
 
+/* Calls row for each row st gives, then done; what: for the log. */
 static void
-sq_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
-    void *arg)
+sq_rows(sqlite3_stmt *st, const char *what, store_row_cb *row,
+    store_done_cb *done, void *arg)
 {
-	sqlite3_stmt		*st = store_stmts[ST_LOAD];
 	json_t			*trees[STORE_ROW_TREES];
 	struct store_row	 r;
 	int			 rc;
@@ -989,29 +989,23 @@ sq_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		store_log("load tasks");
+		store_log(what);
 	done(arg, rc == SQLITE_DONE ? STORE_OK : STORE_FAILED);
+}
+
+static void
+sq_load(struct store_backend *b, store_row_cb *row, store_done_cb *done,
+    void *arg)
+{
+	sq_rows(store_stmts[ST_LOAD], "load tasks", row, done, arg);
 }
 
 static void
 sq_children(struct store_backend *b, int64_t id, store_row_cb *row,
     store_done_cb *done, void *arg)
 {
-	sqlite3_stmt		*st = store_stmts[ST_CHILDREN];
-	json_t			*trees[STORE_ROW_TREES];
-	struct store_row	 r;
-	int			 rc;
-
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_row_read(st, &r, trees);
-		row(arg, STORE_OK, &r);
-		store_trees_free(trees);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		store_log("read children");
-	done(arg, rc == SQLITE_DONE ? STORE_OK : STORE_FAILED);
+	sqlite3_bind_int64(store_stmts[ST_CHILDREN], 1, id);
+	sq_rows(store_stmts[ST_CHILDREN], "read children", row, done, arg);
 }
 
 static void
