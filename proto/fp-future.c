@@ -134,11 +134,16 @@ fp_hex(char c)
 	return -1;
 }
 
+/*
+ * The cursor's ids among ac's.  grow: ids may have more ids than when the
+ * cursor was made (a group's members: new ones come last, in id order).
+ */
 static int
-fp_seen_parse(json_t *v, struct fp_as_completed *ac, struct fp_invalid *inv)
+fp_seen_parse(json_t *v, struct fp_as_completed *ac, int grow,
+    struct fp_invalid *inv)
 {
 	const char	*s = fp_cstr(v);
-	size_t		 i, digits = (ac->w.n_ids + 3) / 4;
+	size_t		 i, given, digits = (ac->w.n_ids + 3) / 4;
 	int		 d;
 
 	ac->seen = calloc(digits + 1, 1);
@@ -146,10 +151,12 @@ fp_seen_parse(json_t *v, struct fp_as_completed *ac, struct fp_invalid *inv)
 		return fp_invalid_set(inv, "cursor", "out of memory");
 	if (v == NULL || json_is_null(v))
 		return 0;
-	if (s == NULL || s[0] != FP_CURSOR_MARK || strlen(s + 1) != digits)
+	given = s != NULL && s[0] == FP_CURSOR_MARK ? strlen(s + 1) : 0;
+	if (s == NULL || s[0] != FP_CURSOR_MARK || given > digits ||
+	    (!grow && given != digits))
 		return fp_invalid_set(inv, "cursor", "not a cursor of "
 		    "task.as_completed for these ids");
-	for (i = 0; i < digits; i++) {
+	for (i = 0; i < given; i++) {
 		if ((d = fp_hex(s[1 + i])) == -1 || (i == digits - 1 &&
 		    ac->w.n_ids % 4 != 0 && d >> (ac->w.n_ids % 4) != 0))
 			return fp_invalid_set(inv, "cursor", "not a cursor of "
@@ -163,24 +170,44 @@ int
 fp_as_completed_parse(json_t *params, double cap, struct fp_as_completed *ac,
     struct fp_invalid *inv)
 {
-	static const char *const keys[] = { "ids", "cursor", "timeout", NULL };
+	static const char *const keys[] = { "ids", "group", "cursor",
+	    "timeout", NULL };
+	json_t	*ids = json_object_get(params, "ids");
+	json_t	*group = json_object_get(params, "group");
 
 	memset(ac, 0, sizeof *ac);
 	if (fp_params_only(params, keys, inv) == -1)
 		return -1;
-	if (json_object_get(params, "ids") == NULL)
-		return fp_invalid_set(inv, "ids", "required");
+	if (ids != NULL && group != NULL)
+		return fp_invalid_set(inv, "group", "give ids or group, not both");
 	if (fp_timeout_parse(params, "timeout", cap, cap, &ac->w.timeout,
 	    inv) == -1)
 		return -1;
-	if (fp_ids_array(json_object_get(params, "ids"), "ids", FP_WAIT_MAX,
-	    &ac->w.ids, &ac->w.n_ids, inv) == -1)
+	if (group != NULL) {
+		if (fp_id_parse(group, &ac->group) == -1)
+			return fp_invalid_set(inv, "group", "must be a task id");
+		ac->cursor = json_object_get(params, "cursor");
+		return 0;	/* the ids come with fp_as_completed_members */
+	}
+	/* no ids at all: as_completed([]), nothing to wait for */
+	if (ids != NULL && fp_ids_array(ids, "ids", FP_WAIT_MAX, &ac->w.ids,
+	    &ac->w.n_ids, inv) == -1)
 		return -1;
-	if (fp_seen_parse(json_object_get(params, "cursor"), ac, inv) == -1) {
+	if (fp_seen_parse(json_object_get(params, "cursor"), ac, 0,
+	    inv) == -1) {
 		fp_as_completed_clear(ac);
 		return -1;
 	}
 	return 0;
+}
+
+int
+fp_as_completed_members(struct fp_as_completed *ac, int64_t *ids, size_t n,
+    struct fp_invalid *inv)
+{
+	ac->w.ids = ids;
+	ac->w.n_ids = n;
+	return fp_seen_parse(ac->cursor, ac, 1, inv);
 }
 
 int

@@ -198,13 +198,21 @@ json_t	*fp_cancelled_exception(const char *message);
  */
 int	 fp_resolve_parse(json_t *params, int failure, int64_t *id,
 	    json_t **outcome, struct fp_invalid *);
-/* task.as_completed: w.return_when unused; seen: the cursor's ids. */
+/*
+ * task.as_completed: w.return_when unused; seen: the cursor's ids.  With
+ * group, the ids (its members, in id order: taken) are given later to
+ * fp_as_completed_members, which reads the cursor then.
+ */
 struct fp_as_completed {
 	struct fp_wait	 w;
 	unsigned char	*seen;		/* 4 ids a byte, in the order of ids */
+	int64_t		 group;		/* 0: ids given */
+	json_t		*cursor;	/* borrowed, until the members come */
 };
 int	 fp_as_completed_parse(json_t *params, double cap,
 	    struct fp_as_completed *, struct fp_invalid *);
+int	 fp_as_completed_members(struct fp_as_completed *, int64_t *ids,
+	    size_t n, struct fp_invalid *);
 int	 fp_as_completed_seen(const struct fp_as_completed *, size_t i);
 void	 fp_as_completed_mark(struct fp_as_completed *, size_t i);
 json_t	*fp_as_completed_cursor(const struct fp_as_completed *);

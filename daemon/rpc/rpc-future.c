@@ -21,6 +21,8 @@ struct future_wait {
 	struct watch	**watches;
 	void		(*answer)(struct rpc_call *);
 	int		  want_exception; /* task.exception, not task.result */
+	int64_t		 *members;	/* as_completed's group, being read */
+	size_t		  n_members, cap_members;
 };
 
 static void
@@ -32,6 +34,7 @@ future_wait_free(struct future_wait *fw)
 		watch_remove(fw->watches[i]);
 	free(fw->watches);
 	free(fw->states);
+	free(fw->members);
 	fp_as_completed_clear(&fw->ac);
 	free(fw);
 }
@@ -334,6 +337,64 @@ future_as_completed_answer(struct rpc_call *c)
 	future_wait_free(fw);
 }
 
+/* A group's member (any task's child), in id order. */
+static void
+future_member_cb(void *arg, int status, const struct store_row *r)
+{
+	struct rpc_call		*c = arg;
+	struct future_wait	*fw = c->state.future;
+
+	if (fw->n_members == fw->cap_members)
+		fw->members = xreallocarray(fw->members, fw->cap_members =
+		    fw->cap_members * 2 + 64, sizeof *fw->members);
+	fw->members[fw->n_members++] = r->t.id;
+}
+
+static void
+future_members_cb(void *arg, int status)
+{
+	struct rpc_call		*c = arg;
+	struct future_wait	*fw = c->state.future;
+	struct fp_invalid	 inv;
+	int64_t			*ids;
+
+	if (status != STORE_OK) {
+		rpc_task_missing(c, status, fw->ac.group);
+		future_wait_free(future_wait_take(c));
+		return;
+	}
+	if (fw->n_members > FP_WAIT_MAX)
+		fp_invalid_set(&inv, "group", "more than %d members",
+		    FP_WAIT_MAX);
+	else {
+		ids = fw->members;
+		fw->members = NULL;	/* the ids now */
+		if (fp_as_completed_members(&fw->ac, ids, fw->n_members,
+		    &inv) == 0) {
+			future_wait_take(c);
+			future_begin(c, fw);
+			return;
+		}
+	}
+	rpc_invalid(c, &inv);
+	future_wait_free(future_wait_take(c));
+}
+
+static void
+future_group_cb(void *arg, int status, const struct store_row *r)
+{
+	struct rpc_call		*c = arg;
+	struct future_wait	*fw = c->state.future;
+
+	if (status != STORE_OK) {
+		rpc_task_missing(c, status, fw->ac.group);
+		future_wait_free(future_wait_take(c));
+		return;
+	}
+	store_task_children(fw->ac.group, future_member_cb, future_members_cb,
+	    c);
+}
+
 void
 rpc_future_as_completed(struct rpc_call *c)
 {
@@ -347,5 +408,10 @@ rpc_future_as_completed(struct rpc_call *c)
 		return;
 	}
 	fw->answer = future_as_completed_answer;
-	future_begin(c, fw);
+	if (fw->ac.group == 0) {
+		future_begin(c, fw);
+		return;
+	}
+	c->state.future = fw;	/* its members first */
+	store_task_get(fw->ac.group, future_group_cb, c);
 }

@@ -438,10 +438,19 @@ fuzz_as_completed(json_t *params, struct fp_invalid *inv, struct fp_text *o)
 
 	if (fp_as_completed_parse(params, FUZZ_MAX_WAIT, &ac, inv) == -1)
 		return -1;
+	if (ac.group != 0) {	/* its ids come from the store */
+		if (ac.w.ids != NULL || ac.group >= FP_ID_LIMIT)
+			fuzz_fail("as_completed: group %lld with ids",
+			    (long long)ac.group);
+		fp_text_int(o, ac.group);
+		fp_as_completed_clear(&ac);
+		return 0;
+	}
 	for (i = 0; i < ac.w.n_ids; i += 3)
 		fp_as_completed_mark(&ac, i);
 	cursor = fp_as_completed_cursor(&ac);
-	again = json_pack("{s:O,s:O}", "ids", json_object_get(params, "ids"),
+	again = json_pack("{s:o,s:O}", "ids", ac.w.n_ids > 0 ?
+	    json_incref(json_object_get(params, "ids")) : json_array(),
 	    "cursor", cursor);
 	if (cursor == NULL || again == NULL ||
 	    fp_as_completed_parse(again, FUZZ_MAX_WAIT, &back, &inv2) == -1)

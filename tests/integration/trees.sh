@@ -108,6 +108,28 @@ expect_eq "$(state "$m2")" running "a member after another failed, gathering"
 rpc task.close "{\"id\":$gr}" >/dev/null
 wait_done "$gr"
 expect_jq "$(rpc task.result "{\"id\":$gr}")" "length == 2 and .[0].state == \"failed\" and .[0].exception.exit_code == 4 and .[1] == {\"id\":$m2,\"state\":\"succeeded\",\"result\":9}" "a gathering group's result"
+# as_completed over a group's members, as they finish, members joining
+gr=$(submit '{"kind":"group"}')
+m1=$(submit "{\"kind\":\"sleep\",\"seconds\":$(scaled 1),\"parent\":$gr}")
+m2=$(submit "{\"kind\":\"future\",\"parent\":$gr}")
+r=$(rpc task.as_completed "{\"group\":$gr,\"timeout\":0}")
+expect_jq "$r" '.done == [] and .remaining == 2' "as_completed of a group at first"
+cur=$(jq -c .cursor <<<"$r")
+rpc task.set_result "{\"id\":$m2}" >/dev/null
+r=$(rpc task.as_completed "{\"group\":$gr,\"cursor\":$cur}")
+expect_jq "$r" ".done == [{\"id\":$m2,\"state\":\"succeeded\"}] and .remaining == 1" "the future member first"
+cur=$(jq -c .cursor <<<"$r")
+m3=$(submit "{\"kind\":\"sleep\",\"seconds\":0,\"parent\":$gr}")
+wait_done "$m3"
+r=$(rpc task.as_completed "{\"group\":$gr,\"cursor\":$cur}")
+expect_jq "$r" ".done == [{\"id\":$m3,\"state\":\"succeeded\"}] and .remaining == 1" "a member that joined later, with the old cursor"
+cur=$(jq -c .cursor <<<"$r")
+rpc task.close "{\"id\":$gr}" >/dev/null
+r=$(rpc task.as_completed "{\"group\":$gr,\"cursor\":$cur,\"timeout\":$(scaled 20)}")
+expect_jq "$r" ".done == [{\"id\":$m1,\"state\":\"succeeded\"}] and .remaining == 0" "the last member"
+expect_jq "$(call task.as_completed "{\"group\":$gr,\"ids\":[$m1]}")" '.error.data.field == "group"' "ids and group"
+expect_jq "$(call task.as_completed '{"group":99999999}')" '.error.code == 4' "an unknown group"
+expect_jq "$(call task.as_completed "{\"group\":$gr,\"cursor\":\"h000\"}")" '.error.data.field == "cursor"' "a cursor longer than the group"
 # empty, cancelled, expired
 gr=$(submit '{"kind":"group"}')
 expect_jq "$(rpc task.close "{\"id\":$gr}")" '.closed == true' "closing an empty group"

@@ -989,7 +989,9 @@ test_as_completed_cursor(void **state)
 	future_bad("{'ids':[1,2,3,4,5],'cursor':'x21'}", 3, "cursor");
 	future_bad("{'ids':[1,2],'cursor':1}", 3, "cursor");
 	future_bad("{'ids':[1,1]}", 3, "ids");
-	future_bad("{'cursor':'h'}", 3, "ids");
+	future_bad("{'cursor':'h0'}", 3, "cursor");
+	future_bad("{'ids':[1],'group':2}", 3, "group");
+	future_bad("{'group':0}", 3, "group");
 	future_bad("{'ids':[1],'return_when':'ALL_COMPLETED'}", 3,
 	    "return_when");
 }
