@@ -64,13 +64,15 @@ function fmtDuration(s) {
 	return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-/* What a task does, in a line: argv, method and URL, or the sleep. */
+/* What a task does, in a line: argv, method and URL, the sleep, or what it waits for. */
 function describe(t) {
 	const s = t.spec || {};
 	switch (t.kind || s.kind) {
 	case 'exec': return Array.isArray(s.argv) ? s.argv.join(' ') : String(s.shell ?? '');
 	case 'http': return `${s.method || 'GET'} ${s.url || ''}`;
 	case 'sleep': return `${Number(Number(s.seconds).toFixed(3))} s`;
+	case 'future': return 'waits for set_result';
+	case 'group': return s.return_exceptions ? 'group (gathers exceptions)' : 'group';
 	default: return '';
 	}
 }
@@ -921,6 +923,7 @@ async function loadTask(first) {
 	if (sig !== task.sig) {	/* re-rendered only when it changed */
 		task.sig = sig;
 		$('task-details').replaceChildren(...taskDetails(t));
+		loadChildren(id).catch(() => {});
 	}
 	if (first) {
 		followOutput(t.attempt);
@@ -950,6 +953,8 @@ function taskDetails(t) {
 		el('a', { class: 'chip', href: tasksHref({ label: `${k}=${v}` }) }, `${k}=${v}`))) : '—');
 	if (Array.isArray(t.after) && t.after.length)
 		kvRow(dl, 'After', el('span', { class: 'chips' }, ...t.after.map((d) => link(`#/task/${d}`, `#${d}`))));
+	if (t.parent != null) kvRow(dl, 'Parent', link(`#/task/${t.parent}`, `#${t.parent}`));
+	if (t.child_policy) kvRow(dl, 'Child policy', t.child_policy);
 	kvRow(dl, 'Attempt', `${t.attempt} of ${(t.max_retries || 0) + 1}`);
 	kvRow(dl, 'Created', fmtTime(t.created_at));
 	kvRow(dl, 'Not before', fmtTime(t.not_before));
@@ -965,7 +970,18 @@ function taskDetails(t) {
 		parts.push(el('h2', null, 'Result'), el('pre', { id: 'task-result' }, resultText(t)));
 	if (t.exception)
 		parts.push(el('h2', null, 'Exception'), el('pre', { id: 'task-exception', class: 'error' }, exceptionText(t.exception)));
+	parts.push(el('div', { id: 'task-children' }));
 	return parts;
+}
+
+/* A task's children (a group's members), filled in after the details. */
+async function loadChildren(id) {
+	const r = await rpc('task.list', { parent: id, limit: 100 }, { quiet: true });
+	const box = $('task-children');
+	if (!box || task.id !== id || !r.tasks.length) return;
+	box.replaceChildren(el('h2', null, r.next ? 'Children (the newest 100)' : 'Children'),
+		el('ul', { class: 'children' }, ...r.tasks.map((c) =>
+			el('li', null, link(`#/task/${c.id}`, `#${c.id}`), ' ', badge(c.state), ` ${c.kind}`))));
 }
 
 function attemptItem(a) {

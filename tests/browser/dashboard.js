@@ -144,6 +144,20 @@ async function main() {
     const retried = await pollRetry(boom);
     assert.ok(retried > boom, 'a new task for the retry');
 
+    step('a group shows its members, each linking to its task');
+    const grp = await submit({ kind: 'group' });
+    const members = [await submit({ kind: 'future', parent: grp }), await submit({ kind: 'sleep', seconds: 0, parent: grp })];
+    await page.goto(`${BASE}/ui/#/task/${grp}`);
+    const shownMembers = await page.waitFor((n) => {
+      const links = [...document.querySelectorAll('#task-children li a')].map((a) => a.getAttribute('href'));
+      return links.length === n && links;
+    }, { timeout: 15000 }, members.length);
+    assert.deepStrictEqual(shownMembers.sort(), members.map((m) => `#/task/${m}`).sort(), 'the members, linked');
+    await page.goto(`${BASE}/ui/#/task/${members[0]}`);
+    await page.waitFor((g) => [...document.querySelectorAll('#task-details dd a')].some((a) => a.getAttribute('href') === `#/task/${g}`),
+      { timeout: 15000 }, grp);
+    await rpc('task.cancel', { id: grp });
+
     step('queues: pause and resume from the UI');
     await rpc('queue.set', { name: 'gold', concurrency: 2 });
     await page.goto(`${BASE}/ui/#/queues`);
