@@ -471,6 +471,9 @@ ctl_reply_error(struct ctl *ctx, const struct ctl_reply *r)
 			    "id"));
 	const char	*state = json_string_value(json_object_get(r->data,
 			    "state"));
+	/* a cancel's message (cancel --message, asyncio's cancel(msg)) */
+	const char	*why = json_string_value(json_object_get(r->data,
+			    "message"));
 
 	if (id > 0 && r->code == FP_ERR_TASK_FAILED) {
 		fprintf(stderr, "futurectl: task %" JSON_INTEGER_FORMAT
@@ -479,7 +482,8 @@ ctl_reply_error(struct ctl *ctx, const struct ctl_reply *r)
 		    "exception"));
 	} else if (id > 0 && r->code == FP_ERR_TASK_CANCELLED)
 		fprintf(stderr, "futurectl: task %" JSON_INTEGER_FORMAT
-		    " was cancelled\n", id);
+		    " was cancelled%s%s\n", id, why != NULL ? ": " : "",
+		    why != NULL ? why : "");
 	else if (id > 0 && r->code == FP_ERR_TASK_NOT_DONE)
 		fprintf(stderr, "futurectl: task %" JSON_INTEGER_FORMAT
 		    " is not done (%s)\n", id, state != NULL ? state :

@@ -1,6 +1,6 @@
 /*
- * ctl-future.c: get, result, exception, wait and cancel: the commands that
- * look at one future or wait for some.
+ * ctl-future.c: get, result, exception and wait (--as-completed too): the
+ * commands that look at one future or wait for some.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +142,7 @@ ctl_future_failed(struct ctl *ctx, const struct ctl_reply *r)
 }
 
 /*
- * The arguments of get, cancel, result and exception: exactly one ID, and
+ * The arguments of get, result and exception: exactly one ID, and
  * when wait is not NULL --wait (*wait -1: forever) or --timeout S (up to
  * S; --wait=S, its older name, too); *wait 0: not at all.
  * Returns -1 to go on, else an exit status.
@@ -236,19 +236,6 @@ ctl_id_call(struct ctl *ctx, int argc, char **argv, const char *method,
 		human(r.result);
 	ctl_reply_clear(&r);
 	return rc;
-}
-
-static void
-ctl_cancel_print(json_t *result)
-{
-	puts(json_is_true(json_object_get(result, "cancelled")) ?
-	    "cancelled" : "already finished");
-}
-
-int
-ctl_cancel(struct ctl *ctx, int argc, char **argv)
-{
-	return ctl_id_call(ctx, argc, argv, FP_TASK_CANCEL, ctl_cancel_print);
 }
 
 /* ---- get ---- */
@@ -390,6 +377,7 @@ struct ctl_wait {
 	int		 cancelled;
 	int		 tty;		/* stderr is a terminal: progress */
 	int		 shown;		/* width of the progress line shown */
+	int		 as_completed;	/* --as-completed */
 };
 
 /* At most this long per call on a terminal, so the elapsed time ticks. */
@@ -647,6 +635,7 @@ ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
 		{ "queue", required_argument, NULL, 'q' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "as-completed", no_argument, NULL, 'c' },
 		CTL_OPTS_COMMON
 	};
 	json_int_t	id;
@@ -672,9 +661,14 @@ ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
 			    optarg);
 		else if (ch == 'A')
 			all = 1;
+		else if (ch == 'c')
+			w->as_completed = 1;
 		else if (ch != 'l')
 			return ctl_bad_option(ctx, ch, argv);
 	}
+	if (w->as_completed && strcmp(w->return_when, "ALL_COMPLETED") != 0)
+		return ctl_usage(ctx, "--as-completed goes with neither --any "
+		    "nor --first-exception");
 	if (json_object_size(json_object_get(filter, "label")) == 0)
 		json_object_del(filter, "label");
 	all |= json_object_size(filter) > 0;
@@ -694,6 +688,134 @@ ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
 	return -1;
 }
 
+/* ---- wait --as-completed ---- */
+
+/*
+ * task.as_completed hands back each task once, as it finishes and in that
+ * order, with its state; its cursor says which were handed back and goes
+ * with the next call.  Each task is printed as it comes, "ID STATE" (or its
+ * {id, state} with --json), one a line and flushed, so a pipe reads them in
+ * the order the tasks ended.
+ */
+
+/*
+ * Prints a task handed back and counts it in w; 0 for one printed before
+ * (an answer that repeated it), else 1.
+ */
+static int
+ctl_wait_completed_print(struct ctl *ctx, struct ctl_wait *w, json_t *item)
+{
+	const char	*st = json_string_value(json_object_get(item, "state"));
+	char		 key[32];
+
+	ctl_wait_key(json_object_get(item, "id"), key, sizeof key);
+	if (json_object_get(w->states, key) != NULL)
+		return 0;
+	if (st == NULL)
+		st = "?";
+	json_object_set_new(w->states, key, json_string(st));
+	w->ndone++;
+	w->failed += strcmp(st, "failed") == 0;
+	w->cancelled += strcmp(st, "cancelled") == 0;
+	if (ctx->json)
+		ctl_print_json(item, 0);
+	else
+		printf("%s %s%s%s\n", key, ctl_color(stdout,
+		    ctl_state_color(st)), st, ctl_color(stdout, CTL_PLAIN));
+	fflush(stdout);
+	return 1;
+}
+
+/*
+ * One task.as_completed call, *cursor the last answer's (new).  -1 once
+ * every task was handed back or the time is up, 0 to call again, else an
+ * exit status.
+ */
+static int
+ctl_wait_completed_once(struct ctl *ctx, struct ctl_wait *w, json_t **cursor)
+{
+	struct ctl_reply	 r;
+	json_t			*p, *v;
+	double			 asked = ctl_poll_timeout(w->deadline);
+	double			 started = ctl_now();
+	size_t			 i, n = 0;
+	int			 rc, all;
+
+	p = json_pack("{s:O,s:f}", "ids", w->ids, "timeout", asked);
+	if (p == NULL)
+		return CTL_EXIT_CONN;
+	if (*cursor != NULL)
+		json_object_set(p, "cursor", *cursor);
+	if ((rc = ctl_call_ok(ctx, FP_TASK_AS_COMPLETED, p, &r)) != 0) {
+		ctl_reply_clear(&r);
+		return rc;
+	}
+	json_array_foreach(json_object_get(r.result, "done"), i, v)
+		n += ctl_wait_completed_print(ctx, w, v);
+	json_decref(*cursor);
+	*cursor = json_incref(json_object_get(r.result, "cursor"));
+	all = json_integer_value(json_object_get(r.result, "remaining")) == 0;
+	ctl_reply_clear(&r);
+	if (all || (w->deadline > 0 && ctl_now() >= w->deadline))
+		return -1;
+	if (n == 0)
+		ctl_poll_pace(started, asked);
+	return CTL_EXIT_OK;
+}
+
+/* Names the tasks not handed back; the exit status, as wait's. */
+static int
+ctl_wait_completed_report(struct ctl_wait *w)
+{
+	json_t	*v;
+	char	 key[32];
+	size_t	 i, total = json_array_size(w->ids);
+
+	if (w->ndone < total) {
+		fputs("futurectl: not done within the timeout:", stderr);
+		json_array_foreach(w->ids, i, v) {
+			ctl_wait_key(v, key, sizeof key);
+			if (json_object_get(w->states, key) == NULL)
+				fprintf(stderr, " %s", key);
+		}
+		fputc('\n', stderr);
+	}
+	if (w->failed > 0)
+		return CTL_EXIT_FAILED;
+	if (w->ndone < total)
+		return CTL_EXIT_TIMEOUT;
+	return w->cancelled > 0 ? CTL_EXIT_CANCELLED : CTL_EXIT_OK;
+}
+
+static int
+ctl_wait_as_completed(struct ctl *ctx, struct ctl_wait *w)
+{
+	json_t	*cursor = NULL;
+	int	 rc = json_array_size(w->ids) > 0 ? CTL_EXIT_OK : -1;
+
+	while (rc == CTL_EXIT_OK)
+		rc = ctl_wait_completed_once(ctx, w, &cursor);
+	json_decref(cursor);
+	return rc == -1 ? ctl_wait_completed_report(w) : rc;
+}
+
+/* wait without --as-completed: task.wait until return_when holds. */
+static int
+ctl_wait_run(struct ctl *ctx, struct ctl_wait *w)
+{
+	int	rc;
+
+	w->pending = json_copy(w->ids);
+	ctl_wait_progress(w, 0);
+	while ((rc = ctl_wait_once(ctx, w)) == CTL_EXIT_OK)
+		;
+	if (rc == -1)
+		rc = ctl_wait_report(ctx, w);
+	else if (w->shown > 0)
+		fputc('\n', stderr);	/* end the progress line */
+	return rc;
+}
+
 int
 ctl_wait(struct ctl *ctx, int argc, char **argv)
 {
@@ -709,16 +831,9 @@ ctl_wait(struct ctl *ctx, int argc, char **argv)
 	w.states = json_object();
 	if (w.ids == NULL || w.states == NULL || filter == NULL)
 		rc = CTL_EXIT_CONN;
-	else if ((rc = ctl_wait_args(ctx, argc, argv, &w, filter)) == -1) {
-		w.pending = json_copy(w.ids);
-		ctl_wait_progress(&w, 0);
-		while ((rc = ctl_wait_once(ctx, &w)) == CTL_EXIT_OK)
-			;
-		if (rc == -1)
-			rc = ctl_wait_report(ctx, &w);
-		else if (w.shown > 0)
-			fputc('\n', stderr);	/* end the progress line */
-	}
+	else if ((rc = ctl_wait_args(ctx, argc, argv, &w, filter)) == -1)
+		rc = w.as_completed ? ctl_wait_as_completed(ctx, &w) :
+		    ctl_wait_run(ctx, &w);
 	json_decref(filter);
 	json_decref(w.ids);
 	json_decref(w.pending);

@@ -1,8 +1,17 @@
 /*
- * ctl-manage.c: retry, delete and clean: the commands that manage
- * finished tasks (task.retry, task.delete).  delete by a filter with
+ * ctl-manage.c: the commands that change tasks.  retry, delete and clean
+ * manage finished tasks (task.retry, task.delete); delete by a filter with
  * --cancel first cancels and deletes the filter's unfinished tasks by id
  * (task.delete deletes finished tasks only by filter), then the finished.
+ * cancel, resolve and reject end a task from outside (task.cancel,
+ * task.set_result, task.set_exception): a future's cancel(msg),
+ * set_result and set_exception.
+ *
+ * Their parameters are checked with proto's own parsers before anything is
+ * sent, so a bad TYPE or --data is a usage error here, as for submit.  A
+ * future that had already finished is not an error of the call (set:
+ * false), but resolve and reject say so and exit CTL_EXIT_ALREADY_DONE: a
+ * script learns whether its value is the one that counts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,5 +274,258 @@ ctl_clean(struct ctl *ctx, int argc, char **argv)
 		}
 	}
 	json_decref(f);
+	return rc;
+}
+
+/* ---- cancel, resolve, reject ---- */
+
+/* Flags of the options below, in the struct ctl_settle they fill. */
+#define CTL_SETTLE_STRING	's'	/* resolve --string */
+#define CTL_SETTLE_DATA		'd'	/* reject --data JSON */
+#define CTL_SETTLE_MESSAGE	'm'	/* cancel --message M */
+
+struct ctl_settle {
+	json_int_t	 id;
+	int		 string;	/* VALUE is a string, even if JSON */
+	const char	*data;		/* --data, borrowed from argv */
+	const char	*message;	/* --message, borrowed from argv */
+};
+
+/*
+ * The options, then the ID and nargs more operands.  optstring: "+:h" for
+ * resolve and reject, whose operands are data ("-1" is a value, not an
+ * option), ":h" for cancel, whose options may follow the id as before.
+ * Returns -1 to go on, else an exit status.
+ */
+static int
+ctl_settle_args(struct ctl *ctx, int argc, char **argv, const char *optstring,
+    const struct option *lo, int nargs, struct ctl_settle *s)
+{
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+		if (ch == CTL_SETTLE_STRING)
+			s->string = 1;
+		else if (ch == CTL_SETTLE_DATA)
+			s->data = optarg;
+		else if (ch == CTL_SETTLE_MESSAGE)
+			s->message = optarg;
+		else if (ch == 'j')
+			ctx->json = 1;
+		else
+			return ctl_bad_option(ctx, ch, argv);
+	}
+	if (argc - optind > 1 + nargs && argv[optind + 1 + nargs][0] == '-' &&
+	    optstring[0] == '+')
+		return ctl_usage(ctx, "options go before ID, not after '%s'",
+		    argv[optind + nargs]);
+	if (argc - optind != 1 + nargs)
+		return ctl_usage(ctx, "give %s", nargs == 0 ? "one task id" :
+		    nargs == 1 ? "a task id and a value" :
+		    "a task id, a type and a message");
+	if (ctl_parse_id(argv[optind], &s->id) == -1)
+		return ctl_usage(ctx, "not a task id: '%s'", argv[optind]);
+	optind++;
+	return -1;
+}
+
+/*
+ * A proto refusal of what we would send, naming the operand or option it
+ * came from ("data.x" -> "--data.x"); message: what gave "message".
+ */
+static int
+ctl_settle_invalid(struct ctl *ctx, const struct fp_invalid *inv,
+    const char *message)
+{
+	static const char *const args[][2] = {
+		{ "id", "ID" }, { "result", "VALUE" }, { "type", "TYPE" },
+		{ "data", "--data" }, { "message", NULL },
+	};
+	size_t	i, n = strcspn(inv->field, "[.");
+
+	for (i = 0; i < sizeof args / sizeof args[0]; i++)
+		if (strlen(args[i][0]) == n &&
+		    strncmp(inv->field, args[i][0], n) == 0)
+			return ctl_usage(ctx, "%s%s: %s", args[i][1] != NULL ?
+			    args[i][1] : message, inv->field + n, inv->reason);
+	return ctl_usage(ctx, "%s: %s", inv->field, inv->reason);
+}
+
+/*
+ * The answer {set, state}: "resolved" or "rejected" (--json: the answer),
+ * or, when the task had finished before, how it ended on stderr and
+ * CTL_EXIT_ALREADY_DONE.  A rejected future with retries left waits again.
+ */
+static int
+ctl_settle_print(struct ctl *ctx, json_int_t id, json_t *res, const char *did)
+{
+	const char	*state = json_string_value(json_object_get(res,
+			    "state"));
+	int		 set = json_is_true(json_object_get(res, "set"));
+
+	if (state == NULL)
+		state = "?";
+	if (ctx->json)
+		ctl_print_json(res, 0);
+	else if (set && strcmp(did, "rejected") == 0 &&
+	    strcmp(state, "failed") != 0)
+		printf("rejected; it waits again, a retry (%s)\n", state);
+	else if (set)
+		puts(did);
+	if (set)
+		return CTL_EXIT_OK;
+	fprintf(stderr, "futurectl: task %" JSON_INTEGER_FORMAT " had already "
+	    "finished: %s%s%s; nothing changed\n", id, ctl_color(stderr,
+	    ctl_state_color(state)), state, ctl_color(stderr, CTL_PLAIN));
+	return CTL_EXIT_ALREADY_DONE;
+}
+
+/* Sends set_result (failure 0) or set_exception; p is stolen. */
+static int
+ctl_settle_call(struct ctl *ctx, json_int_t id, int failure, json_t *p)
+{
+	struct ctl_reply	 r;
+	struct fp_invalid	 inv;
+	json_t			*outcome;
+	int64_t			 id64;
+	int			 rc;
+
+	if (p == NULL)
+		return CTL_EXIT_USAGE;
+	if (fp_resolve_parse(p, failure, &id64, &outcome, &inv) == -1) {
+		json_decref(p);
+		return ctl_settle_invalid(ctx, &inv, "MESSAGE");
+	}
+	json_decref(outcome);
+	rc = ctl_call_ok(ctx, failure ? FP_TASK_SET_EXCEPTION :
+	    FP_TASK_SET_RESULT, p, &r);
+	if (rc == 0)
+		rc = ctl_settle_print(ctx, id, r.result, failure ? "rejected" :
+		    "resolved");
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+/*
+ * VALUE: its JSON when it parses as JSON, else the text as a string (as
+ * it is, with --string); "-" reads it from stdin, every byte of it (a
+ * trailing newline too).  NULL after a message.
+ */
+static json_t *
+ctl_resolve_value(struct ctl *ctx, const char *arg, int string)
+{
+	json_error_t	 err;
+	json_t		*v = NULL;
+	char		*buf = NULL;
+	size_t		 len = strlen(arg);
+
+	if (strcmp(arg, "-") == 0 &&
+	    ctl_read_all(stdin, CTL_STDIN_MAX, &buf, &len) == -1) {
+		fprintf(stderr, "futurectl: reading the value from stdin: %s\n",
+		    ferror(stdin) ? "read error" : "too big");
+		free(buf);
+		return NULL;
+	}
+	if (buf != NULL)
+		arg = buf;
+	if (!string)
+		v = json_loadb(arg, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (v == NULL && (v = json_stringn(arg, len)) == NULL)
+		ctl_usage(ctx, "VALUE is not UTF-8 text");
+	free(buf);
+	return v;
+}
+
+int
+ctl_resolve(struct ctl *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "string", no_argument, NULL, CTL_SETTLE_STRING },
+		CTL_OPTS_COMMON
+	};
+	struct ctl_settle	 s;
+	json_t			*v;
+	int			 rc;
+
+	memset(&s, 0, sizeof s);
+	if ((rc = ctl_settle_args(ctx, argc, argv, "+:h", lo, 1, &s)) != -1)
+		return rc;
+	if ((v = ctl_resolve_value(ctx, argv[optind], s.string)) == NULL)
+		return CTL_EXIT_USAGE;
+	return ctl_settle_call(ctx, s.id, 0, json_pack("{s:I,s:o}", "id",
+	    s.id, "result", v));
+}
+
+int
+ctl_reject(struct ctl *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "data", required_argument, NULL, CTL_SETTLE_DATA },
+		CTL_OPTS_COMMON
+	};
+	struct ctl_settle	 s;
+	json_error_t		 err;
+	json_t			*p, *data = NULL;
+	int			 rc;
+
+	memset(&s, 0, sizeof s);
+	if ((rc = ctl_settle_args(ctx, argc, argv, "+:h", lo, 2, &s)) != -1)
+		return rc;
+	if (s.data != NULL && (data = json_loads(s.data, JSON_DECODE_ANY,
+	    &err)) == NULL)
+		return ctl_usage(ctx, "--data: %s", err.text);
+	p = json_pack("{s:I,s:s,s:s}", "id", s.id, "type", argv[optind],
+	    "message", argv[optind + 1]);
+	if (p == NULL) {
+		json_decref(data);
+		return ctl_usage(ctx, "TYPE and MESSAGE must be UTF-8 text");
+	}
+	if (data != NULL)
+		json_object_set_new(p, "data", data);
+	return ctl_settle_call(ctx, s.id, 1, p);
+}
+
+static void
+ctl_cancel_print(struct ctl *ctx, json_t *result)
+{
+	if (ctx->json)
+		ctl_print_json(result, 0);
+	else
+		puts(json_is_true(json_object_get(result, "cancelled")) ?
+		    "cancelled" : "already finished");
+}
+
+int
+ctl_cancel(struct ctl *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "message", required_argument, NULL, CTL_SETTLE_MESSAGE },
+		CTL_OPTS_COMMON
+	};
+	struct ctl_settle	 s;
+	struct ctl_reply	 r;
+	struct fp_invalid	 inv;
+	const char		*msg;
+	json_t			*p;
+	int64_t			 id64;
+	int			 rc;
+
+	memset(&s, 0, sizeof s);
+	if ((rc = ctl_settle_args(ctx, argc, argv, ":h", lo, 0, &s)) != -1)
+		return rc;
+	if ((p = json_pack("{s:I}", "id", s.id)) == NULL)
+		return CTL_EXIT_USAGE;
+	if (s.message != NULL && json_object_set_new(p, "message",
+	    json_string(s.message)) == -1) {
+		json_decref(p);
+		return ctl_usage(ctx, "--message must be UTF-8 text");
+	}
+	if (fp_cancel_parse(p, &id64, &msg, &inv) == -1) {
+		json_decref(p);
+		return ctl_settle_invalid(ctx, &inv, "--message");
+	}
+	if ((rc = ctl_call_ok(ctx, FP_TASK_CANCEL, p, &r)) == 0)
+		ctl_cancel_print(ctx, r.result);
+	ctl_reply_clear(&r);
 	return rc;
 }

@@ -14,8 +14,6 @@
 
 #include "ctl.h"
 
-#define CTL_STDIN_MAX	(64 * 1024 * 1024)
-
 enum ctl_ftype {
 	CTL_F_STRING,
 	CTL_F_INT,
@@ -66,8 +64,7 @@ static const struct ctl_field {
 #define CTL_OPT_NOREPLY	'n'
 #define CTL_OPT_DETACH	'd'
 
-/* Reads all of f into *buf (new); -1 on a read error or over max. */
-static int
+int
 ctl_read_all(FILE *f, size_t max, char **buf, size_t *len)
 {
 	size_t	 size = 0, n;
@@ -281,9 +278,10 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 	n += json_object_get(p, "shell") != NULL;
 	n += json_object_get(p, "seconds") != NULL;
 	n += json_object_get(p, "url") != NULL;
+	n += json_object_get(p, "kind") != NULL;	/* future */
 	if (n != 1)
 		return ctl_usage(ctx, "give one of a command, --shell, "
-		    "--sleep or --http");
+		    "--sleep, --http or future");
 	if (argc > 0) {
 		if ((cmd = json_array()) == NULL)
 			return CTL_EXIT_USAGE;
@@ -294,9 +292,10 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 				return ctl_usage(ctx, "'%s' is not UTF-8",
 				    argv[i]);
 	}
-	json_object_set_new(p, "kind", json_string(json_object_get(p,
-	    "seconds") != NULL ? FP_KIND_SLEEP : json_object_get(p, "url") !=
-	    NULL ? FP_KIND_HTTP : FP_KIND_EXEC));
+	if (json_object_get(p, "kind") == NULL)
+		json_object_set_new(p, "kind", json_string(json_object_get(p,
+		    "seconds") != NULL ? FP_KIND_SLEEP : json_object_get(p,
+		    "url") != NULL ? FP_KIND_HTTP : FP_KIND_EXEC));
 	if (fp_submit_parse(p, &s, &inv) == -1)
 		return ctl_usage(ctx, "%s: %s", ctl_field_option(inv.field, buf,
 		    sizeof buf), inv.reason);
@@ -304,18 +303,13 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 	return -1;
 }
 
-int
-ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
-    int *detach, json_t **out)
+/* The options up to the first operand into p; -1 to go on. */
+static int
+ctl_spec_getopt(struct ctl *ctx, int argc, char **argv,
+    const struct option *lo, json_t *p, int *no_reply, int *detach)
 {
-	struct option	 lo[CTL_NFIELDS + 5];
-	json_t		*p;
-	int		 ch, rc = -1;
+	int	ch, rc = -1;
 
-	*out = NULL;
-	ctl_spec_options(lo, no_reply != NULL, detach != NULL);
-	if ((p = json_object()) == NULL)
-		return CTL_EXIT_USAGE;
 	while (rc == -1 &&
 	    (ch = getopt_long(argc, argv, "+:hH:", lo, NULL)) != -1) {
 		if (ch == 'H')
@@ -333,6 +327,38 @@ ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
 			ctx->json = 1;
 		else
 			rc = ctl_bad_option(ctx, ch, argv);
+	}
+	return rc;
+}
+
+/*
+ * The operand "future" names the kind, unless it follows "--": a program
+ * of that name is still run with `submit -- future`.
+ */
+static int
+ctl_spec_is_future(int argc, char **argv)
+{
+	return optind < argc && strcmp(argv[optind], FP_KIND_FUTURE) == 0 &&
+	    strcmp(argv[optind - 1], "--") != 0;
+}
+
+int
+ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
+    int *detach, json_t **out)
+{
+	struct option	 lo[CTL_NFIELDS + 5];
+	json_t		*p;
+	int		 rc;
+
+	*out = NULL;
+	ctl_spec_options(lo, no_reply != NULL, detach != NULL);
+	if ((p = json_object()) == NULL)
+		return CTL_EXIT_USAGE;
+	rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach);
+	if (rc == -1 && ctl_spec_is_future(argc, argv)) {
+		json_object_set_new(p, "kind", json_string(FP_KIND_FUTURE));
+		optind++;	/* options may follow the kind too */
+		rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach);
 	}
 	if (rc == -1)
 		rc = ctl_spec_finish(ctx, p, argc - optind, argv + optind);

@@ -25,6 +25,7 @@
 #define CTL_EXIT_REFUSED	4	/* JSON-RPC error answer */
 #define CTL_EXIT_TIMEOUT	5	/* not done within the timeout */
 #define CTL_EXIT_CANCELLED	6
+#define CTL_EXIT_ALREADY_DONE	7	/* resolve, reject: it had finished */
 #define CTL_EXIT_INTERRUPTED	130	/* 128 + SIGINT: run left by Ctrl-C */
 
 /*
@@ -148,6 +149,10 @@ void	 ctl_conn_free(struct ctl_conn *);
 
 /* ctl-submit.c */
 int	 ctl_submit(struct ctl *, int, char **);
+/* The most futurectl reads of a file or of its stdin (--stdin-file, -). */
+#define CTL_STDIN_MAX	(64 * 1024 * 1024)
+/* Reads all of f into *buf (new); -1 on a read error or over max. */
+int	 ctl_read_all(FILE *, size_t max, char **buf, size_t *len);
 /*
  * Parses submit's or run's arguments into task.submit params (*out, new);
  * no_reply (submit) and detach (run) are NULL where the option is not
@@ -164,7 +169,6 @@ int	 ctl_get(struct ctl *, int, char **);
 int	 ctl_result(struct ctl *, int, char **);
 int	 ctl_exception(struct ctl *, int, char **);
 int	 ctl_wait(struct ctl *, int, char **);
-int	 ctl_cancel(struct ctl *, int, char **);
 /* Prints a result the way `result` and `run` do; returns an exit status. */
 int	 ctl_future_print_result(struct ctl *, json_t *);
 /* A TaskFailed answer: with --json the exception goes to stdout as well. */
@@ -195,6 +199,9 @@ int	 ctl_queue(struct ctl *, int, char **);
 int	 ctl_retry(struct ctl *, int, char **);
 int	 ctl_delete(struct ctl *, int, char **);
 int	 ctl_clean(struct ctl *, int, char **);
+int	 ctl_cancel(struct ctl *, int, char **);
+int	 ctl_resolve(struct ctl *, int, char **);
+int	 ctl_reject(struct ctl *, int, char **);
 
 /* ctl-fmt.c: parsing arguments and formatting output. */
 double	 ctl_now(void);

@@ -54,37 +54,72 @@
 	"  --timeout S             wait until it is done, S seconds at most " \
 	"(exit 5)\n"
 
+#define CTL_FUTURE_NOTE \
+	"The operand future (not after --) makes a future: a task that "\
+	"nothing runs,\ncompleted by resolve, reject, cancel or its "\
+	"--timeout; other tasks may start\n--after it.\n"
+
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "submit", "[OPTIONS] -- CMD [ARGS...]",
+	{ "submit", "[OPTIONS] -- CMD [ARGS...] | [OPTIONS] future [OPTIONS]",
 	    "submit a task and print its id",
 	    CTL_SUBMIT_HELP
 	    "  --no-wait-reply         send as a notification; print nothing\n",
-	    ctl_submit, NULL },
-	{ "run", "[OPTIONS] -- CMD [ARGS...]",
+	    ctl_submit, CTL_FUTURE_NOTE },
+	{ "run", "[OPTIONS] -- CMD [ARGS...] | [OPTIONS] future [OPTIONS]",
 	    "submit, stream its output and exit with the task's status",
 	    CTL_SUBMIT_HELP
 	    "  --detach                print the task's id and leave it running\n",
 	    ctl_run,
 	    "A process's stdout and stderr are written as they come.  Ctrl-C "
 	    "cancels the task\n(and shows how it ended); a second Ctrl-C "
-	    "leaves it running.\n" },
+	    "leaves it running.\n" CTL_FUTURE_NOTE },
 	{ "get", "ID", "show a task", "", ctl_get, NULL },
 	{ "result", "[--wait | --timeout S] ID", "print a task's result",
 	    CTL_WAIT_HELP, ctl_result, NULL },
 	{ "exception", "[--wait | --timeout S] ID",
 	    "print a task's exception, or \"none\"; marks it retrieved",
 	    CTL_WAIT_HELP, ctl_exception, NULL },
-	{ "wait", "[--any | --first-exception] [--timeout S] ID...",
+	{ "wait", "[--any | --first-exception | --as-completed] [--timeout S] "
+	    "ID...",
 	    "wait for tasks; print which are done and which pending",
 	    "  --any                   return when the first one is done\n"
 	    "  --first-exception       return when one fails, or all are done\n"
+	    "  --as-completed          print each task as it finishes: ID "
+	    "STATE\n"
 	    "  --timeout S             give up after S seconds (exit 5)\n",
 	    ctl_wait,
 	    "While it waits, a terminal on stderr shows one line of progress,\n"
 	    "\"done/total, N failed, elapsed\"; when stderr is not a "
 	    "terminal, each\ntask that finishes is reported there as "
-	    "\"done ID STATE\".\n" },
-	{ "cancel", "ID", "cancel a task", "", ctl_cancel, NULL },
+	    "\"done ID STATE\".\n"
+	    "With --as-completed it prints instead one line \"ID STATE\" per "
+	    "task on stdout\n(--json: {\"id\": ID, \"state\": STATE}), in "
+	    "the order they finish, until all\nhave; the exit status is as "
+	    "without it.\n" },
+	{ "cancel", "[--message M] ID", "cancel a task",
+	    "  --message M             why: the message of its CancelledError\n",
+	    ctl_cancel, NULL },
+	{ "resolve", "[--string] ID VALUE",
+	    "complete a future with a result (set_result)",
+	    "  --string                VALUE is a string, even if it reads as "
+	    "JSON\n",
+	    ctl_resolve,
+	    "VALUE is JSON when it parses as JSON (42, true, '{\"a\": 1}', "
+	    "'\"text\"'), else a\nstring as it is; - reads it from stdin, "
+	    "every byte (a final newline too).\nOptions come before ID.  "
+	    "Prints \"resolved\".  A task that had already finished\nis left "
+	    "as it was: how it ended is said on stderr, and the exit status "
+	    "is 7.\n" },
+	{ "reject", "[--data JSON] ID TYPE MESSAGE",
+	    "complete a future with an exception (set_exception)",
+	    "  --data JSON             more fields of the exception (an "
+	    "object)\n",
+	    ctl_reject,
+	    "TYPE is a name of letters, digits, '.' and '_' (Exception, "
+	    "ValueError, ...).\nOptions come before ID.  Prints \"rejected\" "
+	    "(a future with retries left waits\nagain).  A task that had "
+	    "already finished is left as it was: how it ended is\nsaid on "
+	    "stderr, and the exit status is 7.\n" },
 	{ "list", "[--state S] [--queue Q] [--label K=V] [--unretrieved] "
 	    "[--limit N] [--all]", "list tasks, newest first",
 	    "  --state S               pending, running, succeeded, failed or "
@@ -195,6 +230,8 @@ static const char ctl_exit_help[] =
 	"  4  futured refused the request (NoSuchTask, invalid params, ...)\n"
 	"  5  not done within the timeout\n"
 	"  6  the task was cancelled\n"
+	"  7  resolve, reject: the future had already finished; nothing "
+	"changed\n"
 	"  run exits with the task's own status (128+N if killed by signal "
 	"N).\n";
 

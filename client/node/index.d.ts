@@ -13,7 +13,7 @@ export type Seconds = number;
 /** RFC 3339 UTC with milliseconds: "2026-11-25T22:10:54.325Z". */
 export type Timestamp = string;
 export type TaskId = number;
-export type Kind = 'exec' | 'sleep' | 'http';
+export type Kind = 'exec' | 'sleep' | 'http' | 'future';
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' |
     'cancelled';
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' |
@@ -65,7 +65,15 @@ export interface HttpSpec extends CommonSpec {
   raise_for_status?: boolean | null;
 }
 
-export type TaskSpec = ExecSpec | SleepSpec | HttpSpec;
+/**
+ * kind "future": no fields of its own. Nothing runs it; it waits until
+ * setResult, setException or cancel (any client) or its timeout ends it.
+ */
+export interface FutureSpec extends CommonSpec {
+  kind: 'future';
+}
+
+export type TaskSpec = ExecSpec | SleepSpec | HttpSpec | FutureSpec;
 
 /** The result of an exec task with capture "text". */
 export interface ExecResult {
@@ -90,7 +98,9 @@ export interface HttpResult {
 /**
  * Why a task failed. `type` is one of ProcessError, SpawnError,
  * TimeoutError, HttpError, ConnectionError, DependencyFailed,
- * DaemonRestarted, ResultDecodeError, or one added later.
+ * DaemonRestarted, ResultDecodeError, the type a setException gave, or
+ * one added later; a task cancelled with a message has {type:
+ * "CancelledError", message}.
  */
 export interface TaskException {
   type: string;
@@ -183,6 +193,22 @@ export interface OutputChunk {
 export interface WaitResult {
   done: TaskId[];
   pending: TaskId[];
+}
+
+/** task.set_result and task.set_exception: whether this call set it. */
+export interface SetResult {
+  set: boolean;
+  /** How it ended when set is false; else its state now. */
+  state: TaskState;
+}
+
+export interface AsCompletedResult {
+  /** Finished tasks not handed back before, in the order they finished. */
+  done: Array<{ id: TaskId; state: 'succeeded' | 'failed' | 'cancelled' }>;
+  /** Send it back with the next call (the same ids). */
+  cursor: string;
+  /** Tasks not handed back yet: 0 when all were. */
+  remaining: number;
 }
 
 export interface ListParams {
@@ -278,7 +304,22 @@ export interface Methods {
         timeout?: Seconds | null };
     result: WaitResult;
   };
-  'task.cancel': { params: { id: TaskId }; result: { cancelled: boolean } };
+  'task.cancel': {
+    params: { id: TaskId; message?: string | null };
+    result: { cancelled: boolean };
+  };
+  'task.set_result': { params: { id: TaskId; result?: unknown };
+      result: SetResult };
+  'task.set_exception': {
+    params: { id: TaskId; type?: string | null; message: string;
+        data?: Record<string, unknown> | null };
+    result: SetResult;
+  };
+  'task.as_completed': {
+    params: { ids: TaskId[]; cursor?: string | null;
+        timeout?: Seconds | null };
+    result: AsCompletedResult;
+  };
   'task.list': { params: ListParams; result: ListResult };
   'task.stream': {
     params: { id: TaskId; from?: number; timeout?: Seconds | null };
@@ -346,6 +387,24 @@ export interface ClientWaitOptions extends WaitOptions {
   returnWhen?: ReturnWhen;
 }
 
+export interface CancelOptions extends SignalOption {
+  /**
+   * Kept with the task (at most 1,024 bytes; asyncio's cancel(msg)): its
+   * exception is then {type: "CancelledError", message}.
+   */
+  message?: string;
+}
+
+export interface SetExceptionOptions extends SignalOption {
+  /**
+   * The exception's type: 1-64 of [A-Za-z0-9._]. Default "Exception", or
+   * the name of the Error given as the message.
+   */
+  type?: string;
+  /** More members of the exception (type and message win). */
+  data?: Record<string, unknown>;
+}
+
 /** A call of a batch: [method, params] or {method, params, notify}. */
 export type BatchCall =
   | [method: string, params?: object]
@@ -393,14 +452,43 @@ export class Client {
   submitMany(specs: Iterable<TaskSpec>, options?: CallOptions):
       Promise<SubmitEntry[]>;
 
+  /**
+   * A task of kind future (loop.create_future(), made durable), with the
+   * common fields given.
+   */
+  createFuture(common?: CommonSpec, options?: SignalOption): Promise<Task>;
+
   /** A handle on an existing task (nothing is asked of futured). */
   task(id: TaskId): Task;
   get(id: TaskId, options?: SignalOption): Promise<TaskInfo>;
-  cancel(id: TaskId, options?: SignalOption): Promise<boolean>;
+  /** true when cancelled now; false when it had already finished. */
+  cancel(task: Task | TaskId, options?: CancelOptions): Promise<boolean>;
+  /**
+   * Completes a future with a result (Future.set_result): its state,
+   * "succeeded". Rejects with InvalidStateError when it had already
+   * finished (nothing changed), InvalidParams when of another kind.
+   */
+  setResult(task: Task | TaskId, value: unknown, options?: SignalOption):
+      Promise<TaskState>;
+  /**
+   * Completes a future with a failure (Future.set_exception): "failed",
+   * or "pending"/"running" when it has retries left and waits again.
+   * message may be an Error (its message, and its name as the type).
+   */
+  setException(task: Task | TaskId, message: string | Error,
+      options?: SetExceptionOptions): Promise<TaskState>;
 
   /** asyncio.wait over Task objects or ids, in the order given. */
   wait(tasks: Iterable<Task | TaskId>, options?: ClientWaitOptions):
       Promise<{ done: Task[]; pending: Task[] }>;
+  /**
+   * asyncio.as_completed over Task objects or ids (at most 10,000): the
+   * Tasks as they finish, in that order (those finished already first,
+   * in the order given), each once and knowing its finalState. Throws
+   * TaskNotDone when `timeout` seconds pass first.
+   */
+  asCompleted(tasks: Iterable<Task | TaskId>, options?: WaitOptions):
+      AsyncGenerator<Task, void, undefined>;
 
   /** Every matching task, newest first, fetched page by page. */
   list(filter?: ListFilter, options?: SignalOption):
@@ -441,6 +529,11 @@ export class Task {
   readonly id: TaskId;
   /** The task object of the submit or the last get(): a snapshot. */
   info: TaskInfo | null;
+  /**
+   * Its final state once an answer told it (get, asCompleted, cancel,
+   * setResult, setException), else null; a final state never changes.
+   */
+  finalState: 'succeeded' | 'failed' | 'cancelled' | null;
 
   get(options?: SignalOption): Promise<TaskInfo>;
   /**
@@ -454,7 +547,12 @@ export class Task {
   done(options?: SignalOption): Promise<boolean>;
   cancelled(options?: SignalOption): Promise<boolean>;
   /** true when cancelled now; false when it had already finished. */
-  cancel(options?: SignalOption): Promise<boolean>;
+  cancel(options?: CancelOptions): Promise<boolean>;
+  /** Completes this future with a result: see Client.setResult. */
+  setResult(value: unknown, options?: SignalOption): Promise<TaskState>;
+  /** Completes this future with a failure: see Client.setException. */
+  setException(message: string | Error, options?: SetExceptionOptions):
+      Promise<TaskState>;
   /** Waits for the end: true once finished, false on timeout. */
   wait(options?: WaitOptions): Promise<boolean>;
   /** Output chunks while the task runs, until it ends and all is read. */
@@ -495,13 +593,18 @@ export class TaskFailed extends FuturedError {
   readonly data: { id: TaskId; exception: TaskException };
   readonly exception: TaskException;
 }
-/** 2 */
+/** 2; data.message: the message of a cancel that gave one. */
 export class TaskCancelled extends FuturedError {
-  readonly data: { id: TaskId };
+  readonly data: { id: TaskId; message?: string };
+  /** The cancel's message, or null. */
+  readonly cancelMessage: string | null;
 }
-/** 3: unfinished when the timeout passed. */
+/**
+ * 3: unfinished when the timeout passed (asCompleted's own names no task:
+ * no data.id).
+ */
 export class TaskNotDone extends FuturedError {
-  readonly data: { id: TaskId; state: 'pending' | 'running' };
+  readonly data: { id?: TaskId; state: 'pending' | 'running' | null };
   readonly state: 'pending' | 'running' | null;
 }
 /** 4 */
@@ -562,6 +665,17 @@ export class TransportError extends Error {
 
 /** HTTP 401: the TCP listener wants the right bearer token. */
 export class AuthenticationError extends TransportError {}
+
+/**
+ * setResult or setException of a task that had already finished; nothing
+ * was changed (asyncio's InvalidStateError). Not an error futured answers.
+ */
+export class InvalidStateError extends Error {
+  constructor(taskId: TaskId, state: TaskState);
+  readonly taskId: TaskId;
+  /** How it had ended: succeeded, failed or cancelled. */
+  readonly state: TaskState;
+}
 
 /* ------------------------------------------------------------------ paths */
 

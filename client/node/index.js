@@ -7,7 +7,8 @@ export { Client } from './lib/client.js';
 export { Task } from './lib/task.js';
 export {
 	AuthenticationError, FuturedError, InternalError, InvalidParams,
-	InvalidRequest, KeyConflict, LimitExceeded, MethodNotFound, NoSuchTask,
+	InvalidRequest, InvalidStateError, KeyConflict, LimitExceeded,
+	MethodNotFound, NoSuchTask,
 	ParseError, ShuttingDown, StoreError, TaskCancelled, TaskFailed,
 	TaskNotDone, TransportError, errorFromRpc,
 } from './lib/errors.js';

@@ -77,6 +77,9 @@ tree_link(struct task *child)
 		return;
 	p->children_open++;
 	child->linked = 1;
+	/* the child may leave this node's memory (claimed elsewhere) */
+	if (store_shared())
+		p->children_remote = 1;
 }
 
 void

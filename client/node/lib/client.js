@@ -2,7 +2,10 @@
  * Client: JSON-RPC 2.0 calls, notifications and batches to one futured,
  * and the asyncio-shaped helpers built on them (submit, wait, list).
  */
-import { TaskNotDone, TransportError, errorFromRpc } from './errors.js';
+import {
+	InvalidStateError, MethodNotFound, TaskNotDone, TransportError,
+	errorFromRpc,
+} from './errors.js';
 import {
 	defaultSocketPath, defaultToken, readTokenFile,
 } from './paths.js';
@@ -12,7 +15,7 @@ import { Transport } from './transport.js';
 
 /* The methods that may wait, and so need more than the usual time. */
 const LONG_POLLS = new Set(['task.result', 'task.exception', 'task.wait',
-    'task.stream', 'task.output']);
+    'task.as_completed', 'task.stream', 'task.output']);
 
 const RETURN_WHEN = new Set(['ALL_COMPLETED', 'FIRST_COMPLETED',
     'FIRST_EXCEPTION']);
@@ -30,8 +33,23 @@ function kindOf(spec) {
 		return 'http';
 	if (spec.seconds != null)
 		return 'sleep';
-	throw new TypeError('a task spec needs a kind (exec, sleep, http), or ' +
-	    'argv, shell, url or seconds to tell it');
+	throw new TypeError('a task spec needs a kind (exec, sleep, http, ' +
+	    'future), or argv, shell, url or seconds to tell it');
+}
+
+/* The state after task.set_result or task.set_exception; a task that had
+ * finished before (set false) is an InvalidStateError. */
+function settled(task, r) {
+	task._learn(r.state);
+	if (!r.set)
+		throw new InvalidStateError(task.id, r.state);
+	return r.state;
+}
+
+/* A TaskNotDone of our own: several tasks unfinished at the timeout. */
+function unfinished(left, total) {
+	return new TaskNotDone({ code: 3, message: `${left} (of ${total}) ` +
+	    `tasks unfinished`, data: { state: null } });
 }
 
 function toCall(c) {
@@ -193,17 +211,68 @@ export class Client {
 		    { ok: false, error: e.error });
 	}
 
+	/*
+	 * A task of kind future (asyncio's loop.create_future(), made
+	 * durable): nothing runs it; it waits until setResult, setException
+	 * or cancel (from any client) or its timeout ends it. common: the
+	 * common fields (timeout, key, after, labels, queue...).
+	 */
+	createFuture(common = {}, opts = {}) {
+		return this.submit({ ...common, kind: 'future' }, opts);
+	}
+
 	/* A handle on an existing task; nothing is asked of futured. */
 	task(id) {
 		return new Task(this, id);
+	}
+
+	#taskOf(t) {
+		return t instanceof Task ? t : this.task(t);
 	}
 
 	get(id, opts) {
 		return this.task(id).get(opts);
 	}
 
-	cancel(id, opts) {
-		return this.task(id).cancel(opts);
+	/* task (a Task or an id); opts {message, signal}: see Task.cancel. */
+	cancel(task, opts) {
+		return this.#taskOf(task).cancel(opts);
+	}
+
+	/*
+	 * Completes a future (a Task or id of kind future) with the result
+	 * value (any JSON), as Future.set_result: resolves to its state,
+	 * "succeeded". Rejects with InvalidStateError when it had already
+	 * finished (nothing changed), InvalidParams when it is of another kind.
+	 */
+	async setResult(task, value, { signal } = {}) {
+		const t = this.#taskOf(task);
+		return settled(t, await this.call('task.set_result',
+		    { id: t.id, result: value }, { signal }));
+	}
+
+	/*
+	 * Completes a future with a failure, as Future.set_exception: its
+	 * exception is {type, message} plus the members of data. message may
+	 * be an Error (its message, and its name as the type). type defaults
+	 * to "Exception" (1-64 of [A-Za-z0-9._]). Resolves to the state:
+	 * "failed", or "pending"/"running" when it has retries left and waits
+	 * again; InvalidStateError when it had already finished.
+	 */
+	async setException(task, message, { type, data, signal } = {}) {
+		const t = this.#taskOf(task);
+		if (message instanceof Error) {
+			type ??= message.name;
+			message = message.message;
+		}
+		if (typeof message !== 'string')
+			throw new TypeError(`message must be a string or an Error, ` +
+			    `not ${message}`);
+		const params = { id: t.id, type: type ?? 'Exception', message };
+		if (data != null)
+			params.data = data;
+		return settled(t, await this.call('task.set_exception', params,
+		    { signal }));
 	}
 
 	/* task.result / task.exception, called again until the caller's timeout. */
@@ -232,16 +301,7 @@ export class Client {
 		if (!RETURN_WHEN.has(returnWhen))
 			throw new TypeError(`returnWhen must be ALL_COMPLETED, ` +
 			    `FIRST_COMPLETED or FIRST_EXCEPTION, not ${returnWhen}`);
-		const byId = new Map();
-		for (const t of tasks) {
-			const task = t instanceof Task ? t : this.task(t);
-			// asyncio.wait takes a set; futured refuses duplicate ids.
-			if (!byId.has(task.id))
-				byId.set(task.id, task);
-		}
-		if (byId.size > BATCH_MAX)
-			throw new RangeError(`task.wait takes at most ${BATCH_MAX} ` +
-			    `tasks, not ${byId.size}`);
+		const byId = this.#unique(tasks, 'task.wait');
 		const deadline = deadlineOf(timeout);
 		const done = new Set();
 		let pending = [...byId.keys()];
@@ -273,6 +333,84 @@ export class Client {
 		for (const [id, task] of byId)
 			(done.has(id) ? split.done : split.pending).push(task);
 		return split;
+	}
+
+	/* id -> Task, each id once (futured refuses duplicates), in order. */
+	#unique(tasks, method) {
+		const byId = new Map();
+		for (const t of tasks) {
+			const task = this.#taskOf(t);
+			if (!byId.has(task.id))
+				byId.set(task.id, task);
+		}
+		if (byId.size > BATCH_MAX)
+			throw new RangeError(`${method} takes at most ${BATCH_MAX} ` +
+			    `tasks, not ${byId.size}`);
+		return byId;
+	}
+
+	/*
+	 * asyncio.as_completed: the tasks (Task objects or ids; Tasks are
+	 * yielded) as they finish, in the order they finish (those finished
+	 * already first, in the order given), each once: task.as_completed
+	 * long-polls with the cursor of the last answer. A Task yielded knows
+	 * its finalState. Throws TaskNotDone when timeout seconds pass first.
+	 */
+	async *asCompleted(tasks, { timeout, signal } = {}) {
+		const byId = this.#unique(tasks, 'task.as_completed');
+		const deadline = deadlineOf(timeout);
+		const ids = [...byId.keys()];
+		const params = { ids };
+		const yielded = new Set();
+		let remaining = ids.length;
+
+		while (remaining > 0) {
+			params.timeout = pollSeconds(deadline);
+			const started = now();
+			let r;
+			try {
+				r = await this._call('task.as_completed', params,
+				    params.timeout, signal);
+			} catch (err) {
+				if (!(err instanceof MethodNotFound) || 'cursor' in params)
+					throw err;
+				// a futured older than task.as_completed
+				yield* this.#asCompletedByWait(byId, deadline, signal);
+				return;
+			}
+			params.cursor = r.cursor;
+			remaining = r.remaining;
+			// each once, even from an answer that repeated one
+			const fresh = r.done.filter(({ id }) => byId.has(id) &&
+			    !yielded.has(id));
+			for (const { id, state } of fresh) {
+				const task = byId.get(id);
+				yielded.add(id);
+				task._learn(state);
+				yield task;
+			}
+			if (remaining > 0 && fresh.length === 0) {
+				if (now() >= deadline)
+					throw unfinished(remaining, ids.length);
+				await pace(started, params.timeout, signal);
+			}
+		}
+	}
+
+	/* asCompleted over task.wait: those done after each wait, in order. */
+	async *#asCompletedByWait(byId, deadline, signal) {
+		let pending = [...byId.values()];
+		while (pending.length > 0) {
+			const timeout = deadline === Infinity ? undefined :
+			    Math.max(0, deadline - now());
+			const r = await this.wait(pending, {
+				returnWhen: 'FIRST_COMPLETED', timeout, signal,
+			});
+			if (r.done.length === 0)
+				throw unfinished(pending.length, byId.size);
+			yield* r.done;
+			pending = r.pending;
+		}
 	}
 
 	async #anyFailed(ids, signal) {

@@ -56,12 +56,23 @@ export class TaskFailed extends FuturedError {
 
 export class TaskCancelled extends FuturedError {
 	static describe(e) {
-		return `task ${field(e.data, 'id')} was cancelled`;
+		const why = field(e.data, 'message');
+		return `task ${field(e.data, 'id')} was cancelled` +
+		    (typeof why === 'string' ? `: ${why}` : '');
+	}
+
+	/* The message the cancel gave (cancel({message})), or null. */
+	get cancelMessage() {
+		const why = field(this.data, 'message');
+		return typeof why === 'string' ? why : null;
 	}
 }
 
 export class TaskNotDone extends FuturedError {
 	static describe(e) {
+		// one made here for several tasks (asCompleted) names no task
+		if (field(e.data, 'id') == null)
+			return e.message;
 		return `task ${field(e.data, 'id')} is not done yet ` +
 		    `(${field(e.data, 'state')})`;
 	}
@@ -196,3 +207,17 @@ export class TransportError extends Error {
 
 /* HTTP 401: the TCP listener wants the right bearer token. */
 export class AuthenticationError extends TransportError {}
+
+/*
+ * setResult or setException of a task that had already finished (`state`
+ * says how; nothing was changed), as asyncio's InvalidStateError. Not an
+ * error futured answers: it answers {set: false, state}.
+ */
+export class InvalidStateError extends Error {
+	constructor(taskId, state) {
+		super(`task ${taskId} had already finished: ${state}`);
+		this.name = new.target.name;
+		this.taskId = taskId;
+		this.state = state;
+	}
+}

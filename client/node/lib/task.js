@@ -1,11 +1,13 @@
 /*
  * Task: a handle on one of futured's futures, by id. It holds no state of
- * its own beyond the last task object seen: every question goes to the
+ * its own beyond the last task object seen and, once an answer told it,
+ * the final state (which never changes): every question goes to the
  * daemon, so handles made by different clients (or processes) agree.
  */
 import { POLL_MAX, anySignal, merge, now, pace } from './poll.js';
 
 const STREAMS = new Set(['stdout', 'stderr', 'both']);
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 export class Task {
 	constructor(client, id, info = null) {
@@ -16,11 +18,21 @@ export class Task {
 		this.id = id;
 		// The task object of the last submit or get(): a snapshot.
 		this.info = info;
+		// succeeded, failed or cancelled once known, else null
+		this.finalState = null;
+		this._learn(info?.state);
+	}
+
+	/* Keeps a state an answer gave when it is final. */
+	_learn(state) {
+		if (FINAL.has(state))
+			this.finalState = state;
 	}
 
 	async get({ signal } = {}) {
 		this.info = await this.client.call('task.get', { id: this.id },
 		    { signal });
+		this._learn(this.info?.state);
 		return this.info;
 	}
 
@@ -54,11 +66,30 @@ export class Task {
 		return (await this.get({ signal })).state === 'cancelled';
 	}
 
-	/* Resolves to true once cancelled here; false when already finished. */
-	async cancel({ signal } = {}) {
-		const r = await this.client.call('task.cancel', { id: this.id },
-		    { signal });
+	/*
+	 * Resolves to true once cancelled here; false when already finished.
+	 * message (at most 1,024 bytes, asyncio's cancel(msg)) is kept: the
+	 * task's exception is then {type: "CancelledError", message}, and its
+	 * TaskCancelled has it as cancelMessage.
+	 */
+	async cancel({ message, signal } = {}) {
+		const params = { id: this.id };
+		if (message != null)
+			params.message = message;
+		const r = await this.client.call('task.cancel', params, { signal });
+		if (r.cancelled)
+			this._learn('cancelled');
 		return r.cancelled;
+	}
+
+	/* Completes this future with value: see Client.setResult. */
+	setResult(value, opts) {
+		return this.client.setResult(this, value, opts);
+	}
+
+	/* Completes this future with a failure: see Client.setException. */
+	setException(message, opts) {
+		return this.client.setException(this, message, opts);
 	}
 
 	/* Waits for the task to finish: true when it has, false on timeout. */

@@ -17,9 +17,11 @@ and the same with asyncio::
         print((await task)["stdout"])
 
 ``Client`` / ``AsyncClient`` make calls (``call``, ``notify``, ``batch``,
-``submit``, ``wait``, ``as_completed``, ``list``, ``queues``, ``info``);
+``submit``, ``create_future``, ``set_result``, ``set_exception``,
+``wait``, ``as_completed``, ``list``, ``queues``, ``info``);
 ``Task`` / ``AsyncTask`` behave like futures (``result``, ``exception``,
-``done``, ``cancel``, ``wait``, ``stream``, ``iter_output``); the errors of
+``done``, ``cancel``, ``set_result``, ``set_exception``, ``wait``,
+``stream``, ``iter_output``); the errors of
 PROTOCOL.md are exceptions under ``FuturedError`` (``TaskFailed``,
 ``NoSuchTask``, ``InvalidParams``...).
 """
@@ -28,7 +30,8 @@ from ._common import (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
 from .aio import AsyncBatch, AsyncClient, AsyncTask
 from .client import Batch, Client, StreamOverflow, Task, WaitResult
 from .errors import (AuthError, FuturedError, HTTPError, InternalError,
-                     InvalidParams, InvalidRequest, KeyConflict,
+                     InvalidParams, InvalidRequest, InvalidStateError,
+                     KeyConflict,
                      LimitExceeded, MethodNotFound, NoSuchQueue, NoSuchTask,
                      ParseError, QueueNotEmpty,
                      ProtocolError, RequestTooLarge, ServerBusy,
@@ -50,7 +53,7 @@ __all__ = [
     "FuturedError", "TransportError", "ProtocolError", "HTTPError",
     "AuthError", "ServerBusy", "RequestTooLarge",
     "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
-    "InternalError",
+    "InternalError", "InvalidStateError",
     "TaskFailed", "TaskCancelled", "TaskNotDone", "NoSuchTask",
     "KeyConflict", "ShuttingDown", "StoreError", "LimitExceeded",
     "NoSuchQueue", "QueueNotEmpty", "TaskException", "YieldDecodeError",

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .errors import (FuturedError, HTTPError, AuthError, ServerBusy,
                      RequestTooLarge, ProtocolError, TaskNotDone,
-                     YieldDecodeError, error_from_json)
+                     InvalidStateError, YieldDecodeError, error_from_json)
 
 FIRST_COMPLETED = "FIRST_COMPLETED"
 FIRST_EXCEPTION = "FIRST_EXCEPTION"
@@ -36,7 +36,7 @@ MAX_WAIT_IDS = 10000
 BUSY_RETRIES = 5
 
 LONG_POLLS = frozenset(("task.result", "task.exception", "task.wait",
-                        "task.stream", "task.output"))
+                        "task.as_completed", "task.stream", "task.output"))
 
 TaskRef = Union[int, "TaskLike"]
 
@@ -239,7 +239,8 @@ def submit_params(cmd: Union[None, str, Sequence[str]],
 
     ``cmd`` is an exec task's argv (a list) or shell command (a string).
     Without ``kind``, it is exec for ``cmd``/``argv``/``shell``, sleep for
-    ``seconds``, http for ``url``.  ``after`` may hold Tasks."""
+    ``seconds``, http for ``url``; a future (no fields of its own) needs
+    ``kind="future"``.  ``after`` may hold Tasks."""
     params = drop_none(fields)
     if cmd is not None:
         if isinstance(cmd, (bytes, bytearray)):
@@ -257,12 +258,63 @@ def submit_params(cmd: Union[None, str, Sequence[str]],
             params["kind"] = "http"
         else:
             raise TypeError("submit() needs a command (argv list or shell "
-                            "string), seconds=, url= or kind=")
+                            "string), seconds=, url= or kind= (a future: "
+                            "kind=\"future\")")
     if "after" in params:
         params["after"] = [task_id(t) for t in params["after"]]
     if "cwd" in params:
         params["cwd"] = os.fspath(params["cwd"])
     return params
+
+
+def learn(obj: Any, state: Optional[str]) -> None:
+    """Tells a Task or AsyncTask (not an id) a state an answer gave: it
+    keeps a final one, as it keeps one it saw itself."""
+    f = getattr(obj, "_learn", None)
+    if f is not None and state in DONE_STATES:
+        f(state)
+
+
+def cancel_params(task: Any, message: Optional[str]) -> Dict[str, Any]:
+    """task.cancel's params: the id, and the message when there is one."""
+    return drop_none({"id": task_id(task), "message": message})
+
+
+def exception_params(task: Any, message: Any, type: Optional[str],
+                     data: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """task.set_exception's params.  ``message`` may be an exception
+    instance: its text, and its class's name as the type unless one is
+    given.  The type defaults to ``"Exception"``, as the daemon's."""
+    if isinstance(message, BaseException):
+        if type is None:
+            type = message.__class__.__name__
+        message = str(message)
+    if not isinstance(message, str):
+        raise TypeError("message must be a str or an exception, not %r"
+                        % (message,))
+    return drop_none({"id": task_id(task), "type": type or "Exception",
+                      "message": message,
+                      "data": dict(data) if data is not None else None})
+
+
+def settled(task: Any, answer: Mapping[str, Any]) -> str:
+    """The state after task.set_result or task.set_exception; when the
+    task had finished before (``set`` false), InvalidStateError."""
+    state = answer.get("state")
+    if not answer.get("set"):
+        learn(task, state)
+        raise InvalidStateError("already finished", None,
+                                {"id": task_id(task), "state": state})
+    learn(task, state)
+    return state
+
+
+def completed(objs: Mapping[int, Any], item: Mapping[str, Any]) -> Any:
+    """The object given for a task task.as_completed handed back ({id,
+    state}), which learns its state."""
+    obj = objs[item["id"]]
+    learn(obj, item.get("state"))
+    return obj
 
 
 class Deadline:

@@ -17,14 +17,15 @@ import ssl
 import time
 import warnings
 from typing import (Any, AsyncIterator, Dict, Iterable, List, Optional,
-                    Sequence, Tuple, Union)
+                    Sequence, Set, Tuple, Union)
 
 from . import _common as c
 from ._common import (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
                       Deadline)
 from .client import StreamOverflow, WaitResult
-from .errors import (FuturedError, HTTPError, ProtocolError, ServerBusy,
-                     TaskCancelled, TaskFailed, TaskNotDone, TransportError)
+from .errors import (FuturedError, HTTPError, MethodNotFound, ProtocolError,
+                     ServerBusy, TaskCancelled, TaskFailed, TaskNotDone,
+                     TransportError)
 
 __all__ = ["AsyncClient", "AsyncTask", "AsyncBatch"]
 
@@ -327,6 +328,11 @@ class AsyncClient:
         return self._task_from(await self.call(
             "task.submit", **c.submit_params(cmd, fields)))
 
+    async def create_future(self, **fields: Any) -> "AsyncTask":
+        """Submits a task of kind ``future`` (see
+        ``Client.create_future``)."""
+        return await self.submit(kind="future", **fields)
+
     def task(self, task_id: int) -> "AsyncTask":
         """The AsyncTask handle of an existing id (no call is made)."""
         return AsyncTask(self, c.task_id(task_id))
@@ -334,9 +340,27 @@ class AsyncClient:
     async def get(self, task: Any) -> Dict[str, Any]:
         return await self.call("task.get", id=c.task_id(task))
 
-    async def cancel(self, task: Any) -> bool:
-        return bool((await self.call("task.cancel", id=c.task_id(task)))
-                    ["cancelled"])
+    async def cancel(self, task: Any, message: Optional[str] = None) -> bool:
+        """See ``Client.cancel``."""
+        ok = bool((await self.call("task.cancel",
+                                   **c.cancel_params(task, message)))
+                  ["cancelled"])
+        if ok:
+            c.learn(task, "cancelled")
+        return ok
+
+    async def set_result(self, task: Any, value: Any) -> str:
+        """See ``Client.set_result``."""
+        return c.settled(task, await self.call(
+            "task.set_result", id=c.task_id(task), result=value))
+
+    async def set_exception(self, task: Any, message: Any,
+                            type: Optional[str] = None,
+                            data: Optional[Dict[str, Any]] = None) -> str:
+        """See ``Client.set_exception``."""
+        return c.settled(task, await self.call(
+            "task.set_exception", **c.exception_params(task, message, type,
+                                                       data)))
 
     async def wait(self, tasks: Iterable[Any],
                    timeout: Optional[float] = None,
@@ -402,9 +426,46 @@ class AsyncClient:
                            timeout: Optional[float] = None
                            ) -> AsyncIterator[Any]:
         """Yields the tasks (or ids) given as they finish: ``async for t in
-        client.as_completed(tasks)``.  (``asyncio.as_completed`` works too,
-        on ``[t.result() for t in tasks]``.)"""
+        client.as_completed(tasks)`` (see ``Client.as_completed``).
+        (``asyncio.as_completed`` works too, on ``[t.result() for t in
+        tasks]``.)"""
         ids, objs = c.unique_ids(tasks)
+        if len(ids) > c.MAX_WAIT_IDS:
+            async for t in self._as_completed_by_wait(ids, objs, timeout):
+                yield t
+            return
+        deadline = Deadline(timeout)
+        cursor: Optional[str] = None
+        remaining = len(ids)
+        yielded: Set[int] = set()
+        while remaining:
+            try:
+                ans = await self.call("task.as_completed", ids=ids,
+                                      timeout=deadline.chunk(),
+                                      **c.drop_none({"cursor": cursor}))
+            except MethodNotFound:
+                if cursor is not None:
+                    raise
+                async for t in self._as_completed_by_wait(ids, objs,
+                                                          timeout):
+                    yield t
+                return
+            cursor, remaining = ans["cursor"], ans["remaining"]
+            # each once, even from an answer that repeated one
+            fresh = [d for d in ans["done"] if d["id"] in objs and
+                     d["id"] not in yielded]
+            for item in fresh:
+                yielded.add(item["id"])
+                yield c.completed(objs, item)
+            if remaining and not fresh and deadline.expired():
+                raise c.not_done(None, None, "%d (of %d) tasks unfinished"
+                                 % (remaining, len(ids)))
+
+    async def _as_completed_by_wait(self, ids: List[int],
+                                    objs: Dict[int, Any],
+                                    timeout: Optional[float]
+                                    ) -> AsyncIterator[Any]:
+        """See Client._as_completed_by_wait."""
         deadline = Deadline(timeout)
         pending = [objs[i] for i in ids]
         while pending:
@@ -544,6 +605,9 @@ class AsyncTask:
             self._final = obj["state"]
         return obj
 
+    def _learn(self, state: str) -> None:
+        self._final = state
+
     @property
     def info(self) -> Optional[Dict[str, Any]]:
         """The task object last seen (from submit or get()), not fetched."""
@@ -567,12 +631,18 @@ class AsyncTask:
     async def cancelled(self) -> bool:
         return await self.state() == "cancelled"
 
-    async def cancel(self) -> bool:
-        ok = bool((await self.client.call("task.cancel", id=self.id))
-                  ["cancelled"])
-        if ok:
-            self._final = "cancelled"
-        return ok
+    async def cancel(self, message: Optional[str] = None) -> bool:
+        """See ``Client.cancel``."""
+        return await self.client.cancel(self, message)
+
+    async def set_result(self, value: Any) -> str:
+        """See ``Client.set_result``."""
+        return await self.client.set_result(self, value)
+
+    async def set_exception(self, message: Any, type: Optional[str] = None,
+                            data: Optional[Dict[str, Any]] = None) -> str:
+        """See ``Client.set_exception``."""
+        return await self.client.set_exception(self, message, type, data)
 
     async def wait(self, timeout: Optional[float] = None) -> bool:
         if self._final:

@@ -14,8 +14,9 @@ from typing import (Any, Dict, Iterable, Iterator, List, NamedTuple,
 from . import _common as c
 from ._common import (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
                       Deadline)
-from .errors import (FuturedError, HTTPError, ServerBusy, TaskCancelled,
-                     TaskFailed, TaskNotDone, TransportError, ProtocolError)
+from .errors import (FuturedError, HTTPError, MethodNotFound, ServerBusy,
+                     TaskCancelled, TaskFailed, TaskNotDone, TransportError,
+                     ProtocolError)
 
 __all__ = ["Client", "Task", "Batch", "WaitResult", "StreamOverflow"]
 
@@ -269,6 +270,7 @@ class Client:
         - sleep: ``seconds``, ``result``;
         - http: ``url``, ``method``, ``headers``, ``body``, ``max_body``,
           ``follow_redirects``, ``raise_for_status``;
+        - future (``kind="future"``): none; see ``create_future``;
         - any: ``queue``, ``priority``, ``timeout`` (the task's), ``delay``
           or ``not_before``, ``retries``, ``retry_backoff``, ``key``,
           ``after`` (Tasks or ids), ``labels``.
@@ -278,6 +280,14 @@ class Client:
         return self._task_from(self.call("task.submit",
                                          **c.submit_params(cmd, fields)))
 
+    def create_future(self, **fields: Any) -> "Task":
+        """Submits a task of kind ``future`` (``loop.create_future()``,
+        made durable): nothing runs it; it waits, running, until
+        ``set_result``, ``set_exception`` or ``cancel`` (from any client)
+        or its ``timeout`` ends it.  ``fields`` are the common ones
+        (``timeout``, ``key``, ``after``, ``labels``, ``queue``...)."""
+        return self.submit(kind="future", **fields)
+
     def task(self, task_id: int) -> "Task":
         """The Task handle of an existing id (no call is made)."""
         return Task(self, c.task_id(task_id))
@@ -286,10 +296,39 @@ class Client:
         """The task object (a dict, see PROTOCOL.md) of a Task or id."""
         return self.call("task.get", id=c.task_id(task))
 
-    def cancel(self, task: Any) -> bool:
-        """Cancels a Task or id; False when it had finished already."""
-        return bool(self.call("task.cancel", id=c.task_id(task))
-                    ["cancelled"])
+    def cancel(self, task: Any, message: Optional[str] = None) -> bool:
+        """Cancels a Task or id; False when it had finished already.
+        ``message`` (asyncio's ``cancel(msg)``, at most 1,024 bytes) is kept:
+        the task's exception is then ``{type: "CancelledError", message}``
+        and its TaskCancelled carries it (``cancel_message``)."""
+        ok = bool(self.call("task.cancel", **c.cancel_params(task, message))
+                  ["cancelled"])
+        if ok:
+            c.learn(task, "cancelled")
+        return ok
+
+    def set_result(self, task: Any, value: Any) -> str:
+        """Completes a future (a Task or id of kind ``future``) with the
+        result ``value`` (any JSON), as ``Future.set_result``; returns its
+        state, ``"succeeded"``.  InvalidStateError when it had finished
+        already (nothing changed; ``.state`` says how), InvalidParams when
+        the task is of another kind."""
+        return c.settled(task, self.call("task.set_result",
+                                         id=c.task_id(task), result=value))
+
+    def set_exception(self, task: Any, message: Any,
+                      type: Optional[str] = None,
+                      data: Optional[Dict[str, Any]] = None) -> str:
+        """Completes a future with a failure, as ``Future.set_exception``:
+        its exception is ``{type, message}`` plus the members of ``data``.
+        ``type`` defaults to ``"Exception"`` (1-64 of ``[A-Za-z0-9._]``);
+        ``message`` may be an exception instance (its text, and its class's
+        name as the type).  Returns the state: ``"failed"``, or
+        ``"pending"``/``"running"`` when the future has retries left and
+        waits again.  InvalidStateError when it had finished already."""
+        return c.settled(task, self.call(
+            "task.set_exception", **c.exception_params(task, message, type,
+                                                       data)))
 
     def retry(self, task: Any) -> "Task":
         """task.retry: runs a finished Task or id again as a new Task
@@ -374,10 +413,47 @@ class Client:
 
     def as_completed(self, tasks: Iterable[Any],
                      timeout: Optional[float] = None) -> Iterator[Any]:
-        """Yields the tasks (or ids) given as they finish, like
-        ``concurrent.futures.as_completed``; TaskNotDone (a TimeoutError)
-        when ``timeout`` passes first."""
+        """Yields the tasks (or ids) given as they finish, in the order
+        they finish (those finished already first, in the order given),
+        like ``concurrent.futures.as_completed``; a Task yielded knows its
+        final state (``.state`` asks nothing).  TaskNotDone (a
+        TimeoutError) when ``timeout`` passes first.  It follows
+        task.as_completed's cursor, so each task comes once."""
         ids, objs = c.unique_ids(tasks)
+        if len(ids) > c.MAX_WAIT_IDS:
+            yield from self._as_completed_by_wait(ids, objs, timeout)
+            return
+        deadline = Deadline(timeout)
+        cursor: Optional[str] = None
+        remaining = len(ids)
+        yielded: Set[int] = set()
+        while remaining:
+            try:
+                ans = self.call("task.as_completed", ids=ids,
+                                timeout=deadline.chunk(),
+                                **c.drop_none({"cursor": cursor}))
+            except MethodNotFound:
+                if cursor is not None:
+                    raise
+                # a futured older than task.as_completed
+                yield from self._as_completed_by_wait(ids, objs, timeout)
+                return
+            cursor, remaining = ans["cursor"], ans["remaining"]
+            # each once, even from an answer that repeated one
+            fresh = [d for d in ans["done"] if d["id"] in objs and
+                     d["id"] not in yielded]
+            for item in fresh:
+                yielded.add(item["id"])
+                yield c.completed(objs, item)
+            if remaining and not fresh and deadline.expired():
+                raise c.not_done(None, None, "%d (of %d) tasks unfinished"
+                                 % (remaining, len(ids)))
+
+    def _as_completed_by_wait(self, ids: List[int], objs: Dict[int, Any],
+                              timeout: Optional[float]) -> Iterator[Any]:
+        """as_completed over task.wait, for more ids than one call of
+        task.as_completed takes: those done after each wait, in the order
+        given."""
         deadline = Deadline(timeout)
         pending = [objs[i] for i in ids]
         while pending:
@@ -523,6 +599,9 @@ class Task:
             self._final = obj["state"]
         return obj
 
+    def _learn(self, state: str) -> None:
+        self._final = state
+
     @property
     def info(self) -> Optional[Dict[str, Any]]:
         """The task object last seen (from submit or get()), not fetched."""
@@ -552,13 +631,22 @@ class Task:
     def cancelled(self) -> bool:
         return self.state == "cancelled"
 
-    def cancel(self) -> bool:
+    def cancel(self, message: Optional[str] = None) -> bool:
         """Cancels the task (a running one's process group gets SIGTERM);
-        False when it had finished already."""
-        ok = bool(self.client.call("task.cancel", id=self.id)["cancelled"])
-        if ok:
-            self._final = "cancelled"
-        return ok
+        False when it had finished already.  ``message``: see
+        ``Client.cancel``."""
+        return self.client.cancel(self, message)
+
+    def set_result(self, value: Any) -> str:
+        """Completes this future with ``value`` (see
+        ``Client.set_result``)."""
+        return self.client.set_result(self, value)
+
+    def set_exception(self, message: Any, type: Optional[str] = None,
+                      data: Optional[Dict[str, Any]] = None) -> str:
+        """Completes this future with a failure (see
+        ``Client.set_exception``)."""
+        return self.client.set_exception(self, message, type, data)
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Waits until the task finishes; whether it did within

@@ -23,7 +23,8 @@ __all__ = [
     "InternalError",
     "TaskFailed", "TaskCancelled", "TaskNotDone", "NoSuchTask",
     "KeyConflict", "ShuttingDown", "StoreError", "LimitExceeded",
-    "NoSuchQueue", "QueueNotEmpty", "YieldDecodeError", "TaskException", "error_from_json",
+    "NoSuchQueue", "QueueNotEmpty", "YieldDecodeError", "InvalidStateError",
+    "TaskException", "error_from_json",
 ]
 
 
@@ -253,11 +254,20 @@ class TaskCancelled(FuturedError, *_bases(concurrent.futures.CancelledError)):
     """Code 2: the task was cancelled.  Also a
     ``concurrent.futures.CancelledError``, as a cancelled Future raises
     (but never ``asyncio.CancelledError``, which would read as the
-    cancellation of the awaiting coroutine itself)."""
+    cancellation of the awaiting coroutine itself).  ``cancel_message`` is
+    the message the cancel gave (``cancel(message=...)``), or None."""
     code = 2
 
+    @property
+    def cancel_message(self) -> Optional[str]:
+        m = self.data.get("message") if isinstance(self.data, dict) else None
+        return m if isinstance(m, str) else None
+
     def __str__(self) -> str:
-        return "task %s was cancelled" % self.task_id
+        if self.cancel_message is None:
+            return "task %s was cancelled" % self.task_id
+        return "task %s was cancelled: %s" % (self.task_id,
+                                               self.cancel_message)
 
 
 class TaskNotDone(FuturedError, *_bases(concurrent.futures.TimeoutError,
@@ -359,6 +369,24 @@ class YieldDecodeError(FuturedError, ValueError):
     def __str__(self) -> str:
         return "task %s yielded item %s that is not JSON: %s" % (
             self.task_id, self.seq, self.message)
+
+
+class InvalidStateError(FuturedError,
+                        *_bases(concurrent.futures.InvalidStateError,
+                                asyncio.InvalidStateError)):
+    """``set_result()`` or ``set_exception()`` of a task that had already
+    finished (``state`` says how: ``succeeded``, ``failed`` or
+    ``cancelled``); nothing was changed.  Also the ``InvalidStateError``
+    of ``concurrent.futures`` and ``asyncio``, as ``Future.set_result``
+    raises.  Not a daemon error code: the daemon answers ``set: false``."""
+
+    @property
+    def state(self) -> Optional[str]:
+        return self.data.get("state") if isinstance(self.data, dict) else None
+
+    def __str__(self) -> str:
+        return "task %s had already finished: %s" % (self.task_id,
+                                                     self.state)
 
 
 _BY_CODE: Dict[int, Type[FuturedError]] = {
