@@ -122,7 +122,27 @@ fp_resolve_parse(json_t *params, int failure, int64_t *id, json_t **outcome,
 
 /* ---- task.as_completed ---- */
 
-#define FP_CURSOR_MARK	'h'	/* then one hex digit per 4 ids */
+/*
+ * A cursor: FP_CURSOR_MARK, 8 hex digits naming what it is a cursor of
+ * (the ids in their order, or the group), then one hex digit per 4 ids.
+ */
+#define FP_CURSOR_MARK	'h'
+#define FP_CURSOR_KEY	8
+
+/* FNV-1a over the ids in their order (a group's cursor: over its id). */
+static uint32_t
+fp_cursor_key(const int64_t *ids, size_t n)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i, b;
+
+	for (i = 0; i < n; i++)
+		for (b = 0; b < 8; b++) {
+			h ^= (uint32_t)((uint64_t)ids[i] >> (8 * b)) & 0xff;
+			h *= 16777619u;
+		}
+	return h;
+}
 
 static int
 fp_hex(char c)
@@ -144,18 +164,25 @@ fp_seen_parse(json_t *v, struct fp_as_completed *ac, int grow,
 {
 	const char	*s = fp_cstr(v);
 	size_t		 i, given, digits = (ac->w.n_ids + 3) / 4;
+	char		 key[FP_CURSOR_KEY + 1];
 	int		 d;
 
+	ac->key = ac->group != 0 ? fp_cursor_key(&ac->group, 1) :
+	    fp_cursor_key(ac->w.ids, ac->w.n_ids);
 	ac->seen = calloc(digits + 1, 1);
 	if (ac->seen == NULL)
 		return fp_invalid_set(inv, "cursor", "out of memory");
 	if (v == NULL || json_is_null(v))
 		return 0;
-	given = s != NULL && s[0] == FP_CURSOR_MARK ? strlen(s + 1) : 0;
-	if (s == NULL || s[0] != FP_CURSOR_MARK || given > digits ||
+	snprintf(key, sizeof key, "%08x", (unsigned)ac->key);
+	given = s != NULL && s[0] == FP_CURSOR_MARK &&
+	    strlen(s + 1) >= FP_CURSOR_KEY ? strlen(s + 1) - FP_CURSOR_KEY : 0;
+	if (s == NULL || s[0] != FP_CURSOR_MARK ||
+	    strncmp(s + 1, key, FP_CURSOR_KEY) != 0 || given > digits ||
 	    (!grow && given != digits))
 		return fp_invalid_set(inv, "cursor", "not a cursor of "
-		    "task.as_completed for these ids");
+		    "task.as_completed for these ids, in this order");
+	s += FP_CURSOR_KEY;
 	for (i = 0; i < given; i++) {
 		if ((d = fp_hex(s[1 + i])) == -1 || (i == digits - 1 &&
 		    ac->w.n_ids % 4 != 0 && d >> (ac->w.n_ids % 4) != 0))
@@ -226,15 +253,16 @@ json_t *
 fp_as_completed_cursor(const struct fp_as_completed *ac)
 {
 	size_t	 i, digits = (ac->w.n_ids + 3) / 4;
-	char	*s = malloc(digits + 2);
+	char	*s = malloc(digits + FP_CURSOR_KEY + 2);
 	json_t	*v;
 
 	if (s == NULL)
 		return NULL;
-	s[0] = FP_CURSOR_MARK;
+	snprintf(s, FP_CURSOR_KEY + 2, "%c%08x", FP_CURSOR_MARK,
+	    (unsigned)ac->key);
 	for (i = 0; i < digits; i++)
-		s[1 + i] = "0123456789abcdef"[ac->seen[i] & 0xf];
-	s[1 + digits] = '\0';
+		s[1 + FP_CURSOR_KEY + i] = "0123456789abcdef"[ac->seen[i] & 0xf];
+	s[1 + FP_CURSOR_KEY + digits] = '\0';
 	v = json_string(s);
 	free(s);
 	return v;

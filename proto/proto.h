@@ -208,6 +208,7 @@ struct fp_as_completed {
 	unsigned char	*seen;		/* 4 ids a byte, in the order of ids */
 	int64_t		 group;		/* 0: ids given */
 	json_t		*cursor;	/* borrowed, until the members come */
+	uint32_t	 key;		/* what the cursor is of */
 };
 int	 fp_as_completed_parse(json_t *params, double cap,
 	    struct fp_as_completed *, struct fp_invalid *);

@@ -972,7 +972,20 @@ test_as_completed_cursor(void **state)
 	fp_as_completed_mark(&ac, 1);
 	fp_as_completed_mark(&ac, 4);
 	cursor = fp_as_completed_cursor(&ac);
-	assert_string_equal(json_string_value(cursor), "h21");
+	/* h, 8 hex digits naming the ids in their order, 4 ids a digit */
+	assert_int_equal(strlen(json_string_value(cursor)), 1 + 8 + 2);
+	assert_int_equal(json_string_value(cursor)[0], 'h');
+	assert_string_equal(json_string_value(cursor) + 9, "21");
+	/* the same ids in another order, or others: not its cursor */
+	p = json_pack("{s:[iiiii],s:O}", "ids", 2, 1, 3, 4, 5, "cursor",
+	    cursor);
+	assert_int_equal(fp_as_completed_parse(p, 60, &back, &inv), -1);
+	assert_string_equal(inv.field, "cursor");
+	json_decref(p);
+	p = json_pack("{s:[iiiii],s:O}", "ids", 1, 2, 3, 4, 6, "cursor",
+	    cursor);
+	assert_int_equal(fp_as_completed_parse(p, 60, &back, &inv), -1);
+	json_decref(p);
 	p = json_pack("{s:[iiiii],s:o}", "ids", 1, 2, 3, 4, 5, "cursor",
 	    cursor);
 	assert_int_equal(fp_as_completed_parse(p, 60, &back, &inv), 0);
