@@ -334,7 +334,9 @@ task_wait_children(struct task *t, enum fp_state st, json_t *result,
 	task_attempt_record(t, st, exception);
 	sched_remove(t);
 	task_unwatch_deps(t);
-	if (!t->kind->group)	/* a group's timeout bounds its members too */
+	/* a running group's timeout bounds its members too; else t's timer
+	 * is its kind's, or its delay's */
+	if (!t->kind->group || t->state != FP_RUNNING)
 		timerq_del(&t->timer);
 	json_decref(t->result);
 	json_decref(t->exception);
@@ -648,6 +650,9 @@ task_recover_running(struct task *t)
 		t->waiting = 1;		/* for its children: tree_check */
 		if (t->kind->group)
 			t->kind->recover(t);	/* its timeout */
+		/* at start-up, once its children are loaded too */
+		if (store_shared())
+			tree_check(t);
 		return;
 	}
 	/* never retried while its earlier attempt may still run */
@@ -685,7 +690,11 @@ task_resume(struct task *t)
 {
 	if (t->state == FP_RUNNING)
 		task_recover_running(t);
-	else
+	else if (tree_marked(t->attempt_state, &t->waiting_state,
+	    &t->group_failing)) {
+		t->waiting = 1;	/* a group closed before any node held it */
+		tree_check(t);
+	} else
 		sched_submit(t);
 }
 

@@ -160,8 +160,8 @@ rpc_finish_free_cb(void *arg, int status)
 	struct rpc_call		*c = arg;
 	struct rpc_finish	*f = c->state.finish;
 
-	if (status == STORE_OK)
-		rpc_finish_reply(c, 1, f->state);
+	if (status == STORE_OK)	/* a group closed waits, pending */
+		rpc_finish_reply(c, 1, f->close ? FP_PENDING : f->state);
 	else if (status == STORE_NONE)
 		store_finish_ask(f->id, f->close ? "closed" :
 		    fp_state_name(f->state), f->result, f->exception,
@@ -177,6 +177,7 @@ rpc_finish_row_cb(void *arg, int status, const struct store_row *r)
 	struct rpc_call		*c = arg;
 	struct rpc_finish	*f = c->state.finish;
 	const struct kind	*k;
+	json_t			*mark;
 
 	if (status != STORE_OK) {
 		rpc_finish_missing(c, status);
@@ -186,9 +187,11 @@ rpc_finish_row_cb(void *arg, int status, const struct store_row *r)
 	if (f->close ? k == NULL || !k->group : f->state != FP_CANCELLED &&
 	    (k == NULL || !k->external))
 		rpc_finish_wrong_kind(c, r->t.kind);
-	else if (f->close && store_shared() && !fp_state_done(r->t.state))
-		store_finish_ask(f->id, "closed", NULL, NULL,
-		    rpc_finish_asked_cb, c);
+	else if (f->close && store_shared() && !fp_state_done(r->t.state)) {
+		mark = tree_mark(FP_SUCCEEDED, 0);
+		store_close_free(f->id, mark, rpc_finish_free_cb, c);
+		json_decref(mark);
+	}
 	else if (store_shared() && !fp_state_done(r->t.state))
 		store_finish_free(f->id, f->state, f->result, f->exception,
 		    loop_now(), rpc_finish_free_cb, c);

@@ -181,6 +181,7 @@ enum pg_stmt {
 	PS_ADOPT, PS_NODES, PS_FINISH_FREE,
 	PS_FINISH_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
 	PS_OUTPUT_ADD, PS_OUTPUT_READ, PS_CHILDREN, PS_PARENT_MARK,
+	PS_CLOSE_FREE,
 	PS_COUNT
 };
 
@@ -215,6 +216,11 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "ORDER BY id",
 	[PS_PARENT_MARK] = "UPDATE tasks SET has_children = 1 WHERE id = $1 "
 	    "AND has_children = 0",
+	/* a group nobody holds is closed in its row, and no longer waits
+	 * for its delay: the node that claims it finds it closed */
+	[PS_CLOSE_FREE] = "UPDATE tasks SET attempt_state = $2, start_after = "
+	    "NULL, held = held & ~1 WHERE id = $1 AND state = 0 AND owner IS "
+	    "NULL RETURNING id",
 	[PS_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = $1",
 	/* a row per id asked for, in the order asked: NULL when none */
 	[PS_STATES] = "SELECT t.state FROM unnest($1::bigint[]) WITH ORDINALITY "
@@ -2857,6 +2863,23 @@ pg_finish_free(struct store_backend *b, int64_t id, int state,
 }
 
 static void
+pg_close_free(struct store_backend *b, int64_t id, json_t *mark,
+    store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	pp_int(&p, id);
+	pp_json(&p, mark);
+	if (!pg.note_work) {
+		pg_note("w");
+		pg.note_work = 1;
+	}
+	pg_read(PS_CLOSE_FREE, &p, pg_changed_cb, rd);
+}
+
+static void
 pg_finish_ask_cb(void *arg, PGresult *r)
 {
 	struct pg_read	*rd = arg;
@@ -2960,6 +2983,7 @@ const struct store_backend_ops store_pg_ops = {
 	.nodes = pg_nodes,
 	.finish_free = pg_finish_free,
 	.finish_ask = pg_finish_ask,
+	.close_free = pg_close_free,
 	.cancels = pg_cancels,
 	.queue_stats = pg_queue_stats,
 	.count = pg_count,

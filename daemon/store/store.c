@@ -853,6 +853,17 @@ store_finish_ask(int64_t id, const char *what, json_t *result,
 }
 
 void
+store_close_free(int64_t id, json_t *mark, store_done_cb *done, void *arg)
+{
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	store_ops->close_free(store_be, id, mark, done, arg);
+}
+
+void
 store_cancels(store_done_cb *done, void *arg)
 {
 	store_ops->cancels(store_be, done, arg);

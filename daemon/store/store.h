@@ -224,6 +224,12 @@ void	 store_finish_free(int64_t id, int state, json_t *result,
 	    json_t *exception, double at, store_done_cb *, void *arg);
 void	 store_finish_ask(int64_t id, const char *what, json_t *result,
 	    json_t *exception, store_done_cb *, void *arg);
+/*
+ * Closes group id if nobody holds it yet, writing mark as its
+ * attempt_state (STORE_OK), else STORE_NONE.
+ */
+void	 store_close_free(int64_t id, json_t *mark, store_done_cb *,
+	    void *arg);
 /* The cancels asked of this node, as STORE_EV_CANCEL events. */
 void	 store_cancels(store_done_cb *, void *arg);
 /* Each queue with its tasks running and waiting on every node. */

@@ -144,6 +144,11 @@ m1=$(submit "{\"kind\":\"future\",\"parent\":$gr}")
 wait_done "$gr"
 expect_jq "$(rpc task.get "{\"id\":$gr}")" '.exception.type == "TimeoutError"' "an expired group"
 expect_jq "$(rpc task.get "{\"id\":$m1}")" ".state == \"cancelled\" and .exception.message == \"group $gr timed out\"" "a member of an expired group"
+# a group closed before it started (its delay): it ends at once, never starting
+gr=$(submit '{"kind":"group","delay":3600}')
+expect_jq "$(rpc task.close "{\"id\":$gr}")" '.closed == true' "closing a delayed group"
+wait_done "$gr"
+expect_jq "$(rpc task.get "{\"id\":$gr}")" '.state == "succeeded" and .result == [] and .attempt == 0' "a delayed group closed"
 # bad calls
 s1=$(submit '{"kind":"sleep","seconds":3600}')
 expect_jq "$(call task.close "{\"id\":$s1}")" '.error.code == -32602 and .error.data.field == "id"' "task.close of a sleep"
