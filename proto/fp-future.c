@@ -40,7 +40,9 @@ fp_cancelled_exception(const char *message)
 {
 	if (message == NULL)
 		return NULL;
-	return fp_exception_create("CancelledError", "%s", message);
+	/* not fp_exception_create: its message stops at 1,023 bytes */
+	return json_pack("{s:s,s:s}", "type", "CancelledError", "message",
+	    message);
 }
 
 /* set_exception's type: a name a client's language can take as a class. */

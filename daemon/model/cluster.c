@@ -479,7 +479,17 @@ cluster_asked(struct task *t, json_t *asked)
 {
 	const char	*state = json_string_value(json_object_get(asked, "state"));
 	json_t		*e = json_object_get(asked, "exception");
+	json_t		*attempt = json_object_get(asked, "attempt");
 
+	/*
+	 * A future's outcome was asked for the attempt it then had: once
+	 * that attempt is over (a retry), the request stays in the row but
+	 * is stale.  A cancel and a close always hold.
+	 */
+	if (attempt != NULL && (json_integer_value(attempt) != t->attempt ||
+	    json_is_true(json_object_get(asked, "running")) !=
+	    (t->state == FP_RUNNING && !t->waiting)))
+		return;
 	if (state == NULL || strcmp(state, fp_state_name(FP_CANCELLED)) == 0)
 		task_cancel(t, json_string_value(json_object_get(e, "message")));
 	else if (strcmp(state, "closed") == 0)
@@ -531,7 +541,7 @@ cluster_event(enum store_event ev, int64_t id, int state, json_t *asked)
 		break;
 	case STORE_EV_CHILD:
 		if ((t = task_find(id)) != NULL)
-			t->children_remote = 1;
+			tree_heard(t);
 		break;
 	case STORE_EV_QUEUES:
 		sched_reload();

@@ -25,6 +25,10 @@ int		 tree_waits(struct task *);
 void		 tree_check(struct task *);
 void		 tree_settled(struct task *);
 void		 tree_recheck(void);
+/* Another node noted that t's children changed. */
+void		 tree_heard(struct task *);
+/* Cancels the unfinished children of task id (not in memory here). */
+void		 tree_cancel_below(int64_t id, const char *message);
 void		 tree_free(void);
 json_t		*tree_mark(enum fp_state outcome, int failing);
 int		 tree_marked(json_t *attempt_state, enum fp_state *outcome,

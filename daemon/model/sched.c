@@ -353,7 +353,7 @@ sched_deps_cb(void *arg, int status)
 	int			 st;
 
 	t->deps_left = 0;
-	for (i = 0; t->state == FP_PENDING && i < d->n; i++) {
+	for (i = 0; t->state == FP_PENDING && !t->waiting && i < d->n; i++) {
 		/* unreadable, or purged: treated as lost */
 		st = status == STORE_OK && d->states[i] >= 0 ? d->states[i] :
 		    FP_CANCELLED;
@@ -371,7 +371,7 @@ sched_deps_cb(void *arg, int status)
 		    t);
 		t->deps_left++;
 	}
-	if (t->state == FP_PENDING && t->deps_left == 0)
+	if (t->state == FP_PENDING && !t->waiting && t->deps_left == 0)
 		sched_after_delay(t);
 	free(d->ids);
 	free(d->states);

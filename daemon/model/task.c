@@ -418,6 +418,8 @@ task_start(struct task *t)
 	double	ready = t->start_after > t->created_at ? t->start_after :
 	    t->created_at;
 
+	if (t->waiting)		/* its own part ended before it started */
+		return;
 	t->attempt++;
 	t->state = FP_RUNNING;
 	t->started_at = loop_now();
@@ -520,6 +522,8 @@ task_write(struct task *t, struct fp_text *o)
 	ft.exception.json = t->exception;
 	ft.not_before = t->not_before;
 	ft.timeout = t->timeout;
+	ft.parent = t->parent;
+	ft.child_policy = t->child_policy;
 	fp_task_write(o, &ft);
 }
 
@@ -666,8 +670,9 @@ task_recover_running(struct task *t)
 }
 
 struct task_recovery {
-	int	n;
-	int	status;
+	int64_t	*ids;		/* loaded, to resume */
+	size_t	 n, cap;
+	int	 status;
 };
 
 /* A stored task into memory, unless it is there already. */
@@ -709,6 +714,10 @@ task_drop(struct task *t)
 	task_unref(t, "table");
 }
 
+/*
+ * Loaded first, resumed once all are: a parent that ends while it resumes
+ * must count the children that come after it in the store.
+ */
 static void
 task_recover_cb(void *arg, int status, const struct store_row *r)
 {
@@ -717,8 +726,10 @@ task_recover_cb(void *arg, int status, const struct store_row *r)
 
 	if (t == NULL)
 		return;
-	rec->n++;
-	task_resume(t);
+	if (rec->n == rec->cap)
+		rec->ids = xreallocarray(rec->ids, rec->cap = rec->cap * 2 +
+		    256, sizeof *rec->ids);
+	rec->ids[rec->n++] = t->id;
 }
 
 static void
@@ -731,10 +742,18 @@ static void
 task_recovered_cb(void *arg, int status)
 {
 	struct task_recovery	*rec = arg;
+	struct task		*t;
+	size_t			 i;
 
 	rec->status = status;
+	for (i = 0; i < rec->n; i++)
+		if ((t = task_find(rec->ids[i])) != NULL)
+			task_resume(t);
 	if (rec->n > 0)
-		log_info("recovered %d unfinished tasks", rec->n);
+		log_info("recovered %zu unfinished tasks", rec->n);
+	free(rec->ids);
+	rec->ids = NULL;
+	rec->n = rec->cap = 0;
 	task_foreach(task_recheck_cb, NULL);	/* children all loaded */
 	sched_kick();
 }

@@ -27,6 +27,9 @@ struct rpc_finish {
 	json_t		*result;	/* set_result's */
 	json_t		*exception;	/* set_exception's, a cancel's */
 	int		 close;		/* task.close: a group's */
+	int		 attempt;	/* the stored task's, when asked */
+	int		 running;
+	int		 retried;	/* a failure with retries left */
 };
 
 static void
@@ -144,6 +147,8 @@ rpc_finish_asked_cb(void *arg, int status)
 
 	if (status == STORE_OK && f->close)	/* the group ends later */
 		rpc_finish_reply(c, 1, FP_RUNNING);
+	else if (status == STORE_OK && f->retried)	/* it waits again */
+		rpc_finish_reply(c, 1, FP_PENDING);
 	else if (status == STORE_OK)
 		rpc_park(c, f->id, WATCH_DONE, RPC_FINISH_WAIT,
 		    rpc_finish_waited);
@@ -153,20 +158,50 @@ rpc_finish_asked_cb(void *arg, int status)
 		rpc_finish_missing(c, status);
 }
 
+/*
+ * What the node holding the task is asked: a future's outcome holds for
+ * the attempt it was asked of (cluster_asked), a cancel or a close always.
+ */
+static json_t *
+rpc_finish_asked(const struct rpc_finish *f)
+{
+	json_t	*asked;
+
+	asked = xjson(json_pack("{s:s}", "state", f->close ? "closed" :
+	    fp_state_name(f->state)));
+	if (f->result != NULL)
+		json_object_set(asked, "result", f->result);
+	if (f->exception != NULL)
+		json_object_set(asked, "exception", f->exception);
+	if (!f->close && f->state != FP_CANCELLED) {
+		json_object_set_new(asked, "attempt", json_integer(f->attempt));
+		json_object_set_new(asked, "running", json_boolean(f->running));
+	}
+	return asked;
+}
+
 /* Nobody held it (ended here), or ask the node that does. */
 static void
 rpc_finish_free_cb(void *arg, int status)
 {
 	struct rpc_call		*c = arg;
 	struct rpc_finish	*f = c->state.finish;
+	json_t			*asked;
+	char			 why[64];
 
+	if (status == STORE_OK && f->state == FP_CANCELLED && !f->close) {
+		snprintf(why, sizeof why, "parent %lld was cancelled",
+		    (long long)f->id);
+		tree_cancel_below(f->id, f->message != NULL ? f->message :
+		    why);	/* its children, wherever they are */
+	}
 	if (status == STORE_OK)	/* a group closed waits, pending */
 		rpc_finish_reply(c, 1, f->close ? FP_PENDING : f->state);
-	else if (status == STORE_NONE)
-		store_finish_ask(f->id, f->close ? "closed" :
-		    fp_state_name(f->state), f->result, f->exception,
-		    rpc_finish_asked_cb, c);
-	else
+	else if (status == STORE_NONE) {
+		asked = rpc_finish_asked(f);
+		store_finish_ask(f->id, asked, rpc_finish_asked_cb, c);
+		json_decref(asked);
+	} else
 		rpc_finish_missing(c, status);
 }
 
@@ -184,6 +219,10 @@ rpc_finish_row_cb(void *arg, int status, const struct store_row *r)
 		return;
 	}
 	k = kind_find(r->t.kind);
+	f->attempt = r->t.attempt;
+	f->running = r->t.state == FP_RUNNING;
+	f->retried = f->state == FP_FAILED && f->running &&
+	    r->t.attempt <= r->t.max_retries;
 	if (f->close ? k == NULL || !k->group : f->state != FP_CANCELLED &&
 	    (k == NULL || !k->external))
 		rpc_finish_wrong_kind(c, r->t.kind);

@@ -21,8 +21,14 @@ struct future_wait {
 	struct watch	**watches;
 	void		(*answer)(struct rpc_call *);
 	int		  want_exception; /* task.exception, not task.result */
-	int64_t		 *members;	/* as_completed's group, being read */
+	struct future_member *members;	/* as_completed's group, being read */
 	size_t		  n_members, cap_members;
+};
+
+/* A member of the group as_completed reads: in the order they joined. */
+struct future_member {
+	double		 created_at;
+	int64_t		 id;
 };
 
 static void
@@ -347,7 +353,23 @@ future_member_cb(void *arg, int status, const struct store_row *r)
 	if (fw->n_members == fw->cap_members)
 		fw->members = xreallocarray(fw->members, fw->cap_members =
 		    fw->cap_members * 2 + 64, sizeof *fw->members);
-	fw->members[fw->n_members++] = r->t.id;
+	fw->members[fw->n_members].created_at = r->t.created_at;
+	fw->members[fw->n_members++].id = r->t.id;
+}
+
+/*
+ * With several nodes ids come in each node's blocks, so a member that
+ * joined later may have a smaller id: they are ordered by when they
+ * joined, which a cursor's positions rely on.  With one, ids are that.
+ */
+static int
+future_member_cmp(const void *a, const void *b)
+{
+	const struct future_member	*x = a, *y = b;
+
+	if (x->created_at != y->created_at)
+		return x->created_at < y->created_at ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static void
@@ -357,6 +379,7 @@ future_members_cb(void *arg, int status)
 	struct future_wait	*fw = c->state.future;
 	struct fp_invalid	 inv;
 	int64_t			*ids;
+	size_t			 i;
 
 	if (status != STORE_OK) {
 		rpc_task_missing(c, status, fw->ac.group);
@@ -367,8 +390,12 @@ future_members_cb(void *arg, int status)
 		fp_invalid_set(&inv, "group", "more than %d members",
 		    FP_WAIT_MAX);
 	else {
-		ids = fw->members;
-		fw->members = NULL;	/* the ids now */
+		if (store_shared())
+			qsort(fw->members, fw->n_members, sizeof *fw->members,
+			    future_member_cmp);
+		ids = xcalloc(fw->n_members + 1, sizeof *ids);
+		for (i = 0; i < fw->n_members; i++)
+			ids[i] = fw->members[i].id;
 		if (fp_as_completed_members(&fw->ac, ids, fw->n_members,
 		    &inv) == 0) {
 			future_wait_take(c);

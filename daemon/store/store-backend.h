@@ -99,8 +99,9 @@ struct store_backend_ops {
 	void	(*finish_free)(struct store_backend *, int64_t id, int state,
 		    json_t *result, json_t *exception, double at,
 		    store_done_cb *, void *);
-	void	(*finish_ask)(struct store_backend *, int64_t id, const char *what,
-		    json_t *result, json_t *exception, store_done_cb *, void *);
+	void	(*finish_ask)(struct store_backend *, int64_t id, json_t *asked,
+		    store_done_cb *, void *);
+	void	(*child_ended)(struct store_backend *, int64_t parent);
 	void	(*cancels)(struct store_backend *, store_done_cb *, void *);
 	void	(*close_free)(struct store_backend *, int64_t id, json_t *mark,
 		    store_done_cb *, void *);

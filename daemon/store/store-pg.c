@@ -220,7 +220,8 @@ static const char *const pg_sql[PS_COUNT] = {
 	 * for its delay: the node that claims it finds it closed */
 	[PS_CLOSE_FREE] = "UPDATE tasks SET attempt_state = $2, start_after = "
 	    "NULL, held = held & ~1 WHERE id = $1 AND state = 0 AND owner IS "
-	    "NULL RETURNING id",
+	    "NULL AND coalesce(attempt_state, '') NOT LIKE "
+	    "'%\"futured.children\"%' RETURNING id",
 	[PS_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = $1",
 	/* a row per id asked for, in the order asked: NULL when none */
 	[PS_STATES] = "SELECT t.state FROM unnest($1::bigint[]) WITH ORDINALITY "
@@ -421,6 +422,8 @@ struct store_backend {
 	int64_t		 id_next, id_end;	/* the block in use */
 	struct fp_text	 notes;		/* what this turn tells the others */
 	int64_t		 note_items;	/* the last task noted for items */
+	int64_t		 noted[16];	/* parents noted this turn ('k') */
+	size_t		 n_noted;
 	int		 note_work;
 	char		*conninfo;	/* the URL */
 	char		*schema;	/* letters, digits, _: safe in SQL */
@@ -443,6 +446,7 @@ static int	pg_connect(void);
 static void	pg_notifications(void);
 static void	pg_notes_send(void);
 static void	pg_note(const char *, ...) __attribute__((format(printf, 1, 2)));
+static void	pg_note_parent(int64_t);
 static int	pg_exec(const char *);
 /* This node's row: pg_node_sql and the values of its parameters. */
 struct pg_node_params {
@@ -1649,6 +1653,7 @@ pg_begin(struct store_backend *b)
 static void
 pg_commit(struct store_backend *b, store_done_cb *done, void *arg)
 {
+	pg.n_noted = 0;
 	pg_notes_send();
 	pg.in_txn = 0;
 	pg_sync(done, arg);
@@ -1717,16 +1722,37 @@ pg_labels_add(int64_t id, const struct store_row *r)
 	return rv;
 }
 
+/*
+ * Tells the node holding parent that its children changed, once a turn
+ * (a group of 10,000 members submitted at once is one notification).
+ */
+static void
+pg_note_parent(int64_t parent)
+{
+	size_t	i;
+
+	for (i = 0; i < pg.n_noted; i++)
+		if (pg.noted[i] == parent)
+			return;
+	if (pg.n_noted < sizeof pg.noted / sizeof pg.noted[0])
+		pg.noted[pg.n_noted++] = parent;
+	pg_note("k %lld", (long long)parent);
+}
+
 /* The parent of a new task learns it has children, wherever it runs. */
 static int
 pg_parent_mark(int64_t parent)
 {
 	struct pg_params	p = { 0 };
+	size_t			i;
 
+	for (i = 0; i < pg.n_noted; i++)	/* marked this turn */
+		if (pg.noted[i] == parent)
+			return 0;
 	pp_int(&p, parent);
 	if (pg_send(PS_PARENT_MARK, &p, NULL, NULL) == -1)
 		return -1;
-	pg_note("k %lld", (long long)parent);
+	pg_note_parent(parent);
 	return 0;
 }
 
@@ -2891,24 +2917,23 @@ pg_finish_ask_cb(void *arg, PGresult *r)
 }
 
 static void
-pg_finish_ask(struct store_backend *b, int64_t id, const char *what,
-    json_t *result, json_t *exception, store_done_cb *done, void *arg)
+pg_finish_ask(struct store_backend *b, int64_t id, json_t *asked,
+    store_done_cb *done, void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
-	json_t			*asked;
 
-	asked = xjson(json_pack("{s:s}", "state", what));
-	if (result != NULL)
-		json_object_set(asked, "result", result);
-	if (exception != NULL)
-		json_object_set(asked, "exception", exception);
 	rd->done = done;
 	rd->limit_id = id;
 	pp_int(&p, id);
 	pp_json(&p, asked);
-	json_decref(asked);
 	pg_read(PS_FINISH_ASK, &p, pg_finish_ask_cb, rd);
+}
+
+static void
+pg_child_ended(struct store_backend *b, int64_t parent)
+{
+	pg_note_parent(parent);
 }
 
 static void
@@ -2984,6 +3009,7 @@ const struct store_backend_ops store_pg_ops = {
 	.finish_free = pg_finish_free,
 	.finish_ask = pg_finish_ask,
 	.close_free = pg_close_free,
+	.child_ended = pg_child_ended,
 	.cancels = pg_cancels,
 	.queue_stats = pg_queue_stats,
 	.count = pg_count,

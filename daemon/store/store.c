@@ -840,16 +840,21 @@ store_finish_free(int64_t id, int state, json_t *result, json_t *exception,
 }
 
 void
-store_finish_ask(int64_t id, const char *what, json_t *result,
-    json_t *exception, store_done_cb *done, void *arg)
+store_finish_ask(int64_t id, json_t *asked, store_done_cb *done, void *arg)
 {
 	store_sync();
 	if (store_txn() == -1) {
 		done(arg, STORE_FAILED);
 		return;
 	}
-	store_ops->finish_ask(store_be, id, what, result, exception, done,
-	    arg);
+	store_ops->finish_ask(store_be, id, asked, done, arg);
+}
+
+void
+store_child_ended(int64_t id)
+{
+	if (store_ops->child_ended != NULL && store_txn() == 0)
+		store_ops->child_ended(store_be, id);
 }
 
 void

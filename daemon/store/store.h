@@ -216,14 +216,17 @@ void	 store_nodes(store_nodes_cb *, void *arg);
  * Ends task id in state (cancelled, or a future's succeeded or failed)
  * with result or exception (borrowed; NULL: none) if nobody holds it yet
  * (STORE_OK), else STORE_NONE; store_finish_ask asks the node that holds
- * it to end it as `what` says (a state's name, or "closed": a group's
- * task.close) (STORE_OK: it hears STORE_EV_CANCEL with what is asked),
+ * it to end it as `asked` says ({state: a state's name, or "closed" for a
+ * group's task.close, result?, exception?, ...}: the model's) (STORE_OK:
+ * it hears STORE_EV_CANCEL with it),
  * STORE_NONE when it is finished or held by none.
  */
 void	 store_finish_free(int64_t id, int state, json_t *result,
 	    json_t *exception, double at, store_done_cb *, void *arg);
-void	 store_finish_ask(int64_t id, const char *what, json_t *result,
-	    json_t *exception, store_done_cb *, void *arg);
+void	 store_finish_ask(int64_t id, json_t *asked, store_done_cb *,
+	    void *arg);
+/* Task id's child ended (several nodes): the node holding id hears it. */
+void	 store_child_ended(int64_t id);
 /*
  * Closes group id if nobody holds it yet, writing mark as its
  * attempt_state (STORE_OK), else STORE_NONE.

@@ -178,8 +178,27 @@ om=$(submit "{\"kind\":\"future\",\"parent\":$open}")
 closed=$(submit '{"kind":"group"}')
 cm=$(submit "{\"kind\":\"future\",\"parent\":$closed}")
 rpc task.close "{\"id\":$closed}" >/dev/null
+# an exec parent running at the kill: its attempt is lost (DaemonRestarted),
+# and it still waits for the child that comes after it in the store
+f=$T/kill.ids
+ep=$(submit "{\"kind\":\"exec\",\"shell\":$(jq -Rs . <<<"$(child '{"kind":"future"}' "$f"); exec sleep 300")}")
+poll_until 20 test -s "$f" || fail "the exec parent submitted no child"
+ec=$(ids_of "$f")
+# a future resolved while pending, its child still running
+pf=$(submit '{"kind":"future","delay":3600}')
+pc=$(submit "{\"kind\":\"future\",\"parent\":$pf}")
+rpc task.set_result "{\"id\":$pf,\"result\":\"early\"}" >/dev/null
+expect_eq "$(state "$pf")" pending "a future resolved before it started, its child running"
 kill9_daemon
 start_daemon --jobs 4
+expect_jq "$(rpc task.get "{\"id\":$ep}")" '.state == "running" and .attempts[0].exception.type == "DaemonRestarted"' "the exec parent after kill -9"
+expect_eq "$(state "$pf")" pending "the resolved future after kill -9"
+rpc task.set_result "{\"id\":$ec}" >/dev/null
+rpc task.set_result "{\"id\":$pc}" >/dev/null
+wait_done "$ep"
+expect_jq "$(rpc task.get "{\"id\":$ep}")" '.state == "failed" and .exception.type == "DaemonRestarted"' "the exec parent, its child ended"
+wait_done "$pf"
+expect_jq "$(rpc task.result "{\"id\":$pf}")" '. == "early"' "the resolved future, its child ended"
 expect_eq "$(state "$p")" running "the waiting parent after kill -9"
 expect_eq "$(state "$open")" running "the open group after kill -9"
 expect_jq "$(call task.submit "{\"kind\":\"sleep\",\"seconds\":0,\"parent\":$closed}")" '.error.data.field == "parent"' "the closed group is closed still"

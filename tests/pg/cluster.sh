@@ -191,6 +191,32 @@ for k in $c1 $c2; do
 	poll_until 20 eval '[ "$(on 1 state '"$k"')" = cancelled ]' || fail "descendant $k not cancelled across the nodes"
 	expect_jq "$(on 3 rpc task.get "{\"id\":$k}")" '.exception.message == "stop all"' "descendant $k's message"
 done
+# a member failing on another node than its group's fails the group and
+# cancels the other members, wherever they run
+gr=$(on 1 submit '{"kind":"group"}')
+poll_until 20 eval '[ -n "$(holder_of '"$gr"')" ]' || fail "the group was not claimed"
+sl=$(on 2 submit "{\"kind\":\"sleep\",\"seconds\":3600,\"parent\":$gr}")
+poll_until 20 eval '[ -n "$(holder_of '"$sl"')" ]' || fail "the sleeping member was not claimed"
+ex=$(on 3 submit "{\"kind\":\"exec\",\"shell\":\"exit 3\",\"parent\":$gr}")
+on 1 wait_done "$gr" 60
+expect_jq "$(on 2 rpc task.get "{\"id\":$gr}")" ".state == \"failed\" and ([.exception.exceptions[].id] == [$ex])" "a group whose member failed elsewhere"
+poll_until 20 eval '[ "$(on 1 state '"$sl"')" = cancelled ]' || fail "the sleeping member of the failed group runs on"
+# a group nobody holds, cancelled: its running members are too
+gr=$(on 1 submit '{"kind":"group","queue":"held"}')
+m=$(on 2 submit "{\"kind\":\"sleep\",\"seconds\":3600,\"parent\":$gr}")
+poll_until 20 eval '[ -n "$(holder_of '"$m"')" ]' || fail "the member was not claimed"
+expect_jq "$(on 3 rpc task.cancel "{\"id\":$gr}")" '.cancelled == true' "cancel of a group nobody holds"
+poll_until 20 eval '[ "$(on 1 state '"$m"')" = cancelled ]' || fail "the member of a cancelled unheld group runs on"
+# set_exception asked of another node, retries left: it waits again, and
+# the request, left in the row, is not applied to the next attempt
+f=$(on 1 submit '{"kind":"future","retries":2,"retry_backoff":0.05}')
+poll_until 20 eval '[ -n "$(holder_of '"$f"')" ]' || fail "the future was not claimed"
+h=$(holder_of "$f"); h=${h#n}; other=$(( h % 3 + 1 ))
+expect_jq "$(on "$other" rpc task.set_exception "{\"id\":$f,\"message\":\"once\"}")" '. == {"set":true,"state":"pending"}' "set_exception on node $other, retries left"
+poll_until 20 eval '[ "$(on 1 rpc task.get "{\"id\":$f}" | jq -c "[.state, .attempt]")" = "[\"running\",2]" ]' || fail "the future did not wait again: $(on 1 rpc task.get "{\"id\":$f}")"
+sleep "$(scaled 2)"	# ticks of every node: the old request stays old
+expect_jq "$(on 1 rpc task.get "{\"id\":$f}")" '.state == "running" and .attempt == 2' "the second attempt, after the old request was seen again"
+on "$h" rpc task.cancel "{\"id\":$f}" >/dev/null
 
 # ---- a node that hangs (SIGSTOP): its spawner ends its tasks before its
 # lease runs out, another node takes them over, and the node exits when it
