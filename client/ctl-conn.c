@@ -397,6 +397,28 @@ ctl_data_int(const struct ctl_reply *r, const char *key)
 	return json_integer_value(json_object_get(r->data, key));
 }
 
+/* The error is about task.submit's parent. */
+static int
+ctl_reply_is_parent(const struct ctl_reply *r)
+{
+	return strcmp(ctl_data_str(r, "field"), "parent") == 0;
+}
+
+/*
+ * A parent refused may be one nobody named: the default, inside a task,
+ * is $FUTURED_TASK_ID (ctl-submit.c), which may be another futured's.
+ */
+static void
+ctl_reply_parent_hint(const struct ctl_reply *r)
+{
+	const char	*env = getenv("FUTURED_TASK_ID");
+
+	if (ctl_reply_is_parent(r) && env != NULL && *env != '\0')
+		fprintf(stderr, "futurectl: (without --parent the parent is "
+		    "$FUTURED_TASK_ID, %s; --no-parent submits a task without "
+		    "one)\n", env);
+}
+
 /* futured's errors in words, with what their data says; 0 when said. */
 static int
 ctl_reply_words(const struct ctl_reply *r)
@@ -404,9 +426,11 @@ ctl_reply_words(const struct ctl_reply *r)
 	switch (r->code) {
 	case FP_ERR_NO_SUCH_TASK:
 		fprintf(stderr, "futurectl: NoSuchTask: no task %" JSON_INTEGER_FORMAT
-		    "%s\n", ctl_data_int(r, "id"), json_object_get(r->data,
+		    "%s\n", ctl_data_int(r, "id"), ctl_reply_is_parent(r) ?
+		    " to be the parent (--parent)" : json_object_get(r->data,
 		    "field") != NULL ? " to start after (--after)" :
 		    " (never submitted, or deleted)");
+		ctl_reply_parent_hint(r);
 		return 0;
 	case FP_ERR_KEY_CONFLICT:
 		fprintf(stderr, "futurectl: KeyConflict: key \"%s\" is task %"
@@ -447,6 +471,7 @@ ctl_reply_words(const struct ctl_reply *r)
 	case FP_ERR_INVALID_PARAMS:
 		fprintf(stderr, "futurectl: Invalid params: %s: %s\n",
 		    ctl_data_str(r, "field"), ctl_data_str(r, "reason"));
+		ctl_reply_parent_hint(r);
 		return 0;
 	case FP_ERR_METHOD_NOT_FOUND:
 		fprintf(stderr, "futurectl: Method not found: %s (is futured "

@@ -357,11 +357,7 @@ ctl_table_add(struct ctl_table *t, const char *const *row)
 		t->cells[base + i] = strdup(row[i] != NULL ? row[i] : "");
 }
 
-/*
- * Characters on screen: UTF-8 continuation bytes take no column, nor do
- * colours (ESC [ ... m).
- */
-static size_t
+size_t
 ctl_width(const char *s)
 {
 	size_t	n = 0;
@@ -378,8 +374,7 @@ ctl_width(const char *s)
 	return n;
 }
 
-/* Prints at most max characters of s, never half a UTF-8 sequence. */
-static void
+void
 ctl_put_cut(FILE *f, const char *s, size_t max)
 {
 	size_t	n = 0, i;

@@ -336,6 +336,16 @@ ctl_get_print(json_t *t)
 		ctl_print_kv("key", "%s", key);
 	ctl_get_list("labels", json_object_get(t, "labels"));
 	ctl_get_list("after", json_object_get(t, "after"));
+	if ((v = json_object_get(t, "parent")) != NULL && json_is_integer(v))
+		ctl_print_kv("parent", "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+	if ((v = json_object_get(t, "child_policy")) != NULL &&
+	    json_is_string(v))
+		ctl_print_kv("children", "%s when its own work ends "
+		    "(child_policy %s)", strcmp(json_string_value(v),
+		    "cancel") == 0 ? "cancelled" : strcmp(json_string_value(v),
+		    "abandon") == 0 ? "left running" : "waited for",
+		    json_string_value(v));
 	ctl_print_kv("attempt", "%" JSON_INTEGER_FORMAT " of %"
 	    JSON_INTEGER_FORMAT, json_integer_value(json_object_get(t,
 	    "attempt")), json_integer_value(json_object_get(t,
@@ -378,6 +388,9 @@ struct ctl_wait {
 	int		 tty;		/* stderr is a terminal: progress */
 	int		 shown;		/* width of the progress line shown */
 	int		 as_completed;	/* --as-completed */
+	json_int_t	 group;		/* --group: its members; 0: ids */
+	json_int_t	 remaining;	/* members not handed back yet */
+	int		 group_ended;	/* seen finished before the last call */
 };
 
 /* At most this long per call on a terminal, so the elapsed time ticks. */
@@ -623,6 +636,21 @@ ctl_wait_select(struct ctl *ctx, struct ctl_wait *w, json_t *filter)
 	return -1;
 }
 
+/* --group G: the members of G, and nothing else to wait for. */
+static int
+ctl_wait_group_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
+    json_t *filter, int all)
+{
+	if (!w->as_completed)
+		return ctl_usage(ctx, "--group goes with --as-completed (wait "
+		    "G waits for the group itself)");
+	if (all || optind < argc || json_object_size(json_object_get(filter,
+	    "label")) > 0 || json_object_get(filter, "queue") != NULL)
+		return ctl_usage(ctx, "give ids, --group, or --queue, --label "
+		    "or --all");
+	return -1;
+}
+
 /* wait's options and ids into w; -1 to go on, else an exit status. */
 static int
 ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
@@ -636,6 +664,7 @@ ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
 		{ "label", required_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "as-completed", no_argument, NULL, 'c' },
+		{ "group", required_argument, NULL, 'g' },
 		CTL_OPTS_COMMON
 	};
 	json_int_t	id;
@@ -663,12 +692,17 @@ ctl_wait_args(struct ctl *ctx, int argc, char **argv, struct ctl_wait *w,
 			all = 1;
 		else if (ch == 'c')
 			w->as_completed = 1;
-		else if (ch != 'l')
+		else if (ch == 'g' && ctl_parse_id(optarg, &w->group) == -1)
+			return ctl_usage(ctx, "bad --group '%s' (want a task "
+			    "id)", optarg);
+		else if (ch != 'l' && ch != 'g')
 			return ctl_bad_option(ctx, ch, argv);
 	}
 	if (w->as_completed && strcmp(w->return_when, "ALL_COMPLETED") != 0)
 		return ctl_usage(ctx, "--as-completed goes with neither --any "
 		    "nor --first-exception");
+	if (w->group > 0)
+		return ctl_wait_group_args(ctx, argc, argv, w, filter, all);
 	if (json_object_size(json_object_get(filter, "label")) == 0)
 		json_object_del(filter, "label");
 	all |= json_object_size(filter) > 0;
@@ -727,6 +761,49 @@ ctl_wait_completed_print(struct ctl *ctx, struct ctl_wait *w, json_t *item)
 }
 
 /*
+ * A group's members are the group's children as they are at each call, so
+ * all handed back (remaining 0) is the end only once the group can take
+ * no more: it has finished, and a call made since said so.  Until then the
+ * group is waited for a tick at a time (a member that joins meanwhile is
+ * seen at the next call), which also paces the calls.  -1 when it is over,
+ * 0 to call again, else an exit status.
+ */
+static int
+ctl_wait_group_over(struct ctl *ctx, struct ctl_wait *w)
+{
+	struct ctl_reply	 r;
+	double			 asked = ctl_poll_timeout(w->deadline);
+	int			 rc;
+
+	if (w->group_ended)
+		return -1;
+	if (asked > CTL_WAIT_TICK)
+		asked = CTL_WAIT_TICK;
+	rc = ctl_call_ok(ctx, FP_TASK_WAIT, json_pack("{s:[I],s:f}", "ids",
+	    w->group, "timeout", asked), &r);
+	if (rc == 0)
+		w->group_ended = json_array_size(json_object_get(r.result,
+		    "done")) > 0;
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+/* task.as_completed's params: the ids, or the group's members. */
+static json_t *
+ctl_wait_completed_params(struct ctl_wait *w, json_t *cursor, double asked)
+{
+	json_t	*p;
+
+	if (w->group > 0)
+		p = json_pack("{s:I,s:f}", "group", w->group, "timeout", asked);
+	else
+		p = json_pack("{s:O,s:f}", "ids", w->ids, "timeout", asked);
+	if (p != NULL && cursor != NULL)
+		json_object_set(p, "cursor", cursor);
+	return p;
+}
+
+/*
  * One task.as_completed call, *cursor the last answer's (new).  -1 once
  * every task was handed back or the time is up, 0 to call again, else an
  * exit status.
@@ -739,13 +816,13 @@ ctl_wait_completed_once(struct ctl *ctx, struct ctl_wait *w, json_t **cursor)
 	double			 asked = ctl_poll_timeout(w->deadline);
 	double			 started = ctl_now();
 	size_t			 i, n = 0;
-	int			 rc, all;
+	int			 rc;
 
-	p = json_pack("{s:O,s:f}", "ids", w->ids, "timeout", asked);
-	if (p == NULL)
+	/* members that join meanwhile are not what a parked call waits on */
+	if (w->group > 0 && asked > CTL_WAIT_TICK)
+		asked = CTL_WAIT_TICK;
+	if ((p = ctl_wait_completed_params(w, *cursor, asked)) == NULL)
 		return CTL_EXIT_CONN;
-	if (*cursor != NULL)
-		json_object_set(p, "cursor", *cursor);
 	if ((rc = ctl_call_ok(ctx, FP_TASK_AS_COMPLETED, p, &r)) != 0) {
 		ctl_reply_clear(&r);
 		return rc;
@@ -754,13 +831,18 @@ ctl_wait_completed_once(struct ctl *ctx, struct ctl_wait *w, json_t **cursor)
 		n += ctl_wait_completed_print(ctx, w, v);
 	json_decref(*cursor);
 	*cursor = json_incref(json_object_get(r.result, "cursor"));
-	all = json_integer_value(json_object_get(r.result, "remaining")) == 0;
+	w->remaining = json_integer_value(json_object_get(r.result,
+	    "remaining"));
 	ctl_reply_clear(&r);
-	if (all || (w->deadline > 0 && ctl_now() >= w->deadline))
-		return -1;
-	if (n == 0)
+	if (w->remaining == 0 && w->group > 0)
+		rc = ctl_wait_group_over(ctx, w);
+	else if (w->remaining == 0)
+		rc = -1;
+	if (rc == 0 && w->deadline > 0 && ctl_now() >= w->deadline)
+		rc = -1;
+	if (rc == 0 && n == 0 && w->remaining > 0)
 		ctl_poll_pace(started, asked);
-	return CTL_EXIT_OK;
+	return rc;
 }
 
 /* Names the tasks not handed back; the exit status, as wait's. */
@@ -769,9 +851,16 @@ ctl_wait_completed_report(struct ctl_wait *w)
 {
 	json_t	*v;
 	char	 key[32];
-	size_t	 i, total = json_array_size(w->ids);
+	size_t	 i;
+	int	 over = w->group > 0 ? w->group_ended && w->remaining == 0 :
+		    w->ndone == json_array_size(w->ids);
 
-	if (w->ndone < total) {
+	if (!over && w->group > 0)
+		fprintf(stderr, "futurectl: not done within the timeout: "
+		    "group %" JSON_INTEGER_FORMAT " (%s; %" JSON_INTEGER_FORMAT
+		    " of its members unfinished)\n", w->group,
+		    w->group_ended ? "ended" : "unfinished", w->remaining);
+	else if (!over) {
 		fputs("futurectl: not done within the timeout:", stderr);
 		json_array_foreach(w->ids, i, v) {
 			ctl_wait_key(v, key, sizeof key);
@@ -782,7 +871,7 @@ ctl_wait_completed_report(struct ctl_wait *w)
 	}
 	if (w->failed > 0)
 		return CTL_EXIT_FAILED;
-	if (w->ndone < total)
+	if (!over)
 		return CTL_EXIT_TIMEOUT;
 	return w->cancelled > 0 ? CTL_EXIT_CANCELLED : CTL_EXIT_OK;
 }
@@ -791,7 +880,8 @@ static int
 ctl_wait_as_completed(struct ctl *ctx, struct ctl_wait *w)
 {
 	json_t	*cursor = NULL;
-	int	 rc = json_array_size(w->ids) > 0 ? CTL_EXIT_OK : -1;
+	int	 rc = json_array_size(w->ids) > 0 || w->group > 0 ?
+		    CTL_EXIT_OK : -1;
 
 	while (rc == CTL_EXIT_OK)
 		rc = ctl_wait_completed_once(ctx, w, &cursor);

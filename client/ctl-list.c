@@ -1,5 +1,6 @@
 /*
- * ctl-list.c: list (a table of tasks, page by page) and info.
+ * ctl-list.c: list (a table of tasks, page by page), tree (a task and its
+ * descendants), info and ui.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,5 +311,417 @@ ctl_ui(struct ctl *ctx, int argc, char **argv)
 		rc = CTL_EXIT_REFUSED;
 	}
 	ctl_reply_clear(&r);
+	return rc;
+}
+
+/* ---- tree ---- */
+
+/*
+ * tree: a task and its descendants (task.list by parent, page by page),
+ * or every unfinished task without a parent with theirs, as an indented
+ * tree like `python -m asyncio pstree`.  The tree is read whole first, a
+ * task.list a task (leaves too: only the store knows they have none),
+ * then printed; --max bounds the tasks read, and a depth past
+ * CTL_TREE_DEPTH is cut, so a huge or deep tree stops with "…" where
+ * tasks were left out.  Children come in id order: the order they were
+ * submitted in.
+ */
+#define CTL_TREE_MAX	10000	/* tasks read, unless --max says */
+#define CTL_TREE_DEPTH	100	/* levels below the first */
+/* bytes of the prefix of one level: "│   " is 6 */
+#define CTL_TREE_INDENT	6
+
+struct ctl_tree {
+	struct ctl	*ctx;
+	long long	 max;		/* tasks to read at most */
+	long long	 count;		/* tasks read */
+	int		 cut;		/* some were left out: --max */
+	int		 deep;		/* some were left out: too deep */
+};
+
+static int
+ctl_tree_id_cmp(const void *a, const void *b)
+{
+	json_int_t	x = json_integer_value(json_object_get(
+			    *(json_t *const *)a, "id"));
+	json_int_t	y = json_integer_value(json_object_get(
+			    *(json_t *const *)b, "id"));
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts an array of task objects by id. */
+static int
+ctl_tree_sort(json_t *tasks)
+{
+	size_t	  i, n = json_array_size(tasks);
+	json_t	**v = calloc(n + 1, sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(tasks, i));
+	qsort(v, n, sizeof *v, ctl_tree_id_cmp);
+	json_array_clear(tasks);
+	for (i = 0; i < n; i++)
+		json_array_append_new(tasks, v[i]);
+	free(v);
+	return 0;
+}
+
+/*
+ * Appends to tasks what task.list with p (stolen) lists, page after page,
+ * while the tree has room; *more: some were left out.
+ */
+static int
+ctl_tree_list(struct ctl_tree *tr, json_t *p, json_t *tasks, int *more)
+{
+	json_t	*page = json_array(), *last = NULL, *next;
+	int	 rc = p != NULL && page != NULL ? 0 : CTL_EXIT_CONN;
+
+	while (rc == 0) {
+		json_object_set_new(p, "limit", json_integer(FP_LIST_MAX));
+		json_array_clear(page);
+		if ((rc = ctl_list_fetch(tr->ctx, p, 0, page, &last)) != 0)
+			break;
+		while ((long long)json_array_size(page) > tr->max - tr->count) {
+			json_array_remove(page, json_array_size(page) - 1);
+			*more = tr->cut = 1;
+		}
+		tr->count += json_array_size(page);
+		json_array_extend(tasks, page);
+		next = json_object_get(last, "next");
+		if (*more || next == NULL || json_is_null(next))
+			break;
+	}
+	json_decref(page);
+	json_decref(last);
+	json_decref(p);
+	return rc;
+}
+
+/* A task at the deepest level read: whether it has children left out. */
+static int
+ctl_tree_beyond(struct ctl_tree *tr, json_t *t)
+{
+	json_t	*p, *page = json_array(), *last = NULL;
+	int	 rc;
+
+	p = json_pack("{s:O,s:i}", "parent", json_object_get(t, "id"),
+	    "limit", 1);
+	if (p == NULL || page == NULL)
+		rc = CTL_EXIT_CONN;
+	else if ((rc = ctl_list_fetch(tr->ctx, p, 0, page, &last)) == 0 &&
+	    json_array_size(page) > 0) {
+		json_object_set_new(t, "truncated", json_true());
+		tr->deep = 1;
+	}
+	json_decref(p);
+	json_decref(page);
+	json_decref(last);
+	return rc;
+}
+
+/* Reads t's children, and theirs, into t's "children"; depth: t's level. */
+static int
+ctl_tree_read(struct ctl_tree *tr, json_t *t, int depth)
+{
+	json_t	*kids = json_array(), *k;
+	size_t	 i;
+	int	 rc, more = 0;
+
+	if (kids == NULL || json_object_set_new(t, "children", kids) == -1)
+		return CTL_EXIT_CONN;
+	if (depth >= CTL_TREE_DEPTH)
+		return ctl_tree_beyond(tr, t);
+	rc = ctl_tree_list(tr, json_pack("{s:O}", "parent", json_object_get(t,
+	    "id")), kids, &more);
+	if (rc == 0 && ctl_tree_sort(kids) == -1)
+		rc = CTL_EXIT_CONN;
+	if (more)
+		json_object_set_new(t, "truncated", json_true());
+	json_array_foreach(kids, i, k)
+		if (rc == 0)
+			rc = ctl_tree_read(tr, k, depth + 1);
+	return rc;
+}
+
+/*
+ * The unfinished tasks without a parent into roots, by id; *more: some
+ * were left out.
+ */
+static int
+ctl_tree_roots(struct ctl_tree *tr, json_t *roots, int *more)
+{
+	static const char *const states[] = { "pending", "running" };
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++)
+		rc = ctl_tree_list(tr, json_pack("{s:i,s:s}", "parent", 0,
+		    "state", states[i]), roots, more);
+	if (rc == 0 && ctl_tree_sort(roots) == -1)
+		rc = CTL_EXIT_CONN;
+	return rc;
+}
+
+/*
+ * A task's own part ended and it waits for its children: running, with a
+ * finished attempt of the current number.
+ */
+static int
+ctl_tree_waiting(json_t *t)
+{
+	const char	*state = json_string_value(json_object_get(t, "state"));
+	json_t		*attempts = json_object_get(t, "attempts"), *a;
+
+	a = json_array_get(attempts, json_array_size(attempts) - 1);
+	return a != NULL && state != NULL && strcmp(state, "running") == 0 &&
+	    json_integer_value(json_object_get(a, "attempt")) ==
+	    json_integer_value(json_object_get(t, "attempt"));
+}
+
+/*
+ * What a task is and how it stands, after its command: notes in brackets.
+ * A group that waits for its members is closed (task.get says no more).
+ */
+static void
+ctl_tree_notes(FILE *f, json_t *t)
+{
+	const char	*policy = json_string_value(json_object_get(t,
+			    "child_policy"));
+	const char	*kind = json_string_value(json_object_get(t, "kind"));
+	const char	*state = json_string_value(json_object_get(t, "state"));
+	json_t		*exc = json_object_get(t, "exception");
+	int		 group, running;
+
+	group = kind != NULL && strcmp(kind, FP_KIND_GROUP) == 0;
+	running = state != NULL && strcmp(state, "running") == 0;
+	if (json_is_true(json_object_get(json_object_get(t, "spec"),
+	    "return_exceptions")))
+		fputs(" [return_exceptions]", f);
+	if (policy != NULL)
+		fprintf(f, " [child_policy %s]", policy);
+	if (group && ctl_tree_waiting(t))
+		fputs(" [closed]", f);
+	else if (group && running)
+		fputs(" [open]", f);
+	else if (ctl_tree_waiting(t))
+		fputs(" [waits for its children]", f);
+	if (json_is_object(exc))
+		fprintf(f, " [%s: %s]", json_string_value(json_object_get(exc,
+		    "type")) ? json_string_value(json_object_get(exc, "type")) :
+		    "?", json_string_value(json_object_get(exc, "message")) ?
+		    json_string_value(json_object_get(exc, "message")) : "");
+}
+
+/*
+ * "KIND COMMAND [notes]" on one line ("sleep 5", "future", "exec make
+ * all"): the kind once, what it runs as list shows it.  New string.
+ */
+static char *
+ctl_tree_what(json_t *t)
+{
+	const char	*kind = json_string_value(json_object_get(t, "kind"));
+	char		*cmd, *buf = NULL, *p;
+	size_t		 len = 0, n;
+	FILE		*f;
+
+	if (kind == NULL)
+		kind = "?";
+	n = strlen(kind);
+	if ((cmd = ctl_fmt_command(json_object_get(t, "spec"))) == NULL ||
+	    (f = open_memstream(&buf, &len)) == NULL) {
+		free(cmd);
+		return NULL;
+	}
+	if (strcmp(cmd, kind) == 0 || (strncmp(cmd, kind, n) == 0 &&
+	    cmd[n] == ' '))
+		fputs(cmd, f);
+	else
+		fprintf(f, "%s %s", kind, cmd);
+	ctl_tree_notes(f, t);
+	free(cmd);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	for (p = buf; *p != '\0'; p++)	/* one line: a message may have more */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return buf;
+}
+
+/* One line: prefix and branch, "ID STATE", then what it is, cut to width. */
+static void
+ctl_tree_line(json_t *t, const char *prefix, const char *branch, int width)
+{
+	const char	*state = json_string_value(json_object_get(t, "state"));
+	char		 head[CTL_TREE_DEPTH * CTL_TREE_INDENT + 128], *what;
+	size_t		 used;
+
+	snprintf(head, sizeof head, "%s%s%" JSON_INTEGER_FORMAT " %s%s%s ",
+	    prefix, branch, json_integer_value(json_object_get(t, "id")),
+	    ctl_color(stdout, ctl_state_color(state)), state != NULL ? state :
+	    "?", ctl_color(stdout, CTL_PLAIN));
+	fputs(head, stdout);
+	what = ctl_tree_what(t);
+	used = ctl_width(head);
+	if (what != NULL && width > 0 && (size_t)width > used)
+		ctl_put_cut(stdout, what, (size_t)width - used);
+	else if (what != NULL && width <= 0)
+		fputs(what, stdout);
+	putchar('\n');
+	free(what);
+}
+
+/*
+ * t's children under it, prefix being their indent so far: each child's
+ * line, then its own children one level in ("│   " under all but the
+ * last).  A list cut short starts with "…": task.list reads the newest
+ * first, so the ones left out are the oldest.
+ */
+static void
+ctl_tree_print_children(json_t *t, char *prefix, size_t plen, int width)
+{
+	json_t	*kids = json_object_get(t, "children"), *k;
+	size_t	 i, n = json_array_size(kids);
+	int	 last;
+
+	if (json_is_true(json_object_get(t, "truncated")))
+		printf("%s%s…\n", prefix, n > 0 ? "├── " : "└── ");
+	json_array_foreach(kids, i, k) {
+		last = i + 1 == n;
+		ctl_tree_line(k, prefix, last ? "└── " : "├── ", width);
+		if (plen + CTL_TREE_INDENT >= CTL_TREE_DEPTH *
+		    CTL_TREE_INDENT + 1)
+			continue;	/* deeper than read: none there */
+		strcpy(prefix + plen, last ? "    " : "│   ");
+		ctl_tree_print_children(k, prefix, plen + strlen(prefix + plen),
+		    width);
+		prefix[plen] = '\0';
+	}
+}
+
+static void
+ctl_tree_print(json_t *root, int width)
+{
+	char	prefix[CTL_TREE_DEPTH * CTL_TREE_INDENT + 1] = "";
+
+	ctl_tree_line(root, "", "", width);
+	ctl_tree_print_children(root, prefix, 0, width);
+}
+
+/* tree's options and its ID (0: none); -1 to go on, else an exit status. */
+static int
+ctl_tree_args(struct ctl *ctx, int argc, char **argv, struct ctl_tree *tr,
+    json_int_t *id)
+{
+	static const struct option lo[] = {
+		{ "max", required_argument, NULL, 'm' },
+		CTL_OPTS_COMMON
+	};
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (ch == 'j')
+			ctx->json = 1;
+		else if (ch == 'm' && ctl_parse_int(optarg, 1, FP_ID_LIMIT,
+		    &tr->max) == -1)
+			return ctl_usage(ctx, "--max wants a number of tasks, "
+			    "at least 1");
+		else if (ch != 'm')
+			return ctl_bad_option(ctx, ch, argv);
+	}
+	if (argc - optind > 1)
+		return ctl_usage(ctx, "give one task id, or none");
+	if (argc - optind == 1 && ctl_parse_id(argv[optind], id) == -1)
+		return ctl_usage(ctx, "not a task id: '%s'", argv[optind]);
+	return -1;
+}
+
+/* The tree of id into *out (new): the task with its descendants. */
+static int
+ctl_tree_of(struct ctl_tree *tr, json_int_t id, json_t **out)
+{
+	struct ctl_reply	r;
+	int			rc;
+
+	*out = NULL;
+	rc = ctl_call_ok(tr->ctx, FP_TASK_GET, json_pack("{s:I}", "id", id),
+	    &r);
+	if (rc == 0) {
+		*out = json_deep_copy(r.result);
+		tr->count++;
+		rc = *out != NULL ? ctl_tree_read(tr, *out, 0) : CTL_EXIT_CONN;
+	}
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+/* Every unfinished task without a parent, each with its tree: *out new. */
+static int
+ctl_tree_forest(struct ctl_tree *tr, json_t **out, int *more)
+{
+	json_t	*root;
+	size_t	 i;
+	int	 rc;
+
+	if ((*out = json_array()) == NULL)
+		return CTL_EXIT_CONN;
+	rc = ctl_tree_roots(tr, *out, more);
+	json_array_foreach(*out, i, root)
+		if (rc == 0)
+			rc = ctl_tree_read(tr, root, 0);
+	return rc;
+}
+
+static void
+ctl_tree_output(struct ctl *ctx, struct ctl_tree *tr, json_t *tree, int more)
+{
+	json_t	*root;
+	size_t	 i;
+	int	 width = ctl_term_width();
+
+	if (ctx->json)
+		ctl_print_json(tree, 0);
+	else if (json_is_object(tree))
+		ctl_tree_print(tree, width);
+	else {
+		if (more)
+			puts("…");
+		json_array_foreach(tree, i, root)
+			ctl_tree_print(root, width);
+	}
+	if (tr->cut)
+		fprintf(stderr, "futurectl: the tree was cut short at %lld "
+		    "tasks (--max)%s\n", tr->max, ctx->json ? "" :
+		    "; … stands for the older ones left out");
+	if (tr->deep)
+		fprintf(stderr, "futurectl: the tree was cut short %d levels "
+		    "deep%s\n", CTL_TREE_DEPTH, ctx->json ? "" :
+		    "; … stands for the tasks below");
+}
+
+int
+ctl_tree(struct ctl *ctx, int argc, char **argv)
+{
+	struct ctl_tree	 tr;
+	json_int_t	 id = 0;
+	json_t		*tree = NULL;
+	int		 rc, more = 0;
+
+	memset(&tr, 0, sizeof tr);
+	tr.ctx = ctx;
+	tr.max = CTL_TREE_MAX;
+	if ((rc = ctl_tree_args(ctx, argc, argv, &tr, &id)) != -1)
+		return rc;
+	if (id > 0)
+		rc = ctl_tree_of(&tr, id, &tree);
+	else
+		rc = ctl_tree_forest(&tr, &tree, &more);
+	if (rc == 0)
+		ctl_tree_output(ctx, &tr, tree, more);
+	json_decref(tree);
 	return rc;
 }

@@ -5,13 +5,15 @@
  * (task.delete deletes finished tasks only by filter), then the finished.
  * cancel, resolve and reject end a task from outside (task.cancel,
  * task.set_result, task.set_exception): a future's cancel(msg),
- * set_result and set_exception.
+ * set_result and set_exception; close ends a group's own part
+ * (task.close), after which it ends once its members have.
  *
  * Their parameters are checked with proto's own parsers before anything is
  * sent, so a bad TYPE or --data is a usage error here, as for submit.  A
  * future that had already finished is not an error of the call (set:
  * false), but resolve and reject say so and exit CTL_EXIT_ALREADY_DONE: a
- * script learns whether its value is the one that counts.
+ * script learns whether its value is the one that counts; so does close of
+ * a group closed or finished before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -526,6 +528,60 @@ ctl_cancel(struct ctl *ctx, int argc, char **argv)
 	}
 	if ((rc = ctl_call_ok(ctx, FP_TASK_CANCEL, p, &r)) == 0)
 		ctl_cancel_print(ctx, r.result);
+	ctl_reply_clear(&r);
+	return rc;
+}
+
+/* ---- close ---- */
+
+/*
+ * The answer {closed, state}: "closed" while the group waits for its
+ * members, "closed; STATE" when that ended it at once; a group closed or
+ * finished before is said on stderr with CTL_EXIT_ALREADY_DONE, as
+ * resolve says a future finished before.
+ */
+static int
+ctl_close_print(struct ctl *ctx, json_int_t id, json_t *res)
+{
+	const char	*state = json_string_value(json_object_get(res,
+			    "state"));
+	int		 closed = json_is_true(json_object_get(res, "closed"));
+
+	if (state == NULL)
+		state = "?";
+	if (ctx->json)
+		ctl_print_json(res, 0);
+	else if (closed && strcmp(state, "running") == 0)
+		puts("closed");
+	else if (closed)
+		printf("closed; %s%s%s\n", ctl_color(stdout,
+		    ctl_state_color(state)), state, ctl_color(stdout,
+		    CTL_PLAIN));
+	if (closed)
+		return CTL_EXIT_OK;
+	fprintf(stderr, "futurectl: group %" JSON_INTEGER_FORMAT " %s: %s%s%s; "
+	    "nothing changed\n", id, strcmp(state, "running") == 0 ||
+	    strcmp(state, "pending") == 0 ? "was already closed" :
+	    "had already finished", ctl_color(stderr, ctl_state_color(state)),
+	    state, ctl_color(stderr, CTL_PLAIN));
+	return CTL_EXIT_ALREADY_DONE;
+}
+
+int
+ctl_close(struct ctl *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = { CTL_OPTS_COMMON };
+	struct ctl_settle	 s;
+	struct ctl_reply	 r;
+	int			 rc;
+
+	memset(&s, 0, sizeof s);
+	if ((rc = ctl_settle_args(ctx, argc, argv, ":h", lo, 0, &s)) != -1)
+		return rc;
+	rc = ctl_call_ok(ctx, FP_TASK_CLOSE, json_pack("{s:I}", "id", s.id),
+	    &r);
+	if (rc == 0)
+		rc = ctl_close_print(ctx, s.id, r.result);
 	ctl_reply_clear(&r);
 	return rc;
 }

@@ -26,6 +26,9 @@ enum ctl_ftype {
 	CTL_F_HEADER,	/* "K: V" into an object */
 	CTL_F_BODY,	/* a string, or @FILE's contents */
 	CTL_F_FALSE,	/* a flag that sets the field to false */
+	CTL_F_TRUE,	/* a flag that sets the field to true */
+	CTL_F_NULL,	/* a flag that sets the field to null: none */
+	CTL_F_TASK,	/* one task id */
 };
 
 static const struct ctl_field {
@@ -58,6 +61,10 @@ static const struct ctl_field {
 	{ "max-body", "max_body", CTL_F_INT },
 	{ "no-follow", "follow_redirects", CTL_F_FALSE },
 	{ "no-raise", "raise_for_status", CTL_F_FALSE },
+	{ "parent", "parent", CTL_F_TASK },
+	{ "no-parent", "parent", CTL_F_NULL },
+	{ "child-policy", "child_policy", CTL_F_STRING },
+	{ "return-exceptions", "return_exceptions", CTL_F_TRUE },
 };
 #define CTL_NFIELDS	(sizeof ctl_fields / sizeof ctl_fields[0])
 #define CTL_OPT_FIELD	256	/* getopt value of ctl_fields[i] */
@@ -122,6 +129,7 @@ ctl_field_value(struct ctl *ctx, const struct ctl_field *f, const char *arg,
     int *rc)
 {
 	json_error_t	 err;
+	json_int_t	 id;
 	long long	 n;
 	double		 d;
 	json_t		*v = NULL;
@@ -151,6 +159,14 @@ ctl_field_value(struct ctl *ctx, const struct ctl_field *f, const char *arg,
 		    json_string(arg);
 	case CTL_F_FALSE:
 		return json_false();
+	case CTL_F_TRUE:
+		return json_true();
+	case CTL_F_NULL:
+		return json_null();
+	case CTL_F_TASK:
+		if (ctl_parse_id(arg, &id) == 0)
+			return json_integer(id);
+		break;
 	default:
 		if ((v = json_string(arg)) != NULL)
 			return v;
@@ -225,7 +241,9 @@ ctl_spec_options(struct option *lo, int submit, int run)
 
 	for (i = 0; i < CTL_NFIELDS; i++) {
 		lo[n].name = ctl_fields[i].opt;
-		lo[n].has_arg = ctl_fields[i].type == CTL_F_FALSE ? no_argument :
+		lo[n].has_arg = ctl_fields[i].type == CTL_F_FALSE ||
+		    ctl_fields[i].type == CTL_F_TRUE ||
+		    ctl_fields[i].type == CTL_F_NULL ? no_argument :
 		    required_argument;
 		lo[n].flag = NULL;
 		lo[n++].val = CTL_OPT_FIELD + (int)i;
@@ -278,10 +296,10 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 	n += json_object_get(p, "shell") != NULL;
 	n += json_object_get(p, "seconds") != NULL;
 	n += json_object_get(p, "url") != NULL;
-	n += json_object_get(p, "kind") != NULL;	/* future */
+	n += json_object_get(p, "kind") != NULL;	/* future, group */
 	if (n != 1)
 		return ctl_usage(ctx, "give one of a command, --shell, "
-		    "--sleep, --http or future");
+		    "--sleep, --http, future or group");
 	if (argc > 0) {
 		if ((cmd = json_array()) == NULL)
 			return CTL_EXIT_USAGE;
@@ -332,14 +350,41 @@ ctl_spec_getopt(struct ctl *ctx, int argc, char **argv,
 }
 
 /*
- * The operand "future" names the kind, unless it follows "--": a program
- * of that name is still run with `submit -- future`.
+ * The operands "future" and "group" name the kind (NULL: neither), unless
+ * they follow "--": a program of that name is still run with `submit --
+ * future`.
  */
-static int
-ctl_spec_is_future(int argc, char **argv)
+static const char *
+ctl_spec_kind_operand(int argc, char **argv)
 {
-	return optind < argc && strcmp(argv[optind], FP_KIND_FUTURE) == 0 &&
-	    strcmp(argv[optind - 1], "--") != 0;
+	static const char *const kinds[] = { FP_KIND_FUTURE, FP_KIND_GROUP };
+	size_t	i;
+
+	if (optind >= argc || strcmp(argv[optind - 1], "--") == 0)
+		return NULL;
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(argv[optind], kinds[i]) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+/*
+ * A task submitted from inside a task of futured is its child unless
+ * --parent or --no-parent said otherwise (the tree PROTOCOL.md's "Task
+ * trees" describes): futured puts FUTURED_TASK_ID in an exec task's
+ * environment.  A value that is not an id is not ours to refuse.
+ */
+static void
+ctl_spec_parent(json_t *p)
+{
+	const char	*env = getenv("FUTURED_TASK_ID");
+	json_t		*v = json_object_get(p, "parent");
+	json_int_t	 id;
+
+	if (v == NULL && env != NULL && ctl_parse_id(env, &id) == 0)
+		json_object_set_new(p, "parent", json_integer(id));
+	else if (json_is_null(v))
+		json_object_del(p, "parent");	/* --no-parent */
 }
 
 int
@@ -347,6 +392,7 @@ ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
     int *detach, json_t **out)
 {
 	struct option	 lo[CTL_NFIELDS + 5];
+	const char	*kind;
 	json_t		*p;
 	int		 rc;
 
@@ -355,13 +401,15 @@ ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
 	if ((p = json_object()) == NULL)
 		return CTL_EXIT_USAGE;
 	rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach);
-	if (rc == -1 && ctl_spec_is_future(argc, argv)) {
-		json_object_set_new(p, "kind", json_string(FP_KIND_FUTURE));
+	if (rc == -1 && (kind = ctl_spec_kind_operand(argc, argv)) != NULL) {
+		json_object_set_new(p, "kind", json_string(kind));
 		optind++;	/* options may follow the kind too */
 		rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach);
 	}
-	if (rc == -1)
+	if (rc == -1) {
+		ctl_spec_parent(p);
 		rc = ctl_spec_finish(ctx, p, argc - optind, argv + optind);
+	}
 	if (rc != -1)
 		json_decref(p);
 	else

@@ -25,7 +25,8 @@
 #define CTL_EXIT_REFUSED	4	/* JSON-RPC error answer */
 #define CTL_EXIT_TIMEOUT	5	/* not done within the timeout */
 #define CTL_EXIT_CANCELLED	6
-#define CTL_EXIT_ALREADY_DONE	7	/* resolve, reject: it had finished */
+#define CTL_EXIT_ALREADY_DONE	7	/* resolve, reject, close: it had
+					   finished (or was closed) */
 #define CTL_EXIT_INTERRUPTED	130	/* 128 + SIGINT: run left by Ctrl-C */
 
 /*
@@ -185,6 +186,7 @@ int	 ctl_list(struct ctl *, int, char **);
  * (task.list's queue and label) selects; 0 or an exit status.
  */
 int	 ctl_list_unfinished(struct ctl *, json_t *filter, json_t *ids);
+int	 ctl_tree(struct ctl *, int, char **);
 int	 ctl_info(struct ctl *, int, char **);
 int	 ctl_ui(struct ctl *, int, char **);
 
@@ -202,6 +204,7 @@ int	 ctl_clean(struct ctl *, int, char **);
 int	 ctl_cancel(struct ctl *, int, char **);
 int	 ctl_resolve(struct ctl *, int, char **);
 int	 ctl_reject(struct ctl *, int, char **);
+int	 ctl_close(struct ctl *, int, char **);
 
 /* ctl-fmt.c: parsing arguments and formatting output. */
 double	 ctl_now(void);
@@ -254,6 +257,14 @@ enum ctl_color ctl_state_color(const char *);
 #define CTL_TAIL_LINES	10
 /* Columns of the terminal on stdout, 0 when not a terminal. */
 int	 ctl_term_width(void);
+/*
+ * Characters on screen: UTF-8 continuation bytes take no column, nor do
+ * colours (ESC [ ... m).
+ */
+size_t	 ctl_width(const char *);
+/* Prints at most max characters of s (no colours), never half a UTF-8
+ * sequence. */
+void	 ctl_put_cut(FILE *, const char *, size_t max);
 
 /* A table printed with aligned columns; cells are copied. */
 struct ctl_table;

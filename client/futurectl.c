@@ -47,7 +47,16 @@
 	"  --data D                the request body (@FILE: the file's)\n" \
 	"  --max-body N            bytes of the response body kept\n" \
 	"  --no-follow             do not follow redirects\n" \
-	"  --no-raise              a non-2xx status is a result, not HttpError\n"
+	"  --no-raise              a non-2xx status is a result, not HttpError\n" \
+	"  --parent ID             the task is a child of task (or group) ID\n" \
+	"  --no-parent             no parent, even inside a task of futured\n" \
+	"  --child-policy P        what its unfinished children become when "\
+	"its own\n" \
+	"                          work ends: wait (default), cancel, "\
+	"abandon\n" \
+	"  --return-exceptions     (group) members' failures are entries of "\
+	"its\n" \
+	"                          result, not the group's failure\n"
 
 #define CTL_WAIT_HELP \
 	"  --wait                  wait until it is done\n" \
@@ -57,15 +66,25 @@
 #define CTL_FUTURE_NOTE \
 	"The operand future (not after --) makes a future: a task that "\
 	"nothing runs,\ncompleted by resolve, reject, cancel or its "\
-	"--timeout; other tasks may start\n--after it.\n"
+	"--timeout; other tasks may start\n--after it.  The operand group "\
+	"makes a group (asyncio's TaskGroup): its members\nare the tasks "\
+	"submitted with --parent set to it; close ends it once they have,\n"\
+	"with their results (or, unless --return-exceptions, it fails at "\
+	"the first\nfailure, cancelling the others).\n"\
+	"Inside a task of futured ($FUTURED_TASK_ID set), the new task is "\
+	"a child of that\ntask unless --parent or --no-parent says "\
+	"otherwise; a parent stays running until\nits children have ended "\
+	"(--child-policy wait, the default).\n"
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "submit", "[OPTIONS] -- CMD [ARGS...] | [OPTIONS] future [OPTIONS]",
+	{ "submit", "[OPTIONS] -- CMD [ARGS...] | [OPTIONS] future|group "
+	    "[OPTIONS]",
 	    "submit a task and print its id",
 	    CTL_SUBMIT_HELP
 	    "  --no-wait-reply         send as a notification; print nothing\n",
 	    ctl_submit, CTL_FUTURE_NOTE },
-	{ "run", "[OPTIONS] -- CMD [ARGS...] | [OPTIONS] future [OPTIONS]",
+	{ "run", "[OPTIONS] -- CMD [ARGS...] | [OPTIONS] future|group "
+	    "[OPTIONS]",
 	    "submit, stream its output and exit with the task's status",
 	    CTL_SUBMIT_HELP
 	    "  --detach                print the task's id and leave it running\n",
@@ -80,12 +99,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "print a task's exception, or \"none\"; marks it retrieved",
 	    CTL_WAIT_HELP, ctl_exception, NULL },
 	{ "wait", "[--any | --first-exception | --as-completed] [--timeout S] "
-	    "ID...",
+	    "ID... | --as-completed --group G",
 	    "wait for tasks; print which are done and which pending",
 	    "  --any                   return when the first one is done\n"
 	    "  --first-exception       return when one fails, or all are done\n"
 	    "  --as-completed          print each task as it finishes: ID "
 	    "STATE\n"
+	    "  --group G               (--as-completed) the members of group "
+	    "G (the\n"
+	    "                          children of task G), until it has "
+	    "ended\n"
 	    "  --timeout S             give up after S seconds (exit 5)\n",
 	    ctl_wait,
 	    "While it waits, a terminal on stderr shows one line of progress,\n"
@@ -95,7 +118,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "With --as-completed it prints instead one line \"ID STATE\" per "
 	    "task on stdout\n(--json: {\"id\": ID, \"state\": STATE}), in "
 	    "the order they finish, until all\nhave; the exit status is as "
-	    "without it.\n" },
+	    "without it.  With --group, members that join\nwhile it waits "
+	    "come too (within a second); it ends once the group has\nended "
+	    "and every member was printed.\n" },
 	{ "cancel", "[--message M] ID", "cancel a task",
 	    "  --message M             why: the message of its CancelledError\n",
 	    ctl_cancel, NULL },
@@ -120,6 +145,28 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "(a future with retries left waits\nagain).  A task that had "
 	    "already finished is left as it was: how it ended is\nsaid on "
 	    "stderr, and the exit status is 7.\n" },
+	{ "close", "ID", "close a group: it ends once its members have",
+	    "", ctl_close,
+	    "No member joins a closed group.  Prints \"closed\" (\"closed; "
+	    "STATE\" when no member\nwas left running, so that it ended at "
+	    "once).  A group closed or finished\nbefore is left as it was: "
+	    "how it stands is said on stderr, and the exit\nstatus is 7.  "
+	    "A task of another kind is refused (4).\n" },
+	{ "tree", "[--max N] [ID]",
+	    "show a task and its descendants, or every unfinished tree",
+	    "  --max N                 read at most N tasks (default "
+	    "10,000)\n"
+	    "  --json                  print {task..., children: [...]} (an "
+	    "array of\n"
+	    "                          them without ID)\n",
+	    ctl_tree,
+	    "One line a task, \"ID STATE KIND COMMAND [notes]\", its children "
+	    "under it in the\norder they were submitted, like `python -m "
+	    "asyncio pstree`.  Without ID:\nevery pending or running task "
+	    "without a parent, each with its tree.\nA tree cut short (--max, "
+	    "or 100 levels deep) says so on stderr, and \"…\"\nstands for "
+	    "the tasks left out (a task's oldest children; --json: its\n"
+	    "\"truncated\": true).\n" },
 	{ "list", "[--state S] [--queue Q] [--label K=V] [--unretrieved] "
 	    "[--limit N] [--all]", "list tasks, newest first",
 	    "  --state S               pending, running, succeeded, failed or "
@@ -230,8 +277,8 @@ static const char ctl_exit_help[] =
 	"  4  futured refused the request (NoSuchTask, invalid params, ...)\n"
 	"  5  not done within the timeout\n"
 	"  6  the task was cancelled\n"
-	"  7  resolve, reject: the future had already finished; nothing "
-	"changed\n"
+	"  7  resolve, reject: the future had already finished; close: the "
+	"group was\n     closed or finished already; nothing changed\n"
 	"  run exits with the task's own status (128+N if killed by signal "
 	"N).\n";
 

@@ -25,5 +25,5 @@ if [ "${1:-}" != --approve ]; then
 	exit 0
 fi
 $ctl resolve "$ok" '{"approved_by": "ci"}'
-echo "approved by: $($ctl result "$ok")"
+echo "approved by: $($ctl --json result "$ok")"
 $ctl result --wait "$deploy"

@@ -125,6 +125,10 @@ fp_task_write(struct fp_text *o, const struct fp_task *t)
 		fp_task_key(o, "parent");
 		fp_text_int(o, t->parent);
 	}
+	if (t->waiting) {
+		fp_task_key(o, "waiting_for_children");
+		fp_text_cstr(o, "true");
+	}
 	if (t->child_policy != FP_CHILD_WAIT) {
 		fp_task_key(o, "child_policy");
 		fp_text_str(o, fp_child_policy_name(t->child_policy));

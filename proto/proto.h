@@ -424,7 +424,10 @@ struct fp_task {
 	struct fp_value	 attempts;	/* none or [{attempt, outcome, ...}] */
 	int64_t		 parent;	/* 0: none */
 	int		 child_policy;	/* enum fp_child_policy */
+	int		 waiting;	/* its own part over: its children */
 };
+/* What attempt_state holds of a task that waits for its children. */
+#define FP_CHILDREN_MARK	"futured.children"
 /*
  * The task object, appended to a text (fp-text.c).  There is no tree
  * version: answers are written as text, and a tree from parsing this text

@@ -13,7 +13,9 @@ export type Seconds = number;
 /** RFC 3339 UTC with milliseconds: "2026-11-25T22:10:54.325Z". */
 export type Timestamp = string;
 export type TaskId = number;
-export type Kind = 'exec' | 'sleep' | 'http' | 'future';
+export type Kind = 'exec' | 'sleep' | 'http' | 'future' | 'group';
+/** What a task's unfinished children become when its own work ends. */
+export type ChildPolicy = 'wait' | 'cancel' | 'abandon';
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' |
     'cancelled';
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' |
@@ -32,6 +34,14 @@ export interface CommonSpec {
   key?: string | null;
   after?: TaskId[] | null;
   labels?: Labels | null;
+  /**
+   * The task (or group) the new one is a child of. undefined (the
+   * default): the task this process runs in when futured started it
+   * ($FUTURED_TASK_ID, see defaultParent()), else none; null: none.
+   */
+  parent?: Task | TaskId | null;
+  /** Default wait: a parent stays running until its children ended. */
+  child_policy?: ChildPolicy | null;
 }
 
 /** kind "exec": argv or shell. The kind is guessed when left out. */
@@ -73,7 +83,27 @@ export interface FutureSpec extends CommonSpec {
   kind: 'future';
 }
 
-export type TaskSpec = ExecSpec | SleepSpec | HttpSpec | FutureSpec;
+/**
+ * kind "group": nothing runs it; its members are the tasks submitted with
+ * parent set to it until it is closed; it ends once closed and every
+ * member has, with GroupEntry[] (the first failure cancels the others and
+ * fails it, unless return_exceptions).
+ */
+export interface GroupSpec extends CommonSpec {
+  kind: 'group';
+  return_exceptions?: boolean | null;
+}
+
+/** One member's outcome in a group's result, in id order. */
+export interface GroupEntry {
+  id: TaskId;
+  state: 'succeeded' | 'failed' | 'cancelled';
+  result?: unknown;
+  exception?: TaskException;
+}
+
+export type TaskSpec = ExecSpec | SleepSpec | HttpSpec | FutureSpec |
+    GroupSpec;
 
 /** The result of an exec task with capture "text". */
 export interface ExecResult {
@@ -153,6 +183,10 @@ export interface TaskInfo {
   after?: TaskId[];
   not_before?: Timestamp;
   timeout?: Seconds;
+  /** The task's parent, when it has one. */
+  parent?: TaskId;
+  /** Only when not "wait". */
+  child_policy?: ChildPolicy;
   [member: string]: unknown;
 }
 
@@ -219,9 +253,13 @@ export interface ListParams {
   /** Page size, 1 to 1000 (default 100). */
   limit?: number;
   cursor?: string | null;
+  /** The children of this task; 0: the tasks without a parent. */
+  parent?: TaskId;
 }
 
-export type ListFilter = Omit<ListParams, 'cursor'>;
+export type ListFilter = Omit<ListParams, 'cursor' | 'parent'> & {
+  parent?: Task | TaskId;
+};
 
 export interface ListResult {
   tasks: TaskInfo[];
@@ -316,10 +354,12 @@ export interface Methods {
     result: SetResult;
   };
   'task.as_completed': {
-    params: { ids: TaskId[]; cursor?: string | null;
-        timeout?: Seconds | null };
+    params: ({ ids: TaskId[] } | { group: TaskId }) & {
+        cursor?: string | null; timeout?: Seconds | null };
     result: AsCompletedResult;
   };
+  'task.close': { params: { id: TaskId };
+      result: { closed: boolean; state: TaskState } };
   'task.list': { params: ListParams; result: ListResult };
   'task.stream': {
     params: { id: TaskId; from?: number; timeout?: Seconds | null };
@@ -380,6 +420,11 @@ export interface SignalOption {
 export interface WaitOptions extends SignalOption {
   /** Seconds; undefined or null: as long as it takes. */
   timeout?: Seconds | null;
+}
+
+export interface GroupOptions extends WaitOptions {
+  /** A group (any task) whose members (children) to yield. */
+  group: Task | TaskId;
 }
 
 export interface ClientWaitOptions extends WaitOptions {
@@ -457,6 +502,27 @@ export class Client {
    * common fields given.
    */
   createFuture(common?: CommonSpec, options?: SignalOption): Promise<Task>;
+  /**
+   * A task of kind group (asyncio's TaskGroup, or with return_exceptions
+   * gather, made durable); its members are submitted with parent set to
+   * it, closeGroup closes it.
+   */
+  createGroup(spec?: Omit<GroupSpec, 'kind'> & { kind?: 'group' },
+      options?: SignalOption): Promise<Task>;
+  /**
+   * task.close: true when closed now; false when it was closed or had
+   * finished before. (close() closes the client's connections.)
+   */
+  closeGroup(task: Task | TaskId, options?: SignalOption): Promise<boolean>;
+  /**
+   * asyncio.TaskGroup over a durable group: body(g) submits members
+   * (g.submit), then the group is closed and its result awaited; rejects
+   * with GroupFailed when a member failed (unless return_exceptions).
+   * When body throws, the group is cancelled and the error goes on.
+   */
+  taskGroup(body: (group: TaskGroup) => Promise<unknown> | unknown,
+      spec?: Omit<GroupSpec, 'kind'>, options?: SignalOption):
+      Promise<GroupEntry[]>;
 
   /** A handle on an existing task (nothing is asked of futured). */
   task(id: TaskId): Task;
@@ -488,6 +554,12 @@ export class Client {
    * TaskNotDone when `timeout` seconds pass first.
    */
   asCompleted(tasks: Iterable<Task | TaskId>, options?: WaitOptions):
+      AsyncGenerator<Task, void, undefined>;
+  /**
+   * A group's members (any task's children) as they finish, as Tasks,
+   * members joining meanwhile too, until the group has ended.
+   */
+  asCompleted(options: GroupOptions):
       AsyncGenerator<Task, void, undefined>;
 
   /** Every matching task, newest first, fetched page by page. */
@@ -553,6 +625,10 @@ export class Task {
   /** Completes this future with a failure: see Client.setException. */
   setException(message: string | Error, options?: SetExceptionOptions):
       Promise<TaskState>;
+  /** Closes this group: see Client.closeGroup. */
+  close(options?: SignalOption): Promise<boolean>;
+  /** The tasks whose parent this one is (a group's members), newest first. */
+  children(options?: SignalOption): AsyncGenerator<Task, void, undefined>;
   /** Waits for the end: true once finished, false on timeout. */
   wait(options?: WaitOptions): Promise<boolean>;
   /** Output chunks while the task runs, until it ends and all is read. */
@@ -565,6 +641,15 @@ export class Task {
   stream(options?: { from?: number } & SignalOption): ItemStream;
   toJSON(): { id: TaskId };
   toString(): string;
+}
+
+/** The group of Client.taskGroup: members are made with parent the group. */
+export class TaskGroup extends Task {
+  submit(spec: TaskSpec, options?: SignalOption): Promise<Task>;
+  createFuture(common?: CommonSpec, options?: SignalOption): Promise<Task>;
+  createGroup(spec?: Omit<GroupSpec, 'kind'>, options?: SignalOption):
+      Promise<Task>;
+  asCompleted(options?: WaitOptions): AsyncGenerator<Task, void, undefined>;
 }
 
 /* ----------------------------------------------------------------- errors */
@@ -593,6 +678,15 @@ export class TaskFailed extends FuturedError {
   readonly data: { id: TaskId; exception: TaskException };
   readonly exception: TaskException;
 }
+/**
+ * 1, of a group: a member failed, which cancelled the others; its
+ * exception is {type: "ExceptionGroup", message, exceptions: [{id,
+ * exception}]}.
+ */
+export class GroupFailed extends TaskFailed {
+  /** The members' failures, in id order (GroupFailed for a group). */
+  readonly exceptions: TaskFailed[];
+}
 /** 2; data.message: the message of a cancel that gave one. */
 export class TaskCancelled extends FuturedError {
   readonly data: { id: TaskId; message?: string };
@@ -609,7 +703,7 @@ export class TaskNotDone extends FuturedError {
 }
 /** 4 */
 export class NoSuchTask extends FuturedError {
-  readonly data: { id: TaskId; field?: 'after' };
+  readonly data: { id: TaskId; field?: 'after' | 'parent' };
 }
 /** 5: the key belongs to task data.id, submitted with another spec. */
 export class KeyConflict extends FuturedError {
@@ -683,3 +777,8 @@ export class InvalidStateError extends Error {
 export function defaultStateDir(): string;
 /** $FUTURED_SOCKET, else <default state dir>/futured.sock. */
 export function defaultSocketPath(): string;
+/**
+ * $FUTURED_TASK_ID as a number (the task this process runs in, when
+ * futured started it), else null: submit's default parent.
+ */
+export function defaultParent(): TaskId | null;

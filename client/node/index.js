@@ -4,12 +4,15 @@
  * beyond Node's own modules; see README.md.
  */
 export { Client } from './lib/client.js';
-export { Task } from './lib/task.js';
+export { Task, TaskGroup } from './lib/task.js';
 export {
-	AuthenticationError, FuturedError, InternalError, InvalidParams,
+	AuthenticationError, FuturedError, GroupFailed, InternalError,
+	InvalidParams,
 	InvalidRequest, InvalidStateError, KeyConflict, LimitExceeded,
 	MethodNotFound, NoSuchTask,
 	ParseError, ShuttingDown, StoreError, TaskCancelled, TaskFailed,
 	TaskNotDone, TransportError, errorFromRpc,
 } from './lib/errors.js';
-export { defaultSocketPath, defaultStateDir } from './lib/paths.js';
+export {
+	defaultParent, defaultSocketPath, defaultStateDir,
+} from './lib/paths.js';

@@ -524,6 +524,7 @@ task_write(struct task *t, struct fp_text *o)
 	ft.timeout = t->timeout;
 	ft.parent = t->parent;
 	ft.child_policy = t->child_policy;
+	ft.waiting = t->waiting;
 	fp_task_write(o, &ft);
 }
 

@@ -34,7 +34,7 @@
 #include "run/run.h"
 #include "model/model.h"
 
-#define TREE_MARK	"futured.children"	/* in attempt_state */
+#define TREE_MARK	FP_CHILDREN_MARK	/* in attempt_state */
 #define TREE_RETRY	1.0		/* after a read that failed */
 
 enum tree_job_kind {

@@ -30,6 +30,7 @@ struct rpc_finish {
 	int		 attempt;	/* the stored task's, when asked */
 	int		 running;
 	int		 retried;	/* a failure with retries left */
+	int		 waits;		/* ended in the store, children left */
 };
 
 static void
@@ -195,8 +196,8 @@ rpc_finish_free_cb(void *arg, int status)
 		tree_cancel_below(f->id, f->message != NULL ? f->message :
 		    why);	/* its children, wherever they are */
 	}
-	if (status == STORE_OK)	/* a group closed waits, pending */
-		rpc_finish_reply(c, 1, f->close ? FP_PENDING : f->state);
+	if (status == STORE_OK)	/* one with children waits, pending */
+		rpc_finish_reply(c, 1, f->waits ? FP_PENDING : f->state);
 	else if (status == STORE_NONE) {
 		asked = rpc_finish_asked(f);
 		store_finish_ask(f->id, asked, rpc_finish_asked_cb, c);
@@ -226,9 +227,13 @@ rpc_finish_row_cb(void *arg, int status, const struct store_row *r)
 	if (f->close ? k == NULL || !k->group : f->state != FP_CANCELLED &&
 	    (k == NULL || !k->external))
 		rpc_finish_wrong_kind(c, r->t.kind);
-	else if (f->close && store_shared() && !fp_state_done(r->t.state)) {
-		mark = tree_mark(FP_SUCCEEDED, 0);
-		store_close_free(f->id, mark, rpc_finish_free_cb, c);
+	else if (store_shared() && !fp_state_done(r->t.state) &&
+	    (f->close || (f->state != FP_CANCELLED && r->has_children))) {
+		/* its own part ends; it waits for its children (tree.c) */
+		f->waits = 1;
+		mark = tree_mark(f->state, 0);
+		store_close_free(f->id, mark, f->result, f->exception,
+		    rpc_finish_free_cb, c);
 		json_decref(mark);
 	}
 	else if (store_shared() && !fp_state_done(r->t.state))

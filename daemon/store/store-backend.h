@@ -104,7 +104,7 @@ struct store_backend_ops {
 	void	(*child_ended)(struct store_backend *, int64_t parent);
 	void	(*cancels)(struct store_backend *, store_done_cb *, void *);
 	void	(*close_free)(struct store_backend *, int64_t id, json_t *mark,
-		    store_done_cb *, void *);
+		    json_t *result, json_t *exception, store_done_cb *, void *);
 	/* Unfinished tasks of a queue on every node. */
 	void	(*queue_busy)(struct store_backend *, const char *name,
 		    store_busy_cb *, void *);

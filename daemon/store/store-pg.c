@@ -216,12 +216,14 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "ORDER BY id",
 	[PS_PARENT_MARK] = "UPDATE tasks SET has_children = 1 WHERE id = $1 "
 	    "AND has_children = 0",
-	/* a group nobody holds is closed in its row, and no longer waits
-	 * for its delay: the node that claims it finds it closed */
-	[PS_CLOSE_FREE] = "UPDATE tasks SET attempt_state = $2, start_after = "
-	    "NULL, held = held & ~1 WHERE id = $1 AND state = 0 AND owner IS "
+	/* a group nobody holds is closed in its row, or a future resolved
+	 * that has children: it no longer waits for its delay, and the node
+	 * that claims it finds it waiting for them (task_resume) */
+	[PS_CLOSE_FREE] = "UPDATE tasks SET attempt_state = $2, result = $3, "
+	    "exception = $4, start_after = NULL, held = held & ~1 WHERE id = $1 "
+	    "AND state = 0 AND owner IS "
 	    "NULL AND coalesce(attempt_state, '') NOT LIKE "
-	    "'%\"futured.children\"%' RETURNING id",
+	    "'%\"" FP_CHILDREN_MARK "\"%' RETURNING id",
 	[PS_BY_KEY] = "SELECT id, spec FROM tasks WHERE key = $1",
 	/* a row per id asked for, in the order asked: NULL when none */
 	[PS_STATES] = "SELECT t.state FROM unnest($1::bigint[]) WITH ORDINALITY "
@@ -284,7 +286,7 @@ static const char *const pg_sql[PS_COUNT] = {
 	[PS_CLAIM] = "WITH q AS (SELECT name, concurrency - (SELECT count(*) "
 	    "FROM tasks a WHERE a.queue = queues.name AND a.state IN (0, 1) AND "
 	    "a.owner IS NOT NULL AND a.kind NOT IN ('future', 'group') AND "
-	    "coalesce(a.attempt_state, '') NOT LIKE '%\"futured.children\"%') "
+	    "coalesce(a.attempt_state, '') NOT LIKE '%\"" FP_CHILDREN_MARK "\"%') "
 	    "AS room FROM queues WHERE concurrency > 0 AND "
 	    "paused = 0), ready AS (SELECT t.id, t.priority, q.name, q.room "
 	    "FROM q CROSS JOIN LATERAL (SELECT id, priority FROM tasks t WHERE "
@@ -2005,6 +2007,8 @@ pg_row_read(PGresult *r, int i, struct store_row *row)
 	row->attempt_state.text = pg_col_text(r, i, COL_ATTEMPT_STATE);
 	t->parent = pg_col_int(r, i, COL_PARENT, 0);
 	t->child_policy = (int)pg_col_int(r, i, COL_CHILD_POLICY, 0);
+	t->waiting = row->attempt_state.text != NULL &&
+	    strstr(row->attempt_state.text, "\"" FP_CHILDREN_MARK "\"") != NULL;
 	row->has_children = (int)pg_col_int(r, i, COL_HAS_CHILDREN, 0);
 }
 
@@ -2890,7 +2894,7 @@ pg_finish_free(struct store_backend *b, int64_t id, int state,
 
 static void
 pg_close_free(struct store_backend *b, int64_t id, json_t *mark,
-    store_done_cb *done, void *arg)
+    json_t *result, json_t *exception, store_done_cb *done, void *arg)
 {
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
@@ -2898,6 +2902,8 @@ pg_close_free(struct store_backend *b, int64_t id, json_t *mark,
 	rd->done = done;
 	pp_int(&p, id);
 	pp_json(&p, mark);
+	pp_json(&p, result);
+	pp_json(&p, exception);
 	if (!pg.note_work) {
 		pg_note("w");
 		pg.note_work = 1;

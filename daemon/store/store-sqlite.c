@@ -691,6 +691,9 @@ store_row_read(sqlite3_stmt *st, struct store_row *r,
 	r->start_after = store_col_double(st, COL_START_AFTER, 0);
 	r->attempt_state = store_col_value(st, COL_ATTEMPT_STATE, &trees[6]);
 	t->parent = sqlite3_column_int64(st, COL_PARENT);
+	t->waiting = sqlite3_column_type(st, COL_ATTEMPT_STATE) == SQLITE_TEXT &&
+	    strstr((const char *)sqlite3_column_text(st, COL_ATTEMPT_STATE),
+	    "\"" FP_CHILDREN_MARK "\"") != NULL;
 	t->child_policy = sqlite3_column_int(st, COL_CHILD_POLICY);
 	trees[7] = NULL;
 }

@@ -858,14 +858,16 @@ store_child_ended(int64_t id)
 }
 
 void
-store_close_free(int64_t id, json_t *mark, store_done_cb *done, void *arg)
+store_close_free(int64_t id, json_t *mark, json_t *result, json_t *exception,
+    store_done_cb *done, void *arg)
 {
 	store_sync();
 	if (store_txn() == -1) {
 		done(arg, STORE_FAILED);
 		return;
 	}
-	store_ops->close_free(store_be, id, mark, done, arg);
+	store_ops->close_free(store_be, id, mark, result, exception, done,
+	    arg);
 }
 
 void

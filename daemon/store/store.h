@@ -228,11 +228,13 @@ void	 store_finish_ask(int64_t id, json_t *asked, store_done_cb *,
 /* Task id's child ended (several nodes): the node holding id hears it. */
 void	 store_child_ended(int64_t id);
 /*
- * Closes group id if nobody holds it yet, writing mark as its
- * attempt_state (STORE_OK), else STORE_NONE.
+ * Ends the own part of task id (a group's close, or a future with
+ * children resolved) if nobody holds it yet and it was not ended
+ * already, writing mark as its attempt_state and its outcome (result or
+ * exception, borrowed; NULL: none) (STORE_OK), else STORE_NONE.
  */
-void	 store_close_free(int64_t id, json_t *mark, store_done_cb *,
-	    void *arg);
+void	 store_close_free(int64_t id, json_t *mark, json_t *result,
+	    json_t *exception, store_done_cb *, void *arg);
 /* The cancels asked of this node, as STORE_EV_CANCEL events. */
 void	 store_cancels(store_done_cb *, void *arg);
 /* Each queue with its tasks running and waiting on every node. */

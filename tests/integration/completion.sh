@@ -168,7 +168,7 @@ suite() {
 	hasnt "futurectl submit -" --detach
 	has "futurectl run --de" --detach
 	only "futurectl run --det" --detach
-	only "futurectl submit --no-" --no-follow --no-raise --no-wait-reply
+	only "futurectl submit --no-" --no-follow --no-parent --no-raise --no-wait-reply
 	has "futurectl logs -" -f --follow --stderr --json
 	has "futurectl result --" --wait --timeout --json
 	has "futurectl exception --" --wait --timeout

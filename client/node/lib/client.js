@@ -7,10 +7,10 @@ import {
 	errorFromRpc,
 } from './errors.js';
 import {
-	defaultSocketPath, defaultToken, readTokenFile,
+	defaultParent, defaultSocketPath, defaultToken, readTokenFile,
 } from './paths.js';
 import { POLL_MAX, deadlineOf, now, pace, pollSeconds } from './poll.js';
-import { Task } from './task.js';
+import { Task, TaskGroup } from './task.js';
 import { Transport } from './transport.js';
 
 /* The methods that may wait, and so need more than the usual time. */
@@ -23,6 +23,12 @@ const RETURN_WHEN = new Set(['ALL_COMPLETED', 'FIRST_COMPLETED',
 /* futured refuses a batch of more; so is a task.wait of more ids. */
 const BATCH_MAX = 10_000;
 
+/*
+ * asCompleted({group}): a long-poll learns only of the members there were
+ * when it was made, so a member that joins is seen within this long.
+ */
+const GROUP_TICK = 1;
+
 /* Guesses a spec's kind from its fields, so {argv} alone is enough. */
 function kindOf(spec) {
 	if (spec.kind != null)
@@ -34,7 +40,28 @@ function kindOf(spec) {
 	if (spec.seconds != null)
 		return 'sleep';
 	throw new TypeError('a task spec needs a kind (exec, sleep, http, ' +
-	    'future), or argv, shell, url or seconds to tell it');
+	    'future, group), or argv, shell, url or seconds to tell it');
+}
+
+/*
+ * task.submit's params: the kind told, the parent an id. parent undefined
+ * is the task this process runs in ($FUTURED_TASK_ID), null none.
+ */
+function submitParams(spec) {
+	const params = { ...spec, kind: kindOf(spec) };
+	const parent = spec.parent === undefined ? defaultParent() : spec.parent;
+	if (parent == null)
+		delete params.parent;
+	else
+		params.parent = parent instanceof Task ? parent.id : parent;
+	return params;
+}
+
+/* What asCompleted({group}) says when its timeout passes first. */
+function groupUnfinished(id, left, ended) {
+	return new TaskNotDone({ code: 3, message: `group ${id}: ${left} ` +
+	    `members unfinished${ended ? '' : ', open'}`,
+	    data: { state: null } });
 }
 
 /* The state after task.set_result or task.set_exception; a task that had
@@ -192,9 +219,15 @@ export class Client {
 	}
 
 	/* task.submit: resolves to the Task (an existing one for a known key). */
+	/*
+	 * spec.parent: the task (or group, a Task or an id) the new one is a
+	 * child of; undefined (the default) is the task this process runs in
+	 * when futured started it ($FUTURED_TASK_ID), else none; null is none.
+	 * spec.child_policy: wait (default), cancel or abandon.
+	 */
 	async submit(spec, { signal } = {}) {
-		const info = await this.call('task.submit',
-		    { ...spec, kind: kindOf(spec) }, { signal });
+		const info = await this.call('task.submit', submitParams(spec),
+		    { signal });
 		return new Task(this, info.id, info);
 	}
 
@@ -205,7 +238,7 @@ export class Client {
 	 */
 	async submitMany(specs, opts = {}) {
 		const entries = await this.batch(Array.from(specs, (s) =>
-		    ['task.submit', { ...s, kind: kindOf(s) }]), opts);
+		    ['task.submit', submitParams(s)]), opts);
 		return entries.map((e) => e.ok ?
 		    { ok: true, task: new Task(this, e.result.id, e.result) } :
 		    { ok: false, error: e.error });
@@ -219,6 +252,56 @@ export class Client {
 	 */
 	createFuture(common = {}, opts = {}) {
 		return this.submit({ ...common, kind: 'future' }, opts);
+	}
+
+	/*
+	 * A task of kind group (asyncio's TaskGroup, or with return_exceptions
+	 * gather, made durable): nothing runs it; its members are the tasks
+	 * submitted with parent set to it until closeGroup closes it, and it
+	 * ends once closed and every member has. Its result is [{id, state,
+	 * result | exception}] in id order; without return_exceptions the
+	 * first member that fails cancels the others and result() rejects
+	 * with GroupFailed. spec: return_exceptions and the common fields.
+	 */
+	createGroup(spec = {}, opts = {}) {
+		if (spec.kind != null && spec.kind !== 'group')
+			throw new TypeError(`createGroup makes the kind group, ` +
+			    `not ${spec.kind}`);
+		return this.submit({ ...spec, kind: 'group' }, opts);
+	}
+
+	/*
+	 * task.close: no member joins the group any more, and it ends once
+	 * every member has. Resolves to false when it was closed or had
+	 * finished before. (close() closes this client's connections.)
+	 */
+	async closeGroup(task, { signal } = {}) {
+		const t = this.#taskOf(task);
+		const r = await this.call('task.close', { id: t.id }, { signal });
+		t._learn(r.state);
+		return r.closed;
+	}
+
+	/*
+	 * asyncio.TaskGroup over a durable group: makes a group (spec as for
+	 * createGroup), runs body(g) with it as a TaskGroup (whose submit,
+	 * createFuture and createGroup make members), then closes it and
+	 * resolves to its result once it has ended; rejects with GroupFailed
+	 * when a member failed (unless return_exceptions). When body throws,
+	 * the group is cancelled, its members with it, and the error goes on
+	 * (futured refusing a member because the group failed meanwhile
+	 * becomes that GroupFailed); signal aborting the wait cancels it too.
+	 */
+	async taskGroup(body, spec = {}, { signal } = {}) {
+		const info = (await this.createGroup(spec, { signal })).info;
+		const group = new TaskGroup(this, info.id, info);
+		try {
+			await body(group);
+		} catch (err) {
+			await group._abort(err);
+			throw err;
+		}
+		return group._finish(signal);
 	}
 
 	/* A handle on an existing task; nothing is asked of futured. */
@@ -355,8 +438,23 @@ export class Client {
 	 * already first, in the order given), each once: task.as_completed
 	 * long-polls with the cursor of the last answer. A Task yielded knows
 	 * its finalState. Throws TaskNotDone when timeout seconds pass first.
+	 * asCompleted({group}): a group's members (any task's children), as
+	 * Tasks, members joining meanwhile too, until the group has ended.
 	 */
-	async *asCompleted(tasks, { timeout, signal } = {}) {
+	async *asCompleted(tasks, opts = {}) {
+		if (tasks != null && typeof tasks[Symbol.iterator] !== 'function') {
+			opts = tasks;
+			tasks = null;
+		}
+		const { timeout, signal, group } = opts;
+		if ((tasks == null) === (group == null))
+			throw new TypeError('asCompleted takes tasks or {group}, ' +
+			    'one of them');
+		if (group != null) {
+			yield* this.#asCompletedGroup(this.#taskOf(group).id,
+			    deadlineOf(timeout), signal);
+			return;
+		}
 		const byId = this.#unique(tasks, 'task.as_completed');
 		const deadline = deadlineOf(timeout);
 		const ids = [...byId.keys()];
@@ -397,6 +495,44 @@ export class Client {
 		}
 	}
 
+	/*
+	 * The members of group gid as they finish. All handed back (remaining
+	 * 0) ends it only once the group can take no more: it has ended, and
+	 * a call made since said so; until then the group is waited for a
+	 * tick at a time, members joining meanwhile.
+	 */
+	async *#asCompletedGroup(gid, deadline, signal) {
+		const params = { group: gid };
+		const yielded = new Set();
+		let ended = false;
+
+		for (;;) {
+			params.timeout = Math.min(pollSeconds(deadline), GROUP_TICK);
+			const started = now();
+			const r = await this._call('task.as_completed', params,
+			    params.timeout, signal);
+			params.cursor = r.cursor;
+			const fresh = r.done.filter(({ id }) => !yielded.has(id));
+			for (const { id, state } of fresh) {
+				const task = this.task(id);
+				yielded.add(id);
+				task._learn(state);
+				yield task;
+			}
+			if (r.remaining === 0 && ended)
+				return;
+			if (r.remaining === 0) {
+				const asked = Math.min(pollSeconds(deadline), GROUP_TICK);
+				ended = (await this._call('task.wait', { ids: [gid],
+				    timeout: asked }, asked, signal)).done.length > 0;
+			}
+			if (now() >= deadline && !(r.remaining === 0 && ended))
+				throw groupUnfinished(gid, r.remaining, ended);
+			if (r.remaining > 0 && fresh.length === 0)
+				await pace(started, params.timeout, signal);
+		}
+	}
+
 	/* asCompleted over task.wait: those done after each wait, in order. */
 	async *#asCompletedByWait(byId, deadline, signal) {
 		let pending = [...byId.values()];
@@ -430,11 +566,14 @@ export class Client {
 
 	/*
 	 * Every task matching filter ({state, queue, label, unretrieved,
-	 * limit: the page size}), newest first, page after page.
+	 * parent: a Task or id, 0 for tasks without one; limit: the page
+	 * size}), newest first, page after page.
 	 */
 	async *list(filter = {}, { signal } = {}) {
 		const params = { ...filter };
 		delete params.cursor;
+		if (params.parent instanceof Task)
+			params.parent = params.parent.id;
 		for (;;) {
 			const page = await this.listPage(params, { signal });
 			yield* page.tasks;

@@ -54,6 +54,31 @@ export class TaskFailed extends FuturedError {
 	}
 }
 
+/* The members' failures of a group's ExceptionGroup: [{id, exception}]. */
+function memberFailures(data) {
+	const list = field(field(data, 'exception'), 'exceptions');
+	return Array.isArray(list) ? list.filter((m) => m !== null &&
+	    typeof m === 'object') : [];
+}
+
+/*
+ * A group failed (code 1, so a TaskFailed too): a member failed, which
+ * cancelled the others, and its exception is {type: "ExceptionGroup",
+ * message, exceptions: [{id, exception}]}. `exceptions` are the members'
+ * failures, each a TaskFailed (a GroupFailed for a member that is a
+ * group), in id order, as an AggregateError's `errors`.
+ */
+export class GroupFailed extends TaskFailed {
+	#members = null;
+
+	get exceptions() {
+		this.#members ??= memberFailures(this.data).map((m) =>
+		    errorFromRpc({ code: 1, message: 'TaskFailed',
+		    data: { id: m.id, exception: m.exception } }));
+		return this.#members;
+	}
+}
+
 export class TaskCancelled extends FuturedError {
 	static describe(e) {
 		const why = field(e.data, 'message');
@@ -183,9 +208,15 @@ const BY_CODE = new Map([
 	[-32603, InternalError],
 ]);
 
-/* The error class for a JSON-RPC error object; FuturedError for new codes. */
+/*
+ * The error class for a JSON-RPC error object; FuturedError for new codes,
+ * GroupFailed for a group's ExceptionGroup naming its members' failures.
+ */
 export function errorFromRpc(error) {
-	const Cls = BY_CODE.get(error?.code) ?? FuturedError;
+	let Cls = BY_CODE.get(error?.code) ?? FuturedError;
+	if (Cls === TaskFailed && field(field(error.data, 'exception'),
+	    'type') === 'ExceptionGroup' && memberFailures(error.data).length > 0)
+		Cls = GroupFailed;
 	return new Cls(error);
 }
 

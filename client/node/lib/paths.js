@@ -27,6 +27,20 @@ export function defaultSocketPath() {
 	return join(defaultStateDir(), 'futured.sock');
 }
 
+/*
+ * $FUTURED_TASK_ID as a number: the task this process is (or was started
+ * by), when futured started it; else null. submit's default parent, so a
+ * script's tasks are children of its own. A value that is not a task id
+ * is ignored, as futurectl ignores it.
+ */
+export function defaultParent() {
+	const s = process.env.FUTURED_TASK_ID ?? '';
+	if (!/^[1-9][0-9]{0,15}$/.test(s))
+		return null;
+	const id = Number(s);
+	return Number.isSafeInteger(id) ? id : null;
+}
+
 /* The token is the file's first line; trailing blanks are an editor's. */
 export function readTokenFile(file) {
 	const token = readFileSync(file, 'utf8').split('\n')[0].trim();

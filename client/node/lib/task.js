@@ -4,6 +4,7 @@
  * the final state (which never changes): every question goes to the
  * daemon, so handles made by different clients (or processes) agree.
  */
+import { TaskFailed } from './errors.js';
 import { POLL_MAX, anySignal, merge, now, pace } from './poll.js';
 
 const STREAMS = new Set(['stdout', 'stderr', 'both']);
@@ -90,6 +91,18 @@ export class Task {
 	/* Completes this future with a failure: see Client.setException. */
 	setException(message, opts) {
 		return this.client.setException(this, message, opts);
+	}
+
+	/* Closes this group: see Client.closeGroup. */
+	close(opts) {
+		return this.client.closeGroup(this, opts);
+	}
+
+	/* The tasks whose parent this one is (a group's members), newest first. */
+	async *children({ signal } = {}) {
+		for await (const info of this.client.list({ parent: this.id },
+		    { signal }))
+			yield new Task(this.client, info.id, info);
 	}
 
 	/* Waits for the task to finish: true when it has, false on timeout. */
@@ -190,5 +203,87 @@ export class Task {
 
 	toString() {
 		return `Task(${this.id})`;
+	}
+}
+
+/* A member's spec: its parent is the group. */
+function memberSpec(group, spec) {
+	if (spec.parent !== undefined)
+		throw new TypeError('a member\'s parent is its group');
+	return { ...spec, parent: group.id };
+}
+
+/* What a task group's cancel says (within task.cancel's 1,024 bytes). */
+function cancelMessage(err) {
+	let text = `taskGroup: the body threw ${err?.name ?? typeof err}` +
+	    (err?.message ? `: ${err.message}` : '');
+	while (Buffer.byteLength(text) > 1024)
+		text = text.slice(0, -1);
+	return text;
+}
+
+/*
+ * futured refusing a member of group gid because it is closed (a member's
+ * failure closes it) or has finished: -32602 on parent, naming it.
+ */
+function refusedBy(err, gid) {
+	return err?.code === -32602 && err.data?.field === 'parent' &&
+	    new RegExp(`\\b${gid}\\b`).test(String(err.data?.reason));
+}
+
+/*
+ * The group of Client.taskGroup: a Task (its result is the group's) whose
+ * submit, createFuture and createGroup make members (parent the group).
+ */
+export class TaskGroup extends Task {
+	/* A member: Client.submit with parent this group. */
+	submit(spec, opts) {
+		return this.client.submit(memberSpec(this, spec), opts);
+	}
+
+	/* A member of kind future. */
+	createFuture(common = {}, opts) {
+		return this.client.createFuture(memberSpec(this, common), opts);
+	}
+
+	/* A member that is a group. */
+	createGroup(spec = {}, opts) {
+		return this.client.createGroup(memberSpec(this, spec), opts);
+	}
+
+	/* The members as they finish: Client.asCompleted({group}). */
+	asCompleted(opts = {}) {
+		return this.client.asCompleted({ ...opts, group: this });
+	}
+
+	/*
+	 * The body threw err: the group is cancelled, its members with it.
+	 * When err is futured refusing a member because the group failed
+	 * meanwhile, that failure is thrown instead (err its cause), once the
+	 * group has ended, as at the end of the body.
+	 */
+	async _abort(err) {
+		if (refusedBy(err, this.id)) {
+			const failure = await this.result().then(() => null,
+			    (e) => e instanceof TaskFailed ? e : null);
+			if (failure !== null) {
+				failure.cause ??= err;
+				throw failure;
+			}
+		}
+		await this.cancel({ message: cancelMessage(err) }).catch(() => {});
+	}
+
+	/* The body ended: close the group, wait for its end; an abort cancels it. */
+	async _finish(signal) {
+		await this.close({ signal });
+		try {
+			return await this.result({ signal });
+		} catch (err) {
+			if (signal?.aborted)
+				await this.cancel({ message: cancelMessage(err) })
+				    .catch(() => {});
+			throw err;
+		}
 	}
 }

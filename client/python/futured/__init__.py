@@ -17,19 +17,34 @@ and the same with asyncio::
         print((await task)["stdout"])
 
 ``Client`` / ``AsyncClient`` make calls (``call``, ``notify``, ``batch``,
-``submit``, ``create_future``, ``set_result``, ``set_exception``,
-``wait``, ``as_completed``, ``list``, ``queues``, ``info``);
+``submit``, ``create_future``, ``create_group``, ``close_group``,
+``task_group``, ``set_result``, ``set_exception``, ``wait``,
+``as_completed``, ``list``, ``queues``, ``info``);
 ``Task`` / ``AsyncTask`` behave like futures (``result``, ``exception``,
-``done``, ``cancel``, ``set_result``, ``set_exception``, ``wait``,
-``stream``, ``iter_output``); the errors of
+``done``, ``cancel``, ``set_result``, ``set_exception``, ``close``,
+``wait``, ``stream``, ``iter_output``); the errors of
 PROTOCOL.md are exceptions under ``FuturedError`` (``TaskFailed``,
-``NoSuchTask``, ``InvalidParams``...).
+``GroupFailed``, ``NoSuchTask``, ``InvalidParams``...).
+
+Inside a task of futured (``$FUTURED_TASK_ID`` set), ``submit`` makes
+children of that task unless ``parent=`` says otherwise (``AUTO``, the
+default; None for none), and ``task_group`` is ``asyncio.TaskGroup`` made
+durable::
+
+    with futured.Client() as client:
+        with client.task_group() as g:
+            for host in ("a", "b"):
+                g.submit(["ssh", host, "uptime"])
+        print(g.result())                       # [{id, state, result}, ...]
 """
-from ._common import (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
-                      BatchEntry, default_socket, default_state_dir)
-from .aio import AsyncBatch, AsyncClient, AsyncTask
-from .client import Batch, Client, StreamOverflow, Task, WaitResult
-from .errors import (AuthError, FuturedError, HTTPError, InternalError,
+from ._common import (ALL_COMPLETED, AUTO, FIRST_COMPLETED, FIRST_EXCEPTION,
+                      BatchEntry, default_parent, default_socket,
+                      default_state_dir)
+from .aio import AsyncBatch, AsyncClient, AsyncTask, AsyncTaskGroup
+from .client import (Batch, Client, StreamOverflow, Task, TaskGroup,
+                     WaitResult)
+from .errors import (AuthError, FuturedError, GroupFailed, HTTPError,
+                     InternalError,
                      InvalidParams, InvalidRequest, InvalidStateError,
                      KeyConflict,
                      LimitExceeded, MethodNotFound, NoSuchQueue, NoSuchTask,
@@ -46,15 +61,17 @@ __version__ = "0.1.0"
 PROTOCOL_VERSION = 1
 
 __all__ = [
-    "Client", "Task", "Batch", "BatchEntry", "WaitResult",
-    "AsyncClient", "AsyncTask", "AsyncBatch",
-    "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED",
-    "default_socket", "default_state_dir", "StreamOverflow",
+    "Client", "Task", "TaskGroup", "Batch", "BatchEntry", "WaitResult",
+    "AsyncClient", "AsyncTask", "AsyncTaskGroup", "AsyncBatch",
+    "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED", "AUTO",
+    "default_parent", "default_socket", "default_state_dir",
+    "StreamOverflow",
     "FuturedError", "TransportError", "ProtocolError", "HTTPError",
     "AuthError", "ServerBusy", "RequestTooLarge",
     "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError", "InvalidStateError",
-    "TaskFailed", "TaskCancelled", "TaskNotDone", "NoSuchTask",
+    "TaskFailed", "GroupFailed", "TaskCancelled", "TaskNotDone",
+    "NoSuchTask",
     "KeyConflict", "ShuttingDown", "StoreError", "LimitExceeded",
     "NoSuchQueue", "QueueNotEmpty", "TaskException", "YieldDecodeError",
     "PROTOCOL_VERSION", "__version__",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from typing import (Any, Dict, Iterable, List, Mapping, Optional, Sequence,
                     Tuple, Union)
@@ -37,6 +38,10 @@ BUSY_RETRIES = 5
 
 LONG_POLLS = frozenset(("task.result", "task.exception", "task.wait",
                         "task.as_completed", "task.stream", "task.output"))
+
+# as_completed(group=...): a long-poll learns only of the members there
+# were when it was made, so a member that joins is seen within this long.
+GROUP_TICK = 1.0
 
 TaskRef = Union[int, "TaskLike"]
 
@@ -225,6 +230,43 @@ def delete_params(tasks: Any, cancel: bool,
     return drop_none(where)
 
 
+class _Auto:
+    """The type of :data:`AUTO`."""
+
+    def __repr__(self) -> str:
+        return "futured.AUTO"
+
+    def __reduce__(self) -> str:
+        return "AUTO"           # the one instance, by its module's name
+
+
+#: ``submit(parent=AUTO)``, the default: the task this process runs in
+#: (``$FUTURED_TASK_ID``, which futured sets for the processes of its exec
+#: tasks), so that a script's tasks are children of its own; no parent
+#: outside futured.  ``parent=None`` submits a task without one.
+AUTO = _Auto()
+
+
+def default_parent() -> Optional[int]:
+    """``$FUTURED_TASK_ID`` as an int: the task this process is (or was
+    started by), when futured started it; else None.  A value that is
+    not a task id is ignored, as futurectl ignores it."""
+    s = os.environ.get("FUTURED_TASK_ID", "")
+    if re.fullmatch(r"[1-9][0-9]{0,15}", s) and int(s) < 2 ** 53:
+        return int(s)
+    return None
+
+
+def parent_id(parent: Any) -> Optional[int]:
+    """task.submit's ``parent`` for ``parent=``: AUTO is
+    :func:`default_parent`, None none, else a Task (a group) or an id."""
+    if parent is AUTO:
+        return default_parent()
+    if parent is None:
+        return None
+    return task_id(parent)
+
+
 def task_id(t: Any) -> int:
     """The id of a Task, an AsyncTask or an int."""
     i = getattr(t, "id", t)
@@ -240,8 +282,13 @@ def submit_params(cmd: Union[None, str, Sequence[str]],
     ``cmd`` is an exec task's argv (a list) or shell command (a string).
     Without ``kind``, it is exec for ``cmd``/``argv``/``shell``, sleep for
     ``seconds``, http for ``url``; a future (no fields of its own) needs
-    ``kind="future"``.  ``after`` may hold Tasks."""
-    params = drop_none(fields)
+    ``kind="future"``, a group ``kind="group"``.  ``after`` may hold
+    Tasks; ``parent`` is AUTO (the default), None (none), a Task or an
+    id."""
+    params = drop_none({k: v for k, v in fields.items() if k != "parent"})
+    parent = parent_id(fields.get("parent", AUTO))
+    if parent is not None:
+        params["parent"] = parent
     if cmd is not None:
         if isinstance(cmd, (bytes, bytearray)):
             raise TypeError("cmd must be str or a sequence of str")
@@ -259,12 +306,70 @@ def submit_params(cmd: Union[None, str, Sequence[str]],
         else:
             raise TypeError("submit() needs a command (argv list or shell "
                             "string), seconds=, url= or kind= (a future: "
-                            "kind=\"future\")")
+                            "kind=\"future\", a group: kind=\"group\")")
     if "after" in params:
         params["after"] = [task_id(t) for t in params["after"]]
     if "cwd" in params:
         params["cwd"] = os.fspath(params["cwd"])
     return params
+
+
+def group_params(return_exceptions: bool,
+                 fields: Mapping[str, Any]) -> Dict[str, Any]:
+    """``create_group``'s fields: kind group, ``return_exceptions`` only
+    when true (so the spec reads {"kind": "group"} otherwise)."""
+    if "kind" in fields or "return_exceptions" in fields:
+        raise TypeError("create_group() makes the kind group; "
+                        "return_exceptions is its own argument")
+    out = dict(fields, kind="group")
+    if return_exceptions:
+        out["return_exceptions"] = True
+    return out
+
+
+def member_fields(group: Any, fields: Mapping[str, Any]) -> Dict[str, Any]:
+    """A member's submit fields: ``parent`` is the group."""
+    if "parent" in fields:
+        raise TypeError("a member's parent is its group")
+    return dict(fields, parent=task_id(group))
+
+
+def closed(task: Any, answer: Mapping[str, Any]) -> bool:
+    """task.close's answer: whether it closed the group now (False when
+    it was closed or finished before); the task learns a final state."""
+    learn(task, answer.get("state"))
+    return bool(answer.get("closed"))
+
+
+def cancel_message(exc: BaseException) -> str:
+    """What a task group's cancel says when its block raised exc (within
+    task.cancel's 1,024 bytes)."""
+    text = "task_group: the block raised %s" % type(exc).__name__
+    if str(exc):
+        text += ": %s" % exc
+    return text.encode("utf-8")[:1024].decode("utf-8", "ignore")
+
+
+def group_refused(exc: BaseException, gid: int) -> bool:
+    """Whether exc is futured refusing a member of group gid because the
+    group is closed (a member's failure closes it) or has finished:
+    -32602 on ``parent``, naming it."""
+    data = getattr(exc, "data", None)
+    if getattr(exc, "code", None) != -32602 or not isinstance(data, dict) \
+            or data.get("field") != "parent":
+        return False
+    return re.search(r"\b%d\b" % gid, str(data.get("reason", ""))) \
+        is not None
+
+
+def list_parent(parent: Any) -> Optional[int]:
+    """task.list's ``parent`` filter: a Task or id, 0 for the tasks
+    without a parent, None for no filter."""
+    if parent is None:
+        return None
+    if parent == 0 and not isinstance(parent, bool):
+        return 0
+    return task_id(parent)
 
 
 def learn(obj: Any, state: Optional[str]) -> None:

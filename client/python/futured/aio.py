@@ -12,6 +12,7 @@ uses it; used from another loop, it drops the first loop's connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import ssl
 import time
@@ -27,7 +28,7 @@ from .errors import (FuturedError, HTTPError, MethodNotFound, ProtocolError,
                      ServerBusy, TaskCancelled, TaskFailed, TaskNotDone,
                      TransportError)
 
-__all__ = ["AsyncClient", "AsyncTask", "AsyncBatch"]
+__all__ = ["AsyncClient", "AsyncTask", "AsyncTaskGroup", "AsyncBatch"]
 
 # Header block size we accept (the daemon's are a few hundred bytes).
 _LIMIT = 1 << 20
@@ -333,6 +334,41 @@ class AsyncClient:
         ``Client.create_future``)."""
         return await self.submit(kind="future", **fields)
 
+    async def create_group(self, return_exceptions: bool = False,
+                           **fields: Any) -> "AsyncTask":
+        """Submits a task of kind ``group`` (see
+        ``Client.create_group``)."""
+        return await self.submit(**c.group_params(return_exceptions,
+                                                  fields))
+
+    async def close_group(self, task: Any) -> bool:
+        """Closes a group (see ``Client.close_group``)."""
+        return c.closed(task, await self.call("task.close",
+                                              id=c.task_id(task)))
+
+    @contextlib.asynccontextmanager
+    async def task_group(self, return_exceptions: bool = False,
+                         **fields: Any) -> AsyncIterator["AsyncTaskGroup"]:
+        """``asyncio.TaskGroup`` over a durable group (see
+        ``Client.task_group``)::
+
+            async with client.task_group() as g:
+                await g.submit(["make", "-C", "web"])
+                await g.submit(["make", "-C", "api"])
+            print(await g.result())
+
+        The block being cancelled (``asyncio.CancelledError``) cancels the
+        group, as any exception does; so does the waiting task being
+        cancelled while it waits for the group's end."""
+        info = (await self.create_group(return_exceptions, **fields)).info
+        group = AsyncTaskGroup(self, info["id"], info)
+        try:
+            yield group
+        except BaseException as e:
+            await group._abort(e)
+            raise
+        await group._finish()
+
     def task(self, task_id: int) -> "AsyncTask":
         """The AsyncTask handle of an existing id (no call is made)."""
         return AsyncTask(self, c.task_id(task_id))
@@ -422,13 +458,22 @@ class AsyncClient:
                 return True
         return False
 
-    async def as_completed(self, tasks: Iterable[Any],
-                           timeout: Optional[float] = None
-                           ) -> AsyncIterator[Any]:
+    async def as_completed(self, tasks: Optional[Iterable[Any]] = None,
+                           timeout: Optional[float] = None, *,
+                           group: Any = None) -> AsyncIterator[Any]:
         """Yields the tasks (or ids) given as they finish: ``async for t in
-        client.as_completed(tasks)`` (see ``Client.as_completed``).
+        client.as_completed(tasks)`` (see ``Client.as_completed``), or
+        with ``group=`` the group's members as AsyncTasks.
         (``asyncio.as_completed`` works too, on ``[t.result() for t in
         tasks]``.)"""
+        if (tasks is None) == (group is None):
+            raise TypeError("as_completed() takes tasks or group=, "
+                            "one of them")
+        if group is not None:
+            async for t in self._as_completed_group(c.task_id(group),
+                                                    timeout):
+                yield t
+            return
         ids, objs = c.unique_ids(tasks)
         if len(ids) > c.MAX_WAIT_IDS:
             async for t in self._as_completed_by_wait(ids, objs, timeout):
@@ -461,6 +506,35 @@ class AsyncClient:
                 raise c.not_done(None, None, "%d (of %d) tasks unfinished"
                                  % (remaining, len(ids)))
 
+    async def _as_completed_group(self, gid: int, timeout: Optional[float]
+                                  ) -> AsyncIterator["AsyncTask"]:
+        """See Client._as_completed_group."""
+        deadline = Deadline(timeout)
+        cursor: Optional[str] = None
+        ended = False
+        yielded: Set[int] = set()
+        while True:
+            tick = min(deadline.chunk(), c.GROUP_TICK)
+            ans = await self.call("task.as_completed", group=gid,
+                                  timeout=tick,
+                                  **c.drop_none({"cursor": cursor}))
+            cursor, remaining = ans["cursor"], ans["remaining"]
+            for item in ans["done"]:
+                if item["id"] not in yielded:
+                    yielded.add(item["id"])
+                    yield c.completed({item["id"]: self.task(item["id"])},
+                                      item)
+            if remaining == 0 and ended:
+                return
+            if remaining == 0:
+                ended = bool((await self.call(
+                    "task.wait", ids=[gid], timeout=min(
+                        deadline.chunk(), c.GROUP_TICK)))["done"])
+            if deadline.expired() and not (remaining == 0 and ended):
+                raise c.not_done(gid, None, "group %d: %d members "
+                                 "unfinished%s" % (gid, remaining, "" if
+                                                   ended else ", open"))
+
     async def _as_completed_by_wait(self, ids: List[int],
                                     objs: Dict[int, Any],
                                     timeout: Optional[float]
@@ -485,10 +559,13 @@ class AsyncClient:
                    label: Optional[Dict[str, str]] = None,
                    unretrieved: Optional[bool] = None,
                    limit: Optional[int] = None,
-                   page_size: int = 100) -> AsyncIterator[Dict[str, Any]]:
-        """Task objects, newest first: ``async for t in client.list()``."""
+                   page_size: int = 100, parent: Any = None
+                   ) -> AsyncIterator[Dict[str, Any]]:
+        """Task objects, newest first: ``async for t in client.list()``
+        (``parent``: see ``Client.list``)."""
         params = c.drop_none({"state": state, "queue": queue,
-                              "label": label, "unretrieved": unretrieved})
+                              "label": label, "unretrieved": unretrieved,
+                              "parent": c.list_parent(parent)})
         n = 0
         cursor = None
         while True:
@@ -638,6 +715,15 @@ class AsyncTask:
     async def set_result(self, value: Any) -> str:
         """See ``Client.set_result``."""
         return await self.client.set_result(self, value)
+
+    async def close(self) -> bool:
+        """Closes this group (see ``Client.close_group``)."""
+        return await self.client.close_group(self)
+
+    async def children(self) -> AsyncIterator["AsyncTask"]:
+        """See ``Task.children``."""
+        async for obj in self.client.list(parent=self.id):
+            yield self.client._task_from(obj)
 
     async def set_exception(self, message: Any, type: Optional[str] = None,
                             data: Optional[Dict[str, Any]] = None) -> str:
@@ -791,3 +877,54 @@ class AsyncTask:
             offset = ans["next"]
             if ans["eof"] or not ans["data"]:
                 return "".join(parts)
+
+
+class AsyncTaskGroup(AsyncTask):
+    """The group of ``AsyncClient.task_group()`` (see ``TaskGroup``)."""
+
+    async def submit(self, cmd: Union[None, str, Sequence[str]] = None, /,
+                     **fields: Any) -> AsyncTask:
+        """A member: ``AsyncClient.submit`` with ``parent`` this group."""
+        return await self.client.submit(cmd, **c.member_fields(self, fields))
+
+    async def create_future(self, **fields: Any) -> AsyncTask:
+        """A member of kind future."""
+        return await self.client.create_future(
+            **c.member_fields(self, fields))
+
+    async def create_group(self, return_exceptions: bool = False,
+                           **fields: Any) -> AsyncTask:
+        """A member that is a group."""
+        return await self.client.create_group(
+            return_exceptions, **c.member_fields(self, fields))
+
+    def as_completed(self, timeout: Optional[float] = None
+                     ) -> AsyncIterator[AsyncTask]:
+        """The members as they finish: ``async for t in
+        g.as_completed()``."""
+        return self.client.as_completed(group=self, timeout=timeout)
+
+    async def _abort(self, exc: BaseException) -> None:
+        """See TaskGroup._abort.  The cancel is shielded: the block may
+        have raised because its own task is being cancelled."""
+        if c.group_refused(exc, self.id):
+            try:
+                await self.result()
+            except TaskFailed as failure:
+                raise failure from exc
+            except FuturedError:
+                pass
+        with contextlib.suppress(FuturedError):
+            await asyncio.shield(self.cancel(c.cancel_message(exc)))
+
+    async def _finish(self) -> None:
+        """See TaskGroup._finish."""
+        await self.close()
+        try:
+            await self.result()
+        except FuturedError:
+            raise
+        except BaseException as e:
+            with contextlib.suppress(FuturedError):
+                await asyncio.shield(self.cancel(c.cancel_message(e)))
+            raise

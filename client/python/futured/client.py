@@ -1,6 +1,7 @@
 """The blocking client: :class:`Client`, :class:`Task`, :class:`Batch`."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import socket as _socket
@@ -18,7 +19,8 @@ from .errors import (FuturedError, HTTPError, MethodNotFound, ServerBusy,
                      TaskCancelled, TaskFailed, TaskNotDone, TransportError,
                      ProtocolError)
 
-__all__ = ["Client", "Task", "Batch", "WaitResult", "StreamOverflow"]
+__all__ = ["Client", "Task", "TaskGroup", "Batch", "WaitResult",
+           "StreamOverflow"]
 
 
 class StreamOverflow(UserWarning):
@@ -271,9 +273,21 @@ class Client:
         - http: ``url``, ``method``, ``headers``, ``body``, ``max_body``,
           ``follow_redirects``, ``raise_for_status``;
         - future (``kind="future"``): none; see ``create_future``;
+        - group (``kind="group"``): ``return_exceptions``; see
+          ``create_group`` and ``task_group``;
         - any: ``queue``, ``priority``, ``timeout`` (the task's), ``delay``
           or ``not_before``, ``retries``, ``retry_backoff``, ``key``,
-          ``after`` (Tasks or ids), ``labels``.
+          ``after`` (Tasks or ids), ``labels``, ``parent``,
+          ``child_policy``.
+
+        ``parent`` is the task (or group) the new one is a child of.  Its
+        default, :data:`futured.AUTO`, is the task this process runs in
+        when futured started it (``$FUTURED_TASK_ID``), else none; None
+        submits a task without a parent (do, when this client talks to
+        another futured than the one running this process).  A parent
+        whose own work has ended stays running until its children have
+        (``child_policy="wait"``, the default; ``"cancel"`` cancels them,
+        ``"abandon"`` leaves them).
 
         A param the daemon does not know raises InvalidParams naming it.
         """
@@ -287,6 +301,56 @@ class Client:
         or its ``timeout`` ends it.  ``fields`` are the common ones
         (``timeout``, ``key``, ``after``, ``labels``, ``queue``...)."""
         return self.submit(kind="future", **fields)
+
+    def create_group(self, return_exceptions: bool = False,
+                     **fields: Any) -> "Task":
+        """Submits a task of kind ``group`` (``asyncio.TaskGroup``, or with
+        ``return_exceptions`` ``asyncio.gather``, made durable): nothing
+        runs it; its members are the tasks submitted with ``parent`` set
+        to it until ``close_group`` closes it, and it ends once closed and
+        every member has ended.  Its result is ``[{id, state, result |
+        exception}]`` in id order; without ``return_exceptions`` the first
+        member that fails cancels the others and ``result()`` raises
+        GroupFailed.  ``fields`` are the common ones (``timeout`` bounds
+        the whole group, ``parent``, ``key``, ``labels``...).
+        ``task_group()`` does all of it in a ``with`` block."""
+        return self.submit(**c.group_params(return_exceptions, fields))
+
+    def close_group(self, task: Any) -> bool:
+        """Closes a group (a Task or id; ``task.close``): no member joins
+        any more, and it ends once every member has.  False when it was
+        closed or had finished before.  InvalidParams for a task of
+        another kind.  (``close()`` closes this client's connections.)"""
+        return c.closed(task, self.call("task.close", id=c.task_id(task)))
+
+    @contextlib.contextmanager
+    def task_group(self, return_exceptions: bool = False,
+                   **fields: Any) -> Iterator["TaskGroup"]:
+        """``asyncio.TaskGroup`` over a durable group::
+
+            with client.task_group() as g:
+                g.submit(["make", "-C", "web"])
+                g.submit(["make", "-C", "api"])
+            print(g.result())   # [{id, state, result}, ...]
+
+        Entering makes a group (``create_group(return_exceptions,
+        **fields)``) and yields it as a :class:`TaskGroup`, whose
+        ``submit``, ``create_future`` and ``create_group`` make members.
+        Leaving the block closes the group and waits for it: GroupFailed
+        (an ExceptionGroup on Python 3.11+) when a member failed, which
+        cancelled the others (unless ``return_exceptions``).  When the
+        block raises, the group is cancelled (its members with it) and
+        the exception goes on, unless it is futured refusing a member of
+        a group that failed meanwhile: then GroupFailed, from it.  An
+        interrupt (Ctrl-C) while waiting cancels the group too."""
+        info = self.create_group(return_exceptions, **fields).info
+        group = TaskGroup(self, info["id"], info)
+        try:
+            yield group
+        except BaseException as e:
+            group._abort(e)
+            raise
+        group._finish()
 
     def task(self, task_id: int) -> "Task":
         """The Task handle of an existing id (no call is made)."""
@@ -411,14 +475,25 @@ class Client:
                 return True
         return False
 
-    def as_completed(self, tasks: Iterable[Any],
-                     timeout: Optional[float] = None) -> Iterator[Any]:
+    def as_completed(self, tasks: Optional[Iterable[Any]] = None,
+                     timeout: Optional[float] = None, *,
+                     group: Any = None) -> Iterator[Any]:
         """Yields the tasks (or ids) given as they finish, in the order
         they finish (those finished already first, in the order given),
         like ``concurrent.futures.as_completed``; a Task yielded knows its
         final state (``.state`` asks nothing).  TaskNotDone (a
         TimeoutError) when ``timeout`` passes first.  It follows
-        task.as_completed's cursor, so each task comes once."""
+        task.as_completed's cursor, so each task comes once.
+
+        ``group=`` (a Task or id) instead of tasks: the group's members
+        (the children of any task), as Tasks, members that join while it
+        runs too, until the group has ended and every member came."""
+        if (tasks is None) == (group is None):
+            raise TypeError("as_completed() takes tasks or group=, "
+                            "one of them")
+        if group is not None:
+            yield from self._as_completed_group(c.task_id(group), timeout)
+            return
         ids, objs = c.unique_ids(tasks)
         if len(ids) > c.MAX_WAIT_IDS:
             yield from self._as_completed_by_wait(ids, objs, timeout)
@@ -449,6 +524,36 @@ class Client:
                 raise c.not_done(None, None, "%d (of %d) tasks unfinished"
                                  % (remaining, len(ids)))
 
+    def _as_completed_group(self, gid: int, timeout: Optional[float]
+                            ) -> Iterator["Task"]:
+        """The members of group gid as they finish.  All handed back
+        (remaining 0) ends it only once the group can take no more: it
+        has ended, and a call made since said so; until then the group is
+        waited for a tick at a time, members joining meanwhile."""
+        deadline = Deadline(timeout)
+        cursor: Optional[str] = None
+        ended = False
+        yielded: Set[int] = set()
+        while True:
+            tick = min(deadline.chunk(), c.GROUP_TICK)
+            ans = self.call("task.as_completed", group=gid, timeout=tick,
+                            **c.drop_none({"cursor": cursor}))
+            cursor, remaining = ans["cursor"], ans["remaining"]
+            for item in ans["done"]:
+                if item["id"] not in yielded:
+                    yielded.add(item["id"])
+                    yield c.completed({item["id"]: self.task(item["id"])},
+                                      item)
+            if remaining == 0 and ended:
+                return
+            if remaining == 0:
+                ended = bool(self.call("task.wait", ids=[gid], timeout=min(
+                    deadline.chunk(), c.GROUP_TICK))["done"])
+            if deadline.expired() and not (remaining == 0 and ended):
+                raise c.not_done(gid, None, "group %d: %d members "
+                                 "unfinished%s" % (gid, remaining, "" if
+                                                   ended else ", open"))
+
     def _as_completed_by_wait(self, ids: List[int], objs: Dict[int, Any],
                               timeout: Optional[float]) -> Iterator[Any]:
         """as_completed over task.wait, for more ids than one call of
@@ -471,11 +576,15 @@ class Client:
     def list(self, state: Optional[str] = None, queue: Optional[str] = None,
              label: Optional[Dict[str, str]] = None,
              unretrieved: Optional[bool] = None, limit: Optional[int] = None,
-             page_size: int = 100) -> Iterator[Dict[str, Any]]:
+             page_size: int = 100, parent: Any = None
+             ) -> Iterator[Dict[str, Any]]:
         """Task objects (dicts), newest first, page after page of
-        task.list; ``limit`` stops after that many."""
+        task.list; ``limit`` stops after that many.  ``parent``: the
+        children of that task (a Task or id), 0 the tasks without a
+        parent."""
         params = c.drop_none({"state": state, "queue": queue,
-                              "label": label, "unretrieved": unretrieved})
+                              "label": label, "unretrieved": unretrieved,
+                              "parent": c.list_parent(parent)})
         n = 0
         cursor = None
         while True:
@@ -641,6 +750,16 @@ class Task:
         """Completes this future with ``value`` (see
         ``Client.set_result``)."""
         return self.client.set_result(self, value)
+
+    def close(self) -> bool:
+        """Closes this group (see ``Client.close_group``)."""
+        return self.client.close_group(self)
+
+    def children(self) -> Iterator["Task"]:
+        """The tasks whose parent this one is (a group's members),
+        newest first, as Tasks (task.list by parent)."""
+        for obj in self.client.list(parent=self.id):
+            yield self.client._task_from(obj)
 
     def set_exception(self, message: Any, type: Optional[str] = None,
                       data: Optional[Dict[str, Any]] = None) -> str:
@@ -812,3 +931,57 @@ class Task:
             offset = ans["next"]
             if ans["eof"] or not ans["data"]:
                 return "".join(parts)
+
+
+class TaskGroup(Task):
+    """The group of ``Client.task_group()``: a Task (its ``result()`` is
+    the group's) whose ``submit``, ``create_future`` and ``create_group``
+    make members (``parent`` the group)."""
+
+    def submit(self, cmd: Union[None, str, Sequence[str]] = None, /,
+               **fields: Any) -> Task:
+        """A member: ``Client.submit`` with ``parent`` this group."""
+        return self.client.submit(cmd, **c.member_fields(self, fields))
+
+    def create_future(self, **fields: Any) -> Task:
+        """A member of kind future (see ``Client.create_future``)."""
+        return self.client.create_future(**c.member_fields(self, fields))
+
+    def create_group(self, return_exceptions: bool = False,
+                     **fields: Any) -> Task:
+        """A member that is a group (see ``Client.create_group``)."""
+        return self.client.create_group(return_exceptions,
+                                        **c.member_fields(self, fields))
+
+    def as_completed(self, timeout: Optional[float] = None
+                     ) -> Iterator[Task]:
+        """The members as they finish (``Client.as_completed(group=)``)."""
+        return self.client.as_completed(group=self, timeout=timeout)
+
+    def _abort(self, exc: BaseException) -> None:
+        """The block raised exc: the group is cancelled, its members with
+        it.  When exc is futured refusing a member because the group
+        failed meanwhile, that failure is raised instead (from exc),
+        once the group has ended, as on leaving the block."""
+        if c.group_refused(exc, self.id):
+            try:
+                self.result()
+            except TaskFailed as failure:
+                raise failure from exc
+            except FuturedError:
+                pass
+        with contextlib.suppress(FuturedError):
+            self.cancel(c.cancel_message(exc))
+
+    def _finish(self) -> None:
+        """The block ended: the group is closed and waited for; an
+        interrupt (Ctrl-C) while waiting cancels it."""
+        self.close()
+        try:
+            self.result()
+        except FuturedError:
+            raise
+        except BaseException as e:
+            with contextlib.suppress(FuturedError):
+                self.cancel(c.cancel_message(e))
+            raise

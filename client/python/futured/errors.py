@@ -12,16 +12,17 @@ that is not JSON-RPC) are :class:`TransportError` and its subclasses.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import concurrent.futures
 import json
-from typing import Any, Dict, Optional, Tuple, Type
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 __all__ = [
     "FuturedError", "TransportError", "ProtocolError", "HTTPError",
     "AuthError", "ServerBusy", "RequestTooLarge",
     "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError",
-    "TaskFailed", "TaskCancelled", "TaskNotDone", "NoSuchTask",
+    "TaskFailed", "GroupFailed", "TaskCancelled", "TaskNotDone", "NoSuchTask",
     "KeyConflict", "ShuttingDown", "StoreError", "LimitExceeded",
     "NoSuchQueue", "QueueNotEmpty", "YieldDecodeError", "InvalidStateError",
     "TaskException", "error_from_json",
@@ -389,6 +390,77 @@ class InvalidStateError(FuturedError,
                                                      self.state)
 
 
+def _member_errors(data: Any) -> List[TaskFailed]:
+    """The TaskFailed of each member an ExceptionGroup names
+    (``exception.exceptions``: ``[{id, exception}]``)."""
+    exc = data.get("exception") if isinstance(data, dict) else None
+    members = exc.get("exceptions") if isinstance(exc, dict) else None
+    if not isinstance(members, list):
+        return []
+    return [task_failed(m.get("id"), m.get("exception"))
+            for m in members if isinstance(m, dict)]
+
+
+_GROUP_FAILED_DOC = """A group failed (code 1, like any task failure, so a TaskFailed
+    too): a member failed, which cancelled the others, and its exception
+    is ``{type: "ExceptionGroup", message, exceptions: [{id,
+    exception}]}``.  ``exceptions`` holds the members' failures, each a
+    TaskFailed (a GroupFailed for a member that is a group), in id order;
+    the members the failure cancelled are not among them.  Raised by a
+    group's ``result()`` and on leaving ``task_group()``.  On Python 3.11
+    and later it is also an ``ExceptionGroup``, as ``asyncio.TaskGroup``
+    raises, so ``except* TaskFailed`` sees the members' failures."""
+
+if hasattr(builtins, "ExceptionGroup"):
+    class GroupFailed(TaskFailed, builtins.ExceptionGroup):  # type: ignore
+        __doc__ = _GROUP_FAILED_DOC
+
+        # ExceptionGroup takes (message, exceptions) and keeps message
+        # read-only: the members come from data, message stays the
+        # daemon's ("TaskFailed").
+        def __new__(cls, message: str, code: Optional[int] = None,
+                    data: Any = None) -> "GroupFailed":
+            return super().__new__(cls, message, _member_errors(data))
+
+        def __init__(self, message: str, code: Optional[int] = None,
+                     data: Any = None) -> None:
+            builtins.BaseExceptionGroup.__init__(self, message,
+                                                 self.exceptions)
+            self.data = data if data is not None else {}
+
+        def derive(self, excs: Any) -> Any:
+            # what except* leaves of it: a plain group that still says
+            # which task failed
+            return builtins.ExceptionGroup(str(self), excs)
+else:
+    class GroupFailed(TaskFailed):  # type: ignore[no-redef]
+        __doc__ = _GROUP_FAILED_DOC
+
+        def __init__(self, message: str, code: Optional[int] = None,
+                     data: Any = None) -> None:
+            super().__init__(message, code, data)
+            self._exceptions = tuple(_member_errors(data))
+
+        @property
+        def exceptions(self) -> Tuple[TaskFailed, ...]:
+            return self._exceptions
+
+
+def _is_group_failure(data: Any) -> bool:
+    """Whether a TaskFailed's data is a group's ExceptionGroup naming at
+    least one member."""
+    exc = data.get("exception") if isinstance(data, dict) else None
+    return isinstance(exc, dict) and exc.get("type") == "ExceptionGroup" \
+        and bool(_member_errors(data))
+
+
+def task_failed(tid: Any, exc: Any) -> TaskFailed:
+    """The TaskFailed of task ``tid`` whose exception object is ``exc``
+    (a GroupFailed for a group's ExceptionGroup)."""
+    return error_from_json({"code": 1, "message": "TaskFailed",
+                            "data": {"id": tid, "exception": exc}})
+
+
 _BY_CODE: Dict[int, Type[FuturedError]] = {
     cls.code: cls for cls in (
         ParseError, InvalidRequest, MethodNotFound, InvalidParams,
@@ -403,5 +475,7 @@ def error_from_json(error: Any) -> FuturedError:
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
         return ProtocolError("malformed JSON-RPC error: %r" % (error,))
     cls = _BY_CODE.get(error["code"], FuturedError)
+    if cls is TaskFailed and _is_group_failure(error.get("data")):
+        cls = GroupFailed
     return cls(str(error.get("message", "")), error["code"],
                error.get("data"))

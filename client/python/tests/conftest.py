@@ -20,6 +20,10 @@ PKG = os.path.dirname(HERE)                         # client/python
 REPO = os.path.dirname(os.path.dirname(PKG))
 sys.path.insert(0, PKG)                             # no install needed
 
+# Run from inside a task of another futured (FUTURED_TASK_ID set), the
+# client would make every task here that task's child: not in this daemon.
+os.environ.pop("FUTURED_TASK_ID", None)
+
 import futured  # noqa: E402
 
 # Generous: the tests run on slow, shared, loaded machines.
