@@ -89,7 +89,8 @@ output_live(struct output_wait *ow, struct output_src src[2], int *final)
 		else
 			src[w] = (struct output_src){ "", 0, 0 };
 	}
-	if (running || !fp_state_done(t->state)) {
+	/* a task waiting for its children has its attempt's output whole */
+	if (running || (!fp_state_done(t->state) && !t->waiting)) {
 		*final = 0;
 		return 0;
 	}
