@@ -427,7 +427,7 @@ struct fp_task {
 	int		 waiting;	/* its own part over: its children */
 };
 /* What attempt_state holds of a task that waits for its children. */
-#define FP_CHILDREN_MARK	"futured.children"
+#define FP_CHILDREN_MARK	"waiting_for_children"
 /*
  * The task object, appended to a text (fp-text.c).  There is no tree
  * version: answers are written as text, and a tree from parsing this text

@@ -23,6 +23,7 @@ struct future_wait {
 	int		  want_exception; /* task.exception, not task.result */
 	struct future_member *members;	/* as_completed's group, being read */
 	size_t		  n_members, cap_members;
+	int		  group_state;	/* the group's, when read */
 };
 
 /* A member of the group as_completed reads: in the order they joined. */
@@ -315,7 +316,7 @@ static void
 future_as_completed_answer(struct rpc_call *c)
 {
 	struct future_wait	*fw = c->state.future;
-	json_t			*done;
+	json_t			*done, *r;
 	size_t			 i, remaining = 0;
 
 	if (!future_as_completed_ready(fw) && fw->ac.w.timeout > 0) {
@@ -337,9 +338,14 @@ future_as_completed_answer(struct rpc_call *c)
 		    (json_int_t)fw->ac.w.ids[i], "state",
 		    fp_state_name(fw->states[i]))));
 	}
-	rpc_reply(c, json_pack("{s:o,s:o,s:I}", "done", done, "cursor",
+	r = xjson(json_pack("{s:o,s:o,s:I}", "done", done, "cursor",
 	    xjson(fp_as_completed_cursor(&fw->ac)), "remaining",
 	    (json_int_t)remaining));
+	/* no member joins a group that ended: with remaining 0, all came */
+	if (fw->ac.group != 0)
+		json_object_set_new(r, "group_state", json_string(
+		    fp_state_name(fw->group_state)));
+	rpc_reply(c, r);
 	future_wait_free(fw);
 }
 
@@ -418,6 +424,7 @@ future_group_cb(void *arg, int status, const struct store_row *r)
 		future_wait_free(future_wait_take(c));
 		return;
 	}
+	fw->group_state = r->t.state;
 	store_task_children(fw->ac.group, future_member_cb, future_members_cb,
 	    c);
 }

@@ -128,7 +128,10 @@ expect_jq "$r" ".done == [{\"id\":$m3,\"state\":\"succeeded\"}] and .remaining =
 cur=$(jq -c .cursor <<<"$r")
 rpc task.close "{\"id\":$gr}" >/dev/null
 r=$(rpc task.as_completed "{\"group\":$gr,\"cursor\":$cur,\"timeout\":$(scaled 20)}")
-expect_jq "$r" ".done == [{\"id\":$m1,\"state\":\"succeeded\"}] and .remaining == 0" "the last member"
+expect_jq "$r" ".done == [{\"id\":$m1,\"state\":\"succeeded\"}] and .remaining == 0 and .group_state == \"running\"" "the last member"
+cur=$(jq -c .cursor <<<"$r")
+wait_done "$gr"
+expect_jq "$(rpc task.as_completed "{\"group\":$gr,\"cursor\":$cur}")" '.done == [] and .remaining == 0 and .group_state == "succeeded"' "the group ended: all members came"
 expect_jq "$(call task.as_completed "{\"group\":$gr,\"ids\":[$m1]}")" '.error.data.field == "group"' "ids and group"
 expect_jq "$(call task.as_completed '{"group":99999999}')" '.error.code == 4' "an unknown group"
 expect_jq "$(call task.as_completed "{\"group\":$gr,\"cursor\":\"h000\"}")" '.error.data.field == "cursor"' "a cursor longer than the group"
