@@ -131,18 +131,43 @@ fp_resolve_parse(json_t *params, int failure, int64_t *id, json_t **outcome,
 #define FP_CURSOR_MARK	'h'
 #define FP_CURSOR_KEY	8
 
-/* FNV-1a over the ids in their order (a group's cursor: over its id). */
+/* FNV-1a over bytes. */
+static uint32_t
+fp_fnv(uint32_t h, const unsigned char *p, size_t n)
+{
+	while (n-- > 0) {
+		h ^= *p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Over the ids in their order (a group's cursor: over its id). */
 static uint32_t
 fp_cursor_key(const int64_t *ids, size_t n)
 {
+	unsigned char	b[8];
 	uint32_t	h = 2166136261u;
-	size_t		i, b;
+	size_t		i, k;
 
-	for (i = 0; i < n; i++)
-		for (b = 0; b < 8; b++) {
-			h ^= (uint32_t)((uint64_t)ids[i] >> (8 * b)) & 0xff;
-			h *= 16777619u;
-		}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 8; k++)
+			b[k] = (unsigned char)((uint64_t)ids[i] >> (8 * k));
+		h = fp_fnv(h, b, sizeof b);
+	}
+	return h;
+}
+
+/* Over the labels as compact text with sorted keys. */
+static uint32_t
+fp_cursor_label_key(json_t *label)
+{
+	char		*text = json_dumps(label, JSON_COMPACT | JSON_SORT_KEYS);
+	uint32_t	 h;
+
+	h = fp_fnv(2166136261u, (const unsigned char *)(text != NULL ?
+	    text : ""), text != NULL ? strlen(text) : 0);
+	free(text);
 	return h;
 }
 
@@ -169,8 +194,11 @@ fp_seen_parse(json_t *v, struct fp_as_completed *ac, int grow,
 	char		 key[FP_CURSOR_KEY + 1];
 	int		 d;
 
-	ac->key = ac->group != 0 ? fp_cursor_key(&ac->group, 1) :
-	    fp_cursor_key(ac->w.ids, ac->w.n_ids);
+	if (ac->label != NULL)
+		ac->key = fp_cursor_label_key(ac->label);
+	else
+		ac->key = ac->group != 0 ? fp_cursor_key(&ac->group, 1) :
+		    fp_cursor_key(ac->w.ids, ac->w.n_ids);
 	ac->seen = calloc(digits + 1, 1);
 	if (ac->seen == NULL)
 		return fp_invalid_set(inv, "cursor", "out of memory");
@@ -199,19 +227,31 @@ int
 fp_as_completed_parse(json_t *params, double cap, struct fp_as_completed *ac,
     struct fp_invalid *inv)
 {
-	static const char *const keys[] = { "ids", "group", "cursor",
+	static const char *const keys[] = { "ids", "group", "label", "cursor",
 	    "timeout", NULL };
 	json_t	*ids = json_object_get(params, "ids");
 	json_t	*group = json_object_get(params, "group");
+	json_t	*label = json_object_get(params, "label");
 
 	memset(ac, 0, sizeof *ac);
 	if (fp_params_only(params, keys, inv) == -1)
 		return -1;
-	if (ids != NULL && group != NULL)
-		return fp_invalid_set(inv, "group", "give ids or group, not both");
+	if ((ids != NULL) + (group != NULL) + (label != NULL) > 1)
+		return fp_invalid_set(inv, group != NULL ? "group" : "label",
+		    "give one of ids, group and label");
 	if (fp_timeout_parse(params, "timeout", cap, cap, &ac->w.timeout,
 	    inv) == -1)
 		return -1;
+	if (label != NULL) {
+		if (fp_labels_check(label, "label", inv) == -1)
+			return -1;
+		if (json_object_size(label) == 0)
+			return fp_invalid_set(inv, "label",
+			    "must name at least one label");
+		ac->label = label;
+		ac->cursor = json_object_get(params, "cursor");
+		return 0;	/* the ids come with fp_as_completed_members */
+	}
 	if (group != NULL) {
 		if (fp_id_parse(group, &ac->group) == -1)
 			return fp_invalid_set(inv, "group", "must be a task id");

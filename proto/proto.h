@@ -200,13 +200,15 @@ int	 fp_resolve_parse(json_t *params, int failure, int64_t *id,
 	    json_t **outcome, struct fp_invalid *);
 /*
  * task.as_completed: w.return_when unused; seen: the cursor's ids.  With
- * group, the ids (its members, in id order: taken) are given later to
- * fp_as_completed_members, which reads the cursor then.
+ * group or label, the ids (its members, or the tasks labelled so, in the
+ * order they came: taken) are given later to fp_as_completed_members,
+ * which reads the cursor then.
  */
 struct fp_as_completed {
 	struct fp_wait	 w;
 	unsigned char	*seen;		/* 4 ids a byte, in the order of ids */
-	int64_t		 group;		/* 0: ids given */
+	int64_t		 group;		/* 0: ids given (or label) */
+	json_t		*label;		/* borrowed: tasks with these labels */
 	json_t		*cursor;	/* borrowed, until the members come */
 	uint32_t	 key;		/* what the cursor is of */
 };

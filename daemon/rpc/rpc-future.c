@@ -24,6 +24,8 @@ struct future_wait {
 	struct future_member *members;	/* as_completed's group, being read */
 	size_t		  n_members, cap_members;
 	int		  group_state;	/* the group's, when read */
+	struct fp_list	  list;		/* as_completed {label}'s pages */
+	struct fp_text	  page;
 };
 
 /* A member of the group as_completed reads: in the order they joined. */
@@ -42,6 +44,7 @@ future_wait_free(struct future_wait *fw)
 	free(fw->watches);
 	free(fw->states);
 	free(fw->members);
+	fp_text_clear(&fw->page);
 	fp_as_completed_clear(&fw->ac);
 	free(fw);
 }
@@ -349,18 +352,79 @@ future_as_completed_answer(struct rpc_call *c)
 	future_wait_free(fw);
 }
 
+static void
+future_member_add(struct future_wait *fw, int64_t id, double created_at)
+{
+	if (fw->n_members == fw->cap_members)
+		fw->members = xreallocarray(fw->members, fw->cap_members =
+		    fw->cap_members * 2 + 64, sizeof *fw->members);
+	fw->members[fw->n_members].created_at = created_at;
+	fw->members[fw->n_members++].id = id;
+}
+
 /* A group's member (any task's child), in id order. */
 static void
 future_member_cb(void *arg, int status, const struct store_row *r)
 {
 	struct rpc_call		*c = arg;
+
+	future_member_add(c->state.future, r->t.id, r->t.created_at);
+}
+
+static void	future_members_ready(struct rpc_call *, int sort);
+static void	future_label_page(struct rpc_call *);
+
+/*
+ * A page of task.list {label}, newest first: its tasks are the set's,
+ * ordered by when they came once all pages are read.
+ */
+static void
+future_label_cb(void *arg, int status)
+{
+	struct rpc_call		*c = arg;
+	struct future_wait	*fw = c->state.future;
+	json_t			*page = NULL, *t;
+	const char		*next;
+	char			*text;
+	size_t			 len, i;
+	double			 at;
+	long long		 cursor;
+
+	text = fp_text_take(&fw->page, &len);
+	if (status == STORE_OK && text != NULL)
+		page = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+	free(text);
+	if (page == NULL) {
+		rpc_error(c, FP_ERR_STORE, json_pack("{s:s}", "reason",
+		    "cannot read the tasks of the label"));
+		future_wait_free(future_wait_take(c));
+		return;
+	}
+	json_array_foreach(json_object_get(page, "tasks"), i, t) {
+		if (fp_time_parse(json_string_value(json_object_get(t,
+		    "created_at")), &at) == -1)
+			at = 0;
+		future_member_add(fw, json_integer_value(json_object_get(t,
+		    "id")), at);
+	}
+	next = json_string_value(json_object_get(page, "next"));
+	if (next != NULL && sscanf(next, "c%lld", &cursor) == 1 &&
+	    fw->n_members <= FP_WAIT_MAX) {
+		fw->list.cursor = cursor;
+		json_decref(page);
+		future_label_page(c);
+		return;
+	}
+	json_decref(page);
+	future_members_ready(c, 1);
+}
+
+static void
+future_label_page(struct rpc_call *c)
+{
 	struct future_wait	*fw = c->state.future;
 
-	if (fw->n_members == fw->cap_members)
-		fw->members = xreallocarray(fw->members, fw->cap_members =
-		    fw->cap_members * 2 + 64, sizeof *fw->members);
-	fw->members[fw->n_members].created_at = r->t.created_at;
-	fw->members[fw->n_members++].id = r->t.id;
+	store_task_list(&fw->list, &fw->page, future_label_cb, c);
 }
 
 /*
@@ -383,20 +447,29 @@ future_members_cb(void *arg, int status)
 {
 	struct rpc_call		*c = arg;
 	struct future_wait	*fw = c->state.future;
-	struct fp_invalid	 inv;
-	int64_t			*ids;
-	size_t			 i;
 
 	if (status != STORE_OK) {
 		rpc_task_missing(c, status, fw->ac.group);
 		future_wait_free(future_wait_take(c));
 		return;
 	}
+	future_members_ready(c, store_shared());
+}
+
+/* The members are read: in order (sort: by when they came), then begin. */
+static void
+future_members_ready(struct rpc_call *c, int sort)
+{
+	struct future_wait	*fw = c->state.future;
+	struct fp_invalid	 inv;
+	int64_t			*ids;
+	size_t			 i;
+
 	if (fw->n_members > FP_WAIT_MAX)
-		fp_invalid_set(&inv, "group", "more than %d members",
-		    FP_WAIT_MAX);
+		fp_invalid_set(&inv, fw->ac.label != NULL ? "label" : "group",
+		    "more than %d tasks", FP_WAIT_MAX);
 	else {
-		if (store_shared())
+		if (sort)
 			qsort(fw->members, fw->n_members, sizeof *fw->members,
 			    future_member_cmp);
 		ids = xcalloc(fw->n_members + 1, sizeof *ids);
@@ -442,6 +515,13 @@ rpc_future_as_completed(struct rpc_call *c)
 		return;
 	}
 	fw->answer = future_as_completed_answer;
+	if (fw->ac.label != NULL) {	/* the tasks so labelled first */
+		fw->list.label = fw->ac.label;
+		fw->list.limit = FP_LIST_MAX;
+		c->state.future = fw;
+		future_label_page(c);
+		return;
+	}
 	if (fw->ac.group == 0) {
 		future_begin(c, fw);
 		return;

@@ -438,8 +438,9 @@ fuzz_as_completed(json_t *params, struct fp_invalid *inv, struct fp_text *o)
 
 	if (fp_as_completed_parse(params, FUZZ_MAX_WAIT, &ac, inv) == -1)
 		return -1;
-	if (ac.group != 0) {	/* its ids come from the store */
-		if (ac.w.ids != NULL || ac.group >= FP_ID_LIMIT)
+	if (ac.group != 0 || ac.label != NULL) {	/* ids from the store */
+		if (ac.w.ids != NULL || ac.group >= FP_ID_LIMIT ||
+		    (ac.label != NULL && !json_is_object(ac.label)))
 			fuzz_fail("as_completed: group %lld with ids",
 			    (long long)ac.group);
 		fp_text_int(o, ac.group);

@@ -132,6 +132,26 @@ expect_jq "$(rpc task.as_completed '{}')" '.done == [] and .remaining == 0' "no 
 expect_jq "$(call task.as_completed "{\"ids\":[$b,$a,$c],\"cursor\":$cur}")" '.error.data.field == "cursor"' "the cursor with the ids reordered"
 expect_jq "$(call task.as_completed "{\"ids\":[$a,$b,$f0],\"cursor\":$cur}")" '.error.data.field == "cursor"' "the cursor with other ids"
 
+# ---- as_completed over a label: the tasks so labelled, as they finish
+l1=$(submit '{"kind":"future","labels":{"batch":"b7"}}')
+l2=$(submit '{"kind":"future","labels":{"batch":"b7","x":"y"}}')
+submit '{"kind":"future","labels":{"batch":"b8"}}' >/dev/null
+r=$(rpc task.as_completed '{"label":{"batch":"b7"},"timeout":0}')
+expect_jq "$r" '.done == [] and .remaining == 2' "as_completed over a label"
+cur=$(jq -c .cursor <<<"$r")
+rpc task.set_result "{\"id\":$l2}" >/dev/null
+r=$(rpc task.as_completed "{\"label\":{\"batch\":\"b7\"},\"cursor\":$cur}")
+expect_jq "$r" ".done == [{\"id\":$l2,\"state\":\"succeeded\"}] and .remaining == 1" "the labelled task that finished"
+cur=$(jq -c .cursor <<<"$r")
+l3=$(submit '{"kind":"sleep","seconds":0,"labels":{"batch":"b7"}}')
+wait_done "$l3"
+rpc task.set_exception "{\"id\":$l1,\"message\":\"x\"}" >/dev/null
+r=$(rpc task.as_completed "{\"label\":{\"batch\":\"b7\"},\"cursor\":$cur}")
+expect_jq "$r" "[.done[].id] == [$l1,$l3] and .remaining == 0" "the rest, a task labelled later among them"
+expect_jq "$(call task.as_completed "{\"label\":{\"batch\":\"b8\"},\"cursor\":$cur}")" '.error.data.field == "cursor"' "a cursor of another label"
+expect_jq "$(call task.as_completed '{"label":{}}')" '.error.data.field == "label"' "an empty label filter"
+expect_jq "$(call task.as_completed "{\"label\":{\"a\":\"b\"},\"ids\":[$l1]}")" '.error.data.field == "label"' "label and ids"
+
 # ---- a waiting future survives kill -9 and a restart, and still completes
 f=$(submit '{"kind":"future","key":"approval-42"}')
 g=$(submit "{\"kind\":\"future\",\"timeout\":$(scaled 4)}")

@@ -1005,6 +1005,10 @@ test_as_completed_cursor(void **state)
 	future_bad("{'cursor':'h0'}", 3, "cursor");
 	future_bad("{'ids':[1],'group':2}", 3, "group");
 	future_bad("{'group':0}", 3, "group");
+	future_bad("{'label':{}}", 3, "label");
+	future_bad("{'label':['a']}", 3, "label");
+	future_bad("{'label':{'a':'b'},'group':1}", 3, "group");
+	future_bad("{'label':{'a':'b'},'ids':[1]}", 3, "label");
 	future_bad("{'ids':[1],'return_when':'ALL_COMPLETED'}", 3,
 	    "return_when");
 }
