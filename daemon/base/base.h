@@ -37,6 +37,7 @@ struct config {
 	char	*listen;		/* HOST:PORT or NULL */
 	char	*listen_host;		/* its parts, once checked */
 	char	*listen_port;
+	char	*listen_url;		/* how a task reaches it: http-server.c */
 	char	*token_file;
 	char	*store;			/* sqlite:PATH, postgresql://... */
 	char	*store_schema;		/* PostgreSQL's schema */

@@ -513,6 +513,7 @@ config_clear(struct config *c)
 	free(c->listen);
 	free(c->listen_host);
 	free(c->listen_port);
+	free(c->listen_url);
 	free(c->token_file);
 	free(c->store);
 	free(c->store_schema);

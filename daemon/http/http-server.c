@@ -64,6 +64,18 @@ http_server_token_ok(const char *authorization)
 	return http_secret_equal(http_token, h, strlen(h));
 }
 
+int64_t
+http_server_task_of(const char *authorization)
+{
+	const char	*h = authorization;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	for (h += 7; *h == ' '; h++)
+		;
+	return task_credential_check(h, strlen(h));
+}
+
 static void
 http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
@@ -210,6 +222,31 @@ http_sockname(int fd)
 	return where;
 }
 
+/*
+ * The listener as a task on this host reaches it (FUTURED_URL): the port
+ * bound (--listen HOST:0 picks one), a wildcard address as the loopback.
+ */
+static void
+http_task_url(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+	char			 port[NI_MAXSERV];
+	const char		*h = cfg.listen_host;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, len, NULL, 0, port, sizeof port,
+	    NI_NUMERICSERV) != 0)
+		return;
+	if (*h == '\0' || strcmp(h, "*") == 0 || strcmp(h, "0.0.0.0") == 0)
+		h = "127.0.0.1";
+	else if (strcmp(h, "::") == 0)
+		h = "::1";
+	free(cfg.listen_url);
+	xasprintf(&cfg.listen_url, "http://%s%s%s:%s", strchr(h, ':') != NULL ?
+	    "[" : "", h, strchr(h, ':') != NULL ? "]" : "", port);
+}
+
 static void
 http_listen_tcp(const char *spec)
 {
@@ -232,6 +269,7 @@ http_listen_tcp(const char *spec)
 	    listen(fd, HTTP_BACKLOG) == -1)
 		fatal("listen %s", spec);
 	freeaddrinfo(ai);
+	http_task_url(fd);
 	http_serve(fd, 1, http_sockname(fd), NULL);
 }
 

@@ -72,6 +72,7 @@ struct http_conn {
 	int			 keep_alive;
 	enum http_route		 route;
 	int			 trusted;	/* Unix socket, or the token */
+	int64_t			 as_task;	/* a task's credential: its id */
 	int			 by_session;	/* TCP, a dashboard session */
 	struct rpc_batch	*batch;		/* while HTTP_BUSY */
 	size_t			 lingered;
@@ -239,7 +240,11 @@ http_conn_who(struct http_conn *c, const struct http_head *h)
 
 	c->trusted = !c->need_auth || http_server_token_ok(h->authorization);
 	c->by_session = 0;
-	if (c->trusted || (s = http_session_find(h->cookie)) == NULL)
+	c->as_task = 0;
+	if (!c->trusted && c->route == HTTP_ROUTE_RPC)
+		c->as_task = http_server_task_of(h->authorization);
+	if (c->trusted || c->as_task != 0 ||
+	    (s = http_session_find(h->cookie)) == NULL)
 		return;
 	if (c->route == HTTP_ROUTE_RPC && !http_session_csrf_ok(s, h->csrf))
 		return;
@@ -255,7 +260,7 @@ http_conn_head(struct http_conn *c)
 
 	c->route = http_route_of(h->path);
 	http_conn_who(c, h);
-	allowed = c->trusted || c->by_session ||
+	allowed = c->trusted || c->by_session || c->as_task != 0 ||
 	    c->route == HTTP_ROUTE_LOGIN ||
 	    (c->route == HTTP_ROUTE_METRICS && cfg.metrics_public);
 	if (!allowed && c->route == HTTP_ROUTE_UI && h->is_get)
@@ -331,8 +336,12 @@ http_conn_dispatch(struct http_conn *c)
 	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_PIPELINE_MAX);
 	switch (c->route) {
 	case HTTP_ROUTE_RPC:
-		c->batch = rpc_handle_as(body, len,
-		    c->by_session && cfg.ui_read_only, http_rpc_reply_cb, c);
+		if (c->as_task != 0)	/* only as its children's parent */
+			c->batch = rpc_handle_task(body, len, c->as_task,
+			    http_rpc_reply_cb, c);
+		else
+			c->batch = rpc_handle_as(body, len, c->by_session &&
+			    cfg.ui_read_only, http_rpc_reply_cb, c);
 		break;
 	case HTTP_ROUTE_METRICS:
 		http_metrics_serve(c);

@@ -14,6 +14,8 @@ void		 http_server_free(void);
 void		 http_server_resume(void);
 /* Does an Authorization header value carry the token? */
 int		 http_server_token_ok(const char *authorization);
+/* The task whose credential the header carries (while it runs), or 0. */
+int64_t		 http_server_task_of(const char *authorization);
 void		 http_stop_accepting(void);
 /* ["unix:PATH", "tcp:HOST:PORT", ...]: where futured listens. */
 json_t		*http_listen_info(void);

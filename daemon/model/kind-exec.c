@@ -53,7 +53,11 @@ static const struct run_ops kx_ops = {
 static void
 kx_spawn(struct task *t)
 {
-	struct run_attempt	a = { t->id, t->spec, t->timeout };
+	struct run_attempt	a = { .id = t->id, .spec = t->spec,
+				    .timeout = t->timeout };
+
+	if (cfg.listen_url != NULL)	/* it may reach futured over TCP */
+		a.credential = task_credential(t);
 
 	task_ref(t, __func__);
 	t->kstate = exec_start(&a, &kx_ops, t);

@@ -23,7 +23,8 @@ static const struct run_ops kh_ops = { .done = kh_done };
 static void
 kh_start(struct task *t)
 {
-	struct run_attempt	a = { t->id, t->spec, t->timeout };
+	struct run_attempt	a = { .id = t->id, .spec = t->spec,
+				    .timeout = t->timeout };
 
 	task_ref(t, __func__);
 	t->kstate = fetch_start(&a, &kh_ops, t);

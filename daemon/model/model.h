@@ -187,6 +187,7 @@ struct task {
 	enum fp_state	 waiting_state;		/* its own outcome, then */
 	int		 group_failing;		/* 1 a member failed, or: */
 #define TREE_EXPIRED	2			/* its timeout passed */
+	char		*credential;		/* FUTURED_TOKEN (tcp), or NULL */
 	int		 tree_reading;		/* its children being read */
 	int		 tree_again;		/* look again after that */
 
@@ -231,6 +232,13 @@ void		 task_settle(struct task *, enum fp_state, json_t *result,
 void		 task_group_end(struct task *g);
 /* t changed: it is written at the commit. */
 void		 task_stored(struct task *);
+/*
+ * A running task's credential over TCP (task-ID-SECRET, made at its first
+ * use): it acts as its children's parent, and nothing else.  The task it
+ * names while that task runs its own part, or 0.
+ */
+const char	*task_credential(struct task *);
+int64_t		 task_credential_check(const char *token, size_t len);
 /* cb(id, task, arg) for each task in memory. */
 void		 task_foreach(void (*cb)(int64_t, void *, void *), void *arg);
 /* A failed attempt: retried after a backoff when retries are left. */

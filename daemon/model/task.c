@@ -7,7 +7,10 @@
  * (watchers, replies) waits for the commit.  What differs between kinds
  * is in their kind-*.c; this file treats every task alike.
  */
+#include <sys/random.h>
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +79,47 @@ task_unref(struct task *t, const char *from)
 	json_decref(t->exception);
 	json_decref(t->attempts);
 	json_decref(t->attempt_state);
+	free(t->credential);
 	free(t);
+}
+
+const char *
+task_credential(struct task *t)
+{
+	unsigned char	raw[16];
+	char		hex[2 * sizeof raw + 1];
+	size_t		i;
+
+	if (t->credential != NULL)
+		return t->credential;
+	if (getrandom(raw, sizeof raw, 0) != sizeof raw)
+		fatal("getrandom");
+	for (i = 0; i < sizeof raw; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	xasprintf(&t->credential, "task-%lld-%s", (long long)t->id, hex);
+	return t->credential;
+}
+
+int64_t
+task_credential_check(const char *token, size_t len)
+{
+	struct task	*t;
+	long long	 id;
+	size_t		 i, n;
+	unsigned char	 diff;
+	char		 end;
+
+	if (len < 6 || strncmp(token, "task-", 5) != 0 ||
+	    sscanf(token + 5, "%lld%c", &id, &end) != 2 || end != '-' ||
+	    (t = task_find(id)) == NULL || t->credential == NULL ||
+	    t->state != FP_RUNNING || t->waiting)
+		return 0;
+	n = strlen(t->credential);	/* in time independent of the secret */
+	diff = n != len;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)t->credential[i] ^
+		    (unsigned char)(i < len ? token[i] : 0);
+	return diff == 0 ? t->id : 0;
 }
 
 static void

@@ -47,6 +47,7 @@ struct rpc_batch {
 	int			 refs;		/* the batch list; commit marks */
 	int			 nul_keys;	/* fp_body_parse said so */
 	int			 read_only;	/* methods that change: ReadOnly */
+	int64_t			 as_task;	/* a task's credential: rpc_scope */
 	TAILQ_ENTRY(rpc_batch)	 entry;
 };
 
@@ -62,6 +63,10 @@ struct rpc_deadline {
 static TAILQ_HEAD(, rpc_batch)	rpc_batches = TAILQ_HEAD_INITIALIZER(rpc_batches);
 
 static void	rpc_batch_wake(struct rpc_batch *);
+static void	rpc_dispatch_run(struct rpc_call *, const struct rpc_method *);
+static int	rpc_scope(struct rpc_call *, const struct rpc_method *, int);
+static struct rpc_batch *rpc_handle_with(const char *, size_t, int, int64_t,
+		    rpc_reply_cb *, void *);
 static void	rpc_batch_dispatch(struct rpc_batch *);
 static void	rpc_text_response(struct rpc_call *, json_t *);
 static size_t			rpc_nbatches;
@@ -498,7 +503,6 @@ static void
 rpc_dispatch(struct rpc_call *c, struct fp_request *req)
 {
 	const struct rpc_method	*m = rpc_method_find(req->method);
-	struct fp_invalid	 inv;
 	static json_t		*empty;
 
 	if (m == NULL) {
@@ -519,11 +523,94 @@ rpc_dispatch(struct rpc_call *c, struct fp_request *req)
 		empty = xjson(json_object());
 	c->params = req->params != NULL ? req->params : empty;
 	c->method = m->name;
+	if (c->batch->as_task != 0 && !rpc_scope(c, m, c->params != empty))
+		return;
+	rpc_dispatch_run(c, m);
+}
+
+static void
+rpc_dispatch_run(struct rpc_call *c, const struct rpc_method *m)
+{
+	struct fp_invalid	 inv;
+
 	if (rpc_params_check(m->name, c->params, &inv) == -1) {
 		rpc_invalid(c, &inv);
 		return;
 	}
 	m->handler(c);
+}
+
+/* ---- what a task's credential may do ---- */
+
+static void
+rpc_scope_refuse(struct rpc_call *c, const char *why)
+{
+	rpc_error(c, FP_ERR_READ_ONLY, json_pack("{s:s,s:s}", "method",
+	    c->method, "reason", why));
+}
+
+static void
+rpc_scope_row_cb(void *arg, int status, const struct store_row *r)
+{
+	struct rpc_call	*c = arg;
+
+	/* an unknown task: the method says so itself */
+	if (status == STORE_NONE || (status == STORE_OK &&
+	    r->t.parent == c->batch->as_task))
+		rpc_dispatch_run(c, rpc_method_find(c->method));
+	else if (status == STORE_OK)
+		rpc_scope_refuse(c, "a task's credential acts on its own "
+		    "children only");
+	else
+		rpc_task_missing(c, status, c->state.task_id);
+}
+
+/*
+ * A task's credential (over TCP) acts as its children's parent: it reads,
+ * submits children (parent: itself), and cancels, closes or completes its
+ * own children.  1: go on now; 0: refused, or looked up first.
+ */
+static int
+rpc_scope(struct rpc_call *c, const struct rpc_method *m, int own_params)
+{
+	int64_t		 self = c->batch->as_task, id;
+	json_t		*parent = json_object_get(c->params, "parent");
+	struct task	*t;
+
+	if (!m->changes)
+		return 1;
+	if (strcmp(m->name, FP_TASK_SUBMIT) == 0) {
+		if (parent != NULL && !json_is_null(parent) &&
+		    json_integer_value(parent) != self) {
+			rpc_scope_refuse(c, "a task's credential submits its "
+			    "own children only");
+			return 0;
+		}
+		if (own_params)
+			json_object_set_new(c->params, "parent",
+			    json_integer(self));
+		return 1;
+	}
+	if (strcmp(m->name, FP_TASK_CANCEL) != 0 &&
+	    strcmp(m->name, FP_TASK_CLOSE) != 0 &&
+	    strcmp(m->name, FP_TASK_SET_RESULT) != 0 &&
+	    strcmp(m->name, FP_TASK_SET_EXCEPTION) != 0) {
+		rpc_scope_refuse(c, "a task's credential submits children, "
+		    "reads, and ends its own children");
+		return 0;
+	}
+	if (fp_id_parse(json_object_get(c->params, "id"), &id) == -1)
+		return 1;	/* the method says what is wrong */
+	if ((t = task_find(id)) != NULL) {
+		if (t->parent == self)
+			return 1;
+		rpc_scope_refuse(c, "a task's credential acts on its own "
+		    "children only");
+		return 0;
+	}
+	c->state.task_id = id;
+	store_task_get(id, rpc_scope_row_cb, c);
+	return 0;
 }
 
 /*
@@ -666,6 +753,20 @@ struct rpc_batch *
 rpc_handle_as(const char *body, size_t len, int read_only, rpc_reply_cb *reply,
     void *arg)
 {
+	return rpc_handle_with(body, len, read_only, 0, reply, arg);
+}
+
+struct rpc_batch *
+rpc_handle_task(const char *body, size_t len, int64_t as_task,
+    rpc_reply_cb *reply, void *arg)
+{
+	return rpc_handle_with(body, len, 0, as_task, reply, arg);
+}
+
+static struct rpc_batch *
+rpc_handle_with(const char *body, size_t len, int read_only, int64_t as_task,
+    rpc_reply_cb *reply, void *arg)
+{
 	struct rpc_batch	*b;
 	json_error_t		 jerr;
 	json_t			*doc;
@@ -702,6 +803,7 @@ rpc_handle_as(const char *body, size_t len, int read_only, rpc_reply_cb *reply,
 	b->is_array = json_is_array(doc);
 	b->nul_keys = nul_keys;
 	b->read_only = read_only;
+	b->as_task = as_task;
 	/* The transport still uses b on return: never answered from here. */
 	rpc_batch_dispatch(b);
 	return b;

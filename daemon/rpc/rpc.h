@@ -77,6 +77,13 @@ struct rpc_batch *rpc_handle(const char *body, size_t len, rpc_reply_cb *reply,
 /* The same; read_only: methods that change anything answer ReadOnly. */
 struct rpc_batch *rpc_handle_as(const char *body, size_t len, int read_only,
 		    rpc_reply_cb *reply, void *arg);
+/*
+ * The same for task as_task's credential: it submits its children (parent
+ * as_task), reads, and cancels, closes or completes its own children;
+ * other calls answer ReadOnly.
+ */
+struct rpc_batch *rpc_handle_task(const char *body, size_t len,
+		    int64_t as_task, rpc_reply_cb *reply, void *arg);
 /* The client went away: waiting calls answer now, and nothing is sent. */
 void		 rpc_batch_gone(struct rpc_batch *);
 void		 rpc_reply(struct rpc_call *, json_t *result);

@@ -252,7 +252,7 @@ exec_envp(const struct run_attempt *a)
 
 	while (environ[n] != NULL)
 		n++;
-	envp = xcalloc(n + json_object_size(env) + 4, sizeof *envp);
+	envp = xcalloc(n + json_object_size(env) + 6, sizeof *envp);
 	n = 0;
 	for (i = 0; environ[i] != NULL; i++) {
 		klen = strcspn(environ[i], "=");
@@ -270,6 +270,11 @@ exec_envp(const struct run_attempt *a)
 	xasprintf(&envp[n++], "FUTURED_TASK_ID=%lld", (long long)a->id);
 	if ((s = exec_socket()) != NULL)	/* what it submits: children */
 		xasprintf(&envp[n++], "FUTURED_SOCKET=%s", s);
+	if (a->credential != NULL && cfg.listen_url != NULL) {
+		/* over TCP: only as its children's parent (task_credential) */
+		xasprintf(&envp[n++], "FUTURED_URL=%s", cfg.listen_url);
+		xasprintf(&envp[n++], "FUTURED_TOKEN=%s", a->credential);
+	}
 	return envp;
 }
 

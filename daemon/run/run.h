@@ -14,6 +14,7 @@ struct run_attempt {
 	int64_t		 id;		/* the task's (FUTURED_TASK_ID) */
 	json_t		*spec;		/* the runner takes a reference */
 	double		 timeout;	/* seconds, < 0: none */
+	const char	*credential;	/* FUTURED_TOKEN over TCP, or NULL */
 };
 
 /* What a runner reports of an attempt (arg: the owner's). */
