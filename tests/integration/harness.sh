@@ -34,7 +34,7 @@ TEST_NAME=$(basename "$0" .sh)
 
 # run inside a futured task (FUTURED_TASK_ID set), futurectl would make
 # every task of the test a child of a task this daemon does not know
-unset FUTURED_TASK_ID
+unset FUTURED_TASK_ID FUTURED_URL FUTURED_TOKEN
 MAIN_PID=$$
 FAILS=""	# file of failures, once the temp dir exists
 # fail MESSAGE: the test fails.  Called in a command substitution it still
