@@ -25,7 +25,7 @@
 struct ctl_conn {
 	struct ctl_http		*http;
 	char			*where;		/* socket path or URL */
-	int			 has_token;
+	const char		*token_from;	/* NULL: no token */
 	int			 unix_socket;	/* else TCP */
 	json_int_t		 next_id;
 };
@@ -63,13 +63,57 @@ ctl_socket_path(struct ctl *ctx)
 	return ctl_state_file("futured.sock");
 }
 
-/* Reads the token, strips trailing white space; *header is new. */
+/*
+ * --url, else $FUTURED_URL unless --socket or $FUTURED_SOCKET names a
+ * socket (a task of a futured that also listens on TCP has both set);
+ * NULL for a socket.
+ */
+const char *
+ctl_conn_url(const struct ctl *ctx)
+{
+	const char	*s;
+
+	if (ctx->url != NULL || ctx->socket_path != NULL)
+		return ctx->url;
+	if ((s = getenv("FUTURED_SOCKET")) != NULL && *s != '\0')
+		return NULL;
+	if ((s = getenv("FUTURED_URL")) != NULL && *s != '\0')
+		return s;
+	return NULL;
+}
+
+/*
+ * The header for token (from, e.g. "token file F", names it), trailing
+ * white space stripped; *header is new.  A control character would end
+ * the header line early, so it makes the token unusable.
+ */
+static int
+ctl_token_make(const char *token, const char *from, char **header)
+{
+	size_t	n = strlen(token), i;
+
+	while (n > 0 && isspace((unsigned char)token[n - 1]))
+		n--;
+	for (i = 0; i < n; i++)
+		if (iscntrl((unsigned char)token[i]))
+			break;
+	if (n == 0 || i < n || n >= CTL_TOKEN_MAX) {
+		fprintf(stderr, "futurectl: %s holds no usable token\n", from);
+		return CTL_EXIT_USAGE;
+	}
+	if (asprintf(header, "Authorization: Bearer %.*s", (int)n, token) == -1)
+		return ctl_oom();
+	return 0;
+}
+
+/* Reads the token of file; *header is new. */
 static int
 ctl_token_read(const char *file, char **header)
 {
-	char	 buf[CTL_TOKEN_MAX];
+	char	 buf[CTL_TOKEN_MAX], *from;
 	FILE	*f;
-	size_t	 n, i;
+	size_t	 n;
+	int	 rc;
 
 	if ((f = fopen(file, "r")) == NULL) {
 		fprintf(stderr, "futurectl: cannot read token file %s: %s\n",
@@ -78,40 +122,45 @@ ctl_token_read(const char *file, char **header)
 	}
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		n--;
 	buf[n] = '\0';
-	for (i = 0; i < n; i++)
-		if (iscntrl((unsigned char)buf[i]))
-			break;
-	if (n == 0 || i < n) {
-		fprintf(stderr, "futurectl: token file %s holds no usable "
-		    "token\n", file);
-		return CTL_EXIT_USAGE;
-	}
-	if (asprintf(header, "Authorization: Bearer %s", buf) == -1)
+	if (strlen(buf) < n)
+		buf[0] = '\0';		/* a NUL byte: no usable token */
+	if (asprintf(&from, "token file %s", file) == -1)
 		return ctl_oom();
-	return 0;
+	rc = ctl_token_make(buf, from, header);
+	free(from);
+	return rc;
 }
 
 /*
- * The Authorization header for --url: from --token-file, else from the
- * default state dir's token when we can read it (a local user of a local
- * daemon), else none and the daemon will answer 401.
+ * The Authorization header for url: from --token-file, else, for
+ * $FUTURED_URL only, from $FUTURED_TOKEN (the credential futured gives its
+ * tasks with it, not to be sent to a URL someone else named), else from
+ * the default state dir's token when we can read it (a local user of a
+ * local daemon), else none and the daemon will answer 401.
  */
 static int
-ctl_token_header(struct ctl *ctx, char **header)
+ctl_token_header(struct ctl *ctx, struct ctl_conn *c, char **header)
 {
-	char	*file;
-	int	 rc = 0;
+	const char	*env = getenv("FUTURED_TOKEN");
+	char		*file;
+	int		 rc = 0;
 
 	*header = NULL;
-	if (ctx->token_file != NULL)
+	if (ctx->token_file != NULL) {
+		c->token_from = "--token-file";
 		return ctl_token_read(ctx->token_file, header);
+	}
+	if (ctx->url == NULL && env != NULL && *env != '\0') {
+		c->token_from = "$FUTURED_TOKEN";
+		return ctl_token_make(env, "$FUTURED_TOKEN", header);
+	}
 	if ((file = ctl_state_file("token")) == NULL)
 		return 0;
-	if (access(file, R_OK) == 0)
+	if (access(file, R_OK) == 0) {
+		c->token_from = "--token-file";
 		rc = ctl_token_read(file, header);
+	}
 	free(file);
 	return rc;
 }
@@ -120,13 +169,14 @@ ctl_token_header(struct ctl *ctx, char **header)
 static int
 ctl_conn_target(struct ctl *ctx, struct ctl_conn *c)
 {
-	char	*auth = NULL, *why;
-	int	 rc;
+	const char	*url = ctl_conn_url(ctx);
+	char		*auth = NULL, *why;
+	int		 rc;
 
-	if (ctx->url != NULL) {
-		if ((rc = ctl_token_header(ctx, &auth)) != 0)
+	if (url != NULL) {
+		if ((rc = ctl_token_header(ctx, c, &auth)) != 0)
 			return rc;
-		c->where = strdup(ctx->url);
+		c->where = strdup(url);
 	} else if ((c->where = ctl_socket_path(ctx)) == NULL) {
 		fprintf(stderr, "futurectl: no socket: give --socket or set "
 		    "FUTURED_SOCKET\n");
@@ -136,13 +186,12 @@ ctl_conn_target(struct ctl *ctx, struct ctl_conn *c)
 		free(auth);
 		return ctl_oom();
 	}
-	c->has_token = auth != NULL;
-	c->unix_socket = ctx->url == NULL;
-	c->http = ctl_http_new(ctx->url == NULL ? c->where : NULL, ctx->url,
-	    auth, &why);
+	c->unix_socket = url == NULL;
+	c->http = ctl_http_new(url == NULL ? c->where : NULL, url, auth, &why);
 	free(auth);
 	if (c->http == NULL) {
-		fprintf(stderr, "futurectl: cannot use %s: %s\n", c->where, why);
+		fprintf(stderr, "futurectl: cannot use %s%s: %s\n", url != NULL &&
+		    ctx->url == NULL ? "$FUTURED_URL " : "", c->where, why);
 		return CTL_EXIT_USAGE;
 	}
 	return 0;
@@ -225,9 +274,9 @@ ctl_http_failed(struct ctl_conn *c, const struct ctl_http_error *e)
 static int
 ctl_status_error(struct ctl_conn *c, long status)
 {
-	if (status == 401 && c->has_token)
+	if (status == 401 && c->token_from != NULL)
 		fprintf(stderr, "futurectl: futured at %s refused the token "
-		    "(HTTP 401): check --token-file\n", c->where);
+		    "(HTTP 401): check %s\n", c->where, c->token_from);
 	else if (status == 401)
 		fprintf(stderr, "futurectl: futured at %s wants a token "
 		    "(HTTP 401): give --token-file\n", c->where);

@@ -147,6 +147,11 @@ void	 ctl_reply_clear(struct ctl_reply *);
 /* Prints an error answer on stderr; returns its exit status. */
 int	 ctl_reply_error(struct ctl *, const struct ctl_reply *);
 void	 ctl_conn_free(struct ctl_conn *);
+/*
+ * The URL futurectl talks to (borrowed): --url, else $FUTURED_URL unless
+ * --socket or $FUTURED_SOCKET is given; NULL when it is a Unix socket.
+ */
+const char	*ctl_conn_url(const struct ctl *);
 
 /* ctl-submit.c */
 int	 ctl_submit(struct ctl *, int, char **);

@@ -292,19 +292,27 @@ ctl_help(FILE *f)
 		fprintf(f, "  %-10s %s\n", ctl_cmds[i].name,
 		    ctl_cmds[i].summary);
 	fprintf(f, "\nOptions:\n"
-	    "  --socket PATH           futured's Unix socket (default: "
-	    "$FUTURED_SOCKET,\n"
-	    "                          else futured.sock in its state dir)\n"
+	    "  --socket PATH           futured's Unix socket\n"
 	    "  --url URL               reach futured over TCP, e.g. "
 	    "http://127.0.0.1:7070\n"
-	    "  --token-file FILE       bearer token for --url\n"
+	    "  --token-file FILE       bearer token for --url or "
+	    "$FUTURED_URL\n"
 	    "  --json                  print results as one line of JSON\n"
 	    "  --color[=WHEN]          colour: auto (a terminal, unless "
 	    "NO_COLOR is set),\n"
 	    "                          always or never\n"
 	    "  -h, --help              this help (COMMAND --help: a "
 	    "command's)\n"
-	    "  --version               print the version\n\n%s", ctl_exit_help);
+	    "  --version               print the version\n\n"
+	    "Environment:\n"
+	    "  FUTURED_SOCKET          the socket without --socket or --url\n"
+	    "  FUTURED_URL             else the URL, with the token "
+	    "$FUTURED_TOKEN\n"
+	    "                          (--token-file wins); futured sets "
+	    "these for its tasks\n"
+	    "  FUTURED_TASK_ID         the default parent of submit and run\n"
+	    "  Else the socket is futured.sock in futured's default state "
+	    "dir.\n\n%s", ctl_exit_help);
 }
 
 static void
@@ -433,8 +441,9 @@ ctl_global_options(struct ctl *ctx, int argc, char **argv)
 	}
 	if (ctx->url != NULL && ctx->socket_path != NULL)
 		return ctl_usage(ctx, "give --socket or --url, not both");
-	if (ctx->token_file != NULL && ctx->url == NULL)
-		return ctl_usage(ctx, "--token-file goes with --url");
+	if (ctx->token_file != NULL && ctl_conn_url(ctx) == NULL)
+		return ctl_usage(ctx, "--token-file goes with --url (or "
+		    "$FUTURED_URL without $FUTURED_SOCKET)");
 	if (optind >= argc)
 		return ctl_usage(ctx, "no command given");
 	return -1;

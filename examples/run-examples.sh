@@ -18,7 +18,7 @@ futured=$build/daemon/futured
 futurectl=$build/client/futurectl
 python=${PYTHON:-python3}
 export PYTHONPATH="$top/client/python${PYTHONPATH:+:$PYTHONPATH}"
-unset FUTURED_TOKEN
+unset FUTURED_TOKEN FUTURED_URL
 
 for f in "$futured" "$futurectl"; do
 	[ -x "$f" ] || { echo "run-examples: no $f (set FUTURED_BUILD)" >&2; exit 1; }

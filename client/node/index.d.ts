@@ -384,18 +384,20 @@ export type MethodName = keyof Methods;
 
 export interface ClientOptions {
   /**
-   * The Unix socket (default: $FUTURED_SOCKET, else the daemon's default,
-   * <state-dir>/futured.sock). Not with `url`.
+   * The Unix socket. Not with `url`. With neither: $FUTURED_SOCKET, else
+   * $FUTURED_URL (see defaultUrl()) with the token below, else the
+   * daemon's default socket, <state-dir>/futured.sock.
    */
   socket?: string;
   /** TCP instead: "http://127.0.0.1:PORT" (posts to /rpc). */
   url?: string;
   /**
-   * The bearer token for `url` (default: $FUTURED_TOKEN, else the default
-   * state dir's token file when readable).
+   * The bearer token for `url` or $FUTURED_URL (default: the first line
+   * of `tokenFile`, else $FUTURED_TOKEN, else the default state dir's
+   * token file when readable).
    */
   token?: string;
-  /** A file whose first line is the token, for `url`. */
+  /** A file whose first line is the token, for `url` or $FUTURED_URL. */
   tokenFile?: string;
   /**
    * Seconds to wait for an answer beyond the wait a long-poll asked for
@@ -777,6 +779,11 @@ export class InvalidStateError extends Error {
 export function defaultStateDir(): string;
 /** $FUTURED_SOCKET, else <default state dir>/futured.sock. */
 export function defaultSocketPath(): string;
+/**
+ * $FUTURED_URL when $FUTURED_SOCKET is unset, else null: the URL a Client
+ * given neither `socket` nor `url` talks to.
+ */
+export function defaultUrl(): string | null;
 /**
  * $FUTURED_TASK_ID as a number (the task this process runs in, when
  * futured started it), else null: submit's default parent.

@@ -14,5 +14,5 @@ export {
 	TaskNotDone, TransportError, errorFromRpc,
 } from './lib/errors.js';
 export {
-	defaultParent, defaultSocketPath, defaultStateDir,
+	defaultParent, defaultSocketPath, defaultStateDir, defaultUrl,
 } from './lib/paths.js';

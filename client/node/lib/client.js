@@ -7,7 +7,8 @@ import {
 	errorFromRpc,
 } from './errors.js';
 import {
-	defaultParent, defaultSocketPath, defaultToken, readTokenFile,
+	defaultParent, defaultSocketPath, defaultToken, defaultUrl,
+	readTokenFile,
 } from './paths.js';
 import { POLL_MAX, deadlineOf, now, pace, pollSeconds } from './poll.js';
 import { Task, TaskGroup } from './task.js';
@@ -95,21 +96,29 @@ export class Client {
 	/*
 	 * opts: socket (a Unix socket path) or url (http://HOST:PORT, with
 	 * token or tokenFile), timeout (seconds to wait for an answer beyond
-	 * the wait a long-poll asked for; default 60).
+	 * the wait a long-poll asked for; default 60). Neither socket nor url:
+	 * $FUTURED_SOCKET, else $FUTURED_URL (with the token as for url),
+	 * else the default socket.
 	 */
 	constructor(opts = {}) {
-		const { socket, url, tokenFile, timeout = 60 } = opts;
-		let { token } = opts;
+		const { socket, tokenFile, timeout = 60 } = opts;
+		let { url, token } = opts;
 
 		if (socket != null && url != null)
 			throw new TypeError('give socket or url, not both');
 		if (typeof timeout !== 'number' || !(timeout > 0))
 			throw new TypeError(`timeout must be seconds > 0, not ${timeout}`);
+		if (socket == null && url == null)
+			url = defaultUrl();
 		if (url != null) {
 			if (token == null && tokenFile != null)
 				token = readTokenFile(tokenFile);
 			if (token == null)
-				token = process.env.FUTURED_TOKEN || defaultToken();
+				token = process.env.FUTURED_TOKEN?.trim() || defaultToken();
+			// A line break would end the header early; Node's own check
+			// would fail each call instead of this one.
+			if (token != null && /[\x00-\x1f\x7f]/.test(token))
+				throw new TypeError('the token holds a control character');
 			this.url = url;
 			this.socket = null;
 		} else {

@@ -28,6 +28,17 @@ export function defaultSocketPath() {
 }
 
 /*
+ * $FUTURED_URL when $FUTURED_SOCKET is not set, else null: where a client
+ * given neither socket nor url goes over TCP. futured sets both for its
+ * tasks when it also listens on TCP; the socket wins.
+ */
+export function defaultUrl() {
+	if (process.env.FUTURED_SOCKET)
+		return null;
+	return process.env.FUTURED_URL || null;
+}
+
+/*
  * $FUTURED_TASK_ID as a number: the task this process is (or was started
  * by), when futured started it; else null. submit's default parent, so a
  * script's tasks are children of its own. A value that is not a task id

@@ -39,7 +39,7 @@ durable::
 """
 from ._common import (ALL_COMPLETED, AUTO, FIRST_COMPLETED, FIRST_EXCEPTION,
                       BatchEntry, default_parent, default_socket,
-                      default_state_dir)
+                      default_state_dir, default_url)
 from .aio import AsyncBatch, AsyncClient, AsyncTask, AsyncTaskGroup
 from .client import (Batch, Client, StreamOverflow, Task, TaskGroup,
                      WaitResult)
@@ -64,7 +64,7 @@ __all__ = [
     "Client", "Task", "TaskGroup", "Batch", "BatchEntry", "WaitResult",
     "AsyncClient", "AsyncTask", "AsyncTaskGroup", "AsyncBatch",
     "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED", "AUTO",
-    "default_parent", "default_socket", "default_state_dir",
+    "default_parent", "default_socket", "default_state_dir", "default_url",
     "StreamOverflow",
     "FuturedError", "TransportError", "ProtocolError", "HTTPError",
     "AuthError", "ServerBusy", "RequestTooLarge",

@@ -73,6 +73,16 @@ def default_socket() -> str:
         default_state_dir(), "futured.sock")
 
 
+def default_url() -> Optional[str]:
+    """``$FUTURED_URL`` when ``$FUTURED_SOCKET`` is not set, else None:
+    where a client given neither a socket nor a URL goes over TCP (futured
+    sets both for its tasks when it also listens on TCP; the socket
+    wins)."""
+    if os.environ.get("FUTURED_SOCKET"):
+        return None
+    return os.environ.get("FUTURED_URL") or None
+
+
 def read_token(path: str) -> str:
     """The token of a token file: its first line, blanks stripped."""
     with open(path, encoding="utf-8") as f:
@@ -99,12 +109,17 @@ def default_token() -> Optional[str]:
 
 class Target:
     """Where to connect: a Unix socket path, or host/port (and TLS) of a
-    URL, with the headers every request carries."""
+    URL, with the headers every request carries.  With neither socket nor
+    url: ``$FUTURED_SOCKET``, else ``$FUTURED_URL`` (its token ``token``,
+    ``token_file``, ``$FUTURED_TOKEN``, ...), else the default socket."""
 
     def __init__(self, socket: Optional[str], url: Optional[str],
                  token: Optional[str], token_file: Optional[str]) -> None:
         if socket is not None and url is not None:
             raise ValueError("give socket or url, not both")
+        what = "url"
+        if socket is None and url is None:
+            url, what = default_url(), "$FUTURED_URL"
         self.headers = {"Content-Type": "application/json",
                         "Accept": "application/json"}
         if url is None:
@@ -115,7 +130,8 @@ class Target:
             return
         u = urlsplit(url)
         if u.scheme not in ("http", "https") or not u.hostname:
-            raise ValueError("url must be http://HOST:PORT, not %r" % url)
+            raise ValueError("%s must be http://HOST:PORT, not %r"
+                             % (what, url))
         self.socket = None
         self.tls = u.scheme == "https"
         self.host = u.hostname
@@ -126,6 +142,10 @@ class Target:
         if token is None:
             token = default_token()
         if token is not None:
+            # A line break would end the header early (asyncio's client
+            # writes the header lines itself).
+            if re.search(r"[\x00-\x1f\x7f]", token):
+                raise ValueError("the token holds a control character")
             self.headers["Authorization"] = "Bearer " + token
         hostport = self.host if ":" not in self.host else "[%s]" % self.host
         self.headers["Host"] = "%s:%d" % (hostport, self.port)

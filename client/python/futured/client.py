@@ -170,8 +170,10 @@ class _Transport:
 class Client:
     """A blocking client of futured.
 
-    ``Client()`` talks to the Unix socket ``$FUTURED_SOCKET``, else the
-    daemon's default (``<state-dir>/futured.sock``, the state dir being
+    ``Client()`` talks to the Unix socket ``$FUTURED_SOCKET``, else over
+    TCP to ``$FUTURED_URL`` (with ``$FUTURED_TOKEN``: futured sets both for
+    its tasks when it listens on TCP), else to the daemon's default socket
+    (``<state-dir>/futured.sock``, the state dir being
     ``$STATE_DIRECTORY``, ``/var/lib/futured`` for root, else
     ``$XDG_STATE_HOME/futured`` or ``~/.local/state/futured``).
     ``Client(socket=PATH)`` names the socket; ``Client(url="http://HOST:PORT",
