@@ -60,10 +60,12 @@ expect_jq "$(rpc task.result "{\"id\":$f}")" '. == 7' "its result"
 f=$(submit '{"kind":"future","timeout":0.2}')
 wait_done "$f"
 expect_jq "$(rpc task.get "{\"id\":$f}")" '.state == "failed" and .exception.type == "TimeoutError" and .exception.timeout == 0.2' "an expired future"
-f=$(submit '{"kind":"future","timeout":0.2,"retries":1,"retry_backoff":0.05}')
-poll_until 10 eval '[ "$(rpc task.get "{\"id\":$f}" | jq .attempt)" = 2 ]' || fail "the future did not wait again after its timeout"
+f=$(submit '{"kind":"future","retries":1,"retry_backoff":0.05}')
+wait_state "$f" running
+expect_jq "$(rpc task.set_exception "{\"id\":$f,\"message\":\"first\"}")" '. == {"set":true,"state":"pending"}' "set_exception with a retry left"
+poll_until 10 eval '[ "$(rpc task.get "{\"id\":$f}" | jq -c "[.state, .attempt]")" = "[\"running\",2]" ]' || fail "the future did not wait again after set_exception"
 expect_jq "$(rpc task.set_result "{\"id\":$f,\"result\":\"second\"}")" '.set == true' "set_result on the second attempt"
-expect_jq "$(rpc task.get "{\"id\":$f}")" '.state == "succeeded" and .result == "second" and (.attempts | length) == 2' "a future that timed out once"
+expect_jq "$(rpc task.get "{\"id\":$f}")" '.state == "succeeded" and .result == "second" and (.attempts | length) == 2 and .attempts[0].exception.message == "first"' "a future that failed once"
 
 # ---- bad calls are answered and change nothing
 f=$(submit '{"kind":"future"}')
@@ -99,18 +101,28 @@ expect_eq "$(state "$x")" running "the task after refused cancels"
 expect_jq "$(rpc task.cancel "{\"id\":$x,\"message\":null}")" '.cancelled == true' "a null message is none"
 
 # ---- as_completed: in the order they finish, resumable by the cursor
-a=$(submit "{\"kind\":\"sleep\",\"seconds\":$(scaled 1.2)}")
+# futures, completed in the order the test chooses: c, a, then b
+a=$(submit '{"kind":"future"}')
 b=$(submit '{"kind":"future"}')
-c=$(submit "{\"kind\":\"sleep\",\"seconds\":$(scaled 0.4)}")
+c=$(submit '{"kind":"future"}')
 ids="[$a,$b,$c]"
 r=$(rpc task.as_completed "{\"ids\":$ids,\"timeout\":0}")
 expect_jq "$r" '.done == [] and .remaining == 3' "as_completed before any finished"
 cur=$(jq -c .cursor <<<"$r")
-r=$(rpc task.as_completed "{\"ids\":$ids,\"cursor\":$cur,\"timeout\":$(scaled 20)}")
-expect_jq "$r" ".done == [{\"id\":$c,\"state\":\"succeeded\"}] and .remaining == 2" "the shortest sleep first"
+# a parked call answers with the first to finish
+w0=$(rpc daemon.info | jq .waiters)
+post "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"task.as_completed\",\"params\":{\"ids\":$ids,\"cursor\":$cur,\"timeout\":$(scaled 20)}}" >"$T/parked" &
+BG_PIDS="${BG_PIDS:-} $!"
+parked=$!
+poll_until 10 eval '[ "$(rpc daemon.info | jq .waiters)" -gt "$w0" ]' || fail "the as_completed call never parked"
+rpc task.set_result "{\"id\":$c,\"result\":3}" >/dev/null
+wait "$parked"
+r=$(jq -c .result <"$T/parked")
+expect_jq "$r" ".done == [{\"id\":$c,\"state\":\"succeeded\"}] and .remaining == 2" "the first to finish, to a parked call"
 cur=$(jq -c .cursor <<<"$r")
+rpc task.set_result "{\"id\":$a,\"result\":1}" >/dev/null
 r=$(rpc task.as_completed "{\"ids\":$ids,\"cursor\":$cur,\"timeout\":$(scaled 20)}")
-expect_jq "$r" ".done == [{\"id\":$a,\"state\":\"succeeded\"}] and .remaining == 1" "then the longer sleep"
+expect_jq "$r" ".done == [{\"id\":$a,\"state\":\"succeeded\"}] and .remaining == 1" "then the second"
 cur=$(jq -c .cursor <<<"$r")
 # the same cursor again: the same answer (a client that lost it resumes)
 expect_jq "$(rpc task.as_completed "{\"ids\":$ids,\"cursor\":$cur,\"timeout\":0}")" '.done == [] and .remaining == 1' "nothing new since the cursor"
