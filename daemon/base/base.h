@@ -98,6 +98,8 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
+/* Is given (len bytes) want?  In time independent of where they differ. */
+int	 secret_equal(const char *want, const char *given, size_t len);
 int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* jansson results that cannot be NULL except on allocation failure. */

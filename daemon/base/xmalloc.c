@@ -69,3 +69,16 @@ xjson(json_t *j)
 		fatalx("out of memory building JSON");
 	return j;
 }
+
+/* Compares in time independent of where the strings differ. */
+int
+secret_equal(const char *want, const char *given, size_t given_len)
+{
+	size_t		n = strlen(want), i;
+	unsigned char	diff = n != given_len;
+
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(i < given_len ? given[i] : 0) ^
+		    (unsigned char)want[i];
+	return diff == 0;
+}

@@ -48,7 +48,7 @@ static double			 http_exhausted_at;	/* last logged (mono) */
 int
 http_server_token_is(const char *given, size_t len)
 {
-	return http_secret_equal(http_token, given, len);
+	return secret_equal(http_token, given, len);
 }
 
 int
@@ -61,7 +61,7 @@ http_server_token_ok(const char *authorization)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return http_secret_equal(http_token, h, strlen(h));
+	return secret_equal(http_token, h, strlen(h));
 }
 
 int64_t

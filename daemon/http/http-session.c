@@ -61,19 +61,6 @@ http_secret(char out[HTTP_SECRET_LEN + 1])
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-/* Compares in time independent of where the strings differ. */
-int
-http_secret_equal(const char *want, const char *given, size_t given_len)
-{
-	size_t		n = strlen(want), i;
-	unsigned char	diff = n != given_len;
-
-	for (i = 0; i < n; i++)
-		diff |= (unsigned char)(i < given_len ? given[i] : 0) ^
-		    (unsigned char)want[i];
-	return diff == 0;
-}
-
 /* ---- login codes ---- */
 
 const char *
@@ -107,7 +94,7 @@ http_session_code_take(const char *code, size_t len)
 
 	for (i = 0; i < HTTP_CODES_MAX; i++)
 		if (http_codes[i].expires > now &&
-		    http_secret_equal(http_codes[i].code, code, len)) {
+		    secret_equal(http_codes[i].code, code, len)) {
 			http_codes[i].expires = 0;
 			found = 1;
 		}
@@ -181,7 +168,7 @@ http_session_find(const char *cookie)
 	    (v = http_cookie_value(cookie, HTTP_SESSION_COOKIE, &len)) == NULL)
 		return NULL;
 	TAILQ_FOREACH(s, &http_sessions, entry) {
-		if (!http_secret_equal(s->id, v, len))
+		if (!secret_equal(s->id, v, len))
 			continue;
 		if (now - s->used > HTTP_SESSION_IDLE) {
 			http_session_free(s);
@@ -199,7 +186,7 @@ int
 http_session_csrf_ok(const struct http_session *s, const char *header)
 {
 	return header != NULL &&
-	    http_secret_equal(s->csrf, header, strlen(header));
+	    secret_equal(s->csrf, header, strlen(header));
 }
 
 const char *

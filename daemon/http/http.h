@@ -56,8 +56,6 @@ int		 http_server_token_is(const char *given, size_t len);
 
 /* http-session.c: the dashboard's sessions and login codes. */
 struct http_session;
-int		 http_secret_equal(const char *want, const char *given,
-		    size_t given_len);
 const char	*http_session_code(double *expires_in);
 struct http_session *http_session_new(void);
 struct http_session *http_session_login(const char *code, size_t len);

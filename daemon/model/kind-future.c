@@ -6,7 +6,6 @@
  * finds it waiting and it goes on waiting, its timeout still counted from
  * its start.
  */
-#include <limits.h>
 
 #include "base/base.h"
 #include "store/store.h"
@@ -47,18 +46,12 @@ kf_recover(struct task *t)
 	return 1;
 }
 
-static int
-kf_room(void)
-{
-	return INT_MAX;
-}
-
 const struct kind kind_future = {
 	.name = FP_KIND_FUTURE,
 	.start = kf_start,
 	.stop = kf_stop,
 	.recover = kf_recover,
-	.room = kf_room,
+	.room = kind_room_any,
 	.resumes = 1,
 	.slotless = 1,
 	.external = 1,

@@ -5,7 +5,6 @@
  * waits for its members like any parent.  Its timeout bounds all of it:
  * its members are cancelled and it fails.
  */
-#include <limits.h>
 
 #include "base/base.h"
 #include "store/store.h"
@@ -47,18 +46,12 @@ kg_recover(struct task *g)
 	return 1;
 }
 
-static int
-kg_room(void)
-{
-	return INT_MAX;
-}
-
 const struct kind kind_group = {
 	.name = FP_KIND_GROUP,
 	.start = kg_start,
 	.stop = kg_stop,
 	.recover = kg_recover,
-	.room = kg_room,
+	.room = kind_room_any,
 	.resumes = 1,
 	.slotless = 1,
 	.group = 1,

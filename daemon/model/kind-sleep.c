@@ -5,7 +5,6 @@
  * where it was.  A waiting sleep keeps its seconds and result and drops
  * its spec: 100,000 sleeping tasks cost little.
  */
-#include <limits.h>
 #include <stdlib.h>
 
 #include "base/base.h"
@@ -87,12 +86,6 @@ ks_recover(struct task *t)
 	return 1;
 }
 
-static int
-ks_room(void)
-{
-	return INT_MAX;
-}
-
 static void
 ks_compact(struct task *t)
 {
@@ -125,7 +118,7 @@ const struct kind kind_sleep = {
 	.start = ks_start,
 	.stop = ks_stop,
 	.recover = ks_recover,
-	.room = ks_room,
+	.room = kind_room_any,
 	.compact = ks_compact,
 	.free = ks_free,
 	.resumes = 1,

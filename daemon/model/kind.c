@@ -1,4 +1,5 @@
 /* kind.c: the table of kinds (model.h's struct kind). */
+#include <limits.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -10,6 +11,13 @@ const struct kind *const kinds[KIND_COUNT + 1] = {
 	&kind_exec, &kind_sleep, &kind_http, &kind_future, &kind_group,
 	NULL,
 };
+
+/* The room of a kind no runner limits: sleep, future, group. */
+int
+kind_room_any(void)
+{
+	return INT_MAX;
+}
 
 const struct kind *
 kind_find(const char *name)

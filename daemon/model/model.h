@@ -135,6 +135,7 @@ extern const struct kind *const kinds[];
 #define KIND_COUNT	5
 const struct kind *kind_find(const char *name);
 int		 kind_index(const struct kind *);
+int		 kind_room_any(void);
 
 /* task.c: tasks that are not finished live in memory; finished ones only
  * in the store. */

@@ -105,8 +105,6 @@ task_credential_check(const char *token, size_t len)
 {
 	struct task	*t;
 	long long	 id;
-	size_t		 i, n;
-	unsigned char	 diff;
 	char		 end;
 
 	if (len < 6 || strncmp(token, "task-", 5) != 0 ||
@@ -114,12 +112,7 @@ task_credential_check(const char *token, size_t len)
 	    (t = task_find(id)) == NULL || t->credential == NULL ||
 	    t->state != FP_RUNNING || t->waiting)
 		return 0;
-	n = strlen(t->credential);	/* in time independent of the secret */
-	diff = n != len;
-	for (i = 0; i < n; i++)
-		diff |= (unsigned char)t->credential[i] ^
-		    (unsigned char)(i < len ? token[i] : 0);
-	return diff == 0 ? t->id : 0;
+	return secret_equal(t->credential, token, len) ? t->id : 0;
 }
 
 static void
