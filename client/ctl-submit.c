@@ -230,11 +230,12 @@ ctl_field_named(const char *opt)
 }
 
 /*
- * getopt_long's table: every field, then submit's or run's own and the
- * common options.
+ * getopt_long's table: every field, then submit's or run's own, another
+ * command's (x) and the common options.
  */
 static void
-ctl_spec_options(struct option *lo, int submit, int run)
+ctl_spec_options(struct option *lo, int submit, int run,
+    const struct ctl_spec_extra *x)
 {
 	static const struct option common[] = { CTL_OPTS_COMMON };
 	size_t	i, n = 0;
@@ -260,6 +261,9 @@ ctl_spec_options(struct option *lo, int submit, int run)
 		lo[n].flag = NULL;
 		lo[n++].val = CTL_OPT_DETACH;
 	}
+	for (i = 0; x != NULL && x->opts[i].name != NULL &&
+	    i < CTL_SPEC_EXTRA_MAX; i++)
+		lo[n++] = x->opts[i];
 	memcpy(&lo[n], common, sizeof common);
 }
 
@@ -324,7 +328,8 @@ ctl_spec_finish(struct ctl *ctx, json_t *p, int argc, char **argv)
 /* The options up to the first operand into p; -1 to go on. */
 static int
 ctl_spec_getopt(struct ctl *ctx, int argc, char **argv,
-    const struct option *lo, json_t *p, int *no_reply, int *detach)
+    const struct option *lo, json_t *p, int *no_reply, int *detach,
+    const struct ctl_spec_extra *x)
 {
 	int	ch, rc = -1;
 
@@ -341,6 +346,8 @@ ctl_spec_getopt(struct ctl *ctx, int argc, char **argv,
 			*no_reply = 1;
 		else if (ch == CTL_OPT_DETACH && detach != NULL)
 			*detach = 1;
+		else if (ch >= CTL_OPT_EXTRA && x != NULL)
+			rc = x->set(ctx, ch, optarg, x->arg);
 		else if (ch == 'j')
 			ctx->json = 1;
 		else
@@ -387,27 +394,46 @@ ctl_spec_parent(json_t *p)
 		json_object_del(p, "parent");	/* --no-parent */
 }
 
-int
-ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
-    int *detach, json_t **out)
+/*
+ * x's operand (the schedule's name), where the options stop at the first
+ * operand that is not after "--"; then the options that follow it.
+ */
+static int
+ctl_spec_name(struct ctl *ctx, int argc, char **argv,
+    const struct option *lo, json_t *p, const struct ctl_spec_extra *x)
 {
-	struct option	 lo[CTL_NFIELDS + 5];
+	if (optind >= argc || strcmp(argv[optind - 1], "--") == 0)
+		return ctl_usage(ctx, "give %s", x->what);
+	*x->name = argv[optind++];
+	return ctl_spec_getopt(ctx, argc, argv, lo, p, NULL, NULL, x);
+}
+
+/* ctl_spec_parse, and for another command than submit and run, x. */
+static int
+ctl_spec_parse_with(struct ctl *ctx, int argc, char **argv, int *no_reply,
+    int *detach, const struct ctl_spec_extra *x, json_t **out)
+{
+	struct option	 lo[CTL_NFIELDS + 5 + CTL_SPEC_EXTRA_MAX];
 	const char	*kind;
 	json_t		*p;
 	int		 rc;
 
 	*out = NULL;
-	ctl_spec_options(lo, no_reply != NULL, detach != NULL);
+	ctl_spec_options(lo, no_reply != NULL, detach != NULL, x);
 	if ((p = json_object()) == NULL)
 		return CTL_EXIT_USAGE;
-	rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach);
+	rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach, x);
+	if (rc == -1 && x != NULL)
+		rc = ctl_spec_name(ctx, argc, argv, lo, p, x);
 	if (rc == -1 && (kind = ctl_spec_kind_operand(argc, argv)) != NULL) {
 		json_object_set_new(p, "kind", json_string(kind));
 		optind++;	/* options may follow the kind too */
-		rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach);
+		rc = ctl_spec_getopt(ctx, argc, argv, lo, p, no_reply, detach,
+		    x);
 	}
 	if (rc == -1) {
-		ctl_spec_parent(p);
+		if (x == NULL)
+			ctl_spec_parent(p);
 		rc = ctl_spec_finish(ctx, p, argc - optind, argv + optind);
 	}
 	if (rc != -1)
@@ -415,6 +441,21 @@ ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
 	else
 		*out = p;
 	return rc;
+}
+
+int
+ctl_spec_parse(struct ctl *ctx, int argc, char **argv, int *no_reply,
+    int *detach, json_t **out)
+{
+	return ctl_spec_parse_with(ctx, argc, argv, no_reply, detach, NULL,
+	    out);
+}
+
+int
+ctl_spec_parse_extra(struct ctl *ctx, int argc, char **argv,
+    const struct ctl_spec_extra *x, json_t **out)
+{
+	return ctl_spec_parse_with(ctx, argc, argv, NULL, NULL, x, out);
 }
 
 int

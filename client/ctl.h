@@ -166,6 +166,26 @@ int	 ctl_read_all(FILE *, size_t max, char **buf, size_t *len);
  */
 int	 ctl_spec_parse(struct ctl *, int, char **, int *no_reply,
 	    int *detach, json_t **out);
+/*
+ * What another command adds to the task options (schedule add): its own
+ * options, each handed to set (-1 to go on, else an exit status), and an
+ * operand before the task's command, *name (borrowed from argv), which
+ * "give <what>" asks for when it is missing.  Its task has no default
+ * parent ($FUTURED_TASK_ID): it is submitted later, not by this process.
+ */
+#define CTL_OPT_EXTRA		512	/* getopt values of the command's own */
+#define CTL_SPEC_EXTRA_MAX	16
+struct ctl_spec_extra {
+	const struct option	*opts;	/* ends with a NULL name */
+	int			(*set)(struct ctl *, int, const char *,
+				    void *);
+	void			*arg;
+	const char		*what;
+	const char		**name;
+};
+/* ctl_spec_parse for such a command; *out holds the task's params. */
+int	 ctl_spec_parse_extra(struct ctl *, int, char **,
+	    const struct ctl_spec_extra *, json_t **out);
 
 /* ctl-run.c */
 int	 ctl_run(struct ctl *, int, char **);
@@ -201,6 +221,9 @@ int	 ctl_logs(struct ctl *, int, char **);
 
 /* ctl-queue.c */
 int	 ctl_queue(struct ctl *, int, char **);
+
+/* ctl-schedule.c */
+int	 ctl_schedule(struct ctl *, int, char **);
 
 /* ctl-manage.c */
 int	 ctl_retry(struct ctl *, int, char **);

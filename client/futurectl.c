@@ -22,19 +22,27 @@
 #define CTL_SYNOPSIS "futurectl [--socket PATH | --url URL " \
 	"--token-file FILE] [--json] COMMAND [ARGS]"
 
-#define CTL_SUBMIT_HELP \
+/*
+ * The task options, in pieces: schedule add takes all but those a firing
+ * sets itself (CTL_TASK_HELP_START, _KEY, _PARENT).
+ */
+#define CTL_TASK_HELP_KIND \
 	"  --shell 'CMD'           run CMD with /bin/sh -c instead of argv\n" \
 	"  --sleep SECONDS         a sleep task (no process)\n" \
 	"  --result JSON           what a sleep task returns\n" \
 	"  --queue Q               queue name (default \"default\")\n" \
 	"  --priority N            -1000 .. 1000, higher runs first\n" \
-	"  --timeout S             fail with TimeoutError after S seconds\n" \
+	"  --timeout S             fail with TimeoutError after S seconds\n"
+#define CTL_TASK_HELP_START \
 	"  --delay S               start no earlier than S seconds from now\n" \
-	"  --not-before TIME       start no earlier than TIME (RFC 3339)\n" \
+	"  --not-before TIME       start no earlier than TIME (RFC 3339)\n"
+#define CTL_TASK_HELP_RETRY \
 	"  --retries N             retry a failed attempt N times\n" \
-	"  --retry-backoff S       seconds between attempts\n" \
+	"  --retry-backoff S       seconds between attempts\n"
+#define CTL_TASK_HELP_KEY \
 	"  --key K                 idempotency key: same key, same task\n" \
-	"  --after ID              start once task ID succeeded (repeat)\n" \
+	"  --after ID              start once task ID succeeded (repeat)\n"
+#define CTL_TASK_HELP_FIELDS \
 	"  --label K=V             attach a label (repeatable)\n" \
 	"  --env K=V               set an environment variable (repeatable)\n" \
 	"  --cwd DIR               working directory\n" \
@@ -47,9 +55,11 @@
 	"  --data D                the request body (@FILE: the file's)\n" \
 	"  --max-body N            bytes of the response body kept\n" \
 	"  --no-follow             do not follow redirects\n" \
-	"  --no-raise              a non-2xx status is a result, not HttpError\n" \
+	"  --no-raise              a non-2xx status is a result, not HttpError\n"
+#define CTL_TASK_HELP_PARENT \
 	"  --parent ID             the task is a child of task (or group) ID\n" \
-	"  --no-parent             no parent, even inside a task of futured\n" \
+	"  --no-parent             no parent, even inside a task of futured\n"
+#define CTL_TASK_HELP_CHILDREN \
 	"  --child-policy P        what its unfinished children become when "\
 	"its own\n" \
 	"                          work ends: wait (default), cancel, "\
@@ -57,6 +67,11 @@
 	"  --return-exceptions     (group) members' failures are entries of "\
 	"its\n" \
 	"                          result, not the group's failure\n"
+
+#define CTL_SUBMIT_HELP \
+	CTL_TASK_HELP_KIND CTL_TASK_HELP_START CTL_TASK_HELP_RETRY \
+	CTL_TASK_HELP_KEY CTL_TASK_HELP_FIELDS CTL_TASK_HELP_PARENT \
+	CTL_TASK_HELP_CHILDREN
 
 #define CTL_WAIT_HELP \
 	"  --wait                  wait until it is done\n" \
@@ -224,6 +239,66 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "set, pause and resume print the queue as ls does.  Settings persist "
 	    "across\nrestarts of futured.  A queue exists while it has tasks or "
 	    "settings.\n" },
+	{ "schedule", "add NAME (--cron EXPR | --every S) [OPTIONS] -- CMD "
+	    "[ARGS...] | ls | show NAME | rm NAME | pause NAME | resume NAME | "
+	    "run-now [--overlap P] [--wait] NAME",
+	    "fire a task on a cron expression or an interval; list schedules",
+	    "  --cron EXPR             (add) minute hour day-of-month month "
+	    "day-of-week,\n"
+	    "                          or @hourly, @daily, @weekly, @monthly, "
+	    "@yearly\n"
+	    "  --every S               (add) every S seconds instead (90, 5m, "
+	    "2h, 1d)\n"
+	    "  --tz ZONE               (add) --cron's time zone (default "
+	    "UTC)\n"
+	    "  --start-at TIME         (add) no firing before TIME (RFC "
+	    "3339)\n"
+	    "  --end-at TIME           (add) no firing after TIME\n"
+	    "  --jitter S              (add) each firing's task starts up to S "
+	    "seconds late\n"
+	    "  --overlap P             (add, run-now) a firing while the last "
+	    "one's task is\n"
+	    "                          pending or running: skip (default), "
+	    "buffer_one,\n"
+	    "                          allow_all or cancel_other\n"
+	    "  --catchup latest|all    (add) which firings missed while futured "
+	    "was down run\n"
+	    "  --catchup-window S      (add) missed firings older than S are "
+	    "not run\n"
+	    "                          (default 60)\n"
+	    "  --paused                (add) create it paused\n"
+	    "  --wait                  (run-now) wait for the task and print "
+	    "its result\n"
+	    CTL_TASK_HELP_KIND CTL_TASK_HELP_RETRY CTL_TASK_HELP_FIELDS
+	    CTL_TASK_HELP_CHILDREN,
+	    ctl_schedule,
+	    "Subcommands:\n"
+	    "  add NAME ... [--] CMD [ARGS...]\n"
+	    "                          a schedule firing the task the options "
+	    "describe, as\n"
+	    "                          for submit (not --key, --delay, "
+	    "--not-before, --after\n"
+	    "                          or --parent: each firing sets them); "
+	    "prints when it\n"
+	    "                          fires next\n"
+	    "  ls                      a table: NAME WHEN NEXT LAST TASK OUTCOME "
+	    "FIRED\n"
+	    "                          SKIPPED MISSED (LAST: the latest firing; "
+	    "TASK: its\n"
+	    "                          task; OUTCOME: that task's state now)\n"
+	    "  show NAME               the schedule, a line a field\n"
+	    "  rm NAME                 delete it; the tasks it made stay\n"
+	    "  pause NAME              fire nothing until resumed\n"
+	    "  resume NAME             fire again, from now on\n"
+	    "  run-now NAME            fire now, paused or not: print the new "
+	    "task's id, or\n"
+	    "                          \"skipped\" or \"buffered\" (the overlap "
+	    "policy); --wait:\n"
+	    "                          its result, as result --wait prints it\n"
+	    "Each firing's task has the labels schedule=NAME and "
+	    "scheduled_at=TIME: futurectl\nlist --label schedule=NAME lists "
+	    "them.  No schedule of that name is\nNoSuchSchedule (exit 4); add "
+	    "of a name taken is ScheduleExists (exit 4).\n" },
 	{ "retry", "ID", "run a finished task again, as a new task; print its "
 	    "id", "", ctl_retry,
 	    "The new task has the old one's command, queue, priority, labels, "

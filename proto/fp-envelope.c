@@ -25,6 +25,8 @@ static const struct {
 	{ FP_ERR_NO_SUCH_QUEUE, "NoSuchQueue" },
 	{ FP_ERR_QUEUE_NOT_EMPTY, "QueueNotEmpty" },
 	{ FP_ERR_READ_ONLY, "ReadOnly" },
+	{ FP_ERR_SCHEDULE_EXISTS, "ScheduleExists" },
+	{ FP_ERR_NO_SUCH_SCHEDULE, "NoSuchSchedule" },
 };
 
 const char *

@@ -285,7 +285,8 @@ static const struct fp_kind {
 
 static const char *const fp_common[] = { "kind", "queue", "priority",
 	"timeout", "delay", "not_before", "retries", "retry_backoff", "key",
-	"after", "labels", "parent", "child_policy", NULL };
+	"after", "labels", "parent", "child_policy", "concurrency",
+	"rate_limit", "rate_key", NULL };
 
 static const char *const fp_child_policies[FP_CHILD_POLICIES] = {
 	"wait", "cancel", "abandon",
@@ -319,6 +320,49 @@ fp_tree_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
 		return fp_invalid_set(inv, "child_policy",
 		    "must be wait, cancel or abandon");
 	s->child_policy = FP_CHILD_WAIT;
+	return 0;
+}
+
+/* concurrency {KEY: N}, rate_limit and rate_key: into s->limits. */
+static int
+fp_limits_check(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
+{
+	json_t		*c = fp_given(p, "concurrency"), *v;
+	const char	*k, *rate, *rkey;
+
+	if (fp_string_field(p, "rate_limit", 0, FP_NAME_MAX, &rate, inv) == -1 ||
+	    fp_string_field(p, "rate_key", 0, FP_LIMIT_KEY_MAX, &rkey, inv) == -1)
+		return -1;
+	if (rkey != NULL && rate == NULL)
+		return fp_invalid_set(inv, "rate_key", "needs rate_limit");
+	if (rate != NULL && strspn(rate, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(rate))
+		return fp_invalid_set(inv, "rate_limit",
+		    "letters, digits, '.', '_' and '-' only");
+	if (c != NULL && (!json_is_object(c) || json_object_size(c) == 0 ||
+	    json_object_size(c) > FP_LIMIT_KEYS))
+		return fp_invalid_set(inv, "concurrency", "must be an object "
+		    "of 1 to %d keys, each with its limit", FP_LIMIT_KEYS);
+	json_object_foreach(c, k, v) {
+		if (*k == '\0' || strlen(k) > FP_LIMIT_KEY_MAX)
+			return fp_invalid_set(inv, "concurrency", "a key is 1 to "
+			    "%d bytes", FP_LIMIT_KEY_MAX);
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > FP_LIMIT_MAX)
+			return fp_invalid_set(inv, "concurrency", "the limit of "
+			    "%.64s must be an integer from 1 to %d", k,
+			    FP_LIMIT_MAX);
+	}
+	if (c == NULL && rate == NULL)
+		return 0;
+	if ((s->limits = json_object()) == NULL)
+		return fp_invalid_set(inv, "concurrency", "out of memory");
+	if (c != NULL)
+		json_object_set(s->limits, "concurrency", c);
+	if (rate != NULL)
+		json_object_set_new(s->limits, "rate_limit", json_string(rate));
+	if (rkey != NULL)
+		json_object_set_new(s->limits, "rate_key", json_string(rkey));
 	return 0;
 }
 
@@ -512,7 +556,8 @@ fp_submit_parse(json_t *p, struct fp_submit *s, struct fp_invalid *inv)
 	if (fp_kind_check(p, kind, s->spec, inv) == -1 ||
 	    fp_schedule_check(p, s, inv) == -1 ||
 	    fp_placement_check(p, s, inv) == -1 ||
-	    fp_tree_check(p, s, inv) == -1)
+	    fp_tree_check(p, s, inv) == -1 ||
+	    fp_limits_check(p, s, inv) == -1)
 		goto fail;
 	if (json_object_get(p, "after") != NULL && !json_is_null(
 	    json_object_get(p, "after")) && fp_ids_array(json_object_get(p,
@@ -539,6 +584,7 @@ fp_submit_clear(struct fp_submit *s)
 {
 	json_decref(s->spec);
 	json_decref(s->labels);
+	json_decref(s->limits);
 	free(s->after);
 	memset(s, 0, sizeof *s);
 }

@@ -129,6 +129,14 @@ fp_task_write(struct fp_text *o, const struct fp_task *t)
 		fp_task_key(o, "waiting_for_children");
 		fp_text_cstr(o, "true");
 	}
+	if (fp_value_set(&t->limits)) {
+		fp_task_key(o, "limits");
+		fp_text_value(o, &t->limits);
+	}
+	if (t->waiting_for != NULL) {
+		fp_task_key(o, "waiting_for");
+		fp_text_json(o, t->waiting_for);
+	}
 	if (t->child_policy != FP_CHILD_WAIT) {
 		fp_task_key(o, "child_policy");
 		fp_text_str(o, fp_child_policy_name(t->child_policy));

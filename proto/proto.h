@@ -41,6 +41,8 @@ enum fp_error {
 	FP_ERR_NO_SUCH_QUEUE = 9,
 	FP_ERR_QUEUE_NOT_EMPTY = 10,
 	FP_ERR_READ_ONLY = 11,
+	FP_ERR_SCHEDULE_EXISTS = 12,
+	FP_ERR_NO_SUCH_SCHEDULE = 13,
 };
 
 /* The standard message of an error code ("TaskFailed"), or "ServerError". */
@@ -68,6 +70,17 @@ const char	*fp_error_message(int);
 #define FP_TASK_SET_EXCEPTION	"task.set_exception"
 #define FP_TASK_AS_COMPLETED	"task.as_completed"
 #define FP_TASK_CLOSE		"task.close"
+#define FP_SCHEDULE_CREATE	"schedule.create"
+#define FP_SCHEDULE_GET		"schedule.get"
+#define FP_SCHEDULE_LIST	"schedule.list"
+#define FP_SCHEDULE_UPDATE	"schedule.update"
+#define FP_SCHEDULE_DELETE	"schedule.delete"
+#define FP_SCHEDULE_PAUSE	"schedule.pause"
+#define FP_SCHEDULE_RESUME	"schedule.resume"
+#define FP_SCHEDULE_TRIGGER	"schedule.trigger"
+#define FP_RATE_SET		"rate.set"
+#define FP_RATE_LIST		"rate.list"
+#define FP_RATE_DELETE		"rate.delete"
 
 
 /* Future states. */
@@ -295,7 +308,12 @@ struct fp_submit {
 	json_t		*labels;
 	int64_t		 parent;	/* 0: none */
 	int		 child_policy;
+	json_t		*limits;	/* {concurrency?, rate_limit?,
+					 * rate_key?} or NULL */
 };
+#define FP_LIMIT_KEYS		8	/* concurrency keys of a task */
+#define FP_LIMIT_KEY_MAX	128	/* bytes of a key */
+#define FP_LIMIT_MAX		100000	/* a key's limit */
 int	 fp_submit_parse(json_t *params, struct fp_submit *,
 	    struct fp_invalid *);
 void	 fp_submit_clear(struct fp_submit *);
@@ -317,6 +335,38 @@ int	 fp_queue_delete_parse(json_t *, const char **name,
 /* Queue names: 1 to 64 of [A-Za-z0-9._-]. */
 int	 fp_queue_name_check(json_t *params, const char *field,
 	    const char **out, struct fp_invalid *);
+
+/* ---- fp-schedule.c: schedules' definitions ---- */
+
+#define FP_SCHEDULE_MAX		10000	/* schedules kept */
+#define FP_CRON_MAX		256	/* bytes of an expression */
+#define FP_JITTER_MAX		3600.0
+enum fp_overlap {
+	FP_OVERLAP_SKIP,
+	FP_OVERLAP_BUFFER_ONE,
+	FP_OVERLAP_ALLOW_ALL,
+	FP_OVERLAP_CANCEL_OTHER,
+};
+enum fp_catchup {
+	FP_CATCHUP_LATEST,
+	FP_CATCHUP_ALL,
+};
+const char	*fp_overlap_name(int);
+int		 fp_overlap_parse(const char *, int *);
+const char	*fp_catchup_name(int);
+/*
+ * schedule.create's params (base NULL) or schedule.update's (base: the
+ * stored definition they change) as a new definition, every field
+ * filled: {cron, tz} or {every}, start_at?, end_at? (epoch seconds),
+ * jitter, task, overlap, catchup, catchup_window.  *paused: the params'
+ * (-1 absent).  NULL with inv set.  The cron expression and the zone are
+ * checked as strings only: the daemon parses them.
+ */
+json_t	*fp_schedule_def(json_t *params, json_t *base, int *paused,
+	    struct fp_invalid *);
+/* {name} and nothing beyond extra (NULL-terminated, may be NULL). */
+int	 fp_schedule_name(json_t *params, const char *const *extra,
+	    const char **name, struct fp_invalid *);
 
 /* ---- fp-yield.c: an exec task's yield pipe, one JSON value a line ---- */
 
@@ -427,6 +477,9 @@ struct fp_task {
 	int64_t		 parent;	/* 0: none */
 	int		 child_policy;	/* enum fp_child_policy */
 	int		 waiting;	/* its own part over: its children */
+	struct fp_value	 limits;	/* none, or {concurrency?, rate_limit?,
+					 * rate_key?} */
+	json_t		*waiting_for;	/* a limit it waits for, or NULL */
 };
 /* What attempt_state holds of a task that waits for its children. */
 #define FP_CHILDREN_MARK	"waiting_for_children"

@@ -5,7 +5,7 @@ packages=(
 	build-essential autoconf automake pkg-config
 	libevent-dev libjansson-dev libsqlite3-dev libpq-dev postgresql-15 libcurl4-openssl-dev libhttp-parser-dev
 	libsystemd-dev libcmocka-dev libinih-dev
-	curl jq bc python3 procps systemd util-linux
+	curl jq bc python3 procps systemd util-linux tzdata
 	fiu-utils faketime python3-jsonschema python3-pytest nodejs zsh
 	chromium prometheus
 	clang libclang-rt-14-dev

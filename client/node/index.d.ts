@@ -279,6 +279,78 @@ export interface QueueSettings {
   paused?: boolean;
 }
 
+export type Overlap = 'skip' | 'buffer_one' | 'allow_all' | 'cancel_other';
+export type Catchup = 'latest' | 'all';
+
+/**
+ * What a schedule's task may say: task.submit's params but those each
+ * firing sets (key, delay, not_before, after, parent).
+ */
+export type ScheduleTaskSpec = DistributiveOmit<TaskSpec,
+    'key' | 'delay' | 'not_before' | 'after' | 'parent'>;
+type DistributiveOmit<T, K extends PropertyKey> =
+    T extends unknown ? Omit<T, K> : never;
+
+/** schedule.create's fields but name: cron (and tz) or every. */
+export interface ScheduleSpec {
+  /** Five fields, minute hour day-of-month month day-of-week, or @daily... */
+  cron?: string | null;
+  /** An IANA zone for cron (default "UTC"). */
+  tz?: string | null;
+  /** A fixed interval instead of cron. */
+  every?: Seconds | null;
+  start_at?: Timestamp | null;
+  end_at?: Timestamp | null;
+  /** Each firing's task waits a further 0 <= j < jitter seconds. */
+  jitter?: Seconds | null;
+  task: ScheduleTaskSpec;
+  /** A firing while the previous firing's task is unfinished. */
+  overlap?: Overlap | null;
+  /** Which firings missed while futured was down run. */
+  catchup?: Catchup | null;
+  /** Default 60. */
+  catchup_window?: Seconds | null;
+  paused?: boolean | null;
+}
+
+/** schedule.update: any field of ScheduleSpec; null clears start_at, end_at. */
+export type ScheduleChanges = Partial<ScheduleSpec>;
+
+export interface ScheduleInfo {
+  name: string;
+  cron?: string;
+  tz?: string;
+  every?: Seconds;
+  start_at?: Timestamp;
+  end_at?: Timestamp;
+  jitter: Seconds;
+  task: Record<string, unknown>;
+  overlap: Overlap;
+  catchup: Catchup;
+  catchup_window: Seconds;
+  paused: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /** null while paused or once past end_at. */
+  next_at: Timestamp | null;
+  /** The latest firing (null before the first) and its task's state now. */
+  last: { scheduled_at: Timestamp; task: TaskId | null;
+      state: TaskState | null; error?: string } | null;
+  /** A firing waiting for the previous task (overlap buffer_one). */
+  buffered: Timestamp | null;
+  fired: number;
+  skipped: number;
+  missed: number;
+  [key: string]: unknown;
+}
+
+export interface ScheduleTrigger {
+  outcome: 'fired' | 'skipped' | 'buffered';
+  /** The new task's id when fired, else null. */
+  task: TaskId | null;
+  scheduled_at: Timestamp;
+}
+
 export interface DaemonInfo {
   version: string;
   protocol_version: number;
@@ -373,6 +445,19 @@ export interface Methods {
   'queue.list': { params: Record<string, never>;
       result: { queues: QueueInfo[] } };
   'queue.set': { params: QueueSettings & { name: string }; result: QueueInfo };
+  'schedule.create': { params: ScheduleSpec & { name: string };
+      result: ScheduleInfo };
+  'schedule.get': { params: { name: string }; result: ScheduleInfo };
+  'schedule.list': { params: { paused?: boolean };
+      result: { schedules: ScheduleInfo[] } };
+  'schedule.update': { params: ScheduleChanges & { name: string };
+      result: ScheduleInfo };
+  'schedule.delete': { params: { name: string };
+      result: { name: string; deleted: true } };
+  'schedule.pause': { params: { name: string }; result: ScheduleInfo };
+  'schedule.resume': { params: { name: string }; result: ScheduleInfo };
+  'schedule.trigger': { params: { name: string; overlap?: Overlap };
+      result: ScheduleTrigger };
   'daemon.info': { params: Record<string, never>; result: DaemonInfo };
   'rpc.discover': { params: Record<string, never>;
       result: Record<string, unknown> };
@@ -574,6 +659,24 @@ export class Client {
   setQueue(name: string, settings?: QueueSettings,
       options?: SignalOption): Promise<QueueInfo>;
 
+  /** schedule.create; ScheduleExists when the name is taken. */
+  createSchedule(name: string, schedule: ScheduleSpec,
+      options?: SignalOption): Promise<ScheduleInfo>;
+  /** schedule.get; NoSuchSchedule when there is none. */
+  getSchedule(name: string, options?: SignalOption): Promise<ScheduleInfo>;
+  /** schedule.list, by name. */
+  listSchedules(filter?: { paused?: boolean },
+      options?: SignalOption): Promise<ScheduleInfo[]>;
+  updateSchedule(name: string, changes: ScheduleChanges,
+      options?: SignalOption): Promise<ScheduleInfo>;
+  /** The tasks it made stay. */
+  deleteSchedule(name: string, options?: SignalOption): Promise<void>;
+  pauseSchedule(name: string, options?: SignalOption): Promise<ScheduleInfo>;
+  resumeSchedule(name: string, options?: SignalOption): Promise<ScheduleInfo>;
+  /** Fires it now, paused or not. */
+  triggerSchedule(name: string,
+      options?: SignalOption & { overlap?: Overlap }): Promise<ScheduleTrigger>;
+
   info(options?: SignalOption): Promise<DaemonInfo>;
   /** The OpenRPC document of every method. */
   discover(options?: SignalOption): Promise<Record<string, unknown>>;
@@ -722,6 +825,16 @@ export class StoreError extends FuturedError {
 export class LimitExceeded extends FuturedError {
   readonly data: { limit: string; max: number; value: number };
   readonly limit: string | null;
+}
+/** 12: createSchedule of a name taken. */
+export class ScheduleExists extends FuturedError {
+  readonly data: { name: string };
+  readonly scheduleName: string | null;
+}
+/** 13 */
+export class NoSuchSchedule extends FuturedError {
+  readonly data: { name: string };
+  readonly scheduleName: string | null;
 }
 /** -32700 */
 export class ParseError extends FuturedError {}

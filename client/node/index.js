@@ -9,8 +9,9 @@ export {
 	AuthenticationError, FuturedError, GroupFailed, InternalError,
 	InvalidParams,
 	InvalidRequest, InvalidStateError, KeyConflict, LimitExceeded,
-	MethodNotFound, NoSuchTask,
-	ParseError, ShuttingDown, StoreError, TaskCancelled, TaskFailed,
+	MethodNotFound, NoSuchSchedule, NoSuchTask,
+	ParseError, ScheduleExists, ShuttingDown, StoreError, TaskCancelled,
+	TaskFailed,
 	TaskNotDone, TransportError, errorFromRpc,
 } from './lib/errors.js';
 export {

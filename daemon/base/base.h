@@ -217,4 +217,31 @@ int		 proc_group_ours(const struct proc_group *g);
  */
 int		 proc_group_end(const struct proc_group *g, double grace);
 
+/*
+ * cron.c: 5-field cron expressions in a time zone.  A struct cron is the
+ * caller's, from cron_parse to cron_free.  Fields match the zone's wall
+ * clock; for the hours daylight saving time skips or repeats, see cron.c.
+ * Each call leaves TZ and glibc's zone as it found them.
+ */
+struct cron;
+/* NULL with a message in err (e.g. "field 2 (hour): 24 is out of range 0-23") */
+struct cron	*cron_parse(const char *expr, char *err, size_t errlen);
+void		 cron_free(struct cron *);
+/* 1 when the hour field follows the clock: "*", with or without a step. */
+int		 cron_hourly(const struct cron *);
+/*
+ * The first firing strictly after `after` (Unix seconds) in zone tz (NULL
+ * or "UTC": UTC); -1 when none within 8 years (e.g. "0 0 30 2 *") or when
+ * tz is not valid.
+ */
+int64_t		 cron_next(const struct cron *, const char *tz, int64_t after);
+/*
+ * 1 when tz names a zone: "UTC", or an IANA name with a zone file under
+ * /usr/share/zoneinfo (no "..", no leading '/', only [A-Za-z0-9_+/-],
+ * at most 64 bytes).
+ */
+int		 tz_valid(const char *tz);
+/* The zone's UTC offset in seconds at instant t (0 for an invalid zone). */
+long		 tz_offset(const char *tz, int64_t t);
+
 #endif

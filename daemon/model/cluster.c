@@ -545,6 +545,7 @@ cluster_event(enum store_event ev, int64_t id, int state, json_t *asked)
 		break;
 	case STORE_EV_QUEUES:
 		sched_reload();
+		limits_reload();
 		cluster_kick();
 		break;
 	case STORE_EV_RECONNECTED:

@@ -192,6 +192,13 @@ struct task {
 	int		 tree_reading;		/* its children being read */
 	int		 tree_again;		/* look again after that */
 
+	json_t		*limits;		/* {concurrency?, rate_limit?,
+						 * rate_key?} or NULL */
+	int		 limits_held;		/* its keys count it running */
+	struct limit_slot *parked;		/* waits there: limits.c */
+	int		 parked_in;		/* 1: a rate's bucket */
+	json_t		*waiting_for;		/* limits_waiting_for's, kept */
+
 	int		 output_attempt;	/* whose output is shared */
 	int64_t		 output_shared[2];	/* stdout, stderr bytes shared */
 	int		 output_listed;		/* to be shared soon */
@@ -358,6 +365,39 @@ void		 stream_begin(struct task *, int64_t next);
 void		 stream_line(struct task *, const char *, size_t);
 /* A line longer than FP_YIELD_MAX_LINE was dropped. */
 void		 stream_line_too_long(struct task *);
+
+/*
+ * limits.c: concurrency keys and rate limits.  limits_admit: 1 when the
+ * ready task t may start now (a token taken), else 0 and t is parked
+ * until a slot or a token frees (then sched_ready).  limits_take and
+ * limits_release count a running task in its keys (idempotent).
+ */
+struct limit_slot;
+struct rate_limit {
+	char	*name;
+	double	 starts;	/* per `per` seconds */
+	double	 per;
+	double	 burst;		/* tokens a bucket holds */
+};
+#define RATE_MAX	1000
+void		 limits_init(void);
+int		 limits_init_status(void);
+void		 limits_reload(void);
+void		 limits_free(void);
+int		 limits_admit(struct task *);
+void		 limits_take(struct task *);
+void		 limits_release(struct task *);
+void		 limits_unpark(struct task *);
+/* What t waits for ({limit, key} or {limit, name, key}), or NULL. */
+json_t		*limits_waiting_for(const struct task *);
+size_t		 limits_waiting(void);
+struct rate_limit *rate_find(const char *name);
+/* Sets (stores) a rate limit; NULL: RATE_MAX reached. */
+struct rate_limit *rate_set(const char *name, double starts, double per,
+		    double burst);
+int		 rate_delete(const char *name);
+size_t		 rate_count(void);
+struct rate_limit *rate_at(size_t);
 
 /* purge.c: deletes finished tasks past --retention. */
 void		 purge_start(void);

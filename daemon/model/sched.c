@@ -279,6 +279,7 @@ sched_remove(struct task *t)
 	size_t			 i = t->heap_index, n;
 	int			 k = sched_heap_of(t);
 
+	limits_unpark(t);
 	if (i == TASK_NOT_QUEUED)
 		return;
 	t->heap_index = TASK_NOT_QUEUED;
@@ -489,7 +490,8 @@ sched_kick(void)
 				}
 				t = sq->heap[k][0];
 				sched_remove(t);
-				task_start(t);
+				if (limits_admit(t))	/* else parked */
+					task_start(t);
 			}
 		}
 	} while (sched_kick_again);
@@ -500,6 +502,7 @@ out:
 void
 sched_slot_take(struct task *t)
 {
+	limits_take(t);
 	if (t->kind->slotless)	/* it waits, taking nobody's turn */
 		return;
 	t->slot = 1;
@@ -509,6 +512,7 @@ sched_slot_take(struct task *t)
 void
 sched_slot_give(struct task *t)
 {
+	limits_release(t);
 	if (!t->slot)
 		return;
 	t->slot = 0;

@@ -79,6 +79,7 @@ task_unref(struct task *t, const char *from)
 	json_decref(t->exception);
 	json_decref(t->attempts);
 	json_decref(t->attempt_state);
+	json_decref(t->limits);
 	free(t->credential);
 	free(t);
 }
@@ -179,6 +180,7 @@ task_row(void *obj, struct store_row *r)
 	r->attempt_state.json = t->attempt_state;
 	r->t.parent = t->parent;
 	r->t.child_policy = t->child_policy;
+	r->t.limits.json = t->limits;
 }
 
 static void
@@ -193,8 +195,18 @@ task_store_unref(void *obj)
 	task_unref(obj, "store");
 }
 
+/* A stored task's view: the limit it waits for, which only memory knows. */
+static void
+task_view(struct fp_task *ft)
+{
+	struct task	*t = task_find(ft->id);
+
+	if (t != NULL)
+		ft->waiting_for = t->waiting_for;
+}
+
 const struct store_task_ops task_store_ops = {
-	task_row, task_store_ref, task_store_unref,
+	task_row, task_store_ref, task_store_unref, task_view,
 };
 
 void
@@ -561,6 +573,8 @@ task_write(struct task *t, struct fp_text *o)
 	ft.parent = t->parent;
 	ft.child_policy = t->child_policy;
 	ft.waiting = t->waiting;
+	ft.limits.json = t->limits;
+	ft.waiting_for = t->waiting_for;
 	fp_task_write(o, &ft);
 }
 
@@ -674,6 +688,7 @@ task_from_row(const struct store_row *r)
 	t->result = store_value_json(&r->t.result);
 	t->parent = r->t.parent;
 	t->child_policy = r->t.child_policy;
+	t->limits = store_value_json(&r->t.limits);
 	t->children_remote = r->has_children;
 	if (t->spec == NULL)
 		t->spec = xjson(json_object());

@@ -40,6 +40,17 @@ static const struct rpc_method rpc_methods[] = {
 	{ FP_TASK_SET_EXCEPTION, rpc_task_set_exception, 0, 1 },
 	{ FP_TASK_AS_COMPLETED, rpc_future_as_completed, 1, 0 },
 	{ FP_TASK_CLOSE, rpc_task_close, 0, 1 },
+	{ FP_SCHEDULE_CREATE, rpc_schedule_create, 0, 1 },
+	{ FP_SCHEDULE_GET, rpc_schedule_get, 1, 0 },
+	{ FP_SCHEDULE_LIST, rpc_schedule_list, 1, 0 },
+	{ FP_SCHEDULE_UPDATE, rpc_schedule_update, 0, 1 },
+	{ FP_SCHEDULE_DELETE, rpc_schedule_delete, 0, 1 },
+	{ FP_SCHEDULE_PAUSE, rpc_schedule_pause, 0, 1 },
+	{ FP_SCHEDULE_RESUME, rpc_schedule_resume, 0, 1 },
+	{ FP_SCHEDULE_TRIGGER, rpc_schedule_trigger, 0, 1 },
+	{ FP_RATE_SET, rpc_rate_set, 0, 1 },
+	{ FP_RATE_LIST, rpc_rate_list, 1, 0 },
+	{ FP_RATE_DELETE, rpc_rate_delete, 0, 1 },
 };
 
 static json_t	*rpc_doc;

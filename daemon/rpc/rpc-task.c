@@ -186,6 +186,7 @@ rpc_task_from_submit(struct fp_submit *s)
 	t->created_at = now;
 	t->parent = s->parent;
 	t->child_policy = s->child_policy;
+	t->limits = json_incref(s->limits);
 	return t;
 }
 
@@ -198,6 +199,17 @@ rpc_submit_create(struct rpc_call *c)
 
 	if (rpc_queue_limit(c, s->queue))
 		return;
+	if (s->limits != NULL && json_object_get(s->limits, "rate_limit") !=
+	    NULL && rate_find(json_string_value(json_object_get(s->limits,
+	    "rate_limit"))) == NULL) {
+		struct fp_invalid	inv;
+
+		fp_invalid_set(&inv, "rate_limit", "no rate limit %s (rate.set "
+		    "makes one)", json_string_value(json_object_get(s->limits,
+		    "rate_limit")));
+		rpc_invalid(c, &inv);
+		return;
+	}
 	t = rpc_task_from_submit(s);
 	if (task_submit(t) == -1) {
 		task_unref(t, __func__);

@@ -16,6 +16,7 @@ struct stream_wait;
 struct output_wait;
 struct queue_op;
 struct task_delete;
+struct sched_call_state;
 
 /* A method handler: it answers c now or later, exactly once. */
 typedef void	 rpc_handler(struct rpc_call *);
@@ -59,6 +60,7 @@ struct rpc_call {
 		json_t		*queues;	/* queue.list */
 		struct queue_op	*queue_op;	/* queue.set, queue.delete */
 		struct task_delete *del;	/* task.delete */
+		struct sched_call_state *sched;	/* schedule.* */
 	} state;
 	struct fp_text		 reply;		/* the response, once settled */
 };
@@ -118,6 +120,86 @@ void		 rpc_task_resubmit(struct rpc_call *, json_t *params);
 void		 rpc_task_missing(struct rpc_call *, int status, int64_t id);
 
 /*
+ * schedules.c: schedules in memory (all of them, by name), their timers
+ * and firings.  Work on one schedule runs one op at a time
+ * (schedule_op; the op ends with schedule_done).
+ */
+enum schedule_outcome {
+	SCHEDULE_FIRED,
+	SCHEDULE_SKIPPED,
+	SCHEDULE_BUFFERED,
+	SCHEDULE_FAILED,	/* the store, or the task was refused */
+	SCHEDULE_CHANGED,	/* another node changed it: try again */
+	SCHEDULE_GONE,		/* deleted meanwhile */
+};
+struct sched_op;
+struct cron;
+struct schedule {
+	char		*name;
+	json_t		*def;		/* fp_schedule_def's */
+	struct cron	*cron;		/* NULL: every */
+	const char	*tz;		/* in def */
+	int64_t		 every;
+	double		 start_at, end_at, jitter, window;
+	int		 overlap, catchup;
+	/* its state, stored */
+	int		 paused;
+	double		 created_at, updated_at;
+	int64_t		 next_at;	/* the next firing to handle; 0: none */
+	int64_t		*firing;	/* taken, tasks not made (< 0: a
+					 * trigger's, in -milliseconds) */
+	size_t		 n_firing;
+	double		 taken_at;
+	double		 last_at;
+	int64_t		 last_task;
+	const char	*last_error;	/* why the last firing made no task */
+	char		*last_error_buf;
+	int64_t		 buffered;
+	int64_t		 fired, skipped, missed;
+	int64_t		 version;
+	/* memory only */
+	double		 retry_at;	/* a failed write: not before */
+	struct timerq_entry timer;
+	struct watch	*watch;		/* on last_task, while buffered */
+	int		 busy;
+	struct sched_op	*ops;		/* waiting for busy to clear */
+	int		 gone;		/* deleted: freed once not busy */
+	int		 seen;		/* in the latest load */
+};
+typedef void	 schedule_fired_cb(void *arg, enum schedule_outcome,
+		    int64_t task);
+void		 schedules_init(void);
+int		 schedules_init_status(void);
+/* Reads every schedule again (several nodes); done(arg) may be NULL. */
+void		 schedules_refresh(void (*done)(void *), void *arg);
+void		 schedules_free(void);
+struct schedule	*schedule_find(const char *name);
+size_t		 schedule_count(void);
+struct schedule	*schedule_at(size_t);
+void		 schedule_op(struct schedule *,
+		    void (*run)(struct schedule *, void *), void *arg);
+void		 schedule_done(struct schedule *);
+/* A new schedule, not stored yet; NULL when def's cron does not parse. */
+struct schedule	*schedule_create(const char *name, json_t *def, int paused);
+void		 schedule_add(struct schedule *);	/* stored: armed */
+void		 schedule_destroy(struct schedule *);	/* never stored */
+/* def (NULL: kept) and paused (-1: kept) into s; -1: cron refused. */
+int		 schedule_change(struct schedule *, json_t *def, int paused);
+/* s's state as stored, and back (a write failed). */
+json_t		*schedule_stored_state(const struct schedule *);
+void		 schedule_restore(struct schedule *, json_t *def,
+		    json_t *state);
+/* Writes s's state (and def) over its version; version + 1 on STORE_OK. */
+void		 schedule_write(struct schedule *, json_t *def,
+		    store_done_cb *, void *arg);
+void		 schedule_gone(struct schedule *);
+void		 schedule_trigger(struct schedule *, int overlap,
+		    schedule_fired_cb *, void *arg);
+int64_t		 schedule_next(const struct schedule *, int64_t after);
+/* The client's view; last_state: of its last task (-1: unknown). */
+json_t		*schedule_json(const struct schedule *, int last_state);
+
+/*
  * rpc-task.c, rpc-finish.c, rpc-future.c, rpc-stream.c, rpc-output.c, rpc-admin.c,
  * rpc-queue.c, rpc-manage.c.
  */
@@ -130,6 +212,10 @@ rpc_handler	 rpc_stream_read, rpc_output_read;
 rpc_handler	 rpc_admin_info, rpc_admin_discover, rpc_admin_login;
 rpc_handler	 rpc_queue_list, rpc_queue_set, rpc_queue_delete;
 rpc_handler	 rpc_manage_retry, rpc_manage_delete;
+rpc_handler	 rpc_schedule_create, rpc_schedule_get, rpc_schedule_list;
+rpc_handler	 rpc_schedule_update, rpc_schedule_delete, rpc_schedule_pause;
+rpc_handler	 rpc_schedule_resume, rpc_schedule_trigger;
+rpc_handler	 rpc_rate_set, rpc_rate_list, rpc_rate_delete;
 /* Answers LimitExceeded and returns 1 when name would be one queue too many. */
 int		 rpc_queue_limit(struct rpc_call *, const char *name);
 /*

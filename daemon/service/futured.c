@@ -30,8 +30,10 @@ cleanup(void)
 	http_free();
 	events_free();
 	rpc_methods_free();
+	schedules_free();
 	purge_stop();
 	cluster_free();
+	limits_free();
 	task_free_all();
 	timerq_free();
 	fetch_cleanup();
@@ -86,11 +88,19 @@ main(int argc, char **argv)
 	if (sched_init_status() == -1)
 		fatalx("cannot load queues from the database");
 	sched_apply_config();
+	limits_init();
+	store_drain();
+	if (limits_init_status() == -1)
+		fatalx("cannot load rate limits from the database");
 	task_recover();
 	store_drain();
 	if (task_recover_status() == -1)
 		fatalx("cannot recover tasks from the database");
 	cluster_init();
+	schedules_init();
+	store_drain();
+	if (schedules_init_status() == -1)
+		fatalx("cannot load schedules from the database");
 	nfds = notify_listen_fds(&fds);
 	http_init(fds, nfds);
 	free(fds);

@@ -73,6 +73,24 @@ struct store_backend_ops {
 	void	(*queues)(struct store_backend *, store_queue_cb *,
 		    store_done_cb *, void *);
 	/*
+	 * Schedules (in the transaction): version 0 inserts the row at
+	 * version 1, else the row must be at version and goes to version + 1
+	 * (def NULL: kept); done(arg, STORE_NONE) when the name is taken,
+	 * or the row is gone or at another version.
+	 */
+	void	(*schedule_put)(struct store_backend *, const char *name,
+		    json_t *def, json_t *state, int64_t version,
+		    store_done_cb *, void *);
+	void	(*schedule_delete)(struct store_backend *, const char *name,
+		    int64_t version, store_done_cb *, void *);
+	void	(*schedules)(struct store_backend *, store_schedule_cb *,
+		    store_done_cb *, void *);
+	/* Rate limits: starts 0 deletes. */
+	int	(*rate_save)(struct store_backend *, const char *name,
+		    double starts, double per, double burst);
+	void	(*rates)(struct store_backend *, store_rate_cb *,
+		    store_done_cb *, void *);
+	/*
 	 * Deletes up to limit finished tasks that sel selects, oldest
 	 * finished first (in the transaction); deleted(arg, STORE_OK, row)
 	 * for each (its state, retrieved flag, kind and exception filled),

@@ -140,6 +140,21 @@ static const char *const pg_migrations[] = {
 	"  DEFAULT 0;"
 	"CREATE INDEX tasks_by_parent ON tasks (parent, id) "
 	"  WHERE parent IS NOT NULL;",
+	/* 5: schedules (#17): a definition and a state, both JSON, and a
+	 * version that every write compares and raises, so that one node
+	 * takes a firing */
+	"CREATE TABLE schedules ("
+	"  name text PRIMARY KEY,"
+	"  def text NOT NULL,"
+	"  state text NOT NULL,"
+	"  version bigint NOT NULL);"
+	/* a task's concurrency keys and rate limit (#17) */
+	"ALTER TABLE tasks ADD COLUMN limits text;"
+	"CREATE TABLE rate_limits ("
+	"  name text PRIMARY KEY,"
+	"  starts double precision NOT NULL,"
+	"  per double precision NOT NULL,"
+	"  burst double precision NOT NULL);",
 };
 #define PG_NMIGRATIONS	((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
@@ -147,12 +162,12 @@ static const char *const pg_migrations[] = {
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
 	"created_at, started_at, finished_at, result, exception, retrieved, " \
 	"attempts, start_after, attempt_state, parent, child_policy, " \
-	"has_children"
+	"has_children, limits"
 #define PG_COLUMNS_T "t.id, t.kind, t.state, t.queue, t.priority, t.key, " \
 	"t.spec, t.labels, t.after, t.timeout, t.not_before, t.retry_backoff, " \
 	"t.attempt, t.max_retries, t.created_at, t.started_at, t.finished_at, " \
 	"t.result, t.exception, t.retrieved, t.attempts, t.start_after, " \
-	"t.attempt_state, t.parent, t.child_policy, t.has_children"
+	"t.attempt_state, t.parent, t.child_policy, t.has_children, t.limits"
 /*
  * The held bits queue $q gives its unclaimed tasks.  FOR SHARE: a queue's
  * change (PS_QUEUE_HOLD, under the row's lock) and an insert into it are
@@ -167,7 +182,7 @@ enum pg_col {
 	COL_BACKOFF, COL_ATTEMPT, COL_MAX_RETRIES, COL_CREATED, COL_STARTED,
 	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED, COL_ATTEMPTS,
 	COL_START_AFTER, COL_ATTEMPT_STATE, COL_PARENT, COL_CHILD_POLICY,
-	COL_HAS_CHILDREN,
+	COL_HAS_CHILDREN, COL_LIMITS,
 	COL_COUNT		/* the first column after PG_COLUMNS */
 };
 
@@ -181,7 +196,8 @@ enum pg_stmt {
 	PS_ADOPT, PS_NODES, PS_FINISH_FREE,
 	PS_FINISH_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
 	PS_OUTPUT_ADD, PS_OUTPUT_READ, PS_CHILDREN, PS_PARENT_MARK,
-	PS_CLOSE_FREE,
+	PS_CLOSE_FREE, PS_SCHED_INSERT, PS_SCHED_UPDATE, PS_SCHED_DELETE,
+	PS_SCHED_LOAD, PS_RATE_SAVE, PS_RATE_UNSET, PS_RATE_LOAD,
 	PS_COUNT
 };
 
@@ -191,9 +207,9 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "finished_at, result, exception, start_after, attempts, id, "
 	    "attempt_state, kind, queue, priority, key, spec, labels, after, "
 	    "timeout, not_before, retry_backoff, max_retries, created_at, "
-	    "retrieved, parent, child_policy, after_ids, held) VALUES ($1, $2, "
-	    "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-	    "$17::text, $18, $19, $20, $21, $22, $23, $25, $26, "
+	    "retrieved, parent, child_policy, limits, after_ids, held) VALUES "
+	    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+	    "$16, $17::text, $18, $19, $20, $21, $22, $23, $25, $26, $27, "
 	    "(SELECT array_agg(x::bigint) FROM "
 	    "json_array_elements_text($17::text::json) x), (CASE WHEN "
 	    "coalesce($7::float8, 0) > $24 THEN 1 ELSE 0 END) | "
@@ -337,6 +353,21 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "FROM dead) n LEFT JOIN ad ON true",
 	[PS_NODES] = "SELECT name, host, pid, started_at, lease_until, "
 	    "extract(epoch FROM clock_timestamp()) FROM nodes ORDER BY name",
+	[PS_RATE_SAVE] = "INSERT INTO rate_limits (name, starts, per, burst) "
+	    "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET "
+	    "starts = $2, per = $3, burst = $4",
+	[PS_RATE_UNSET] = "DELETE FROM rate_limits WHERE name = $1",
+	[PS_RATE_LOAD] = "SELECT name, starts, per, burst FROM rate_limits",
+	[PS_SCHED_INSERT] = "INSERT INTO schedules (name, def, state, version) "
+	    "VALUES ($1, $2, $3, 1) ON CONFLICT (name) DO NOTHING "
+	    "RETURNING version",
+	[PS_SCHED_UPDATE] = "UPDATE schedules SET def = coalesce($2, def), "
+	    "state = $3, version = version + 1 WHERE name = $1 AND "
+	    "version = $4 RETURNING version",
+	[PS_SCHED_DELETE] = "DELETE FROM schedules WHERE name = $1 AND "
+	    "version = $2 RETURNING version",
+	[PS_SCHED_LOAD] = "SELECT name, def, state, version FROM schedules "
+	    "ORDER BY name",
 	/* a task nobody has claimed is cancelled by whoever is asked */
 	[PS_FINISH_FREE] = "UPDATE tasks SET state = $2, finished_at = $3, "
 	    "result = $4, exception = $5 WHERE id = $1 AND state = 0 AND "
@@ -1784,6 +1815,7 @@ pg_insert(struct store_backend *b, const struct store_row *r)
 	else
 		pp_str(&p, NULL);
 	pp_int(&p, r->t.child_policy);
+	pp_value(&p, &r->t.limits);
 	if (pg_send(PS_INSERT, &p, NULL, NULL) == -1)
 		return -1;
 	if (!pg.note_work) {
@@ -1916,6 +1948,8 @@ struct pg_read {
 	store_queue_stats_cb *stats;
 	store_output_cb	*output;
 	store_busy_cb	*busy;
+	store_schedule_cb *schedule;
+	store_rate_cb	*rate;
 	void		*arg;
 	int64_t		 limit_id;
 	struct fp_text	*o;
@@ -2010,6 +2044,7 @@ pg_row_read(PGresult *r, int i, struct store_row *row)
 	t->waiting = row->attempt_state.text != NULL &&
 	    strstr(row->attempt_state.text, "\"" FP_CHILDREN_MARK "\"") != NULL;
 	row->has_children = (int)pg_col_int(r, i, COL_HAS_CHILDREN, 0);
+	t->limits.text = pg_col_text(r, i, COL_LIMITS);
 }
 
 static void
@@ -2024,6 +2059,7 @@ pg_write_cb(void *arg, PGresult *r)
 		rd->done(rd->arg, STORE_NONE);
 	else {
 		pg_row_read(r, 0, &row);
+		store_task_view(&row.t);
 		fp_task_write(rd->o, &row.t);
 		rd->done(rd->arg, STORE_OK);
 	}
@@ -3000,6 +3036,114 @@ pg_queue_stats(struct store_backend *b, double now, store_queue_stats_cb *cb,
 	pg_read(PS_QUEUE_STATS, &p, pg_queue_stats_cb, rd);
 }
 
+static int
+pg_rate_save(struct store_backend *b, const char *name, double starts,
+    double per, double burst)
+{
+	struct pg_params	p = { 0 };
+
+	pp_str(&p, name);
+	if (starts > 0) {
+		pp_time(&p, starts);
+		pp_time(&p, per);
+		pp_time(&p, burst);
+	}
+	if (pg_send(starts > 0 ? PS_RATE_SAVE : PS_RATE_UNSET, &p, NULL,
+	    NULL) == -1)
+		return -1;
+	pg_note("q");		/* the others read queues and limits again */
+	return 0;
+}
+
+static void
+pg_rates_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+	int		 i;
+
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++)
+		rd->rate(rd->arg, PQgetvalue(r, i, 0),
+		    pg_col_double(r, i, 1, 0), pg_col_double(r, i, 2, 1),
+		    pg_col_double(r, i, 3, 1));
+	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
+	free(rd);
+}
+
+static void
+pg_rates(struct store_backend *b, store_rate_cb *cb, store_done_cb *done,
+    void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->rate = cb;
+	rd->done = done;
+	pg_read(PS_RATE_LOAD, &p, pg_rates_cb, rd);
+}
+
+/* version 0 inserts; else the row must still be at version. */
+static void
+pg_schedule_put(struct store_backend *b, const char *name, json_t *def,
+    json_t *state, int64_t version, store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	pp_str(&p, name);
+	pp_json(&p, def);
+	pp_json(&p, state);
+	if (version != 0)
+		pp_int(&p, version);
+	pg_read(version == 0 ? PS_SCHED_INSERT : PS_SCHED_UPDATE, &p,
+	    pg_changed_cb, rd);
+}
+
+static void
+pg_schedule_delete(struct store_backend *b, const char *name,
+    int64_t version, store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	pp_str(&p, name);
+	pp_int(&p, version);
+	pg_read(PS_SCHED_DELETE, &p, pg_changed_cb, rd);
+}
+
+static void
+pg_schedules_cb(void *arg, PGresult *r)
+{
+	struct pg_read	*rd = arg;
+	json_t		*def, *state;
+	int		 i;
+
+	for (i = 0; pg_ok(r) && i < PQntuples(r); i++) {
+		def = json_loads(PQgetvalue(r, i, 1), 0, NULL);
+		state = json_loads(PQgetvalue(r, i, 2), 0, NULL);
+		if (def != NULL && state != NULL)
+			rd->schedule(rd->arg, PQgetvalue(r, i, 0), def, state,
+			    pg_col_int(r, i, 3, 0));
+		json_decref(def);
+		json_decref(state);
+	}
+	rd->done(rd->arg, pg_ok(r) ? STORE_OK : STORE_FAILED);
+	free(rd);
+}
+
+static void
+pg_schedules(struct store_backend *b, store_schedule_cb *cb,
+    store_done_cb *done, void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->schedule = cb;
+	rd->done = done;
+	pg_read(PS_SCHED_LOAD, &p, pg_schedules_cb, rd);
+}
+
 const struct store_backend_ops store_pg_ops = {
 	.scheme = "postgresql",
 	.live_counts = 1,
@@ -3013,6 +3157,11 @@ const struct store_backend_ops store_pg_ops = {
 	.adopt = pg_adopt,
 	.nodes = pg_nodes,
 	.finish_free = pg_finish_free,
+	.schedule_put = pg_schedule_put,
+	.schedule_delete = pg_schedule_delete,
+	.schedules = pg_schedules,
+	.rate_save = pg_rate_save,
+	.rates = pg_rates,
 	.finish_ask = pg_finish_ask,
 	.close_free = pg_close_free,
 	.child_ended = pg_child_ended,

@@ -85,6 +85,21 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE tasks ADD COLUMN child_policy INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX tasks_by_parent ON tasks(parent, id)"
 	"  WHERE parent IS NOT NULL;",
+
+	/* 6: schedules (#17): a definition and a state, both JSON, and a
+	 * version that every write compares and raises. */
+	"CREATE TABLE schedules ("
+	"  name TEXT PRIMARY KEY,"
+	"  def TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  version INTEGER NOT NULL);"
+	/* a task's concurrency keys and rate limit (#17) */
+	"ALTER TABLE tasks ADD COLUMN limits TEXT;"
+	"CREATE TABLE rate_limits ("
+	"  name TEXT PRIMARY KEY,"
+	"  starts REAL NOT NULL,"
+	"  per REAL NOT NULL,"
+	"  burst REAL NOT NULL);",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
@@ -92,13 +107,14 @@ static const char *const store_migrations[] = {
 #define STORE_COLUMNS "id, kind, state, queue, priority, key, spec, labels, " \
 	"after, timeout, not_before, retry_backoff, attempt, max_retries, " \
 	"created_at, started_at, finished_at, result, exception, retrieved, " \
-	"attempts, start_after, attempt_state, parent, child_policy"
+	"attempts, start_after, attempt_state, parent, child_policy, limits"
 enum store_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
 	COL_BACKOFF, COL_ATTEMPT, COL_MAX_RETRIES, COL_CREATED, COL_STARTED,
 	COL_FINISHED, COL_RESULT, COL_EXCEPTION, COL_RETRIEVED, COL_ATTEMPTS,
 	COL_START_AFTER, COL_ATTEMPT_STATE, COL_PARENT, COL_CHILD_POLICY,
+	COL_LIMITS,
 };
 /* The JSON columns of a row read back: trees only for old indented text. */
 #define STORE_ROW_TREES	8
@@ -109,6 +125,8 @@ enum store_stmt {
 	ST_QUEUE_SAVE, ST_QUEUE_UNSET, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
 	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
 	ST_PURGE_TASK, ST_LABEL_ADD, ST_LABEL_DEL, ST_LAST_ID, ST_CHILDREN,
+	ST_SCHED_INSERT, ST_SCHED_UPDATE, ST_SCHED_DELETE, ST_SCHED_LOAD,
+	ST_RATE_SAVE, ST_RATE_UNSET, ST_RATE_LOAD,
 	ST_COUNT
 };
 
@@ -121,9 +139,9 @@ static const char *const store_sql[ST_COUNT] = {
 	    "finished_at, result, exception, start_after, attempts, id, "
 	    "attempt_state, kind, queue, priority, key, spec, labels, after, "
 	    "timeout, not_before, retry_backoff, max_retries, created_at, "
-	    "retrieved, parent, child_policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-	    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-	    "?21, ?22, ?23, ?24, ?25)",
+	    "retrieved, parent, child_policy, limits) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
 	[ST_UPDATE] = "UPDATE tasks SET state = ?1, attempt = ?2, "
 	    "started_at = ?3, finished_at = ?4, result = ?5, exception = ?6, "
 	    "start_after = ?7, attempts = ?8, attempt_state = ?10 WHERE id = ?9",
@@ -144,6 +162,20 @@ static const char *const store_sql[ST_COUNT] = {
 	    "concurrency = excluded.concurrency, paused = excluded.paused",
 	[ST_QUEUE_UNSET] = "DELETE FROM queues WHERE name = ?",
 	[ST_QUEUE_LOAD] = "SELECT name, concurrency, paused FROM queues",
+	[ST_RATE_SAVE] = "INSERT INTO rate_limits (name, starts, per, burst) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
+	    "starts = ?2, per = ?3, burst = ?4",
+	[ST_RATE_UNSET] = "DELETE FROM rate_limits WHERE name = ?1",
+	[ST_RATE_LOAD] = "SELECT name, starts, per, burst FROM rate_limits",
+	[ST_SCHED_INSERT] = "INSERT INTO schedules (name, def, state, version) "
+	    "VALUES (?1, ?2, ?3, 1) ON CONFLICT (name) DO NOTHING",
+	[ST_SCHED_UPDATE] = "UPDATE schedules SET def = coalesce(?2, def), "
+	    "state = ?3, version = version + 1 WHERE name = ?1 AND "
+	    "version = ?4",
+	[ST_SCHED_DELETE] = "DELETE FROM schedules WHERE name = ?1 AND "
+	    "version = ?2",
+	[ST_SCHED_LOAD] = "SELECT name, def, state, version FROM schedules "
+	    "ORDER BY name",
 	[ST_ITEM_ADD] = "INSERT INTO stream_items (task_id, seq, value, error) "
 	    "VALUES (?, ?, ?, ?)",
 	[ST_ITEMS] = "SELECT seq, value, error FROM stream_items "
@@ -545,6 +577,7 @@ sq_insert(struct store_backend *b, const struct store_row *r)
 	if (r->t.parent > 0)
 		sqlite3_bind_int64(st, 24, r->t.parent);
 	sqlite3_bind_int(st, 25, r->t.child_policy);
+	store_bind_value(st, 26, &r->t.limits);
 	if (store_step_done(st, "insert task") == -1)
 		return -1;
 	labels = store_labels(r);
@@ -611,6 +644,41 @@ sq_queue_save(struct store_backend *b, const char *name, int concurrency,
 	sqlite3_bind_int(st, 2, concurrency);
 	sqlite3_bind_int(st, 3, paused);
 	return store_step_done(st, "save queue");
+}
+
+/* version 0 inserts; else the row must still be at version. */
+static void
+sq_schedule_put(struct store_backend *b, const char *name, json_t *def,
+    json_t *state, int64_t version, store_done_cb *done, void *arg)
+{
+	sqlite3_stmt	*st = store_stmts[version == 0 ? ST_SCHED_INSERT :
+			    ST_SCHED_UPDATE];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	store_bind_json(st, 2, def);
+	store_bind_json(st, 3, state);
+	if (version != 0)
+		sqlite3_bind_int64(st, 4, version);
+	if (store_step_done(st, "write schedule") == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	done(arg, sqlite3_changes(store_db) == 1 ? STORE_OK : STORE_NONE);
+}
+
+static void
+sq_schedule_delete(struct store_backend *b, const char *name,
+    int64_t version, store_done_cb *done, void *arg)
+{
+	sqlite3_stmt	*st = store_stmts[ST_SCHED_DELETE];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	if (store_step_done(st, "delete schedule") == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	done(arg, sqlite3_changes(store_db) == 1 ? STORE_OK : STORE_NONE);
 }
 
 /* A JSON column, parsed; NULL when SQL NULL. */
@@ -695,7 +763,7 @@ store_row_read(sqlite3_stmt *st, struct store_row *r,
 	    strstr((const char *)sqlite3_column_text(st, COL_ATTEMPT_STATE),
 	    "\"" FP_CHILDREN_MARK "\"") != NULL;
 	t->child_policy = sqlite3_column_int(st, COL_CHILD_POLICY);
-	trees[7] = NULL;
+	t->limits = store_col_value(st, COL_LIMITS, &trees[7]);
 }
 
 static void
@@ -733,6 +801,7 @@ store_write_row(sqlite3_stmt *st, void *arg)
 	struct store_row	 r;
 
 	store_row_read(st, &r, trees);
+	store_task_view(&r.t);
 	fp_task_write(arg, &r.t);
 	store_trees_free(trees);
 }
@@ -1163,6 +1232,62 @@ sq_purge(struct store_backend *b, const struct store_select *sel, int limit,
 	done(arg, rv);
 }
 
+static int
+sq_rate_save(struct store_backend *b, const char *name, double starts,
+    double per, double burst)
+{
+	sqlite3_stmt	*st = store_stmts[starts > 0 ? ST_RATE_SAVE :
+			    ST_RATE_UNSET];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (starts > 0) {
+		sqlite3_bind_double(st, 2, starts);
+		sqlite3_bind_double(st, 3, per);
+		sqlite3_bind_double(st, 4, burst);
+	}
+	return store_step_done(st, "save rate limit");
+}
+
+static void
+sq_rates(struct store_backend *b, store_rate_cb *cb, store_done_cb *done,
+    void *arg)
+{
+	sqlite3_stmt	*st = store_stmts[ST_RATE_LOAD];
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(arg, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_double(st, 1), sqlite3_column_double(st, 2),
+		    sqlite3_column_double(st, 3));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		store_log("load rate limits");
+	done(arg, rc == SQLITE_DONE ? STORE_OK : STORE_FAILED);
+}
+
+static void
+sq_schedules(struct store_backend *b, store_schedule_cb *cb,
+    store_done_cb *done, void *arg)
+{
+	sqlite3_stmt	*st = store_stmts[ST_SCHED_LOAD];
+	json_t		*def, *state;
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		def = store_col_json(st, 1);
+		state = store_col_json(st, 2);
+		if (def != NULL && state != NULL)
+			cb(arg, (const char *)sqlite3_column_text(st, 0), def,
+			    state, sqlite3_column_int64(st, 3));
+		json_decref(def);
+		json_decref(state);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		store_log("load schedules");
+	done(arg, rc == SQLITE_DONE ? STORE_OK : STORE_FAILED);
+}
+
 const struct store_backend_ops store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sq_open,
@@ -1190,4 +1315,9 @@ const struct store_backend_ops store_sqlite_ops = {
 	.children = sq_children,
 	.queues = sq_queues,
 	.purge = sq_purge,
+	.schedule_put = sq_schedule_put,
+	.schedule_delete = sq_schedule_delete,
+	.schedules = sq_schedules,
+	.rate_save = sq_rate_save,
+	.rates = sq_rates,
 };

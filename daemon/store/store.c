@@ -644,6 +644,61 @@ store_queue_load(store_queue_cb *queue, store_done_cb *done, void *arg)
 	store_ops->queues(store_be, queue, done, arg);
 }
 
+void
+store_task_view(struct fp_task *t)
+{
+	if (store_tops != NULL && store_tops->view != NULL)
+		store_tops->view(t);
+}
+
+void
+store_schedule_put(const char *name, json_t *def, json_t *state,
+    int64_t version, store_done_cb *done, void *arg)
+{
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	store_ops->schedule_put(store_be, name, def, state, version, done,
+	    arg);
+}
+
+void
+store_schedule_delete(const char *name, int64_t version, store_done_cb *done,
+    void *arg)
+{
+	store_sync();
+	if (store_txn() == -1) {
+		done(arg, STORE_FAILED);
+		return;
+	}
+	store_ops->schedule_delete(store_be, name, version, done, arg);
+}
+
+void
+store_rate_save(const char *name, double starts, double per, double burst)
+{
+	store_sync();
+	if (store_txn() == 0)
+		store_wrote(store_ops->rate_save(store_be, name, starts, per,
+		    burst));
+}
+
+void
+store_rate_load(store_rate_cb *cb, store_done_cb *done, void *arg)
+{
+	store_sync();
+	store_ops->rates(store_be, cb, done, arg);
+}
+
+void
+store_schedule_load(store_schedule_cb *cb, store_done_cb *done, void *arg)
+{
+	store_sync();
+	store_ops->schedules(store_be, cb, done, arg);
+}
+
 struct store_purge {
 	store_row_cb	*unretrieved;	/* NULL: a delete asked for */
 	store_row_cb	*deleted;

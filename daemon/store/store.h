@@ -48,7 +48,12 @@ struct store_task_ops {
 	void	(*row)(void *obj, struct store_row *row);
 	void	(*ref)(void *obj);
 	void	(*unref)(void *obj);
+	/* What only memory knows of task t->id, added to its view (may be
+	 * NULL; pointers borrowed until the next call). */
+	void	(*view)(struct fp_task *t);
 };
+/* For the backends: a stored task's view gets what memory adds. */
+void	 store_task_view(struct fp_task *);
 
 typedef void	 store_done_cb(void *arg, int status);
 
@@ -132,6 +137,29 @@ void	 store_task_load(store_row_cb *row, store_done_cb *done, void *arg);
 /* Calls row for each child of task id (parent = id), oldest first. */
 void	 store_task_children(int64_t id, store_row_cb *row, store_done_cb *done,
 	    void *arg);
+/*
+ * Schedules (rpc/schedules.c): a name, a definition and a state (JSON),
+ * and a version every write compares and raises, so that of two nodes
+ * only one takes a firing.  put: version 0 inserts (STORE_NONE: the name
+ * is taken), else updates the row still at version (STORE_NONE: it
+ * changed or went); def NULL keeps the stored one.
+ */
+typedef void	 store_schedule_cb(void *arg, const char *name, json_t *def,
+		    json_t *state, int64_t version);
+void	 store_schedule_put(const char *name, json_t *def, json_t *state,
+	    int64_t version, store_done_cb *, void *arg);
+void	 store_schedule_delete(const char *name, int64_t version,
+	    store_done_cb *, void *arg);
+/* Each schedule, by name, then done. */
+void	 store_schedule_load(store_schedule_cb *, store_done_cb *, void *arg);
+
+/* Rate limits (model/limits.c): starts 0 deletes the row. */
+void	 store_rate_save(const char *name, double starts, double per,
+	    double burst);
+typedef void	 store_rate_cb(void *arg, const char *name, double starts,
+		    double per, double burst);
+void	 store_rate_load(store_rate_cb *, store_done_cb *, void *arg);
+
 /* Calls queue for each saved queue, then done. */
 typedef void	 store_queue_cb(void *arg, const char *name, int concurrency,
 	    int paused);

@@ -40,4 +40,24 @@ group=$(sed -n 's/^group \([0-9]*\), summary.*/\1/p' <<<"$out")
 expect_jq "$(rpc task.result "{\"id\":$group}")" 'length == 5 and all(.[]; .state == "succeeded")' "the group of parts"
 expect_jq "$(rpc task.list "{\"parent\":$group}")" '(.tasks | length) == 5' "the parts are the group's children"
 out=$(sh "$EX/fanout.sh" x 2>&1) && fail "fanout.sh x succeeded: $out"
+
+# ---- check_email (issue #17): the seed's loop as a schedule, primes alongside
+mail=$T/mail
+mkdir -p "$mail/new"
+for m in a b c; do echo "from $m" >"$mail/new/$m"; done
+out=$(sh "$EX/check_email.sh" install 1 "$mail" 2>&1) || fail "check_email.sh install: $out"
+primes=$(sed -n 's/^primes: task \([0-9]*\).*/\1/p' <<<"$out")
+[ -n "$primes" ] || fail "check_email.sh started no primes: $out"
+poll_until 30 eval '[ -z "$(ls "$mail/new")" ]' || fail "the schedule never read the mail"
+got=$(rpc task.list '{"label":{"schedule":"check-email"},"limit":1000}' | jq -r '[.tasks[] | select(.state == "succeeded") | .result.stdout] | map(select(. == "3 new messages\n")) | length')
+expect_eq "$got" 1 "one firing read the three messages"
+echo "from d" >"$mail/new/d"
+poll_until 30 eval '[ -z "$(ls "$mail/new")" ]' || fail "the schedule did not go on firing"
+wait_done "$primes" 60
+expect_jq "$(rpc task.result "{\"id\":$primes}")" '.stdout == "303 primes up to 2000\n"' "the primes ran alongside"
+c schedule ls
+want_rc 0 "futurectl schedule ls"
+grep -q '^check-email ' <<<"$out" || fail "schedule ls does not list check-email: $out"
+out=$(sh "$EX/check_email.sh" remove 2>&1) || fail "check_email.sh remove: $out"
+expect_jq "$(rpc schedule.get '{"name":"check-email"}')" '.error.code == 13' "check_email.sh remove"
 stop_daemon

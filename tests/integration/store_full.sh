@@ -11,7 +11,7 @@
 . "$(dirname "$0")/harness.sh"
 
 new_state
-ulimit -S -f 160		# KiB: room for the schema and a few tasks
+ulimit -S -f 180		# KiB: room for the schema and a few tasks
 start_daemon
 ulimit -S -f unlimited
 long=$(rpc task.submit '{"kind":"sleep","seconds":3600}' | jq -r .id)

@@ -68,13 +68,17 @@ test_error_codes_numbering(void **state)
 	assert_int_equal(FP_ERR_NO_SUCH_QUEUE, 9);
 	assert_int_equal(FP_ERR_QUEUE_NOT_EMPTY, 10);
 	assert_int_equal(FP_ERR_READ_ONLY, 11);
+	assert_int_equal(FP_ERR_SCHEDULE_EXISTS, 12);
+	assert_int_equal(FP_ERR_NO_SUCH_SCHEDULE, 13);
+	assert_string_equal(fp_error_message(12), "ScheduleExists");
+	assert_string_equal(fp_error_message(13), "NoSuchSchedule");
 }
 
 static void
 test_error_message_unknown(void **state)
 {
 	assert_string_equal(fp_error_message(0), "ServerError");
-	assert_string_equal(fp_error_message(12), "ServerError");
+	assert_string_equal(fp_error_message(14), "ServerError");
 	assert_string_equal(fp_error_message(-1), "ServerError");
 	assert_string_equal(fp_error_message(-32000), "ServerError");
 	assert_string_equal(fp_error_message(-32099), "ServerError");

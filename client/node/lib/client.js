@@ -58,6 +58,32 @@ function submitParams(spec) {
 	return params;
 }
 
+/*
+ * A schedule's task: task.submit's params for each firing, the kind
+ * guessed as submit guesses it. No default parent: $FUTURED_TASK_ID is
+ * the process making the schedule, not its firings (futured refuses
+ * parent, key, delay, not_before and after in it: each firing sets them).
+ */
+function scheduleTask(spec) {
+	if (spec == null || typeof spec !== 'object')
+		throw new TypeError('a schedule needs its task: task.submit\'s ' +
+		    'params ({argv}, {shell}, {seconds}, {url}...)');
+	const params = { ...spec, kind: kindOf(spec) };
+	if (params.parent === undefined)
+		delete params.parent;
+	else if (params.parent instanceof Task)
+		params.parent = params.parent.id;
+	return params;
+}
+
+/* schedule.create or schedule.update's params; a task in them converted. */
+function scheduleParams(name, schedule) {
+	const params = { ...schedule, name };
+	if (schedule.task !== undefined)
+		params.task = scheduleTask(schedule.task);
+	return params;
+}
+
 /* What asCompleted({group}) says when its timeout passes first. */
 function groupUnfinished(id, left, ended) {
 	return new TaskNotDone({ code: 3, message: `group ${id}: ${left} ` +
@@ -600,6 +626,68 @@ export class Client {
 	/* queue.set: settings {concurrency?, paused?}; resolves to the queue. */
 	setQueue(name, settings = {}, { signal } = {}) {
 		return this.call('queue.set', { ...settings, name }, { signal });
+	}
+
+	/*
+	 * schedule.create: a durable, named recipe that submits a task at each
+	 * firing. schedule: {cron, tz?} or {every} (seconds), start_at?,
+	 * end_at?, jitter?, overlap? ('skip', 'buffer_one', 'allow_all',
+	 * 'cancel_other'), catchup? ('latest', 'all'), catchup_window?,
+	 * paused?, and task: a spec as for submit (no key, delay, not_before,
+	 * after or parent: each firing sets them). Resolves to the schedule;
+	 * ScheduleExists when the name is taken.
+	 */
+	createSchedule(name, schedule, { signal } = {}) {
+		if (schedule?.task === undefined)
+			throw new TypeError('createSchedule needs schedule.task');
+		return this.call('schedule.create', scheduleParams(name, schedule),
+		    { signal });
+	}
+
+	/* schedule.get: the schedule; NoSuchSchedule when there is none. */
+	getSchedule(name, { signal } = {}) {
+		return this.call('schedule.get', { name }, { signal });
+	}
+
+	/* schedule.list: the schedules by name; filter {paused?}. */
+	async listSchedules(filter = {}, { signal } = {}) {
+		return (await this.call('schedule.list', { ...filter },
+		    { signal })).schedules;
+	}
+
+	/*
+	 * schedule.update: changes any of createSchedule's fields (task
+	 * replaces the task); the rest stays. null clears start_at, end_at.
+	 */
+	updateSchedule(name, changes = {}, { signal } = {}) {
+		return this.call('schedule.update', scheduleParams(name, changes),
+		    { signal });
+	}
+
+	/* schedule.delete: the tasks it made stay. Resolves to undefined. */
+	async deleteSchedule(name, { signal } = {}) {
+		await this.call('schedule.delete', { name }, { signal });
+	}
+
+	/* schedule.pause: it fires nothing until resumed; the schedule. */
+	pauseSchedule(name, { signal } = {}) {
+		return this.call('schedule.pause', { name }, { signal });
+	}
+
+	/* schedule.resume: its next firing is computed from now. */
+	resumeSchedule(name, { signal } = {}) {
+		return this.call('schedule.resume', { name }, { signal });
+	}
+
+	/*
+	 * schedule.trigger: fires it now, paused or not, under its overlap
+	 * policy or overlap. Resolves to {outcome, task, scheduled_at}:
+	 * outcome 'fired' with task the new task's id (client.task(r.task)),
+	 * or 'skipped' or 'buffered' with task null.
+	 */
+	triggerSchedule(name, { overlap, signal } = {}) {
+		return this.call('schedule.trigger', overlap == null ? { name } :
+		    { name, overlap }, { signal });
 	}
 
 	info({ signal } = {}) {

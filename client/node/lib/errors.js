@@ -150,6 +150,28 @@ export class LimitExceeded extends FuturedError {
 	}
 }
 
+/* 12: createSchedule of a name another schedule has (data.name). */
+export class ScheduleExists extends FuturedError {
+	static describe(e) {
+		return `schedule ${field(e.data, 'name')} exists`;
+	}
+
+	get scheduleName() {
+		return field(this.data, 'name') ?? null;
+	}
+}
+
+/* 13: no schedule has this name (data.name). */
+export class NoSuchSchedule extends FuturedError {
+	static describe(e) {
+		return `no schedule ${field(e.data, 'name')}`;
+	}
+
+	get scheduleName() {
+		return field(this.data, 'name') ?? null;
+	}
+}
+
 export class ParseError extends FuturedError {
 	static describe(e) {
 		return `futured could not parse the request: ` +
@@ -201,6 +223,8 @@ const BY_CODE = new Map([
 	[6, ShuttingDown],
 	[7, StoreError],
 	[8, LimitExceeded],
+	[12, ScheduleExists],
+	[13, NoSuchSchedule],
 	[-32700, ParseError],
 	[-32600, InvalidRequest],
 	[-32601, MethodNotFound],

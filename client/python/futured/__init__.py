@@ -19,7 +19,8 @@ and the same with asyncio::
 ``Client`` / ``AsyncClient`` make calls (``call``, ``notify``, ``batch``,
 ``submit``, ``create_future``, ``create_group``, ``close_group``,
 ``task_group``, ``set_result``, ``set_exception``, ``wait``,
-``as_completed``, ``list``, ``queues``, ``info``);
+``as_completed``, ``list``, ``queues``, ``create_schedule``,
+``schedules``, ``trigger_schedule``, ``info``);
 ``Task`` / ``AsyncTask`` behave like futures (``result``, ``exception``,
 ``done``, ``cancel``, ``set_result``, ``set_exception``, ``close``,
 ``wait``, ``stream``, ``iter_output``); the errors of
@@ -48,8 +49,9 @@ from .errors import (AuthError, FuturedError, GroupFailed, HTTPError,
                      InvalidParams, InvalidRequest, InvalidStateError,
                      KeyConflict,
                      LimitExceeded, MethodNotFound, NoSuchQueue, NoSuchTask,
-                     ParseError, QueueNotEmpty,
-                     ProtocolError, RequestTooLarge, ServerBusy,
+                     NoSuchSchedule, ParseError, QueueNotEmpty,
+                     ProtocolError, RequestTooLarge, ScheduleExists,
+                     ServerBusy,
                      ShuttingDown, StoreError, TaskCancelled, TaskException,
                      TaskFailed, TaskNotDone, TransportError,
                      YieldDecodeError)
@@ -73,6 +75,7 @@ __all__ = [
     "TaskFailed", "GroupFailed", "TaskCancelled", "TaskNotDone",
     "NoSuchTask",
     "KeyConflict", "ShuttingDown", "StoreError", "LimitExceeded",
-    "NoSuchQueue", "QueueNotEmpty", "TaskException", "YieldDecodeError",
+    "NoSuchQueue", "QueueNotEmpty", "ScheduleExists", "NoSuchSchedule",
+    "TaskException", "YieldDecodeError",
     "PROTOCOL_VERSION", "__version__",
 ]

@@ -334,6 +334,46 @@ def submit_params(cmd: Union[None, str, Sequence[str]],
     return params
 
 
+def schedule_task(cmd: Union[None, str, Sequence[str]],
+                  task: Optional[Mapping[str, Any]],
+                  fields: Mapping[str, Any]) -> Dict[str, Any]:
+    """A schedule's ``task``, task.submit's params for each firing:
+    ``task`` as given (a dict), or ``cmd`` and ``fields`` as for
+    ``submit()``.  No default parent: AUTO would be the process making the
+    schedule, not the firings; the daemon refuses ``parent``, ``key``,
+    ``delay``, ``not_before`` and ``after``, which each firing sets."""
+    if task is not None:
+        if cmd is not None or fields:
+            raise TypeError("give task= or a command and its fields, "
+                            "not both")
+        return dict(task)
+    if cmd is None and not fields:
+        raise TypeError("a schedule needs its task: a command (argv list "
+                        "or shell string), task.submit's fields, or task=")
+    return submit_params(cmd, dict({"parent": None}, **fields))
+
+
+#: schedule.create's own params, besides ``name`` and ``task``.
+SCHEDULE_FIELDS = ("cron", "every", "tz", "start_at", "end_at", "jitter",
+                   "overlap", "catchup", "catchup_window", "paused")
+
+
+def schedule_update_params(name: str, cmd: Union[None, str, Sequence[str]],
+                           task: Optional[Mapping[str, Any]],
+                           changes: Mapping[str, Any]) -> Dict[str, Any]:
+    """schedule.update's params: the changes given, None sent as null
+    (which clears ``start_at`` and ``end_at``); a ``cmd`` or ``task``
+    replaces the task."""
+    unknown = set(changes) - set(SCHEDULE_FIELDS)
+    if unknown:
+        raise TypeError("update_schedule() got unknown field %s (the "
+                        "task's go in task=)" % sorted(unknown))
+    params = dict(changes, name=name)
+    if cmd is not None or task is not None:
+        params["task"] = schedule_task(cmd, task, {})
+    return params
+
+
 def group_params(return_exceptions: bool,
                  fields: Mapping[str, Any]) -> Dict[str, Any]:
     """``create_group``'s fields: kind group, ``return_exceptions`` only

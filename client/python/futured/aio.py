@@ -615,6 +615,68 @@ class AsyncClient:
     async def resume_queue(self, name: str) -> Dict[str, Any]:
         return await self.set_queue(name, paused=False)
 
+    async def create_schedule(self, name: str,
+                              cmd: Union[None, str, Sequence[str]] = None,
+                              /, *, cron: Optional[str] = None,
+                              every: Optional[float] = None,
+                              tz: Optional[str] = None,
+                              start_at: Optional[str] = None,
+                              end_at: Optional[str] = None,
+                              jitter: Optional[float] = None,
+                              overlap: Optional[str] = None,
+                              catchup: Optional[str] = None,
+                              catchup_window: Optional[float] = None,
+                              paused: Optional[bool] = None,
+                              task: Optional[Dict[str, Any]] = None,
+                              **fields: Any) -> Dict[str, Any]:
+        """See ``Client.create_schedule``."""
+        params = c.drop_none({"cron": cron, "every": every, "tz": tz,
+                              "start_at": start_at, "end_at": end_at,
+                              "jitter": jitter, "overlap": overlap,
+                              "catchup": catchup,
+                              "catchup_window": catchup_window,
+                              "paused": paused})
+        return await self.call("schedule.create", name=name,
+                               task=c.schedule_task(cmd, task, fields),
+                               **params)
+
+    async def get_schedule(self, name: str) -> Dict[str, Any]:
+        """See ``Client.get_schedule``."""
+        return await self.call("schedule.get", name=name)
+
+    async def schedules(self, paused: Optional[bool] = None
+                        ) -> List[Dict[str, Any]]:
+        """See ``Client.schedules``."""
+        return (await self.call("schedule.list",
+                                **c.drop_none({"paused": paused})
+                                ))["schedules"]
+
+    async def update_schedule(self, name: str,
+                              cmd: Union[None, str, Sequence[str]] = None,
+                              /, *, task: Optional[Dict[str, Any]] = None,
+                              **changes: Any) -> Dict[str, Any]:
+        """See ``Client.update_schedule``."""
+        return await self.call("schedule.update",
+                               **c.schedule_update_params(name, cmd, task,
+                                                          changes))
+
+    async def delete_schedule(self, name: str) -> None:
+        """See ``Client.delete_schedule``."""
+        await self.call("schedule.delete", name=name)
+
+    async def pause_schedule(self, name: str) -> Dict[str, Any]:
+        return await self.call("schedule.pause", name=name)
+
+    async def resume_schedule(self, name: str) -> Dict[str, Any]:
+        return await self.call("schedule.resume", name=name)
+
+    async def trigger_schedule(self, name: str,
+                               overlap: Optional[str] = None
+                               ) -> Dict[str, Any]:
+        """See ``Client.trigger_schedule``."""
+        return await self.call("schedule.trigger", name=name,
+                               **c.drop_none({"overlap": overlap}))
+
     async def info(self) -> Dict[str, Any]:
         return await self.call("daemon.info")
 

@@ -631,6 +631,104 @@ class Client:
         (QueueNotEmpty otherwise, NoSuchQueue when there is none)."""
         self.call("queue.delete", name=name)
 
+    # --- schedules --------------------------------------------------------
+
+    def create_schedule(self, name: str,
+                        cmd: Union[None, str, Sequence[str]] = None, /, *,
+                        cron: Optional[str] = None,
+                        every: Optional[float] = None,
+                        tz: Optional[str] = None,
+                        start_at: Optional[str] = None,
+                        end_at: Optional[str] = None,
+                        jitter: Optional[float] = None,
+                        overlap: Optional[str] = None,
+                        catchup: Optional[str] = None,
+                        catchup_window: Optional[float] = None,
+                        paused: Optional[bool] = None,
+                        task: Optional[Dict[str, Any]] = None,
+                        **fields: Any) -> Dict[str, Any]:
+        """schedule.create: a durable, named recipe that submits a task at
+        each firing; returns the schedule object (``next_at``, ``last``,
+        ``fired``...).
+
+        When: ``cron`` (five fields, in ``tz``, default ``"UTC"``) or
+        ``every`` (seconds), between ``start_at`` and ``end_at`` (RFC 3339
+        strings); ``jitter`` seconds of delay at most.  ``overlap`` (a
+        firing while the previous firing's task is unfinished): ``"skip"``
+        (default), ``"buffer_one"``, ``"allow_all"``, ``"cancel_other"``;
+        ``catchup`` (firings missed while futured was down, within
+        ``catchup_window`` seconds): ``"latest"`` (default) or ``"all"``;
+        ``paused`` creates it paused.
+
+        The task: ``cmd`` and ``fields`` as for ``submit()`` (``queue``,
+        ``timeout``, ``labels``, ``retries``...), or ``task=`` with
+        task.submit's params as a dict.  Each firing sets its task's key,
+        start and the labels ``schedule`` and ``scheduled_at``; the daemon
+        refuses ``key``, ``delay``, ``not_before``, ``after`` and
+        ``parent`` (InvalidParams).  A name taken raises ScheduleExists;
+        a bad cron expression or zone InvalidParams naming it::
+
+            client.create_schedule("nightly", ["./backup.sh"],
+                                   cron="30 2 * * *", tz="Europe/Paris",
+                                   timeout=7200)
+        """
+        params = c.drop_none({"cron": cron, "every": every, "tz": tz,
+                              "start_at": start_at, "end_at": end_at,
+                              "jitter": jitter, "overlap": overlap,
+                              "catchup": catchup,
+                              "catchup_window": catchup_window,
+                              "paused": paused})
+        return self.call("schedule.create", name=name,
+                         task=c.schedule_task(cmd, task, fields), **params)
+
+    def get_schedule(self, name: str) -> Dict[str, Any]:
+        """schedule.get: the schedule object; NoSuchSchedule when there is
+        none of that name."""
+        return self.call("schedule.get", name=name)
+
+    def schedules(self, paused: Optional[bool] = None
+                  ) -> List[Dict[str, Any]]:
+        """schedule.list: the schedule objects by name (``paused``: only
+        the paused ones, or only the others)."""
+        return self.call("schedule.list",
+                         **c.drop_none({"paused": paused}))["schedules"]
+
+    def update_schedule(self, name: str,
+                        cmd: Union[None, str, Sequence[str]] = None, /, *,
+                        task: Optional[Dict[str, Any]] = None,
+                        **changes: Any) -> Dict[str, Any]:
+        """schedule.update: changes any of ``create_schedule``'s fields by
+        name (``cron``, ``every``, ``tz``, ``start_at``...); the rest
+        stays.  None is sent as null, which clears ``start_at`` and
+        ``end_at``.  ``cmd`` (an exec task of that command) or ``task=``
+        replaces the task.  Returns the schedule."""
+        return self.call("schedule.update",
+                         **c.schedule_update_params(name, cmd, task,
+                                                    changes))
+
+    def delete_schedule(self, name: str) -> None:
+        """schedule.delete: the tasks it made stay (one running is not
+        cancelled); NoSuchSchedule when there is none."""
+        self.call("schedule.delete", name=name)
+
+    def pause_schedule(self, name: str) -> Dict[str, Any]:
+        """schedule.pause: it fires nothing until resumed; the schedule."""
+        return self.call("schedule.pause", name=name)
+
+    def resume_schedule(self, name: str) -> Dict[str, Any]:
+        """schedule.resume: its next firing is computed from now."""
+        return self.call("schedule.resume", name=name)
+
+    def trigger_schedule(self, name: str, overlap: Optional[str] = None
+                         ) -> Dict[str, Any]:
+        """schedule.trigger: fires it now, paused or not, under its
+        overlap policy or ``overlap``.  Returns ``{outcome, task,
+        scheduled_at}``: ``outcome`` ``"fired"`` with ``task`` the new
+        task's id (``client.task(r["task"])``), or ``"skipped"`` or
+        ``"buffered"`` with ``task`` None."""
+        return self.call("schedule.trigger", name=name,
+                         **c.drop_none({"overlap": overlap}))
+
     def info(self) -> Dict[str, Any]:
         """daemon.info: version, pid, listen addresses, counts, limits..."""
         return self.call("daemon.info")

@@ -24,7 +24,8 @@ __all__ = [
     "InternalError",
     "TaskFailed", "GroupFailed", "TaskCancelled", "TaskNotDone", "NoSuchTask",
     "KeyConflict", "ShuttingDown", "StoreError", "LimitExceeded",
-    "NoSuchQueue", "QueueNotEmpty", "YieldDecodeError", "InvalidStateError",
+    "NoSuchQueue", "QueueNotEmpty", "ScheduleExists", "NoSuchSchedule",
+    "YieldDecodeError", "InvalidStateError",
     "TaskException", "error_from_json",
 ]
 
@@ -353,6 +354,32 @@ class QueueNotEmpty(FuturedError):
     code = 10
 
 
+class ScheduleExists(FuturedError):
+    """Code 12: ``create_schedule`` of a name another schedule has
+    (``name``)."""
+    code = 12
+
+    @property
+    def name(self) -> Optional[str]:
+        return self.data.get("name") if isinstance(self.data, dict) else None
+
+    def __str__(self) -> str:
+        return "schedule %s exists" % self.name
+
+
+class NoSuchSchedule(FuturedError, LookupError):
+    """Code 13: no schedule has this name (``name``).  Also a
+    LookupError."""
+    code = 13
+
+    @property
+    def name(self) -> Optional[str]:
+        return self.data.get("name") if isinstance(self.data, dict) else None
+
+    def __str__(self) -> str:
+        return "no such schedule: %s" % self.name
+
+
 class YieldDecodeError(FuturedError, ValueError):
     """A line a task wrote to its yield pipe that was not JSON (or over
     1 MiB), met while iterating ``Task.stream()``.  ``seq`` is the item's
@@ -466,7 +493,7 @@ _BY_CODE: Dict[int, Type[FuturedError]] = {
         ParseError, InvalidRequest, MethodNotFound, InvalidParams,
         InternalError, TaskFailed, TaskCancelled, TaskNotDone, NoSuchTask,
         KeyConflict, ShuttingDown, StoreError, LimitExceeded, NoSuchQueue,
-        QueueNotEmpty)
+        QueueNotEmpty, ScheduleExists, NoSuchSchedule)
 }
 
 
