@@ -308,6 +308,8 @@ limits_wake_n(struct slot_map *m, struct limit_slot *s, size_t n)
 
 	if (n > s->n)
 		n = s->n;
+	if (n == 0)
+		return;
 	woken = xcalloc(n + 1, sizeof *woken);
 	memcpy(woken, s->waiting, n * sizeof *woken);
 	memmove(s->waiting, s->waiting + n, (s->n - n) * sizeof *s->waiting);

@@ -50,6 +50,22 @@ static struct schedule	**sched_all;	/* by name */
 static size_t		  sched_n, sched_cap;
 static int		  sched_status;
 static struct event	 *sched_refresh_ev;
+static struct metric	 *sched_firings;
+
+/* futured_schedule_firings_total{outcome}: fired, skipped, buffered,
+ * missed, failed (its task refused). */
+static void
+schedule_counted(const char *outcome, double n)
+{
+	if (sched_firings == NULL)
+		sched_firings = metric_new(METRIC_COUNTER,
+		    "futured_schedule_firings_total", "Schedules' firings by "
+		    "outcome: fired (a task made), skipped or buffered (the "
+		    "overlap policy), missed (futured was down), failed (the "
+		    "task was refused)", "outcome", NULL, 0);
+	if (n > 0)
+		metric_add(sched_firings, &outcome, n);
+}
 
 static void	schedule_arm(struct schedule *);
 static void	schedule_unbusy(struct schedule *);
@@ -318,16 +334,20 @@ schedule_due_times(struct schedule *s, double now, int64_t *times)
 				    sizeof *times);
 				n--;
 				s->missed++;
+				schedule_counted("missed", 1);
 			}
 			times[n++] = t;
-		} else
+		} else {
 			s->missed++;
+			schedule_counted("missed", 1);
+		}
 		t = schedule_next(s, t);
 	}
 	if (t > 0 && (double)t <= now)	/* too many to count one by one */
 		t = schedule_next(s, (int64_t)now);
 	if (s->catchup == FP_CATCHUP_LATEST && n > 1) {
 		s->missed += n - 1;
+		schedule_counted("missed", n - 1);
 		times[0] = times[n - 1];
 		n = 1;
 	}
@@ -539,8 +559,11 @@ schedule_submitted_cb(void *arg, char *body, size_t len)
 	s->last_task = id;
 	r->outcome = id != 0 ? SCHEDULE_FIRED : SCHEDULE_FAILED;
 	r->task = id;
+	if (id == 0)
+		schedule_counted("failed", 1);
 	if (id != 0) {
 		s->fired++;
+		schedule_counted("fired", 1);
 		s->last_error = NULL;
 	}
 	schedule_run_step(s, r);
@@ -628,6 +651,7 @@ schedule_overlap(struct schedule *s, struct sched_run *r)
 		if (s->buffered == 0) {
 			s->buffered = r->times[r->i];	/* a trigger's too */
 			r->outcome = SCHEDULE_BUFFERED;
+			schedule_counted("buffered", 1);
 			if (s->watch == NULL)
 				s->watch = watch_add(s->last_task, WATCH_DONE,
 				    schedule_buffered_cb, s);
@@ -636,6 +660,7 @@ schedule_overlap(struct schedule *s, struct sched_run *r)
 		/* FALLTHROUGH */
 	default:
 		s->skipped++;
+		schedule_counted("skipped", 1);
 		r->outcome = SCHEDULE_SKIPPED;
 	}
 	schedule_run_step(s, r);
@@ -1048,6 +1073,7 @@ schedules_refresh_tick(evutil_socket_t fd, short ev, void *arg)
 void
 schedules_init(void)
 {
+	schedule_counted("fired", 0);	/* the family, from the start */
 	schedules_refresh(NULL, NULL);
 	if (store_shared()) {
 		sched_refresh_ev = evtimer_new(loop_base,
@@ -1074,5 +1100,6 @@ schedules_free(void)
 		schedule_free(sched_all[i]);
 	free(sched_all);
 	sched_all = NULL;
+	sched_firings = NULL;		/* metrics_free frees it */
 	sched_n = sched_cap = 0;
 }

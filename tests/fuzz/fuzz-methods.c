@@ -468,6 +468,56 @@ fuzz_as_completed(json_t *params, struct fp_invalid *inv, struct fp_text *o)
 	return 0;
 }
 
+/*
+ * schedule.create: a definition it accepts has every field filled and
+ * is accepted again, as schedule.update's base, unchanged.
+ */
+static int
+fuzz_schedule_create(json_t *params, struct fp_invalid *inv,
+    struct fp_text *o)
+{
+	struct fp_invalid	 inv2;
+	json_t			*def, *again, *p;
+	int			 paused;
+
+	if ((def = fp_schedule_def(params, NULL, &paused, inv)) == NULL)
+		return -1;
+	if (json_object_get(def, "task") == NULL ||
+	    json_object_get(def, "overlap") == NULL ||
+	    json_object_get(def, "catchup_window") == NULL ||
+	    (json_object_get(def, "cron") == NULL) ==
+	    (json_object_get(def, "every") == NULL))
+		fuzz_fail("schedule.create: a definition half filled");
+	p = json_pack("{s:O}", "name", json_object_get(params, "name"));
+	if (p == NULL)
+		fuzz_fail("schedule.create: out of memory");
+	if ((again = fp_schedule_def(p, def, &paused, &inv2)) == NULL)
+		fuzz_fail("schedule.update refused its own definition: %s: %s",
+		    inv2.field, inv2.reason);
+	if (!json_equal(again, def))
+		fuzz_fail("schedule.update changed a definition it was not "
+		    "asked to change");
+	fp_text_json(o, def);
+	json_decref(again);
+	json_decref(def);
+	json_decref(p);
+	return 0;
+}
+
+/* schedule.get, delete, pause, resume: {name}. */
+static int
+fuzz_schedule_name(json_t *params, struct fp_invalid *inv, struct fp_text *o)
+{
+	const char	*name;
+
+	if (fp_schedule_name(params, NULL, &name, inv) == -1)
+		return -1;
+	if (name == NULL || *name == '\0')
+		fuzz_fail("schedule: an empty name accepted");
+	fp_text_str(o, name);
+	return 0;
+}
+
 /* rpc.c's table, in its order. */
 static const struct {
 	const char	*name;
@@ -490,6 +540,9 @@ static const struct {
 	{ FP_TASK_SET_EXCEPTION, fuzz_set_exception },
 	{ FP_TASK_AS_COMPLETED, fuzz_as_completed },
 	{ FP_TASK_CLOSE, fuzz_get },
+	{ FP_SCHEDULE_CREATE, fuzz_schedule_create },
+	{ FP_SCHEDULE_GET, fuzz_schedule_name },
+	{ FP_SCHEDULE_DELETE, fuzz_schedule_name },
 };
 
 int

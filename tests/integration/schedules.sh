@@ -101,6 +101,8 @@ s=$(sched tick)
 expect_jq "$s" ".fired == $n and .last.task == $(jq '.[-1]' <<<"$ids") and .last.state == \"succeeded\"" "fired and last"
 # every firing its own time
 expect_jq "$(rpc task.list '{"label":{"schedule":"tick"},"limit":1000}')" '[.tasks[].labels.scheduled_at] | length == (unique | length)' "no time fired twice"
+m=$(curl -s --unix-socket "$SOCK" http://localhost/metrics | sed -n 's/^futured_schedule_firings_total{outcome="fired"} //p')
+[ -n "$m" ] && [ "$m" -ge "$n" ] || fail "futured_schedule_firings_total{outcome=\"fired\"} is '$m', want at least $n"
 # paused: no more tasks (one in flight when it paused may land)
 n1=$(ntasks tick)
 sleep "$(scaled 2.5)"

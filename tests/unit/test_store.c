@@ -684,11 +684,156 @@ test_queue_settings_persist(void **state)
 	assert_int_equal(q.paused, 1);
 }
 
+/* What store_schedule_load read: the row named "s", and how many. */
+struct sched_rows {
+	int	 done, n;
+	int64_t	 version;
+	json_t	*def, *state;
+};
+
+static void
+sched_row_cb(void *arg, const char *name, json_t *def, json_t *state,
+    int64_t version)
+{
+	struct sched_rows	*r = arg;
+
+	r->n++;
+	if (strcmp(name, "s") != 0)
+		return;
+	r->version = version;
+	json_decref(r->def);
+	json_decref(r->state);
+	r->def = json_incref(def);
+	r->state = json_incref(state);
+}
+
+static void
+sched_rows_done_cb(void *arg, int status)
+{
+	assert_int_equal(status, STORE_OK);
+	((struct sched_rows *)arg)->done = 1;
+}
+
+static int
+sched_put(const char *name, json_t *def, json_t *state, int64_t version)
+{
+	struct sc_status	st = { 0, -1 };
+
+	store_schedule_put(name, def, state, version, sc_status_cb, &st);
+	sc_wait(&st.done);
+	assert_int_equal(sc_flush(), 0);
+	return st.status;
+}
+
+static void
+sched_load(struct sched_rows *r)
+{
+	json_decref(r->def);
+	json_decref(r->state);
+	memset(r, 0, sizeof *r);
+	store_schedule_load(sched_row_cb, sched_rows_done_cb, r);
+	sc_wait(&r->done);
+}
+
+/*
+ * Schedules' rows (#17): an insert of a taken name and a write over a
+ * version that moved on both answer STORE_NONE and change nothing, so
+ * that of two nodes only one takes a firing.
+ */
+static void
+test_schedule_rows(void **state)
+{
+	json_t			*def = json_pack("{s:i}", "every", 60);
+	json_t			*st1 = json_pack("{s:i}", "next_at", 1);
+	json_t			*st2 = json_pack("{s:i}", "next_at", 2);
+	struct sched_rows	 r = { 0 };
+	struct sc_status	 del = { 0, -1 };
+
+	sc_fresh();
+	assert_int_equal(sched_put("s", def, st1, 0), STORE_OK);
+	assert_int_equal(sched_put("s", def, st2, 0), STORE_NONE);
+	assert_int_equal(sched_put("t", def, st1, 0), STORE_OK);
+	sched_load(&r);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.version, 1);
+	assert_true(json_equal(r.state, st1));
+	/* a compare-and-set: version 1 moves to 2, once */
+	assert_int_equal(sched_put("s", NULL, st2, 1), STORE_OK);
+	assert_int_equal(sched_put("s", NULL, st1, 1), STORE_NONE);
+	sc_reopen();
+	sched_load(&r);
+	assert_int_equal(r.version, 2);
+	assert_true(json_equal(r.state, st2));
+	assert_true(json_equal(r.def, def));	/* NULL kept it */
+	/* a delete compares too */
+	store_schedule_delete("s", 1, sc_status_cb, &del);
+	sc_wait(&del.done);
+	assert_int_equal(del.status, STORE_NONE);
+	del.done = 0;
+	store_schedule_delete("s", 2, sc_status_cb, &del);
+	sc_wait(&del.done);
+	assert_int_equal(del.status, STORE_OK);
+	assert_int_equal(sc_flush(), 0);
+	sched_load(&r);
+	assert_int_equal(r.n, 1);
+	assert_null(r.def);
+	json_decref(def);
+	json_decref(st1);
+	json_decref(st2);
+}
+
+struct rates {
+	int	done, n;
+	double	starts, per, burst;
+};
+
+static void
+rate_cb(void *arg, const char *name, double starts, double per, double burst)
+{
+	struct rates	*r = arg;
+
+	r->n++;
+	if (strcmp(name, "api") == 0) {
+		r->starts = starts;
+		r->per = per;
+		r->burst = burst;
+	}
+}
+
+static void
+rates_done_cb(void *arg, int status)
+{
+	assert_int_equal(status, STORE_OK);
+	((struct rates *)arg)->done = 1;
+}
+
+/* Rate limits persist, are updated in place, and starts 0 deletes. */
+static void
+test_rate_limits_persist(void **state)
+{
+	struct rates	r = { 0 };
+
+	sc_fresh();
+	store_rate_save("api", 10, 1, 1);
+	store_rate_save("api", 20, 2.5, 4);
+	store_rate_save("gone", 1, 1, 1);
+	assert_int_equal(sc_flush(), 0);
+	store_rate_save("gone", 0, 0, 0);
+	assert_int_equal(sc_flush(), 0);
+	sc_reopen();
+	store_rate_load(rate_cb, rates_done_cb, &r);
+	sc_wait(&r.done);
+	assert_int_equal(r.n, 1);
+	assert_true(r.starts == 20 && r.per == 2.5 && r.burst == 4);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_get),
+		cmocka_unit_test(test_schedule_rows),
+		cmocka_unit_test(test_rate_limits_persist),
 		cmocka_unit_test(test_transitions_survive_reopen),
 		cmocka_unit_test(test_group_commit_defer),
 		cmocka_unit_test(test_load_unfinished),

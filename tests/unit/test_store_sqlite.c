@@ -18,7 +18,7 @@
 
 #include "store-check.h"
 
-#define SCHEMA_VERSION	5	/* migrations in store-sqlite.c */
+#define SCHEMA_VERSION	6	/* migrations in store-sqlite.c */
 
 static int
 setup(void **state)
