@@ -312,6 +312,54 @@ ctl_get_outcome(json_t *t)
 		ctl_print_kv("retrieved", "%s", json_is_true(v) ? "yes" : "no");
 }
 
+/* "concurrency k=1 db=5, rate limit api (key cust:42)": what it asked. */
+static void
+ctl_get_limits(json_t *limits)
+{
+	const char	*rate = json_string_value(json_object_get(limits,
+			    "rate_limit"));
+	const char	*rkey = json_string_value(json_object_get(limits,
+			    "rate_key"));
+	const char	*k;
+	json_t		*v;
+	int		 n = 0;
+
+	if (!json_is_object(limits) || json_object_size(limits) == 0)
+		return;
+	ctl_print_key("limits");
+	json_object_foreach(json_object_get(limits, "concurrency"), k, v)
+		printf("%s%s=%" JSON_INTEGER_FORMAT, n++ > 0 ? " " :
+		    "concurrency ", k, json_integer_value(v));
+	if (rate != NULL)
+		printf("%srate limit %s", n > 0 ? ", " : "", rate);
+	if (rate != NULL && rkey != NULL)
+		printf(" (key %s)", rkey);
+	putchar('\n');
+}
+
+/* "waiting for: concurrency key K" or "rate limit N (key K)". */
+static void
+ctl_get_waiting(json_t *w)
+{
+	const char	*limit = json_string_value(json_object_get(w, "limit"));
+	const char	*key = json_string_value(json_object_get(w, "key"));
+	const char	*name = json_string_value(json_object_get(w, "name"));
+
+	if (limit == NULL)
+		return;
+	if (strcmp(limit, "concurrency") == 0)
+		ctl_print_kv("waiting for", "concurrency key %s", key != NULL ?
+		    key : "?");
+	else if (strcmp(limit, "rate") == 0 && key != NULL && *key != '\0')
+		ctl_print_kv("waiting for", "rate limit %s (key %s)",
+		    name != NULL ? name : "?", key);
+	else if (strcmp(limit, "rate") == 0)
+		ctl_print_kv("waiting for", "rate limit %s", name != NULL ?
+		    name : "?");
+	else
+		ctl_print_kv("waiting for", "%s", limit);
+}
+
 static void
 ctl_get_print(json_t *t)
 {
@@ -346,6 +394,8 @@ ctl_get_print(json_t *t)
 		    "cancel") == 0 ? "cancelled" : strcmp(json_string_value(v),
 		    "abandon") == 0 ? "left running" : "waited for",
 		    json_string_value(v));
+	ctl_get_limits(json_object_get(t, "limits"));
+	ctl_get_waiting(json_object_get(t, "waiting_for"));
 	ctl_print_kv("attempt", "%" JSON_INTEGER_FORMAT " of %"
 	    JSON_INTEGER_FORMAT, json_integer_value(json_object_get(t,
 	    "attempt")), json_integer_value(json_object_get(t,

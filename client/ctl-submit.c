@@ -29,6 +29,7 @@ enum ctl_ftype {
 	CTL_F_TRUE,	/* a flag that sets the field to true */
 	CTL_F_NULL,	/* a flag that sets the field to null: none */
 	CTL_F_TASK,	/* one task id */
+	CTL_F_LIMIT,	/* KEY=N into an object, N an integer */
 };
 
 static const struct ctl_field {
@@ -65,6 +66,9 @@ static const struct ctl_field {
 	{ "no-parent", "parent", CTL_F_NULL },
 	{ "child-policy", "child_policy", CTL_F_STRING },
 	{ "return-exceptions", "return_exceptions", CTL_F_TRUE },
+	{ "concurrency", "concurrency", CTL_F_LIMIT },
+	{ "rate-limit", "rate_limit", CTL_F_STRING },
+	{ "rate-key", "rate_key", CTL_F_STRING },
 };
 #define CTL_NFIELDS	(sizeof ctl_fields / sizeof ctl_fields[0])
 #define CTL_OPT_FIELD	256	/* getopt value of ctl_fields[i] */
@@ -176,6 +180,28 @@ ctl_field_value(struct ctl *ctx, const struct ctl_field *f, const char *arg,
 	return NULL;
 }
 
+/*
+ * "KEY=N" into obj[KEY] = N, at the last '=' (a key may hold one); the
+ * range of N is fp_submit_parse's to judge.
+ */
+static int
+ctl_parse_limit(const char *s, json_t *obj)
+{
+	const char	*eq = strrchr(s, '=');
+	long long	 n;
+	char		*k;
+	int		 rc;
+
+	if (eq == NULL || eq == s ||
+	    ctl_parse_int(eq + 1, -FP_ID_LIMIT, FP_ID_LIMIT, &n) == -1)
+		return -1;
+	if ((k = strndup(s, eq - s)) == NULL)
+		return -1;
+	rc = json_object_set_new(obj, k, json_integer(n));
+	free(k);
+	return rc;
+}
+
 /* Adds a repeatable option's value to the array or object it builds. */
 static int
 ctl_field_add(struct ctl *ctx, json_t *p, const struct ctl_field *f,
@@ -196,9 +222,12 @@ ctl_field_add(struct ctl *ctx, json_t *p, const struct ctl_field *f,
 		return -1;
 	if (f->type == CTL_F_HEADER && ctl_parse_pair(arg, ':', to) == 0)
 		return -1;
+	if (f->type == CTL_F_LIMIT && ctl_parse_limit(arg, to) == 0)
+		return -1;
 	return ctl_usage(ctx, "bad value for --%s: '%s'%s", f->opt, arg,
 	    f->type == CTL_F_PAIR ? " (want K=V)" : f->type == CTL_F_HEADER ?
-	    " (want 'Name: value')" : " (want a task id)");
+	    " (want 'Name: value')" : f->type == CTL_F_LIMIT ?
+	    " (want KEY=N)" : " (want a task id)");
 }
 
 /* Sets one option's parameter; -1 to go on, else an exit status. */
@@ -210,7 +239,7 @@ ctl_field_set(struct ctl *ctx, json_t *p, const struct ctl_field *f,
 	int	 rc;
 
 	if (f->type == CTL_F_ID || f->type == CTL_F_PAIR ||
-	    f->type == CTL_F_HEADER)
+	    f->type == CTL_F_HEADER || f->type == CTL_F_LIMIT)
 		return ctl_field_add(ctx, p, f, arg);
 	if ((v = ctl_field_value(ctx, f, arg, &rc)) == NULL)
 		return rc;

@@ -225,6 +225,9 @@ int	 ctl_queue(struct ctl *, int, char **);
 /* ctl-schedule.c */
 int	 ctl_schedule(struct ctl *, int, char **);
 
+/* ctl-rate.c */
+int	 ctl_rate(struct ctl *, int, char **);
+
 /* ctl-manage.c */
 int	 ctl_retry(struct ctl *, int, char **);
 int	 ctl_delete(struct ctl *, int, char **);

@@ -56,6 +56,14 @@
 	"  --max-body N            bytes of the response body kept\n" \
 	"  --no-follow             do not follow redirects\n" \
 	"  --no-raise              a non-2xx status is a result, not HttpError\n"
+#define CTL_TASK_HELP_LIMITS \
+	"  --concurrency KEY=N     at most N running tasks with KEY at once, " \
+	"in any\n" \
+	"                          queue (repeatable: 8 keys at most)\n" \
+	"  --rate-limit NAME       each start takes a token of rate limit " \
+	"NAME\n" \
+	"  --rate-key KEY          (--rate-limit) a token bucket of its own " \
+	"per KEY\n"
 #define CTL_TASK_HELP_PARENT \
 	"  --parent ID             the task is a child of task (or group) ID\n" \
 	"  --no-parent             no parent, even inside a task of futured\n"
@@ -70,8 +78,8 @@
 
 #define CTL_SUBMIT_HELP \
 	CTL_TASK_HELP_KIND CTL_TASK_HELP_START CTL_TASK_HELP_RETRY \
-	CTL_TASK_HELP_KEY CTL_TASK_HELP_FIELDS CTL_TASK_HELP_PARENT \
-	CTL_TASK_HELP_CHILDREN
+	CTL_TASK_HELP_KEY CTL_TASK_HELP_FIELDS CTL_TASK_HELP_LIMITS \
+	CTL_TASK_HELP_PARENT CTL_TASK_HELP_CHILDREN
 
 #define CTL_WAIT_HELP \
 	"  --wait                  wait until it is done\n" \
@@ -270,7 +278,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "  --wait                  (run-now) wait for the task and print "
 	    "its result\n"
 	    CTL_TASK_HELP_KIND CTL_TASK_HELP_RETRY CTL_TASK_HELP_FIELDS
-	    CTL_TASK_HELP_CHILDREN,
+	    CTL_TASK_HELP_LIMITS CTL_TASK_HELP_CHILDREN,
 	    ctl_schedule,
 	    "Subcommands:\n"
 	    "  add NAME ... [--] CMD [ARGS...]\n"
@@ -299,6 +307,33 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "scheduled_at=TIME: futurectl\nlist --label schedule=NAME lists "
 	    "them.  No schedule of that name is\nNoSuchSchedule (exit 4); add "
 	    "of a name taken is ScheduleExists (exit 4).\n" },
+	{ "rate", "set NAME --starts N [--per S] [--burst B] | ls | rm NAME",
+	    "limit how often tasks start: named token buckets",
+	    "  --starts N              (set) N tokens every --per seconds: "
+	    "N starts\n"
+	    "  --per S                 (set) the period: seconds, 90s, 1.5m, 2h "
+	    "(default 1)\n"
+	    "  --burst B               (set) the tokens a bucket holds at most "
+	    "(default 1:\n"
+	    "                          starts evenly spaced)\n",
+	    ctl_rate,
+	    "Subcommands:\n"
+	    "  set NAME ...            make a rate limit, or replace it at once "
+	    "(a --per or\n"
+	    "                          --burst not given is its default); "
+	    "prints it as\n"
+	    "                          ls does\n"
+	    "  ls                      a table: NAME STARTS PER BURST, then "
+	    "\"N tasks waiting\n"
+	    "                          for a limit\" (a concurrency key or a "
+	    "token)\n"
+	    "  rm NAME                 delete it: the tasks waiting for its "
+	    "tokens start\n"
+	    "A task takes a token at each start (a retry's too) when submitted "
+	    "with\n--rate-limit NAME; with --rate-key KEY each key has a bucket "
+	    "of its own.  Rate\nlimits persist across restarts of futured.  "
+	    "get shows what a pending task\nwaits for.  An unknown NAME, or a "
+	    "value out of range, is refused (exit 4).\n" },
 	{ "retry", "ID", "run a finished task again, as a new task; print its "
 	    "id", "", ctl_retry,
 	    "The new task has the old one's command, queue, priority, labels, "

@@ -131,11 +131,14 @@ fp_def_time(json_t *def, const char *field, double *out,
 		json_object_del(def, field);
 		return 0;
 	}
-	if (json_is_number(v))
+	if (json_is_number(v))		/* as stored: epoch seconds */
 		*out = json_number_value(v);
 	else if (!json_is_string(v) || fp_time_parse(json_string_value(v),
 	    out) == -1)
 		return fp_invalid_set(inv, field, "must be an RFC 3339 time");
+	if (!(*out > 0 && *out < FP_SCHEDULE_TIME_MAX))
+		return fp_invalid_set(inv, field, "must be a time from 1970 to "
+		    "9999");
 	json_object_set_new(def, field, json_real(*out));
 	return 0;
 }

@@ -341,6 +341,7 @@ int	 fp_queue_name_check(json_t *params, const char *field,
 #define FP_SCHEDULE_MAX		10000	/* schedules kept */
 #define FP_CRON_MAX		256	/* bytes of an expression */
 #define FP_JITTER_MAX		3600.0
+#define FP_SCHEDULE_TIME_MAX	253402300800.0	/* 10000-01-01 */
 enum fp_overlap {
 	FP_OVERLAP_SKIP,
 	FP_OVERLAP_BUFFER_ONE,

@@ -42,6 +42,15 @@ export interface CommonSpec {
   parent?: Task | TaskId | null;
   /** Default wait: a parent stays running until its children ended. */
   child_policy?: ChildPolicy | null;
+  /**
+   * Concurrency keys, KEY -> N (1 to 8 keys, N 1..100000): at most N
+   * running tasks carry KEY at once, whatever their queue.
+   */
+  concurrency?: Record<string, number> | null;
+  /** A rate limit's name (setRateLimit): each start takes a token. */
+  rate_limit?: string | null;
+  /** With rate_limit: a bucket of it per key. */
+  rate_key?: string | null;
 }
 
 /** kind "exec": argv or shell. The kind is guessed when left out. */
@@ -187,8 +196,22 @@ export interface TaskInfo {
   parent?: TaskId;
   /** Only when not "wait". */
   child_policy?: ChildPolicy;
+  /** What it asked: its concurrency keys, rate limit and rate key. */
+  limits?: TaskLimits;
+  /** While a ready task is held back by a concurrency key or a token. */
+  waiting_for?: WaitingFor;
   [member: string]: unknown;
 }
+
+export interface TaskLimits {
+  concurrency?: Record<string, number>;
+  rate_limit?: string;
+  rate_key?: string;
+}
+
+export type WaitingFor =
+  | { limit: 'concurrency'; key: string }
+  | { limit: 'rate'; name: string; key: string | null };
 
 export interface YieldDecodeError {
   type: 'YieldDecodeError';
@@ -277,6 +300,28 @@ export interface QueueInfo {
 export interface QueueSettings {
   concurrency?: number;
   paused?: boolean;
+}
+
+/** A rate limit: starts tokens every per seconds, at most burst held. */
+export interface RateLimit {
+  name: string;
+  starts: number;
+  per: Seconds;
+  burst: number;
+}
+
+export interface RateLimitSettings {
+  starts: number;
+  /** Default 1. */
+  per?: Seconds;
+  /** Default 1: starts evenly spaced. */
+  burst?: number;
+}
+
+export interface RateLimitList {
+  rate_limits: RateLimit[];
+  /** Ready tasks held back now by a concurrency key or a rate limit. */
+  waiting: number;
 }
 
 export type Overlap = 'skip' | 'buffer_one' | 'allow_all' | 'cancel_other';
@@ -445,6 +490,11 @@ export interface Methods {
   'queue.list': { params: Record<string, never>;
       result: { queues: QueueInfo[] } };
   'queue.set': { params: QueueSettings & { name: string }; result: QueueInfo };
+  'rate.set': { params: RateLimitSettings & { name: string };
+      result: RateLimit };
+  'rate.list': { params: Record<string, never>; result: RateLimitList };
+  'rate.delete': { params: { name: string };
+      result: { name: string; deleted: true } };
   'schedule.create': { params: ScheduleSpec & { name: string };
       result: ScheduleInfo };
   'schedule.get': { params: { name: string }; result: ScheduleInfo };
@@ -658,6 +708,20 @@ export class Client {
   listQueues(options?: SignalOption): Promise<QueueInfo[]>;
   setQueue(name: string, settings?: QueueSettings,
       options?: SignalOption): Promise<QueueInfo>;
+
+  /**
+   * rate.set: makes (or changes, at once) a rate limit; InvalidParams for
+   * a value out of range.
+   */
+  setRateLimit(name: string, settings: RateLimitSettings,
+      options?: SignalOption): Promise<RateLimit>;
+  /** rate.list: the rate limits and how many tasks wait for a limit. */
+  listRateLimits(options?: SignalOption): Promise<RateLimitList>;
+  /**
+   * rate.delete: the tasks waiting for its tokens start; InvalidParams
+   * for an unknown name.
+   */
+  deleteRateLimit(name: string, options?: SignalOption): Promise<void>;
 
   /** schedule.create; ScheduleExists when the name is taken. */
   createSchedule(name: string, schedule: ScheduleSpec,

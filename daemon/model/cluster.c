@@ -224,7 +224,9 @@ cluster_claim_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	for (k = 0; k < KIND_COUNT; k++) {
-		room = kinds[k]->room() - (int)sched_waiting_kind(k);
+		/* parked tasks (limits.c) wait here too: no more of them */
+		room = kinds[k]->room() - (int)sched_waiting_kind(k) -
+		    (int)limits_waiting_kind(k);
 		if (room <= 0)
 			continue;
 		if (limited && room > 1) {

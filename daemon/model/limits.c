@@ -44,6 +44,7 @@ static size_t		 nrates;
 static int		 rates_status;
 static struct metric	*limits_waiting_metric;
 static size_t		 limits_parked;
+static size_t		 limits_parked_kind[KIND_COUNT];
 static json_t		*limits_to_wake;	/* keys a task released */
 static struct event	*limits_wake_ev;
 
@@ -83,7 +84,7 @@ slot_find(struct slot_map *m, const char *name, int create)
 }
 
 static void
-slot_free(struct slot_map *m, struct limit_slot *s)
+slot_detach(struct slot_map *m, struct limit_slot *s)
 {
 	struct limit_slot	*head = idmap_remove(m->map, (int64_t)s->hash);
 	struct limit_slot	*x;
@@ -96,10 +97,22 @@ slot_free(struct slot_map *m, struct limit_slot *s)
 	} else if (s->next != NULL)
 		idmap_put(m->map, (int64_t)s->hash, s->next);
 	m->count--;
+}
+
+static void
+slot_release(struct limit_slot *s)
+{
 	timerq_del(&s->timer);
 	free(s->waiting);
 	free(s->name);
 	free(s);
+}
+
+static void
+slot_free(struct slot_map *m, struct limit_slot *s)
+{
+	slot_detach(m, s);
+	slot_release(s);
 }
 
 struct slot_list {
@@ -155,27 +168,42 @@ rate_at(size_t i)
 }
 
 static void	limits_wake(struct slot_map *, struct limit_slot *);
+static void	limits_fill(struct limit_slot *, double, double);
 
-/* The buckets of r: their waiters go back to their queues. */
+/*
+ * The buckets of r, its rate about to change (or r gone, drop): tokens
+ * so far are counted at the old rate, the timers armed for it are
+ * dropped, and the waiters go back to their queues, where they take a
+ * token at the new rate or park again (arming a timer for it).
+ */
 static void
 rate_buckets_wake(struct rate_limit *r, int drop)
 {
 	struct limit_slot	**all;
 	size_t			  n, i;
+	double			  now = loop_now();
 
 	all = slot_all(&limit_buckets, &n);
 	for (i = 0; i < n; i++) {
 		if (all[i]->rate != r)
 			continue;
-		limits_wake(&limit_buckets, all[i]);
-		if (drop)
-			slot_free(&limit_buckets, all[i]);
+		limits_fill(all[i], now, r->burst);
+		timerq_del(&all[i]->timer);
+		if (drop) {	/* off the map first: no one parks there again */
+			slot_detach(&limit_buckets, all[i]);
+			limits_wake(&limit_buckets, all[i]);
+			slot_release(all[i]);
+		}
 	}
+	for (i = 0; !drop && i < n; i++)
+		if (all[i]->rate == r && all[i]->n > 0)
+			limits_wake(&limit_buckets, all[i]);
 	free(all);
 }
 
+/* r's settings change in memory: its buckets follow at once. */
 static struct rate_limit *
-rate_make(const char *name, double starts, double per, double burst)
+rate_apply(const char *name, double starts, double per, double burst)
 {
 	struct rate_limit	*r = rate_find(name);
 
@@ -186,35 +214,23 @@ rate_make(const char *name, double starts, double per, double burst)
 		r->name = xstrdup(name);
 		rates = xreallocarray(rates, nrates + 1, sizeof *rates);
 		rates[nrates++] = r;
-	}
+	} else if (r->starts == starts && r->per == per && r->burst == burst)
+		return r;
+	else
+		rate_buckets_wake(r, 0);	/* counted at the old rate */
 	r->starts = starts;
 	r->per = per;
 	r->burst = burst;
+	rate_buckets_wake(r, 0);	/* and woken at the new one */
 	return r;
 }
 
-struct rate_limit *
-rate_set(const char *name, double starts, double per, double burst)
+/* r leaves memory: the tasks waiting for its tokens start unlimited. */
+static void
+rate_remove(struct rate_limit *r)
 {
-	struct rate_limit	*r = rate_make(name, starts, per, burst);
+	size_t	i;
 
-	if (r == NULL)
-		return NULL;
-	store_rate_save(name, starts, per, burst);
-	rate_buckets_wake(r, 0);	/* the new rate applies at once */
-	return r;
-}
-
-int
-rate_delete(const char *name)
-{
-	struct rate_limit	*r = rate_find(name);
-	size_t			 i;
-
-	if (r == NULL)
-		return -1;
-	store_rate_save(name, 0, 0, 0);
-	/* gone first: the tasks woken now start unlimited */
 	for (i = 0; i < nrates && rates[i] != r; i++)
 		;
 	memmove(rates + i, rates + i + 1, (nrates - i - 1) * sizeof *rates);
@@ -222,6 +238,27 @@ rate_delete(const char *name)
 	rate_buckets_wake(r, 1);
 	free(r->name);
 	free(r);
+}
+
+struct rate_limit *
+rate_set(const char *name, double starts, double per, double burst)
+{
+	struct rate_limit	*r = rate_apply(name, starts, per, burst);
+
+	if (r != NULL)
+		store_rate_save(name, starts, per, burst);
+	return r;
+}
+
+int
+rate_delete(const char *name)
+{
+	struct rate_limit	*r = rate_find(name);
+
+	if (r == NULL)
+		return -1;
+	store_rate_save(name, 0, 0, 0);
+	rate_remove(r);
 	return 0;
 }
 
@@ -229,7 +266,10 @@ static void
 rate_loaded(void *arg, const char *name, double starts, double per,
     double burst)
 {
-	rate_make(name, starts, per, burst);
+	struct rate_limit	*r = rate_apply(name, starts, per, burst);
+
+	if (r != NULL)
+		r->seen = 1;
 }
 
 static void
@@ -258,15 +298,27 @@ limits_init_status(void)
 	return rates_status == STORE_OK ? 0 : -1;
 }
 
-/* Another node changed the rate limits: read them again. */
+/* Another node changed the rate limits: what the store lacks goes. */
 static void
 rates_reloaded(void *arg, int status)
 {
+	size_t	i;
+
+	for (i = nrates; status == STORE_OK && i-- > 0; ) {
+		if (!rates[i]->seen)
+			rate_remove(rates[i]);
+		else
+			rates[i]->seen = 0;
+	}
 }
 
 void
 limits_reload(void)
 {
+	size_t	i;
+
+	for (i = 0; i < nrates; i++)
+		rates[i]->seen = 0;
 	store_rate_load(rate_loaded, rates_reloaded, NULL);
 }
 
@@ -290,6 +342,7 @@ limits_park(struct slot_map *m, struct limit_slot *s, struct task *t)
 	}
 	s->waiting[s->n++] = t;
 	task_ref(t, __func__);
+	limits_parked_kind[kind_index(t->kind)]++;
 	t->parked = s;
 	t->parked_in = m == &limit_buckets;
 	json_decref(t->waiting_for);
@@ -322,6 +375,7 @@ limits_wake_n(struct slot_map *m, struct limit_slot *s, size_t n)
 		json_decref(t->waiting_for);
 		t->waiting_for = NULL;
 		limits_parked--;
+		limits_parked_kind[kind_index(t->kind)]--;
 		metric_add(limits_waiting_metric, &label, -1);
 		if (t->state == FP_PENDING && !t->waiting)
 			sched_ready(t);
@@ -358,7 +412,11 @@ limits_unpark(struct task *t)
 	json_decref(t->waiting_for);
 	t->waiting_for = NULL;
 	limits_parked--;
+	limits_parked_kind[kind_index(t->kind)]--;
 	metric_add(limits_waiting_metric, &label, -1);
+	/* a key nobody runs or waits for is forgotten */
+	if (!t->parked_in && s->n == 0 && s->running <= 0)
+		slot_free(&limit_keys, s);
 	task_unref(t, __func__);
 }
 
@@ -385,8 +443,6 @@ limits_full_key(struct task *t)
 	}
 	return NULL;
 }
-
-static void	limits_fill(struct limit_slot *, double, double);
 
 /*
  * A token came: as many waiters as tokens go back to their queues, in
@@ -528,10 +584,15 @@ limits_wake_keys(evutil_socket_t fd, short ev, void *arg)
 	json_t			*v;
 
 	limits_to_wake = NULL;
-	json_array_foreach(names, i, v)
-		if ((s = slot_find(&limit_keys, json_string_value(v), 0)) !=
-		    NULL && s->n > 0)
+	json_array_foreach(names, i, v) {
+		if ((s = slot_find(&limit_keys, json_string_value(v), 0)) ==
+		    NULL)
+			continue;
+		if (s->n > 0)
 			limits_wake(&limit_keys, s);
+		if (s->n == 0 && s->running <= 0)
+			slot_free(&limit_keys, s);
+	}
 	json_decref(names);
 }
 
@@ -582,16 +643,28 @@ limits_waiting(void)
 	return limits_parked;
 }
 
+size_t
+limits_waiting_kind(int k)
+{
+	return k >= 0 && k < KIND_COUNT ? limits_parked_kind[k] : 0;
+}
+
 static void
 limits_map_free(struct slot_map *m)
 {
 	struct limit_slot	**all;
-	size_t			  n, i;
+	struct task		 *t;
+	size_t			  n, i, j;
 
 	all = slot_all(m, &n);
 	for (i = 0; i < n; i++) {
-		while (all[i]->n > 0)
-			limits_unpark(all[i]->waiting[0]);
+		for (j = 0; j < all[i]->n; j++) {
+			t = all[i]->waiting[j];
+			t->parked = NULL;
+			json_decref(t->waiting_for);
+			t->waiting_for = NULL;
+			task_unref(t, __func__);
+		}
 		slot_free(m, all[i]);
 	}
 	free(all);
@@ -605,6 +678,8 @@ limits_free(void)
 {
 	size_t	i;
 
+	limits_map_free(&limit_keys);	/* first: buckets name their rate */
+	limits_map_free(&limit_buckets);
 	for (i = 0; i < nrates; i++) {
 		free(rates[i]->name);
 		free(rates[i]);
@@ -612,8 +687,6 @@ limits_free(void)
 	free(rates);
 	rates = NULL;
 	nrates = 0;
-	limits_map_free(&limit_keys);
-	limits_map_free(&limit_buckets);
 	json_decref(limits_to_wake);
 	limits_to_wake = NULL;
 	if (limits_wake_ev != NULL)

@@ -378,6 +378,7 @@ struct rate_limit {
 	double	 starts;	/* per `per` seconds */
 	double	 per;
 	double	 burst;		/* tokens a bucket holds */
+	int	 seen;		/* in the store's latest load */
 };
 #define RATE_MAX	1000
 void		 limits_init(void);
@@ -391,6 +392,8 @@ void		 limits_unpark(struct task *);
 /* What t waits for ({limit, key} or {limit, name, key}), or NULL. */
 json_t		*limits_waiting_for(const struct task *);
 size_t		 limits_waiting(void);
+/* Parked tasks of kind k (cluster.c claims no more than it can start). */
+size_t		 limits_waiting_kind(int k);
 struct rate_limit *rate_find(const char *name);
 /* Sets (stores) a rate limit; NULL: RATE_MAX reached. */
 struct rate_limit *rate_set(const char *name, double starts, double per,

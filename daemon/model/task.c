@@ -350,6 +350,8 @@ task_settle(struct task *t, enum fp_state st, json_t *result, json_t *exception)
 	}
 	if (!t->waiting)	/* else recorded when its own part ended */
 		task_attempt_record(t, st, exception);
+	/* a group that timed out has no runner to give back its keys */
+	limits_release(t);
 	log_debug("%s: task %lld %s -> %s", __func__, (long long)t->id,
 	    fp_state_name(t->state), fp_state_name(st));
 	sched_remove(t);

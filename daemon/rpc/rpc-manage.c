@@ -30,6 +30,7 @@ retry_params(const struct store_row *r)
 {
 	json_t	*p = store_value_json(&r->t.spec);
 	json_t	*labels = store_value_json(&r->t.labels);
+	json_t	*limits;
 	char	 id[32];
 
 	if (!json_is_object(p)) {
@@ -53,6 +54,10 @@ retry_params(const struct store_row *r)
 	if (r->retry_backoff > 0)
 		json_object_set_new(p, "retry_backoff",
 		    json_real(r->retry_backoff));
+	/* its concurrency keys and rate limit (one deleted since: -32602) */
+	if ((limits = store_value_json(&r->t.limits)) != NULL)
+		json_object_update(p, limits);
+	json_decref(limits);
 	return p;
 }
 

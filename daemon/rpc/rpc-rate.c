@@ -64,8 +64,8 @@ rpc_rate_set(struct rpc_call *c)
 		return;
 	}
 	if ((r = rate_set(name, starts, per, burst)) == NULL) {
-		rpc_error(c, FP_ERR_LIMIT, json_pack("{s:s,s:i,s:i}", "limit",
-		    "rate_limits", RATE_MAX, "value", RATE_MAX + 1));
+		rpc_error(c, FP_ERR_LIMIT, json_pack("{s:s,s:s,s:i,s:i}", "limit",
+		    "rate_limits", "max", RATE_MAX, "value", RATE_MAX + 1));
 		return;
 	}
 	log_info("rate limit %s: %g starts per %g s, burst %g", name, starts,

@@ -79,6 +79,12 @@ rpc_schedule_when_check(json_t *def, struct fp_invalid *inv)
 	char		 err[FP_REASON_LEN];
 	int64_t		 next;
 
+	const char	*rate = json_string_value(json_object_get(json_object_get(
+			    def, "task"), "rate_limit"));
+
+	if (rate != NULL && rate_find(rate) == NULL)
+		return fp_invalid_set(inv, "task.rate_limit", "no rate limit %s "
+		    "(rate.set makes one)", rate);
 	if (expr == NULL)
 		return 0;
 	if (!tz_valid(tz))

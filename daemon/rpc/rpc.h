@@ -159,6 +159,7 @@ struct schedule {
 	int64_t		 version;
 	/* memory only */
 	double		 retry_at;	/* a failed write: not before */
+	int		 stale;		/* its row moved on: read it again */
 	struct timerq_entry timer;
 	struct watch	*watch;		/* on last_task, while buffered */
 	int		 busy;

@@ -160,14 +160,22 @@ schedule_set_def(struct schedule *s, json_t *def)
 	char		 err[128];
 	int		 o = FP_OVERLAP_SKIP;
 
+	struct cron	*parsed;
+
+	if (cron == NULL && schedule_num(def, "every") < 1) {
+		log_warnx("schedule %s: neither cron nor every", s->name);
+		return -1;
+	}
 	if (cron != NULL && (s->cron == NULL || s->def == NULL ||
 	    !json_equal(json_object_get(s->def, "cron"),
 	    json_object_get(def, "cron")))) {
-		cron_free(s->cron);
-		if ((s->cron = cron_parse(cron, err, sizeof err)) == NULL) {
+		/* s stays as it was when the new one does not parse */
+		if ((parsed = cron_parse(cron, err, sizeof err)) == NULL) {
 			log_warnx("schedule %s: %s", s->name, err);
 			return -1;
 		}
+		cron_free(s->cron);
+		s->cron = parsed;
 	} else if (cron == NULL) {
 		cron_free(s->cron);
 		s->cron = NULL;
@@ -262,6 +270,12 @@ schedule_new(const char *name)
 static void
 schedule_free(struct schedule *s)
 {
+	struct sched_op	*op;
+
+	while ((op = s->ops) != NULL) {	/* at exit only: never answered */
+		s->ops = op->next;
+		free(op);
+	}
 	timerq_del(&s->timer);
 	if (s->watch != NULL)
 		watch_remove(s->watch);
@@ -460,6 +474,19 @@ schedule_write(struct schedule *s, json_t *def, store_done_cb *cb, void *arg)
 
 /* ---- firing ---- */
 
+/*
+ * A write of s found its row at another version: another node wrote it,
+ * or a commit this node thought done failed.  What the store holds is
+ * read again, into s even while it is busy, and s waits a little.
+ */
+static void
+schedule_conflict(struct schedule *s)
+{
+	s->stale = 1;
+	s->retry_at = loop_now() + 0.5;
+	schedules_refresh(NULL, NULL);
+}
+
 static void	schedule_fire_one(struct schedule *, struct sched_run *);
 
 static void
@@ -468,7 +495,7 @@ schedule_run_end_cb(void *arg, int status)
 	struct schedule	*s = arg;
 
 	if (status == STORE_NONE)	/* another node changed it meanwhile */
-		schedules_refresh(NULL, NULL);
+		schedule_conflict(s);
 	else if (status != STORE_OK)
 		log_warnx("schedule %s: cannot record its firing", s->name);
 	schedule_unbusy(s);
@@ -729,7 +756,7 @@ schedule_taken_cb(void *arg, int status)
 		return;
 	}
 	if (status == STORE_NONE)	/* another node took it */
-		schedules_refresh(NULL, NULL);
+		schedule_conflict(s);
 	else {
 		log_warnx("schedule %s: cannot take its firing", s->name);
 		s->retry_at = loop_now() + 1;
@@ -751,7 +778,15 @@ schedule_take(struct schedule *s, void *arg)
 		schedule_unbusy(s);
 		return;
 	}
-	if (s->buffered != 0 && s->watch == NULL) {
+	/* a buffered firing: its task's end was heard, or is overdue (a
+	 * watch added as the task ended on another node never fires) */
+	/* (a trigger's, < 0, was asked for: paused or not) */
+	if (s->buffered != 0 && (!s->paused || s->buffered < 0) &&
+	    (s->watch == NULL ||
+	    (s->next_at > 0 && (double)s->next_at <= now))) {
+		if (s->watch != NULL)
+			watch_remove(s->watch);
+		s->watch = NULL;
 		times[n++] = s->buffered;
 		s->buffered = 0;
 	}
@@ -791,7 +826,8 @@ schedule_arm(struct schedule *s)
 	if (s->n_firing > 0 && (!store_shared() ||
 	    s->taken_at < loop_now() - SCHED_TAKEOVER_AFTER))
 		at = loop_now();	/* taken, never made: made now */
-	else if (s->buffered != 0 && s->watch == NULL)
+	else if (s->buffered != 0 && s->watch == NULL &&
+	    (!s->paused || s->buffered < 0))
 		at = loop_now();
 	else if (!s->paused && s->next_at > 0)
 		at = (double)s->next_at;
@@ -821,7 +857,7 @@ schedule_trigger_cb(void *arg, int status)
 		    SCHEDULE_FAILED, 0);
 		free(tr);
 		if (status == STORE_NONE)
-			schedules_refresh(NULL, NULL);
+			schedule_conflict(s);
 		schedule_unbusy(s);
 		return;
 	}
@@ -1005,8 +1041,9 @@ schedule_loaded_row(void *arg, const char *name, json_t *def, json_t *st,
 
 	if (s != NULL) {
 		s->seen = 1;
-		if (s->busy || s->version == version)
+		if (!s->stale && (s->busy || s->version == version))
 			return;
+		s->stale = 0;
 	} else
 		s = schedule_new(name);
 	if (schedule_set_def(s, def) == -1) {

@@ -2,12 +2,15 @@
 # The shell completions of futurectl against a real futured:
 # contrib/bash-completion/futurectl is driven as bash drives it (COMP_WORDS
 # split at blanks and at '=' and ':', COMP_CWORD, COMP_LINE, COMP_POINT,
-# then _futurectl) and its COMPREPLY checked: command names, the queue
-# subcommands once each, every option that `futurectl --help` and
+# then _futurectl) and its COMPREPLY checked: command names, the queue,
+# schedule and rate subcommands once each, every option that `futurectl
+# --help` and
 # `futurectl COMMAND --help` list (so a new option without completion fails
 # here), values (--color=, --state, --capture), option repeats, the task's
 # own command after `--`, task ids of the tasks submitted here (filtered by
-# state for cancel and retry) and queue names of a queue made here, asked of
+# state for cancel and retry), queue names of a queue made here, schedule
+# and rate limit names of those made here (schedule add's task command
+# after its NAME), asked of
 # the daemon named by FUTURED_SOCKET, --socket, --socket= or --url with
 # --token-file; with the daemon down, unreachable or hung: nothing offered,
 # nothing on stderr, within a few seconds.  No completion prints anything
@@ -16,8 +19,9 @@
 # the id lookup also without jq (the table of `futurectl list`).
 # contrib/zsh/_futurectl: parsed by `zsh -n`, covers every option and
 # command, and completes in an interactive zsh (zpty, compinit): a command
-# name, a queue subcommand, an option, a value, a task id and a queue name
-# from the daemon.  zsh is required (not skipped): apt-get install zsh.
+# name, a queue, schedule and rate subcommand, an option, a value, a task
+# id, a queue, schedule and rate limit name from the daemon, and schedule
+# add's task command.  zsh is required (not skipped): apt-get install zsh.
 . "$(dirname "$0")/harness.sh"
 [ -x "$FUTURECTL" ] || fail "no $FUTURECTL"
 BASH_COMP=$FUTURED_SRC/contrib/bash-completion/futurectl
@@ -41,6 +45,9 @@ echo wrong >"$T/badtoken"
 # what the daemon holds: a queue with settings, a finished task, an
 # unfinished one (a sleep of an hour in that queue)
 ctl queue set compq --concurrency 1 --create >/dev/null || fail "queue set --create"
+ctl schedule add compsched --every 1h --paused -- true >/dev/null ||
+    fail "schedule add"
+ctl rate set comprate --starts 5 >/dev/null || fail "rate set"
 done1=$(ctl submit --sleep 0) || fail "submit --sleep 0"
 wait_done "$done1"
 long=$(ctl submit --queue compq --sleep 3600) || fail "submit --sleep 3600"
@@ -152,12 +159,22 @@ suite() {
 	only "futurectl queue pa" pause
 	only "futurectl queue --json " ls list set pause resume delete
 	only "futurectl queue ls " 
+	only "futurectl schedule " add ls list show rm pause resume run-now
+	only "futurectl schedule run" run-now
+	only "futurectl --json schedule " add ls list show rm pause resume run-now
+	only "futurectl rate " set ls list rm
+	only "futurectl rate ls " 
 
 	# every option of every command, as its --help lists them
 	has "futurectl -" $(help_opts)
 	for c in $cmds; do
 		case $c in
 		queue) has "futurectl queue set compq -" $(help_opts queue) ;;
+		schedule)
+			has "futurectl schedule add nightly -" \
+			    $(help_opts schedule | grep -vx -- --wait)
+			has "futurectl schedule run-now compsched -" --wait --overlap ;;
+		rate) has "futurectl rate set comprate -" $(help_opts rate) ;;
 		*) has "futurectl $c -" $(help_opts "$c") ;;
 		esac
 	done
@@ -181,12 +198,26 @@ suite() {
 	has "futurectl queue resume compq --" --create
 	hasnt "futurectl queue delete compq --" --create --concurrency
 	hasnt "futurectl queue ls --" --create --concurrency
+	has "futurectl submit --" --concurrency --rate-limit --rate-key
+	has "futurectl run --" --concurrency --rate-limit --rate-key
+	has "futurectl schedule add nightly --every 5 --" --cron --tz --paused \
+	    --concurrency --rate-limit --overlap --catchup --catchup-window
+	hasnt "futurectl schedule add nightly --" --key --delay --not-before \
+	    --after --parent --no-parent --wait --starts
+	hasnt "futurectl schedule show compsched --" --wait --overlap --cron
+	hasnt "futurectl schedule ls --" --wait --cron --queue
+	has "futurectl rate set comprate --" --starts --per --burst
+	hasnt "futurectl rate ls --" --starts --per
+	hasnt "futurectl rate rm comprate --" --starts --burst
 	has "futurectl -" --color --color= --socket --url --token-file --version
 	# given once, not offered again; repeatable ones are
 	hasnt "futurectl --json -" --json
 	hasnt "futurectl list --all --" --all
 	has "futurectl submit --label a=b --env X=1 -H x:y -" --label --env --after -H --header
 	hasnt "futurectl submit --queue q --" --queue
+	has "futurectl submit --concurrency a=1 --" --concurrency
+	hasnt "futurectl submit --rate-limit r --" --rate-limit
+	hasnt "futurectl schedule add n --cron x --" --cron
 
 	# values
 	only "futurectl --color=" auto always never
@@ -205,6 +236,12 @@ suite() {
 	hasnt "futurectl submit --cwd $T/comp-d" "$T/comp-data.json"
 	only "futurectl submit --timeout " 
 	only "futurectl queue set compq --concurrency " 
+	only "futurectl submit --concurrency " 
+	only "futurectl rate set comprate --starts " 
+	only "futurectl schedule add n --overlap " skip buffer_one allow_all cancel_other
+	only "futurectl schedule run-now compsched --overlap=" skip buffer_one allow_all cancel_other
+	only "futurectl schedule add n --catchup " latest all
+	only "futurectl schedule add n --every " 
 
 	# the task's own command line (bash-completion's command completion
 	# may offer a name twice, a builtin and a file: bash shows it once)
@@ -212,6 +249,11 @@ suite() {
 	ALLOW_DUPS=1 has "futurectl run --queue compq ech" echo
 	hasnt "futurectl run -- sh --qu" --queue
 	hasnt "futurectl submit echo --" --json --queue
+	ALLOW_DUPS=1 has "futurectl schedule add n -- ech" echo
+	ALLOW_DUPS=1 has "futurectl schedule add n --every 5 ech" echo
+	ALLOW_DUPS=1 has "futurectl schedule add --every 5 n ech" echo
+	hasnt "futurectl schedule add n --every 5 echo --" --json --cron
+	only "futurectl schedule add " 
 
 	# task ids and queue names from the daemon
 	has "futurectl get " "$done1" "$long"
@@ -242,6 +284,17 @@ suite() {
 		has "futurectl queue $c " compq default
 	done
 	only "futurectl queue pause compq " 
+	for c in show rm pause resume run-now; do
+		only "futurectl schedule $c " compsched
+	done
+	only "futurectl schedule show compsched " 
+	only "futurectl schedule add " 
+	only "futurectl schedule ls " 
+	only "futurectl rate rm " comprate
+	only "futurectl rate set " comprate
+	only "futurectl rate rm comprate " 
+	only "futurectl submit --rate-limit " comprate
+	only "futurectl schedule add n --rate-limit=comp" comprate
 
 	# the daemon the line names, not FUTURED_SOCKET's
 	has "futurectl --socket $SOCK get " "$done1"
@@ -320,6 +373,8 @@ done
 	has "futurectl retry " "$done1"
 	hasnt "futurectl retry " "$long"
 	has "futurectl queue pause " compq
+	only "futurectl schedule show " compsched
+	only "futurectl rate rm " comprate
 ) || fail "bash completion without jq: the checks failed"
 
 # a daemon that accepts and never answers: the completion gives up
@@ -347,8 +402,8 @@ head -n1 "$ZSH_COMP" | grep -qx '#compdef futurectl' || fail "$ZSH_COMP: no #com
 for c in $cmds; do
 	grep -qF -- "'$c:" "$ZSH_COMP" || fail "$ZSH_COMP: no command $c"
 done
-for s in ls list set pause resume delete; do
-	grep -qF -- "'$s:" "$ZSH_COMP" || fail "$ZSH_COMP: no queue subcommand $s"
+for s in ls list set pause resume delete add show rm run-now; do
+	grep -qF -- "'$s:" "$ZSH_COMP" || fail "$ZSH_COMP: no queue, schedule or rate subcommand $s"
 done
 for o in $(help_opts; for c in $cmds; do help_opts "$c"; done | sort -u); do
 	case $o in
@@ -408,6 +463,15 @@ zlines=(
 	"futurectl submit --queue comp"
 	"futurectl --socket $SOCK queue delete comp"
 	"futurectl submit -- ech"
+	"futurectl sched"
+	"futurectl schedule run-"
+	"futurectl schedule pause comps"
+	"futurectl schedule add n --every 5 -- ech"
+	"futurectl schedule add n --ov"
+	"futurectl rate s"
+	"futurectl rate rm compr"
+	"futurectl submit --rate-limit compr"
+	"futurectl submit --concurr"
 )
 zwant=(
 	"RAN:queue"
@@ -420,6 +484,15 @@ zwant=(
 	"RAN:submit --queue compq"
 	"RAN:--socket $SOCK queue delete compq"
 	"RAN:submit -- echo"
+	"RAN:schedule"
+	"RAN:schedule run-now"
+	"RAN:schedule pause compsched"
+	"RAN:schedule add n --every 5 -- echo"
+	"RAN:schedule add n --overlap"
+	"RAN:rate set"
+	"RAN:rate rm comprate"
+	"RAN:submit --rate-limit comprate"
+	"RAN:submit --concurrency"
 )
 FUTURED_SOCKET=$SOCK timeout "$(scaled 120)" zsh -f "$T/zcomp.zsh" \
     "$(dirname "$ZSH_COMP")" "${zlines[@]}" >"$T/zsh.out" 2>"$T/zsh.err"

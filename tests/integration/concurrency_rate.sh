@@ -97,12 +97,35 @@ rpc rate.set '{"name":"slow","starts":100,"per":1}' >/dev/null
 wait_done "$k3"
 k4=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"slow","rate_key":"z"}')
 wait_done "$k4"
+sleep 0.05	# z's bucket full again at 100/s (1 token in 10 ms)
 rpc rate.set '{"name":"slow","starts":1,"per":3600}' >/dev/null
+# the token z's bucket filled at 100/s is still there: one more starts
+k5a=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"slow","rate_key":"z"}')
+wait_done "$k5a"
 k5=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"slow","rate_key":"z"}')
 expect_eq "$(state "$k5")" pending "key z's bucket is empty"
 expect_jq "$(rpc rate.delete '{"name":"slow"}')" '. == {"name":"slow","deleted":true}' "rate.delete"
 wait_done "$k5"
 expect_jq "$(rpc task.submit '{"kind":"sleep","seconds":0,"rate_limit":"slow"}')" '.error.code == -32602 and .error.data.field == "rate_limit"' "a deleted rate limit is refused"
+
+# ---- a change of rate re-arms the buckets' timers at once
+rpc rate.set '{"name":"turn","starts":1,"per":3600}' >/dev/null
+r1=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"turn"}')
+r2=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"turn"}')
+wait_done "$r1"
+expect_eq "$(state "$r2")" pending "the second start of a 1-an-hour limit"
+rpc rate.set '{"name":"turn","starts":2,"per":1}' >/dev/null
+wait_done "$r2"
+r3=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"turn"}')
+wait_done "$r3" 10	# not an hour: the timer follows the new rate
+# task.retry keeps the limits
+expect_jq "$(rpc task.retry "{\"id\":$r3}")" '.limits == {"rate_limit":"turn"}' "task.retry keeps rate_limit"
+# a group that times out gives its key back
+g=$(submit '{"kind":"group","timeout":0.3,"concurrency":{"grp":1}}')
+wait_done "$g"
+expect_jq "$(rpc task.get "{\"id\":$g}")" '.state == "failed" and .exception.type == "TimeoutError"' "the group timed out"
+after=$(submit '{"kind":"sleep","seconds":0,"concurrency":{"grp":1}}')
+wait_done "$after" 10
 
 # ---- bad input
 badsub() {
@@ -143,4 +166,11 @@ rpc task.set_result "{\"id\":$h}" >/dev/null
 wait_state "$w" running
 rpc task.set_result "{\"id\":$w}" >/dev/null
 wait_done "$w"
+# a task left parked on a bucket at the stop (its memory is freed last)
+rpc rate.set '{"name":"never","starts":1,"per":86400}' >/dev/null
+submit '{"kind":"sleep","seconds":0,"rate_limit":"never"}' >/dev/null
+p=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"never"}')
+expect_eq "$(state "$p")" pending "parked at the stop"
+stop_daemon
+expect_eq "$DAEMON_RC" 0 "futured stopped with a task parked"
 note "concurrency_rate: ok"

@@ -61,6 +61,9 @@ bad "{\"name\":\"x\",\"every\":5,\"jitter\":6,$T0}" jitter "jitter beyond the in
 bad "{\"name\":\"x\",\"every\":5,\"start_at\":\"2030-01-02T00:00:00Z\",\"end_at\":\"2030-01-01T00:00:00Z\",$T0}" end_at "end before start"
 bad "{\"name\":\"x\",\"every\":5,\"start_at\":\"yesterday\",$T0}" start_at "a time that is not RFC 3339"
 bad "{\"name\":\"x\",\"every\":5,\"overlap\":\"queue\",$T0}" overlap "an unknown overlap policy"
+bad "{\"name\":\"x\",\"every\":5,\"start_at\":1e300,$T0}" start_at "start_at far past 9999"
+bad "{\"name\":\"x\",\"every\":5,\"end_at\":-5,$T0}" end_at "end_at before 1970"
+bad '{"name":"x","every":5,"task":{"kind":"sleep","seconds":0,"rate_limit":"nope"}}' task.rate_limit "a task naming no rate limit"
 bad "{\"name\":\"x\",\"every\":5,\"catchup\":\"some\",$T0}" catchup "an unknown catch-up"
 bad "{\"name\":\"x\",\"every\":5,\"catchup_window\":0,$T0}" catchup_window "catch-up window 0"
 bad '{"name":"x","every":5}' task "no task"
@@ -134,6 +137,21 @@ expect_jq "$(sched ov_buf)" '.buffered != null and .skipped == 1 and .fired == 1
 rpc task.set_result "{\"id\":$f1,\"result\":1}" >/dev/null
 poll_until 20 eval '[ "$(ntasks ov_buf)" = 2 ]' || fail "the buffered firing never ran: $(sched ov_buf)"
 expect_jq "$(sched ov_buf)" '.buffered == null and .fired == 2' "the buffered one ran"
+# a paused schedule keeps a timed buffered firing until it resumes (a
+# trigger's, asked for, runs paused or not: above)
+rpc schedule.create '{"name":"ov_bufp","every":1,"overlap":"buffer_one","task":{"kind":"future"}}' >/dev/null
+poll_until 20 eval '[ "$(sched ov_bufp | jq -r .buffered)" != null ]' || fail "no timed firing was buffered: $(sched ov_bufp)"
+rpc schedule.pause '{"name":"ov_bufp"}' >/dev/null
+f=$(tasks ov_bufp | jq '.[0]')
+expect_eq "$(ntasks ov_bufp)" 1 "one task while buffering"
+rpc task.set_result "{\"id\":$f,\"result\":1}" >/dev/null
+wait_done "$f"
+sleep "$(scaled 0.5)"
+expect_eq "$(ntasks ov_bufp)" 1 "a paused schedule fires nothing, not even its buffered firing"
+expect_jq "$(sched ov_bufp)" '.buffered != null' "the buffered firing kept while paused"
+rpc schedule.resume '{"name":"ov_bufp"}' >/dev/null
+poll_until 20 eval '[ "$(ntasks ov_bufp)" -ge 2 ]' || fail "the buffered firing did not run on resume: $(sched ov_bufp)"
+rpc schedule.pause '{"name":"ov_bufp"}' >/dev/null
 # allow_all
 fut ov_all allow_all
 for i in 1 2 3; do expect_jq "$(trig ov_all)" '.outcome == "fired"' "allow_all $i"; done

@@ -629,6 +629,34 @@ export class Client {
 	}
 
 	/*
+	 * rate.set: makes (or changes, at once) the token bucket name:
+	 * settings {starts, per? (seconds, default 1), burst? (default 1)}.
+	 * Each start of a task submitted with rate_limit: name takes a token
+	 * (with rate_key, from that key's bucket). Resolves to {name, starts,
+	 * per, burst}.
+	 */
+	setRateLimit(name, settings = {}, { signal } = {}) {
+		return this.call('rate.set', { ...settings, name }, { signal });
+	}
+
+	/*
+	 * rate.list: {rate_limits: [{name, starts, per, burst}], waiting},
+	 * waiting the ready tasks held back now by a concurrency key or a
+	 * rate limit (task.get's waiting_for says which).
+	 */
+	listRateLimits({ signal } = {}) {
+		return this.call('rate.list', {}, { signal });
+	}
+
+	/*
+	 * rate.delete: the tasks waiting for its tokens start. InvalidParams
+	 * for an unknown name. Resolves to undefined.
+	 */
+	async deleteRateLimit(name, { signal } = {}) {
+		await this.call('rate.delete', { name }, { signal });
+	}
+
+	/*
 	 * schedule.create: a durable, named recipe that submits a task at each
 	 * firing. schedule: {cron, tz?} or {every} (seconds), start_at?,
 	 * end_at?, jitter?, overlap? ('skip', 'buffer_one', 'allow_all',

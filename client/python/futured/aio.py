@@ -615,6 +615,22 @@ class AsyncClient:
     async def resume_queue(self, name: str) -> Dict[str, Any]:
         return await self.set_queue(name, paused=False)
 
+    async def set_rate_limit(self, name: str, starts: float,
+                             per: Optional[float] = None,
+                             burst: Optional[float] = None
+                             ) -> Dict[str, Any]:
+        """See ``Client.set_rate_limit``."""
+        return await self.call("rate.set", name=name, starts=starts,
+                               **c.drop_none({"per": per, "burst": burst}))
+
+    async def list_rate_limits(self) -> Dict[str, Any]:
+        """See ``Client.list_rate_limits``."""
+        return await self.call("rate.list")
+
+    async def delete_rate_limit(self, name: str) -> None:
+        """See ``Client.delete_rate_limit``."""
+        await self.call("rate.delete", name=name)
+
     async def create_schedule(self, name: str,
                               cmd: Union[None, str, Sequence[str]] = None,
                               /, *, cron: Optional[str] = None,

@@ -280,7 +280,10 @@ class Client:
         - any: ``queue``, ``priority``, ``timeout`` (the task's), ``delay``
           or ``not_before``, ``retries``, ``retry_backoff``, ``key``,
           ``after`` (Tasks or ids), ``labels``, ``parent``,
-          ``child_policy``.
+          ``child_policy``, ``concurrency`` (``{KEY: N}``: at most N
+          running tasks with KEY at once), ``rate_limit`` (a rate limit's
+          name, see ``set_rate_limit``) and ``rate_key`` (a bucket of it
+          per key).
 
         ``parent`` is the task (or group) the new one is a child of.  Its
         default, :data:`futured.AUTO`, is the task this process runs in
@@ -630,6 +633,33 @@ class Client:
         """queue.delete: a queue without pending or running tasks
         (QueueNotEmpty otherwise, NoSuchQueue when there is none)."""
         self.call("queue.delete", name=name)
+
+    # --- rate limits ------------------------------------------------------
+
+    def set_rate_limit(self, name: str, starts: float,
+                       per: Optional[float] = None,
+                       burst: Optional[float] = None) -> Dict[str, Any]:
+        """rate.set: makes (or changes, at once) the token bucket ``name``:
+        ``starts`` tokens every ``per`` seconds (default 1), at most
+        ``burst`` held (default 1: starts evenly spaced).  Each start of a
+        task submitted with ``rate_limit=name`` takes one (with
+        ``rate_key``, from that key's own bucket).  Returns ``{name,
+        starts, per, burst}``; InvalidParams for a value out of range."""
+        return self.call("rate.set", name=name, starts=starts,
+                         **c.drop_none({"per": per, "burst": burst}))
+
+    def list_rate_limits(self) -> Dict[str, Any]:
+        """rate.list: ``{rate_limits: [{name, starts, per, burst}],
+        waiting}``, ``waiting`` the ready tasks held back now by a
+        concurrency key or a rate limit (``task.get``'s ``waiting_for``
+        says which)."""
+        return self.call("rate.list")
+
+    def delete_rate_limit(self, name: str) -> None:
+        """rate.delete: the tasks waiting for its tokens start; later
+        submissions naming it, and an unknown ``name``, raise
+        InvalidParams."""
+        self.call("rate.delete", name=name)
 
     # --- schedules --------------------------------------------------------
 
