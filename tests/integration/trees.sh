@@ -148,8 +148,12 @@ gr=$(submit '{"kind":"group"}')
 m1=$(submit "{\"kind\":\"sleep\",\"seconds\":3600,\"parent\":$gr}")
 rpc task.cancel "{\"id\":$gr}" >/dev/null
 expect_eq "$(state "$m1")" cancelled "a member of a cancelled group"
-gr=$(submit '{"kind":"group","timeout":0.3}')
+# (its queue paused until the member is in: the timeout counts from the
+# start, which must not come before the member under load)
+rpc queue.set '{"name":"expiring","paused":true}' >/dev/null
+gr=$(submit '{"kind":"group","timeout":0.3,"queue":"expiring"}')
 m1=$(submit "{\"kind\":\"future\",\"parent\":$gr}")
+rpc queue.set '{"name":"expiring","paused":false}' >/dev/null
 wait_done "$gr"
 expect_jq "$(rpc task.get "{\"id\":$gr}")" '.exception.type == "TimeoutError"' "an expired group"
 expect_jq "$(rpc task.get "{\"id\":$m1}")" ".state == \"cancelled\" and .exception.message == \"group $gr timed out\"" "a member of an expired group"
