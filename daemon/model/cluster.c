@@ -211,6 +211,33 @@ cluster_claim_kind(int k, int room, int limited)
  * Claims what this node has room for, kind by kind: from the queues
  * without a limit, and from the limited ones (if any) with what is left.
  */
+/*
+ * Claims room tasks of kind k from each side there is: queues with a
+ * limit or not, and (the limits node) tasks with limits or not.  Room
+ * is shared, so no side starves another; room for fewer than the sides
+ * goes to each side in turn.
+ */
+static void
+cluster_claim_sides(int k, int room, int limited)
+{
+	int	sides[4], n = 0, i;
+
+	sides[n++] = 0;
+	if (limited)
+		sides[n++] = STORE_CLAIM_LIMITED;
+	if (store_limits_node()) {
+		sides[n++] = STORE_CLAIM_KEYED;
+		if (limited)
+			sides[n++] = STORE_CLAIM_KEYED | STORE_CLAIM_LIMITED;
+	}
+	if (room < n) {
+		cluster_claim_kind(k, room, sides[cluster_rounds % n]);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		cluster_claim_kind(k, room / n + (i < room % n), sides[i]);
+}
+
 static void
 cluster_claim_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -229,13 +256,7 @@ cluster_claim_cb(evutil_socket_t fd, short events, void *arg)
 		    (int)limits_waiting_kind(k);
 		if (room <= 0)
 			continue;
-		if (limited && room > 1) {
-			/* half the room each, so neither starves the other */
-			cluster_claim_kind(k, room / 2, 1);
-			cluster_claim_kind(k, room - room / 2, 0);
-		} else	/* room for one: from each side in turn */
-			cluster_claim_kind(k, room, limited &&
-			    (cluster_rounds & 1));
+		cluster_claim_sides(k, room, limited);
 	}
 	cluster_rounds++;
 	at = xcalloc(1, sizeof *at);

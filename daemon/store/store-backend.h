@@ -85,6 +85,8 @@ struct store_backend_ops {
 		    int64_t version, store_done_cb *, void *);
 	void	(*schedules)(struct store_backend *, store_schedule_cb *,
 		    store_done_cb *, void *);
+	/* Several nodes: 1 when this one claims the tasks with limits. */
+	int	(*limits_node)(struct store_backend *);
 	/* Rate limits: starts 0 deletes. */
 	int	(*rate_save)(struct store_backend *, const char *name,
 		    double starts, double per, double burst);

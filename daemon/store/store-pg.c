@@ -64,7 +64,8 @@ static const char *const pg_migrations[] = {
 	"  after_ids bigint[],"
 	"  cancel_requested smallint NOT NULL DEFAULT 0,"
 	/* why an unclaimed task is not claimable: 1 its delay runs, 2 its
-	 * queue is paused, 4 its queue has a limit (claimed apart) */
+	 * queue is paused, 4 its queue has a limit (claimed apart), 8 it has
+	 * concurrency keys or a rate limit (the limits node's: version 5) */
 	"  held smallint NOT NULL DEFAULT 0);"
 	/*
 	 * The claim path holds only tasks that may be claimed now: claimed,
@@ -150,6 +151,12 @@ static const char *const pg_migrations[] = {
 	"  version bigint NOT NULL);"
 	/* a task's concurrency keys and rate limit (#17) */
 	"ALTER TABLE tasks ADD COLUMN limits text;"
+	/* a task with limits (held bit 8) is claimed by the limits node
+	 * only, so that its keys and buckets count every node's tasks */
+	"CREATE INDEX tasks_claim_keyed ON tasks (kind, priority DESC, id)"
+	"  WHERE state = 0 AND owner IS NULL AND held = 8;"
+	"CREATE INDEX tasks_claim_keyed_limited ON tasks (queue, kind, "
+	"  priority DESC, id) WHERE state = 0 AND owner IS NULL AND held = 12;"
 	"CREATE TABLE rate_limits ("
 	"  name text PRIMARY KEY,"
 	"  starts double precision NOT NULL,"
@@ -192,6 +199,7 @@ enum pg_stmt {
 	PS_QUEUE_LOAD, PS_ITEM_ADD,
 	PS_ITEMS, PS_ITEM_NEXT, PS_OVERFLOW_SET, PS_PURGE, PS_LABEL_ADD,
 	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_CLAIM_FREE,
+	PS_CLAIM_K, PS_CLAIM_FREE_K,
 	PS_NEXT_START,
 	PS_ADOPT, PS_NODES, PS_FINISH_FREE,
 	PS_FINISH_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
@@ -200,6 +208,43 @@ enum pg_stmt {
 	PS_SCHED_LOAD, PS_RATE_SAVE, PS_RATE_UNSET, PS_RATE_LOAD,
 	PS_COUNT
 };
+
+/*
+ * Up to $2 tasks of kind $1 in the queues with a limit, within each
+ * queue's limit counting what every node holds: dependencies
+ * finished (the model fails a task whose dependency failed), highest
+ * priority first, then oldest.  What only waits holds no slot, as in
+ * the model (sched_slot_take): the kinds that are slotless, and a
+ * parent whose own part is over (tree.c's mark in attempt_state).
+ * held: 4, or 12 for tasks with limits (the limits node's).
+ */
+#define PG_CLAIM_LIMITED(held) \
+	    "WITH q AS (SELECT name, concurrency - (SELECT count(*) " \
+	    "FROM tasks a WHERE a.queue = queues.name AND a.state IN (0, 1) AND " \
+	    "a.owner IS NOT NULL AND a.kind NOT IN ('future', 'group') AND " \
+	    "coalesce(a.attempt_state, '') NOT LIKE '%\"" FP_CHILDREN_MARK "\"%') " \
+	    "AS room FROM queues WHERE concurrency > 0 AND " \
+	    "paused = 0), ready AS (SELECT t.id, t.priority, q.name, q.room " \
+	    "FROM q CROSS JOIN LATERAL (SELECT id, priority FROM tasks t WHERE " \
+	    "t.queue = q.name AND t.kind = $1 AND t.state = 0 AND t.owner IS " \
+	    "NULL AND t.held = " held " AND (t.after_ids IS NULL OR NOT " \
+	    "EXISTS (SELECT 1 FROM tasks d WHERE d.id = ANY (t.after_ids) AND d.state IN (0, " \
+	    "1))) ORDER BY priority DESC, id LIMIT $2 FOR UPDATE SKIP LOCKED) t " \
+	    "WHERE q.room > 0), ranked AS (SELECT id, priority, room, " \
+	    "row_number() OVER (PARTITION BY name ORDER BY priority DESC, id) " \
+	    "AS rn FROM ready), chosen AS (SELECT id FROM ranked WHERE rn <= " \
+	    "room ORDER BY priority DESC, id LIMIT $2) UPDATE tasks t SET " \
+	    "owner = $3 FROM chosen WHERE t.id = chosen.id RETURNING " \
+	    PG_COLUMNS_T
+/* The same in the queues without a limit (held 0, or 8). */
+#define PG_CLAIM_FREE(held) \
+	    "WITH chosen AS (SELECT t.id FROM tasks t WHERE t.state = 0 " \
+	    "AND t.owner IS NULL AND t.held = " held " AND t.kind = $1 AND " \
+	    "(t.after_ids IS NULL OR NOT EXISTS (SELECT 1 FROM tasks d WHERE " \
+	    "d.id = ANY (t.after_ids) AND d.state IN (0, 1))) ORDER BY " \
+	    "t.priority DESC, t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED) " \
+	    "UPDATE tasks t SET owner = $3 FROM chosen WHERE t.id = chosen.id " \
+	    "RETURNING " PG_COLUMNS_T
 
 static const char *const pg_sql[PS_COUNT] = {
 	/* $1-$10 are given alike for both (pg_params_progress). */
@@ -212,8 +257,8 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "$16, $17::text, $18, $19, $20, $21, $22, $23, $25, $26, $27, "
 	    "(SELECT array_agg(x::bigint) FROM "
 	    "json_array_elements_text($17::text::json) x), (CASE WHEN "
-	    "coalesce($7::float8, 0) > $24 THEN 1 ELSE 0 END) | "
-	    PG_QUEUE_HELD("$12") ")",
+	    "coalesce($7::float8, 0) > $24 THEN 1 ELSE 0 END) | (CASE WHEN "
+	    "$27::text IS NULL THEN 0 ELSE 8 END) | " PG_QUEUE_HELD("$12") ")",
 	/*
 	 * Only the node that owns it writes a task (or the node that
 	 * inserted it, in that same transaction): a node that lost its lease
@@ -260,7 +305,7 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "state IN (0, 1)",
 	[PS_QUEUE_LOAD] = "SELECT name, concurrency, paused FROM queues",
 	/* after PS_QUEUE_SAVE: the queue's unclaimed tasks get its bits */
-	[PS_QUEUE_HOLD] = "UPDATE tasks SET held = (held & 1) | " PG_QUEUE_HELD(
+	[PS_QUEUE_HOLD] = "UPDATE tasks SET held = (held & 9) | " PG_QUEUE_HELD(
 	    "$1") " WHERE queue = $1 AND state = 0 AND owner IS NULL AND "
 	    "(held & 6) <> " PG_QUEUE_HELD("$1"),
 	/* delayed tasks whose time has come enter the claim path */
@@ -291,39 +336,12 @@ static const char *const pg_sql[PS_COUNT] = {
 	[PS_NOTIFY] = "SELECT pg_notify($1, $2)",
 	/* claims in limited queues one at a time: the limits count them */
 	[PS_CLAIM_LOCK] = "SELECT pg_advisory_xact_lock(hashtext($1))",
-	/*
-	 * Up to $2 tasks of kind $1 in the queues with a limit, within each
-	 * queue's limit counting what every node holds: dependencies
-	 * finished (the model fails a task whose dependency failed), highest
-	 * priority first, then oldest.  What only waits holds no slot, as in
-	 * the model (sched_slot_take): the kinds that are slotless, and a
-	 * parent whose own part is over (tree.c's mark in attempt_state).
-	 */
-	[PS_CLAIM] = "WITH q AS (SELECT name, concurrency - (SELECT count(*) "
-	    "FROM tasks a WHERE a.queue = queues.name AND a.state IN (0, 1) AND "
-	    "a.owner IS NOT NULL AND a.kind NOT IN ('future', 'group') AND "
-	    "coalesce(a.attempt_state, '') NOT LIKE '%\"" FP_CHILDREN_MARK "\"%') "
-	    "AS room FROM queues WHERE concurrency > 0 AND "
-	    "paused = 0), ready AS (SELECT t.id, t.priority, q.name, q.room "
-	    "FROM q CROSS JOIN LATERAL (SELECT id, priority FROM tasks t WHERE "
-	    "t.queue = q.name AND t.kind = $1 AND t.state = 0 AND t.owner IS "
-	    "NULL AND t.held = 4 AND (t.after_ids IS NULL OR NOT EXISTS (SELECT "
-	    "1 FROM tasks d WHERE d.id = ANY (t.after_ids) AND d.state IN (0, "
-	    "1))) ORDER BY priority DESC, id LIMIT $2 FOR UPDATE SKIP LOCKED) t "
-	    "WHERE q.room > 0), ranked AS (SELECT id, priority, room, "
-	    "row_number() OVER (PARTITION BY name ORDER BY priority DESC, id) "
-	    "AS rn FROM ready), chosen AS (SELECT id FROM ranked WHERE rn <= "
-	    "room ORDER BY priority DESC, id LIMIT $2) UPDATE tasks t SET "
-	    "owner = $3 FROM chosen WHERE t.id = chosen.id RETURNING "
-	    PG_COLUMNS_T,
+	[PS_CLAIM] = PG_CLAIM_LIMITED("4"),
 	/* the same in the other queues: no lock, nodes claim at once */
-	[PS_CLAIM_FREE] = "WITH chosen AS (SELECT t.id FROM tasks t WHERE "
-	    "t.state = 0 AND t.owner IS NULL AND t.held = 0 AND t.kind = $1 AND "
-	    "(t.after_ids IS NULL OR NOT EXISTS (SELECT 1 FROM tasks d WHERE "
-	    "d.id = ANY (t.after_ids) AND d.state IN (0, 1))) ORDER BY "
-	    "t.priority DESC, t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED) "
-	    "UPDATE tasks t SET owner = $3 FROM chosen WHERE t.id = chosen.id "
-	    "RETURNING " PG_COLUMNS_T,
+	[PS_CLAIM_FREE] = PG_CLAIM_FREE("0"),
+	/* tasks with limits, for the limits node alone */
+	[PS_CLAIM_K] = PG_CLAIM_LIMITED("12"),
+	[PS_CLAIM_FREE_K] = PG_CLAIM_FREE("8"),
 	[PS_NEXT_START] = "SELECT min(start_after) FROM tasks WHERE state = 0 "
 	    "AND owner IS NULL AND held & 1 = 1 AND start_after > $1",
 	/* leases are on the database's clock, the one all nodes share */
@@ -343,7 +361,8 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "extract(epoch FROM clock_timestamp()) AND name <> $1 FOR UPDATE "
 	    "SKIP LOCKED), rel AS (UPDATE tasks SET owner = NULL, held = (CASE "
 	    "WHEN coalesce(start_after, 0) > extract(epoch FROM "
-	    "clock_timestamp()) THEN 1 ELSE 0 END) | " PG_QUEUE_HELD("queue")
+	    "clock_timestamp()) THEN 1 ELSE 0 END) | (CASE WHEN limits IS NULL "
+	    "THEN 0 ELSE 8 END) | " PG_QUEUE_HELD("queue")
 	    " WHERE owner IN (SELECT name FROM dead) AND state = 0), ad AS "
 	    "(UPDATE tasks SET owner = $1 WHERE id IN (SELECT id FROM tasks "
 	    "WHERE owner IN (SELECT name FROM dead) AND state = 1 LIMIT $2) "
@@ -445,6 +464,7 @@ struct store_backend {
 	int		 id_fetching;	/* blocks asked for, not yet come */
 	PGconn		*leaseconn;	/* non-blocking, for the lease only */
 	struct event	*lease_ev;
+	int		 limits_node;	/* holds the limits lock (lease conn) */
 	store_done_cb	*lease_cb;	/* a renewal is out */
 	void		*lease_arg;
 	char		*node;		/* this node's name */
@@ -2669,6 +2689,8 @@ static void
 pg_claim(struct store_backend *b, const char *kind, int limit, double now,
     int limited, store_row_cb *row, store_done_cb *done, void *arg)
 {
+	static const enum pg_stmt sides[4] = { PS_CLAIM_FREE, PS_CLAIM,
+	    PS_CLAIM_FREE_K, PS_CLAIM_K };
 	struct pg_read		*rd = pg_read_new(arg);
 	struct pg_params	 p = { 0 };
 	char			 key[256];
@@ -2677,7 +2699,7 @@ pg_claim(struct store_backend *b, const char *kind, int limit, double now,
 	rd->done = done;
 	pp_time(&p, now);
 	pg_send(PS_PROMOTE, &p, NULL, NULL);
-	if (limited) {
+	if (limited & STORE_CLAIM_LIMITED) {
 		snprintf(key, sizeof key, "futured claim %s", pg.schema);
 		pp_str(&p, key);
 		pg_send(PS_CLAIM_LOCK, &p, NULL, NULL);
@@ -2685,7 +2707,7 @@ pg_claim(struct store_backend *b, const char *kind, int limit, double now,
 	pp_str(&p, kind);
 	pp_int(&p, limit);
 	pp_str(&p, pg.node);
-	pg_read(limited ? PS_CLAIM : PS_CLAIM_FREE, &p, pg_rows_cb, rd);
+	pg_read(sides[limited & 3], &p, pg_rows_cb, rd);
 }
 
 static void
@@ -2713,6 +2735,23 @@ pg_next_start(struct store_backend *b, double now, double *at,
 	pg_read(PS_NEXT_START, &p, pg_next_start_cb, rd);
 }
 
+/* This node is the limits node now, or no longer. */
+static void
+pg_limits_node(int now)
+{
+	if (now != pg.limits_node)
+		log_info("store: postgresql: %s the limits node (tasks with "
+		    "concurrency keys or a rate limit run here)", now ?
+		    "this node is" : "this node is no longer");
+	pg.limits_node = now;
+}
+
+static int
+pg_is_limits_node(struct store_backend *b)
+{
+	return pg.limits_node;
+}
+
 /* STORE_OK: renewed; STORE_NONE: another node took this one's work. */
 /*
  * The lease is renewed on a connection of its own, one statement at a
@@ -2727,6 +2766,8 @@ pg_lease_done(int status)
 
 	pg.lease_cb = NULL;
 	event_del(pg.lease_ev);
+	if (status == STORE_FAILED)
+		pg.limits_node = 0;	/* the lock goes with the connection */
 	if (status == STORE_FAILED && pg.leaseconn != NULL) {
 		log_warnx("store: postgresql: lease: %s",
 		    PQerrorMessage(pg.leaseconn));
@@ -2755,6 +2796,8 @@ pg_lease_cb(evutil_socket_t fd, short events, void *arg)
 	else
 		status = strcmp(PQcmdTuples(r), "1") == 0 ? STORE_OK :
 		    STORE_NONE;
+	if (status == STORE_OK)
+		pg_limits_node(strcmp(PQgetvalue(r, 0, 0), "t") == 0);
 	PQclear(r);
 	while ((r = PQgetResult(pg.leaseconn)) != NULL)
 		PQclear(r);
@@ -2765,14 +2808,20 @@ pg_lease_cb(evutil_socket_t fd, short events, void *arg)
 static void
 pg_lease_send(void)
 {
-	char		 sql[256], lease[64];
-	const char	*params[2] = { pg.node, lease };
+	char		 sql[512], lease[64], lock[256];
+	const char	*params[3] = { pg.node, lease, lock };
 
 	snprintf(lease, sizeof lease, "%.17g", pg.lease);
+	snprintf(lock, sizeof lock, "futured limits %s", pg.schema);
+	/*
+	 * The limits node: whoever holds this session lock (it goes with a
+	 * dead node's connection, and the next renewal elsewhere takes it).
+	 * Taken again at each renewal, its count grows by one: harmless.
+	 */
 	snprintf(sql, sizeof sql, "UPDATE %s.nodes SET lease_until = "
-	    "extract(epoch FROM clock_timestamp()) + $2 WHERE name = $1",
-	    pg.schema);
-	if (PQsendQueryParams(pg.leaseconn, sql, 2, NULL, params, NULL, NULL,
+	    "extract(epoch FROM clock_timestamp()) + $2 WHERE name = $1 "
+	    "RETURNING pg_try_advisory_lock(hashtext($3))", pg.schema);
+	if (PQsendQueryParams(pg.leaseconn, sql, 3, NULL, params, NULL, NULL,
 	    0) == 0) {
 		pg_lease_done(STORE_FAILED);
 		return;
@@ -3160,6 +3209,7 @@ const struct store_backend_ops store_pg_ops = {
 	.schedule_put = pg_schedule_put,
 	.schedule_delete = pg_schedule_delete,
 	.schedules = pg_schedules,
+	.limits_node = pg_is_limits_node,
 	.rate_save = pg_rate_save,
 	.rates = pg_rates,
 	.finish_ask = pg_finish_ask,

@@ -851,6 +851,13 @@ store_claim(const char *kind, int limit, double now, int limited,
 	store_ops->claim(store_be, kind, limit, now, limited, row, done, arg);
 }
 
+int
+store_limits_node(void)
+{
+	return store_ops->limits_node == NULL ||
+	    store_ops->limits_node(store_be);
+}
+
 void
 store_next_start(double now, double *at, store_done_cb *done, void *arg)
 {

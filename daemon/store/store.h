@@ -219,12 +219,22 @@ void	 store_events(store_event_cb *);
 /*
  * Claims up to limit tasks of kind that may start at now, in the turn's
  * transaction: row() for each, then done().  They are this node's once
- * the turn commits (store_defer), not before.  limited: in the queues with
- * a concurrency limit (claims there take turns across the nodes, so that
- * the limits hold), else in the others (no waiting on anyone).
+ * the turn commits (store_defer), not before.  limited (bits, below):
+ * in the queues with a concurrency limit (claims there take turns across
+ * the nodes, so that the limits hold), else in the others (no waiting on
+ * anyone); and the tasks with limits (the limits node's) or the others.
  */
 void	 store_claim(const char *kind, int limit, double now, int limited,
 	    store_row_cb *row, store_done_cb *done, void *arg);
+/* store_claim's sides (limited): bits. */
+#define STORE_CLAIM_LIMITED	1	/* in queues with a limit */
+#define STORE_CLAIM_KEYED	2	/* tasks with limits: the limits node */
+/*
+ * Tasks with concurrency keys or a rate limit run on one node, the
+ * limits node, so that their limits count every task: 1 when this node
+ * is it (always, with one futured).
+ */
+int	 store_limits_node(void);
 /* When the next delayed task nobody holds may start (*at 0: none). */
 void	 store_next_start(double now, double *at, store_done_cb *, void *arg);
 /* Renews this node's lease: STORE_NONE when its work was taken. */
