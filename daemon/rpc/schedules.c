@@ -331,6 +331,41 @@ schedule_jitter(const struct schedule *s, int64_t at)
 }
 
 /*
+ * An interval's firings that are too many to walk: those before the
+ * catch-up window, and all but the last SCHED_CATCHUP_MAX within it, are
+ * counted as missed by arithmetic; next_at moves to the first left.
+ */
+static void
+schedule_every_skip(struct schedule *s, double now)
+{
+	int64_t	t = s->next_at, last, skip;
+	double	from = now - s->window;
+
+	if (s->cron != NULL || t <= 0 || (double)t > now)
+		return;
+	last = t + (int64_t)floor((now - (double)t) / (double)s->every) *
+	    s->every;			/* the last firing due by now */
+	if (s->end_at > 0 && (double)last > s->end_at)
+		last = t + (int64_t)floor((s->end_at - (double)t) /
+		    (double)s->every) * s->every;
+	skip = (last - t) / s->every + 1 - SCHED_CATCHUP_MAX;
+	if ((double)t < from)	/* those before the window, at least */
+		skip = skip > (int64_t)ceil((from - (double)t) /
+		    (double)s->every) ? skip : (int64_t)ceil((from -
+		    (double)t) / (double)s->every);
+	if (skip <= 0)
+		return;
+	if (t + skip * s->every > last) {	/* every one of them missed */
+		skip = (last - t) / s->every + 1;
+	}
+	s->missed += skip;
+	schedule_counted("missed", (double)skip);
+	s->next_at = t + skip * s->every;
+	if (s->end_at > 0 && (double)s->next_at > s->end_at)
+		s->next_at = 0;
+}
+
+/*
  * The firings due by now from next_at: those within the catch-up window
  * into times (all, or the latest), the rest counted as missed; next_at
  * moves past now.
@@ -338,8 +373,11 @@ schedule_jitter(const struct schedule *s, int64_t at)
 static size_t
 schedule_due_times(struct schedule *s, double now, int64_t *times)
 {
-	int64_t	t = s->next_at;
+	int64_t	t;
 	size_t	n = 0, walked = 0;
+
+	schedule_every_skip(s, now);
+	t = s->next_at;
 
 	while (t > 0 && (double)t <= now && walked++ < SCHED_WALK_MAX) {
 		if ((double)t >= now - s->window) {

@@ -216,6 +216,28 @@ poll_until 10 eval '[ "$(sched cu_all | jq .fired)" = "$(ntasks cu_all)" ]' ||
 expect_jq "$(sched tick)" '.paused == true' "a paused schedule across kill -9"
 expect_jq "$(rpc schedule.list)" '[.schedules[].name] | index("ov_buf") != null' "schedules across kill -9"
 
+# ---- a long downtime (sqlite: the row edited while futured is down):
+# 100,000 missed seconds are counted by arithmetic, the last 100 within
+# the window run, at once
+if [ -z "${FUTURED_PG:-}" ]; then
+	rpc schedule.create '{"name":"long","every":1,"catchup":"all","catchup_window":3600,"overlap":"allow_all","paused":true,"task":{"kind":"sleep","seconds":0}}' >/dev/null
+	stop_daemon
+	python3 - "$STATE/futured.db" <<'PY' || fail "cannot age the schedule"
+import json, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+(state,) = db.execute("SELECT state FROM schedules WHERE name = 'long'").fetchone()
+st = json.loads(state)
+now = int(time.time())
+st.update(next_at=now - 100000, created_at=now - 100001, paused=False)
+db.execute("UPDATE schedules SET state = ? WHERE name = 'long'", (json.dumps(st),))
+db.commit()
+PY
+	start_daemon
+	poll_until 30 eval '[ "$(ntasks long)" -ge 100 ]' || fail "a long downtime's catch-up: $(sched long)"
+	expect_jq "$(sched long)" '.missed >= 99890 and .missed <= 99990 and .fired >= 100' "100,000 missed firings counted"
+	rpc schedule.delete '{"name":"long"}' >/dev/null
+fi
+
 # ---- a graceful restart keeps them too, and a firing left taken is made
 stop_daemon
 start_daemon
