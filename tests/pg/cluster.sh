@@ -9,32 +9,11 @@
 # taken over after its lease, and no attempt of a task overlaps another.
 . "$(dirname "$0")/../integration/harness.sh"
 : "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
+. "$(dirname "$0")/nodes.sh"
 
 LEASE=$(scaled 3)
-DB=$(psql -qX "${FUTURED_PG//\{db\}/postgres}" -Atc "CREATE DATABASE cluster" >/dev/null && echo cluster) ||
-    fail "cannot create the database"
-URI=${FUTURED_PG//\{db\}/$DB}
-declare -A NPID NSTATE
-# node N: starts (or restarts) node N on its own state dir, same database
-node() {
-	local n=$1
-	NSTATE[$n]=${NSTATE[$n]:-$(mktemp -d "$T/node$n.XXXX")}
-	STATE=${NSTATE[$n]} DPID=""
-	start_daemon --store "$URI" --node "n$n" --lease "$LEASE" --jobs 2 \
-	    --kill-grace 0.5
-	NPID[$n]=$DPID
-	DPID=""
-}
-# on N CMD...: CMD against node N's socket
-on() { local n=$1; shift; SOCK=${NSTATE[$n]}/futured.sock "$@"; }
-kill9_node() { kill -9 "${NPID[$1]}" 2>/dev/null; wait "${NPID[$1]}" 2>/dev/null; NPID[$1]=""; }
-stop_node() {
-	local p=${NPID[$1]}
-	NPID[$1]=""
-	kill -TERM "$p" 2>/dev/null
-	poll_until 30 eval '! alive '"$p" || fail "node $1 still runs 30 s after SIGTERM"
-	wait "$p" 2>/dev/null
-}
+NODE_ARGS=(--lease "$LEASE" --jobs 2 --kill-grace 0.5)
+nodes_db cluster
 # the node (1-3) whose futured is pid $1
 node_of_pid() { local n; for n in 1 2 3; do [ "${NPID[$n]}" = "$1" ] && echo "$n"; done; }
 gone() { ! alive "$1"; }

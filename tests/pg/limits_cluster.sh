@@ -7,28 +7,10 @@
 # takes over and the keyed tasks left finish.
 . "$(dirname "$0")/../integration/harness.sh"
 : "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
+. "$(dirname "$0")/nodes.sh"
 
-DB=$(psql -qX "${FUTURED_PG//\{db\}/postgres}" -Atc "CREATE DATABASE limits" >/dev/null && echo limits) ||
-    fail "cannot create the database"
-URI=${FUTURED_PG//\{db\}/$DB}
-declare -A NPID NSTATE
-node() {
-	local n=$1
-	NSTATE[$n]=${NSTATE[$n]:-$(mktemp -d "$T/node$n.XXXX")}
-	STATE=${NSTATE[$n]} DPID=""
-	start_daemon --store "$URI" --node "n$n" --lease "$(scaled 3)" --jobs 4
-	NPID[$n]=$DPID
-	DPID=""
-}
-on() { local n=$1; shift; SOCK=${NSTATE[$n]}/futured.sock "$@"; }
-kill9_node() { kill -9 "${NPID[$1]}" 2>/dev/null; wait "${NPID[$1]}" 2>/dev/null; NPID[$1]=""; }
-stop_node() {
-	local p=${NPID[$1]}
-	NPID[$1]=""
-	kill -TERM "$p" 2>/dev/null
-	poll_until 30 eval '! alive '"$p" || fail "node $1 still runs 30 s after SIGTERM"
-	wait "$p" 2>/dev/null
-}
+NODE_ARGS=(--lease "$(scaled 3)" --jobs 4)
+nodes_db limits
 TS='def ts: (sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) + (capture("\\.(?<f>[0-9]+)Z$").f | "0." + . | tonumber);'
 # the limits node: the one whose log says so last
 limits_node() {

@@ -6,28 +6,10 @@
 # and never made (it died) is made by the others, under its key.
 . "$(dirname "$0")/../integration/harness.sh"
 : "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
+. "$(dirname "$0")/nodes.sh"
 
-DB=$(psql -qX "${FUTURED_PG//\{db\}/postgres}" -Atc "CREATE DATABASE sched" >/dev/null && echo sched) ||
-    fail "cannot create the database"
-URI=${FUTURED_PG//\{db\}/$DB}
-declare -A NPID NSTATE
-node() {
-	local n=$1
-	NSTATE[$n]=${NSTATE[$n]:-$(mktemp -d "$T/node$n.XXXX")}
-	STATE=${NSTATE[$n]} DPID=""
-	start_daemon --store "$URI" --node "n$n" --lease "$(scaled 3)" --jobs 2
-	NPID[$n]=$DPID
-	DPID=""
-}
-on() { local n=$1; shift; SOCK=${NSTATE[$n]}/futured.sock "$@"; }
-kill9_node() { kill -9 "${NPID[$1]}" 2>/dev/null; wait "${NPID[$1]}" 2>/dev/null; NPID[$1]=""; }
-stop_node() {
-	local p=${NPID[$1]}
-	NPID[$1]=""
-	kill -TERM "$p" 2>/dev/null
-	poll_until 30 eval '! alive '"$p" || fail "node $1 still runs 30 s after SIGTERM"
-	wait "$p" 2>/dev/null
-}
+NODE_ARGS=(--lease "$(scaled 3)" --jobs 2)
+nodes_db sched
 sched() { on "$1" rpc schedule.get "{\"name\":\"$2\"}"; }
 # times N NAME -> the scheduled times of the schedule's tasks, sorted
 times() {
