@@ -26,6 +26,8 @@ wait_done "$n" 30
 expect_eq "$(call task.get "{\"id\":$f}" | jq -c .result)" "$before" "the retried task is as it was"
 expect_jq "$(call task.list '{"label":{"futured.retry_of":"'"$f"'"}}')" "[.result.tasks[].id] == [$n]" "retries of a task, by label"
 long=$(ctl submit --sleep 3600)
+# On PostgreSQL a submitted task is pending until a claim takes it.
+wait_state "$long" running
 c retry "$long"
 want_rc 4 "retry of a running task"
 [[ $err == *"task $long is running: only a finished task is retried"* ]] || fail "retry of a running task: $err"
