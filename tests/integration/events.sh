@@ -42,6 +42,7 @@ stream qa 'queue=qa'
 stream lab 'label=team%3Dblue'
 stream fin 'type=task.succeeded,task.failed,queue'
 a=$(submit '{"kind":"exec","argv":["true"],"queue":"qa"}')
+wait_done "$a"	# all of a's events before stream one and b's
 stream one "task=$a"	# after the fact: sees nothing of a (done before)
 b=$(submit '{"kind":"exec","argv":["sh","-c","exit 1"],"queue":"qb","labels":{"team":"blue"},"retries":1,"retry_backoff":0.01}')
 wait_done "$a"; wait_done "$b" 20

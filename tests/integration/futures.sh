@@ -70,6 +70,8 @@ expect_jq "$(rpc task.get "{\"id\":$f}")" '.state == "succeeded" and .result == 
 # ---- bad calls are answered and change nothing
 f=$(submit '{"kind":"future"}')
 e=$(submit '{"kind":"sleep","seconds":3600}')
+wait_state "$f" running
+wait_state "$e" running
 expect_jq "$(call task.set_result "{\"id\":$e,\"result\":1}")" '.error.code == -32602 and .error.data.field == "id" and (.error.data.reason | test("kind sleep"))' "set_result on a sleep"
 expect_eq "$(state "$e")" running "the sleep after a refused set_result"
 expect_jq "$(call task.set_result '{"id":99999999,"result":1}')" '.error.code == 4' "set_result on an unknown id"
@@ -95,6 +97,7 @@ expect_jq "$(rpc task.get "{\"id\":$e}")" '.state == "cancelled" and (has("excep
 expect_jq "$(call task.result "{\"id\":$e}")" ".error.data == {\"id\":$e}" "TaskCancelled without a message"
 long=$(head -c 1025 /dev/zero | tr '\0' x)
 x=$(submit '{"kind":"sleep","seconds":3600}')
+wait_state "$x" running
 expect_jq "$(call task.cancel "{\"id\":$x,\"message\":\"$long\"}")" '.error.data.field == "message"' "a message over 1,024 bytes"
 expect_jq "$(call task.cancel "{\"id\":$x,\"message\":[\"m\"]}")" '.error.data.field == "message"' "a message not a string"
 expect_eq "$(state "$x")" running "the task after refused cancels"

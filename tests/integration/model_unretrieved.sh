@@ -112,6 +112,7 @@ expect_eq "$(info_unretrieved)" 0 "daemon.info unretrieved after the purge"
 # pending and running tasks are not purged, whatever their age
 p=$(submit '{"kind":"sleep","seconds":0,"delay":2.5,"result":"kept"}')
 run=$(submit "{\"kind\":\"exec\",\"shell\":\"exec sleep 300$UNIQ\"}")
+wait_state "$run" running
 expect_jq "$(rpc task.result "{\"id\":$p,\"timeout\":10}")" '. == "kept"' "a task pending for longer than --retention"
 expect_eq "$(state "$run")" running "a task running for longer than --retention"
 rpc task.cancel "{\"id\":$run}" >/dev/null

@@ -78,6 +78,7 @@ p2=$(submit "{\"kind\":\"exec\",\"argv\":[\"touch\",\"$T/p2\"]}")
 dl=$(submit '{"kind":"sleep","seconds":0,"delay":2.5,"result":"late"}')
 wait_state "$o1" running
 wait_state "$o2" running
+wait_state "$sl" running
 poll_until 5 eval '[ -s $T/orphan1.pid ] && [ -s $T/orphan2.pid ]' || fail "exec tasks did not start"
 expect_eq "$(state "$p1") $(state "$p2")" "pending pending" "tasks behind --jobs 2"
 # let the sleep task be well under way, so a restart from scratch would be visible

@@ -162,6 +162,7 @@ f1=$(trig ov_cancel | jq .task)
 wait_state "$f1" running
 f2=$(trig ov_cancel | jq .task)
 [ "$f2" != "$f1" ] || fail "cancel_other made no new task"
+wait_state "$f2" running
 wait_done "$f1"
 expect_jq "$(rpc task.get "{\"id\":$f1}")" '.state == "cancelled" and .exception.message == "schedule ov_cancel fired again"' "cancel_other cancelled the previous"
 expect_eq "$(state "$f2")" running "the new one runs"

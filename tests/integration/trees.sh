@@ -55,6 +55,7 @@ f=$T/abandon.ids
 p=$(submit "{\"kind\":\"exec\",\"child_policy\":\"abandon\",\"shell\":$(jq -Rs . <<<"$(child '{"kind":"future"}' "$f")")}")
 wait_done "$p"
 c=$(ids_of "$f")
+wait_state "$c" running
 expect_eq "$(state "$c")" running "the abandoned child goes on"
 rpc task.set_result "{\"id\":$c}" >/dev/null
 
@@ -80,6 +81,7 @@ expect_jq "$(call task.submit '{"kind":"sleep","seconds":0,"child_policy":"kill"
 
 # ---- groups: TaskGroup
 gr=$(submit '{"kind":"group"}')
+wait_state "$gr" running
 m1=$(submit "{\"kind\":\"sleep\",\"seconds\":$(scaled 0.3),\"result\":\"a\",\"parent\":$gr}")
 m2=$(submit "{\"kind\":\"future\",\"parent\":$gr}")
 expect_eq "$(state "$gr")" running "an open group"
@@ -184,6 +186,8 @@ rpc task.set_result "{\"id\":$fu}" >/dev/null
 # ---- kill -9: a waiting parent, an open group and a closed one survive
 p=$(submit '{"kind":"future"}')
 c=$(submit "{\"kind\":\"future\",\"parent\":$p}")
+# (resolved while still pending, it would stay pending: below)
+wait_state "$p" running
 rpc task.set_result "{\"id\":$p,\"result\":\"mine\"}" >/dev/null
 expect_eq "$(state "$p")" running "a resolved future with a running child"
 open=$(submit '{"kind":"group"}')
