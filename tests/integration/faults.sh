@@ -7,7 +7,7 @@
 #   that finishes meanwhile keeps its result until it can be stored, and its
 #   waiters hear only then; when the fault clears futured works on, and
 #   after a restart every acknowledged task is there, unchanged;
-# - open (EMFILE) when a task starts, fork (EAGAIN) in the spawner: the task
+# - open (EMFILE) when a task starts, clone (EAGAIN) in the spawner: the task
 #   fails with SpawnError, the next one runs once the fault clears;
 # - open at start (EACCES): futured says which file and exits 1, and starts
 #   once the fault is gone;
@@ -74,17 +74,18 @@ for fault in "posix/io/sync/fdatasync,failinfo=5" "posix/io/rw/pwrite,failinfo=2
 done
 rpc task.list '{"limit":1000}' | jq -S '[.tasks[] | del(.retrieved)]' >"$T/before"
 
-# ---- a task's start: open fails in futured, fork in the spawner
+# ---- a task's start: open fails in futured, clone in the spawner (its
+# own libfiu failure point, spawner/clone)
 fiu "$DPID" "enable name=posix/io/oc/open,failinfo=24"
 id=$(submit '{"kind":"exec","argv":["true"]}')
 expect_jq "$(rpc task.exception "{\"id\":$id,\"timeout\":10}")" '.type == "SpawnError" and (.message | test("open files"))' "open failing at a task's start"
 fiu "$DPID" "disable name=posix/io/oc/open"
 sp=$(spawner)
 [ -n "$sp" ] && [ -p "$T/fiu-$sp.in" ] || fail "no spawner under libfiu"
-fiu "$sp" "enable name=posix/proc/fork,failinfo=11"
+fiu "$sp" "enable name=spawner/clone,failinfo=11"
 id=$(submit '{"kind":"exec","argv":["true"]}')
 expect_jq "$(rpc task.exception "{\"id\":$id,\"timeout\":10}")" '.type == "SpawnError" and (.message | test("unavailable"))' "fork failing in the spawner"
-fiu "$sp" "disable name=posix/proc/fork"
+fiu "$sp" "disable name=spawner/clone"
 expect_eq "$(ctl run -- echo after)" after "a task once fork works again"
 
 # ---- every acknowledged task survives a restart unchanged
