@@ -397,6 +397,20 @@ conns_open(int n)
 	return cs;
 }
 
+static void
+conns_close(struct conn *cs, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if (cs[i].fd != -1)
+			close(cs[i].fd);
+		free(cs[i].out);
+		free(cs[i].in);
+	}
+	free(cs);
+}
+
 /* The body of one call, or of a batch of count submits when count > 0. */
 static void
 build_body(int count, const char *method, const char *params)
@@ -474,11 +488,14 @@ mode_submit(void)
 	t0 = bench_now();
 	engine_run(cs, opt_conns, repeat_next, submit_answer);
 	el = bench_now() - t0;
+	conns_close(cs, opt_conns);
 	printf("requests=%ld tasks=%ld errors=%ld http_errors=%ld "
 	    "elapsed=%.6f rate=%.1f", n_answers, n_tasks, n_errors,
 	    n_http_errors, el, (double)n_tasks / el);
 	bench_print_pcts("req", &lat);
 	printf("\n");
+	free(lat.v);
+	free(req_body);
 	return n_errors || n_http_errors;
 }
 
