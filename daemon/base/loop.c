@@ -17,6 +17,8 @@ double			 start_time;
 static double		 loop_start_mono;
 
 static int		 loop_stopping;
+static unsigned long	 loop_turns;	/* loop_run's turns so far */
+static int		 loop_in_turn;
 
 void
 loop_init(void)
@@ -85,9 +87,12 @@ loop_run(void)
 		loop_timer_add(loop_probe_ev, LOOP_PROBE_EVERY);
 	}
 	do {
+		loop_turns++;
+		loop_in_turn = 1;
 		cpu = loop_thread_cpu();
 		rv = event_base_loop(loop_base, EVLOOP_ONCE);
 		cpu = loop_thread_cpu() - cpu;
+		loop_in_turn = 0;
 		if (cpu > loop_probe_turn)
 			loop_probe_turn = cpu;
 		metric_observe(turns, NULL, cpu);
@@ -142,23 +147,21 @@ loop_mono(void)
 }
 
 /*
- * This turn's work budget.  libevent caches the time once a turn, after
- * it polls: the cached time tells one turn from the next.  (Outside the
- * loop nothing is cached and each call starts a new turn's budget.)
+ * This turn's work budget, counted from the turn's first use.  A turn is
+ * one of loop_run's; outside them each call starts a budget of its own.
+ * (Not libevent's cached time: it is CLOCK_MONOTONIC_COARSE, a tick of
+ * several milliseconds, so many turns shared one budget and, once it was
+ * spent, spun until the tick: issue 18.)
  */
-static struct timeval	loop_work_turn;
+static unsigned long	loop_work_turn;
 static double		loop_work_deadline[2];	/* by enum loop_work */
 static int		loop_work_nrows[2];
 
 static void
 loop_work_turn_check(void)
 {
-	struct timeval	tv;
-
-	if (event_base_gettimeofday_cached(loop_base, &tv) == -1 ||
-	    tv.tv_sec != loop_work_turn.tv_sec ||
-	    tv.tv_usec != loop_work_turn.tv_usec) {
-		loop_work_turn = tv;
+	if (!loop_in_turn || loop_work_turn != loop_turns) {
+		loop_work_turn = loop_turns;
 		loop_work_deadline[LOOP_WORK_NEW] = 0;
 		loop_work_deadline[LOOP_WORK_DONE] = 0;
 		loop_work_nrows[LOOP_WORK_NEW] = 0;

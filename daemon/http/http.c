@@ -75,6 +75,7 @@ struct http_conn {
 	int64_t			 as_task;	/* a task's credential: its id */
 	int			 by_session;	/* TCP, a dashboard session */
 	struct rpc_batch	*batch;		/* while HTTP_BUSY */
+	int			 dispatching;	/* in http_conn_dispatch */
 	size_t			 lingered;
 	time_t			 linger_until;
 	TAILQ_ENTRY(http_conn)	 entry;
@@ -295,6 +296,31 @@ http_body_free_cb(const void *data, size_t len, void *arg)
 	free(arg);
 }
 
+static void	http_conn_written(struct http_conn *, int);
+
+/*
+ * Writes an answer at once: a socket takes a whole answer in the usual
+ * case, which then costs no write event and no loop turn of its own.
+ * What it does not take, and its errors, go by the write event.
+ */
+static void
+http_conn_send(struct http_conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	/* answered from inside the dispatch: its caller still holds c */
+	if (c->dispatching) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	if (evbuffer_get_length(out) > 0) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	http_conn_written(c, 0);
+}
+
 /* rpc.c's answer; body (taken) is NULL when the client had gone. */
 static void
 http_rpc_reply_cb(void *arg, char *body, size_t len)
@@ -309,13 +335,14 @@ http_rpc_reply_cb(void *arg, char *body, size_t len)
 		return;
 	}
 	c->state = HTTP_WRITING;
+	bufferevent_disable(c->bev, EV_WRITE);	/* http_conn_send decides */
 	http_write_head(c, 200, len, NULL);
 	if (len > 0)
 		evbuffer_add_reference(bufferevent_get_output(c->bev), body,
 		    len, http_body_free_cb, body);
 	else
 		free(body);
-	bufferevent_enable(c->bev, EV_WRITE);
+	http_conn_send(c);
 }
 
 /* A whole request: rpc.c answers it, or the module of its path. */
@@ -334,6 +361,7 @@ http_conn_dispatch(struct http_conn *c)
 	/* no idle timeout while it waits; pipelined bytes wait, bounded */
 	http_timeouts(c, 0);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_PIPELINE_MAX);
+	c->dispatching = 1;
 	switch (c->route) {
 	case HTTP_ROUTE_RPC:
 		if (c->as_task != 0)	/* only as its children's parent */
@@ -356,6 +384,7 @@ http_conn_dispatch(struct http_conn *c)
 		http_login_serve(c);
 		break;
 	}
+	c->dispatching = 0;
 }
 
 /* ---- for the modules of the layer ---- */
@@ -370,10 +399,11 @@ http_respond(struct http_conn *c, int status, const char *type,
 		return;
 	}
 	c->state = HTTP_WRITING;
+	bufferevent_disable(c->bev, EV_WRITE);	/* http_conn_send decides */
 	http_write_head_as(c, status, type, len, extra);
 	if (len > 0 && !http_parse_head(c->parse)->is_head)
 		evbuffer_add(bufferevent_get_output(c->bev), body, len);
-	bufferevent_enable(c->bev, EV_WRITE);
+	http_conn_send(c);
 }
 
 const struct http_head *
@@ -507,8 +537,19 @@ http_write_cb(struct bufferevent *bev, void *arg)
 		http_timeouts(c, HTTP_LINGER_IDLE);
 		return;
 	}
-	if (c->state != HTTP_WRITING)
-		return;
+	if (c->state == HTTP_WRITING)
+		http_conn_written(c, 1);
+}
+
+/*
+ * An answer is out: the connection closes or reads the next request.
+ * Written at once (not from the write event), a pipelined request waits
+ * for a deferred read callback, so that answers given at once do not
+ * nest one in the other.
+ */
+static void
+http_conn_written(struct http_conn *c, int from_event)
+{
 	if (!c->keep_alive) {
 		http_conn_free(c);
 		return;
@@ -518,7 +559,11 @@ http_write_cb(struct bufferevent *bev, void *arg)
 	http_timeouts(c, HTTP_IDLE_TIMEOUT);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
 	bufferevent_enable(c->bev, EV_READ);
-	http_conn_process(c);
+	if (from_event)
+		http_conn_process(c);
+	else if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void

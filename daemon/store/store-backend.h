@@ -142,6 +142,8 @@ void		 store_event(enum store_event, int64_t id, int state,
 		    json_t *asked);
 
 extern const struct store_backend_ops store_sqlite_ops;
+/* store-sqlite-vfs.c: the VFS that writes a commit's WAL frames at once */
+const char	*store_sqlite_vfs(void);
 extern const struct store_backend_ops store_pg_ops;
 
 #endif

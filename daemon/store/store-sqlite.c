@@ -326,11 +326,20 @@ sq_open(const char *url, const char *schema, int sync_full,
     struct store_backend **b)
 {
 	const char	*path = url + strlen("sqlite:");
+	const char	*walbuf = getenv("FUTURED_SQLITE_WALBUF");
+	const char	*vfs = NULL;
 
 	if (store_private(path) == -1)
 		return -1;
+	/*
+	 * Only a commit that syncs writes the buffered frames before it
+	 * returns; --sync normal keeps sqlite's own writes.
+	 * FUTURED_SQLITE_WALBUF=0 (benchmarks: the baseline) does too.
+	 */
+	if (sync_full && (walbuf == NULL || strcmp(walbuf, "0") != 0))
+		vfs = store_sqlite_vfs();
 	if (sqlite3_open_v2(path, &store_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
 		log_warnx("store: cannot open %s: %s", path,
 		    store_db != NULL ? sqlite3_errmsg(store_db) : "no memory");
 		goto fail;
