@@ -93,5 +93,9 @@ l=$("$FUTURED_BUILD/bench/rpcload" -s "$SOCK" -n 300 -p '{"kind":"sleep","second
 	fail "rpcload: $l"
 [[ $l == *"errors=0 "* ]] || fail "rpcload: $l"
 t1=$(turns)
-(( t1 - t0 < 4 * 300 )) || fail "300 submissions took $((t1 - t0)) loop turns (want < 1200)"
+# (sqlite answers a commit in its turn; PostgreSQL's answers come in
+# turns of their own, one a reply, so only sqlite's count is bounded here)
+if [ -z "${FUTURED_PG:-}" ]; then
+	(( t1 - t0 < 4 * 300 )) || fail "300 submissions took $((t1 - t0)) loop turns (want < 1200)"
+fi
 exit 0
