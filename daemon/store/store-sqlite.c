@@ -16,6 +16,13 @@
 #include "store/store.h"
 #include "store/store-backend.h"
 
+/* The columns of tasks in the order migration 7 creates them. */
+#define STORE_V7_COLUMNS "id, kind, state, queue, priority, key, spec, " \
+	"labels, after, timeout, not_before, retry_backoff, attempt, " \
+	"max_retries, created_at, started_at, finished_at, result, " \
+	"exception, retrieved, stream_overflow, attempts, start_after, " \
+	"attempt_state, parent, child_policy, limits"
+
 /* Schema migrations: migrations[i] takes user_version i to i + 1. */
 static const char *const store_migrations[] = {
 	"CREATE TABLE tasks ("
@@ -100,6 +107,62 @@ static const char *const store_migrations[] = {
 	"  starts REAL NOT NULL,"
 	"  per REAL NOT NULL,"
 	"  burst REAL NOT NULL);",
+
+	/*
+	 * 7: fewer pages a submit writes (#18).  AUTOINCREMENT rewrote
+	 * sqlite_sequence on every insert: the ids' high-water mark is now a
+	 * row of meta, raised a block of ids at a time (store_id_mark).  A
+	 * UNIQUE column indexes every row, NULL keys too: the key's
+	 * uniqueness is now a partial index that tasks without a key do not
+	 * touch.  sqlite can drop neither from a table, so it is rebuilt.
+	 */
+	"CREATE TABLE meta ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta (name, value) SELECT 'id_mark', max(coalesce("
+	"  (SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0),"
+	"  coalesce((SELECT max(id) FROM tasks), 0));"
+	"CREATE TABLE tasks_v7 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  queue TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL DEFAULT 0,"
+	"  key TEXT,"
+	"  spec TEXT NOT NULL,"
+	"  labels TEXT NOT NULL DEFAULT '{}',"
+	"  after TEXT,"
+	"  timeout REAL,"
+	"  not_before REAL,"
+	"  retry_backoff REAL NOT NULL DEFAULT 1,"
+	"  attempt INTEGER NOT NULL DEFAULT 0,"
+	"  max_retries INTEGER NOT NULL DEFAULT 0,"
+	"  created_at REAL NOT NULL,"
+	"  started_at REAL,"
+	"  finished_at REAL,"
+	"  result TEXT,"
+	"  exception TEXT,"
+	"  retrieved INTEGER NOT NULL DEFAULT 0,"
+	"  stream_overflow INTEGER NOT NULL DEFAULT 0,"
+	"  attempts TEXT,"
+	"  start_after REAL,"
+	"  attempt_state TEXT,"
+	"  parent INTEGER,"
+	"  child_policy INTEGER NOT NULL DEFAULT 0,"
+	"  limits TEXT);"
+	"INSERT INTO tasks_v7 SELECT " STORE_V7_COLUMNS " FROM tasks;"
+	"DROP TABLE tasks;"
+	"ALTER TABLE tasks_v7 RENAME TO tasks;"
+	"DELETE FROM sqlite_sequence WHERE name = 'tasks';"
+	"CREATE UNIQUE INDEX tasks_by_key ON tasks(key) WHERE key IS NOT NULL;"
+	"CREATE INDEX tasks_by_state ON tasks(state, id);"
+	"CREATE INDEX tasks_by_queue ON tasks(queue, id);"
+	"CREATE INDEX tasks_unretrieved ON tasks(id)"
+	"  WHERE state = 3 AND retrieved = 0;"
+	"CREATE INDEX tasks_by_finish ON tasks(finished_at)"
+	"  WHERE finished_at IS NOT NULL;"
+	"CREATE INDEX tasks_by_parent ON tasks(parent, id)"
+	"  WHERE parent IS NOT NULL;",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
@@ -126,7 +189,7 @@ enum store_stmt {
 	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
 	ST_PURGE_TASK, ST_LABEL_ADD, ST_LABEL_DEL, ST_LAST_ID, ST_CHILDREN,
 	ST_SCHED_INSERT, ST_SCHED_UPDATE, ST_SCHED_DELETE, ST_SCHED_LOAD,
-	ST_RATE_SAVE, ST_RATE_UNSET, ST_RATE_LOAD,
+	ST_RATE_SAVE, ST_RATE_UNSET, ST_RATE_LOAD, ST_ID_MARK,
 	ST_COUNT
 };
 
@@ -192,14 +255,23 @@ static const char *const store_sql[ST_COUNT] = {
 	    "value = ? AND task_id = ?",
 	[ST_LABEL_ADD] = "INSERT OR IGNORE INTO task_labels (name, value, "
 	    "task_id) VALUES (?, ?, ?)",
-	/* AUTOINCREMENT's high-water mark: ids are never reused. */
-	[ST_LAST_ID] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
-	    "WHERE name = 'tasks'), 0), coalesce((SELECT max(id) FROM tasks), "
+	/* The ids' high-water mark: ids are never reused. */
+	[ST_LAST_ID] = "SELECT max(coalesce((SELECT value FROM meta "
+	    "WHERE name = 'id_mark'), 0), coalesce((SELECT max(id) FROM tasks), "
 	    "0))",
+	[ST_ID_MARK] = "UPDATE meta SET value = ?1 WHERE name = 'id_mark'",
 };
+
+/*
+ * Ids up to the mark may have been given: the mark is raised a block
+ * ahead, in the transaction of the insert that passes it, so that one
+ * insert in STORE_ID_BLOCK writes its page.
+ */
+#define STORE_ID_BLOCK	1024
 
 struct store_backend {
 	int	in_txn;
+	int64_t	id_mark;	/* as committed, or 0: not known */
 };
 
 static sqlite3			*store_db;
@@ -250,7 +322,7 @@ static int
 store_migrate(void)
 {
 	char	sql[64];
-	int	v = store_schema_version_get();
+	int	v = store_schema_version_get(), migrated = 0;
 
 	if (v < 0)
 		return -1;
@@ -271,7 +343,11 @@ store_migrate(void)
 		if (store_exec("COMMIT") == -1)
 			return -1;
 		log_info("store: migrated schema to version %d", v + 1);
+		migrated = 1;
 	}
+	/* the tasks start with an empty WAL, not one full of rebuilt tables */
+	if (migrated)
+		return store_exec("PRAGMA wal_checkpoint(TRUNCATE)");
 	return 0;
 }
 
@@ -445,6 +521,7 @@ static void
 sq_rollback(struct store_backend *b)
 {
 	b->in_txn = 0;
+	b->id_mark = 0;		/* a raise may have been rolled back */
 	/* sqlite may have rolled back on its own (a full disk) */
 	if (!sqlite3_get_autocommit(store_db))
 		store_step_done(store_stmts[ST_ROLLBACK], "rollback");
@@ -560,12 +637,30 @@ store_labels(const struct store_row *r)
 	return json_incref(r->t.labels.json);
 }
 
+/* Raises the ids' high-water mark past id, in the insert's transaction. */
+static int
+store_id_mark(struct store_backend *b, int64_t id)
+{
+	sqlite3_stmt	*st = store_stmts[ST_ID_MARK];
+
+	if (id <= b->id_mark)
+		return 0;
+	sqlite3_bind_int64(st, 1, id + STORE_ID_BLOCK);
+	if (store_step_done(st, "raise the id mark") == -1)
+		return -1;
+	b->id_mark = id + STORE_ID_BLOCK;
+	return 0;
+}
+
 static int
 sq_insert(struct store_backend *b, const struct store_row *r)
 {
 	sqlite3_stmt	*st = store_stmts[ST_INSERT];
 	json_t		*labels;
 	int		 rv;
+
+	if (store_id_mark(b, r->t.id) == -1)
+		return -1;
 
 	store_bind_progress(st, r);
 	sqlite3_bind_text(st, 11, r->t.kind, -1, SQLITE_STATIC);

@@ -600,11 +600,9 @@ test_write_behind_and_ids(void **state)
 	assert_int_equal(sc_flush(), 0);
 	sc_reopen();
 	t = obj_new("sleep", NULL);
-	/* never the purged id again (a block-based backend may skip ahead) */
-	if (store_shared())
-		assert_true(t->r.t.id > id);
-	else
-		assert_int_equal(t->r.t.id, id + 1);
+	/* never the purged id again (the backends keep a mark a block of
+	 * ids ahead, so the next id may skip) */
+	assert_true(t->r.t.id > id);
 	obj_unref(t);
 }
 

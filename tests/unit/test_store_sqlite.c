@@ -18,7 +18,7 @@
 
 #include "store-check.h"
 
-#define SCHEMA_VERSION	6	/* migrations in store-sqlite.c */
+#define SCHEMA_VERSION	7	/* migrations in store-sqlite.c */
 
 static int
 setup(void **state)
@@ -135,6 +135,7 @@ test_label_rows(void **state)
 static void
 test_migration_from_v1(void **state)
 {
+	struct obj	*t;
 	struct fp_list	 l;
 	json_t		*page;
 
@@ -154,10 +155,20 @@ test_migration_from_v1(void **state)
 	    "INSERT INTO tasks (kind, state, queue, spec, created_at, result,"
 	    " labels) VALUES ('sleep', 2, 'default', '{\"kind\":\"sleep\"}',"
 	    " 1, '42', '{\"tier\":\"old\"}');"
+	    /* AUTOINCREMENT remembers the id of a purged newest task */
+	    "INSERT INTO tasks (id, kind, state, queue, spec, created_at)"
+	    " VALUES (7, 'sleep', 3, 'default', '{}', 1);"
+	    "DELETE FROM tasks WHERE id = 7;"
 	    "PRAGMA user_version = 1;");
 	assert_int_equal(store_open(sc_url(), NULL, 1, &obj_ops), 0);
 	assert_int_equal(store_schema_version(), SCHEMA_VERSION);
 	assert_int_equal(sc_state(1), FP_SUCCEEDED);
+	/* migration 7 kept the high-water mark: 7 is never given again */
+	t = obj_new("sleep", NULL);
+	assert_true(t->r.t.id > 7);
+	obj_unref(t);
+	assert_int_equal(db_int("SELECT count(*) FROM sqlite_master WHERE "
+	    "sql LIKE '%AUTOINCREMENT%'"), 0);
 	/* migration 3 filled task_labels from the old rows */
 	memset(&l, 0, sizeof l);
 	l.limit = 10;
