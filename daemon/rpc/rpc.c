@@ -533,7 +533,7 @@ rpc_dispatch_run(struct rpc_call *c, const struct rpc_method *m)
 {
 	struct fp_invalid	 inv;
 
-	if (rpc_params_check(m->name, c->params, &inv) == -1) {
+	if (rpc_params_check(m, c->params, &inv) == -1) {
 		rpc_invalid(c, &inv);
 		return;
 	}

@@ -35,7 +35,7 @@ json_t		*rpc_openrpc(void);
  * What the document says of a method's params that can be checked for
  * every method alike: unknown names, required ones.  -1 with inv set.
  */
-int		 rpc_params_check(const char *method, json_t *params,
+int		 rpc_params_check(const struct rpc_method *, json_t *params,
 		    struct fp_invalid *inv);
 void		 rpc_methods_free(void);
 void		 rpc_task_free(void);
