@@ -313,7 +313,14 @@ http_conn_send(struct http_conn *c)
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}
+	/*
+	 * A bufferevent freezes its output's start for its own writes:
+	 * evbuffer_write refuses until it is thawed, as libevent's write
+	 * callback does.
+	 */
+	evbuffer_unfreeze(out, 1);
 	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0) {
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
