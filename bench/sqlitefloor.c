@@ -1,8 +1,9 @@
 /*
  * sqlitefloor.c: sqlite's own floor for submit-batch.  Inserts COUNT rows
- * into a table shaped like futured's tasks table (same columns and
- * indexes), TXN rows per transaction, one prepared statement, WAL,
- * synchronous=FULL: what the store could do with zero overhead around it.
+ * into a table shaped like futured's tasks table (the columns and indexes
+ * of its schema 7), TXN rows per transaction, one prepared statement,
+ * WAL, synchronous=FULL: what the store could do with zero overhead
+ * around it.
  *
  * usage: sqlitefloor -f FILE [-n COUNT] [-t TXN] [-S normal|full]
  * prints: rows= elapsed= rate= commit_p50_ms= ...
@@ -14,9 +15,9 @@
 
 static const char schema[] =
 	"CREATE TABLE tasks ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
 	"  state INTEGER NOT NULL, queue TEXT NOT NULL,"
-	"  priority INTEGER NOT NULL DEFAULT 0, key TEXT UNIQUE,"
+	"  priority INTEGER NOT NULL DEFAULT 0, key TEXT,"
 	"  spec TEXT NOT NULL, labels TEXT NOT NULL DEFAULT '{}', after TEXT,"
 	"  timeout REAL, not_before REAL, retry_backoff REAL NOT NULL DEFAULT 1,"
 	"  attempt INTEGER NOT NULL DEFAULT 0,"
@@ -24,6 +25,7 @@ static const char schema[] =
 	"  started_at REAL, finished_at REAL, result TEXT, exception TEXT,"
 	"  retrieved INTEGER NOT NULL DEFAULT 0,"
 	"  stream_overflow INTEGER NOT NULL DEFAULT 0, attempts TEXT);"
+	"CREATE UNIQUE INDEX tasks_by_key ON tasks(key) WHERE key IS NOT NULL;"
 	"CREATE INDEX tasks_by_state ON tasks(state, id);"
 	"CREATE INDEX tasks_by_queue ON tasks(queue, id);"
 	"CREATE INDEX tasks_unretrieved ON tasks(id)"
