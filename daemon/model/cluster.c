@@ -409,9 +409,9 @@ cluster_tick_cb(evutil_socket_t fd, short events, void *arg)
 void
 cluster_output(struct task *t)
 {
-	if (cluster_output_ev == NULL || t->output_listed)
+	if (cluster_output_ev == NULL || task_out(t)->output_listed)
 		return;
-	t->output_listed = 1;
+	t->out->output_listed = 1;
 	if (cluster_output_n == cluster_output_cap) {
 		cluster_output_cap = cluster_output_cap ? 2 * cluster_output_cap :
 		    16;
@@ -427,24 +427,25 @@ cluster_output(struct task *t)
 static int
 cluster_output_share(struct task *t, struct cluster_shared *sh)
 {
+	struct task_out	*o = task_out(t);
 	const char	*buf;
 	size_t		 len;
 	int		 w, wrote = 0;
 
-	if (t->output_attempt != t->attempt) {
-		t->output_attempt = t->attempt;
-		t->output_shared[0] = t->output_shared[1] = 0;
+	if (o->output_attempt != t->attempt) {
+		o->output_attempt = t->attempt;
+		o->output_shared[0] = o->output_shared[1] = 0;
 	}
 	sh->id = t->id;
 	sh->attempt = t->attempt;
 	for (w = 0; w < 2; w++) {
-		sh->before[w] = t->output_shared[w];
+		sh->before[w] = o->output_shared[w];
 		if (task_output(t, w + 1, &buf, &len) == -1 ||
-		    (int64_t)len <= t->output_shared[w])
+		    (int64_t)len <= o->output_shared[w])
 			continue;
-		store_output_add(t->id, t->attempt, w + 1, t->output_shared[w],
-		    buf + t->output_shared[w], len - (size_t)t->output_shared[w]);
-		t->output_shared[w] = (int64_t)len;
+		store_output_add(t->id, t->attempt, w + 1, o->output_shared[w],
+		    buf + o->output_shared[w], len - (size_t)o->output_shared[w]);
+		o->output_shared[w] = (int64_t)len;
 		wrote = 1;
 	}
 	return wrote;
@@ -456,6 +457,7 @@ cluster_shared_cb(void *arg, int status)
 {
 	struct cluster_sharing	*sg = arg;
 	struct task		*t;
+	struct task_out		*o;
 	size_t			 i;
 	int			 w;
 
@@ -463,9 +465,10 @@ cluster_shared_cb(void *arg, int status)
 		if ((t = task_find(sg->v[i].id)) == NULL ||
 		    t->attempt != sg->v[i].attempt || t->state != FP_RUNNING)
 			continue;
+		o = task_out(t);
 		for (w = 0; w < 2; w++)
-			if (sg->v[i].before[w] < t->output_shared[w])
-				t->output_shared[w] = sg->v[i].before[w];
+			if (sg->v[i].before[w] < o->output_shared[w])
+				o->output_shared[w] = sg->v[i].before[w];
 		cluster_output(t);
 	}
 	free(sg->v);
@@ -483,7 +486,7 @@ cluster_output_cb(evutil_socket_t fd, short events, void *arg)
 	for (i = 0; i < cluster_output_n; i++) {
 		if ((t = task_find(cluster_output_ids[i])) == NULL)
 			continue;
-		t->output_listed = 0;
+		task_out(t)->output_listed = 0;
 		if (t->state == FP_RUNNING &&
 		    cluster_output_share(t, &sg->v[sg->n]))
 			sg->n++;

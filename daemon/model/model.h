@@ -141,6 +141,28 @@ int		 kind_room_any(void);
  * in the store. */
 struct queue;
 
+/*
+ * What a task's attempts wrote needs kept (stream.c, cluster.c): only
+ * exec tasks write, so it is allocated at its first use (task_out).
+ */
+struct task_out {
+	int64_t		 stream_next;	/* seq of the next yielded item */
+	size_t		 stream_bytes;
+	int		 stream_overflow;
+	int		 stream_notify;	/* a notification awaits the commit */
+	int64_t		 output_shared[2];	/* stdout, stderr bytes shared */
+	int		 output_attempt;	/* whose output is shared */
+	int		 output_listed;		/* to be shared soon */
+};
+
+/*
+ * 100,000 sleeping tasks should cost little: no holes between fields,
+ * flags in one word, what only some tasks use behind a pointer.  Keep it
+ * within 312 bytes (a 320-byte chunk): a submit's answer (~300 bytes,
+ * kept until its batch is sent, rpc.c) leaves a hole of that size among
+ * the batch's tasks, which the next batch's tasks fill only if they fit;
+ * at 400 bytes they did not, and RSS per sleeping task went 440 -> 770.
+ */
 struct task {
 	int64_t		 id;
 	const struct kind *kind;
@@ -148,6 +170,7 @@ struct task {
 	int		 refs;
 	struct queue	*queue;
 	int		 priority;
+	int		 attempt;	/* 0 until first start */
 	char		*key;
 	json_t		*spec;		/* kind fields; NULL once compacted */
 	json_t		*labels;
@@ -156,8 +179,8 @@ struct task {
 	double		 not_before;	/* the client's; 0: none */
 	double		 start_after;	/* not_before or a retry's; 0: now */
 	double		 retry_backoff;
-	int		 attempt;	/* 0 until first start */
 	int		 max_retries;
+	int		 deps_left;	/* unfinished dependencies */
 	double		 created_at;
 	double		 started_at;
 	double		 finished_at;
@@ -166,46 +189,40 @@ struct task {
 	json_t		*attempts;	/* outcomes of finished attempts */
 	json_t		*attempt_state;	/* the running attempt's, for recovery */
 
-	int		 deps_left;	/* unfinished dependencies */
 	struct watch	**dep_watches;
 	size_t		 heap_index;	/* in its queue's heap, or SIZE_MAX */
 	struct timerq_entry timer;	/* delay, retry backoff, a sleep */
 	void		*kstate;	/* its kind's own (kind-*.c) */
-	int		 slot;		/* holds a slot of its queue */
-	int		 claimed;	/* several nodes: this node's to run */
-
-	int64_t		 stream_next;	/* seq of the next yielded item */
-	size_t		 stream_bytes;
-	int		 stream_overflow;
-	int		 stream_notify;	/* a notification awaits the commit */
+	struct task_out	*out;		/* NULL until task_out */
 
 	int64_t		 parent;		/* 0: none */
 	int		 child_policy;		/* enum fp_child_policy */
-	int		 linked;		/* counted by its parent here */
 	int		 children_open;		/* unfinished, counted here */
-	int		 children_remote;	/* several nodes: it has some */
-	int		 waiting;		/* its own part over: tree.c */
 	enum fp_state	 waiting_state;		/* its own outcome, then */
 	int		 group_failing;		/* 1 a member failed, or: */
 #define TREE_EXPIRED	2			/* its timeout passed */
 	char		*credential;		/* FUTURED_TOKEN (tcp), or NULL */
-	int		 tree_reading;		/* its children being read */
-	int		 tree_again;		/* look again after that */
 
 	json_t		*limits;		/* {concurrency?, rate_limit?,
 						 * rate_key?} or NULL */
-	int		 limits_held;		/* its keys count it running */
 	struct limit_slot *parked;		/* waits there: limits.c */
-	int		 parked_in;		/* 1: a rate's bucket */
 	json_t		*waiting_for;		/* limits_waiting_for's, kept */
 
-	int		 output_attempt;	/* whose output is shared */
-	int64_t		 output_shared[2];	/* stdout, stderr bytes shared */
-	int		 output_listed;		/* to be shared soon */
+	unsigned int	 slot:1;		/* holds a slot of its queue */
+	unsigned int	 claimed:1;		/* several nodes: this node's */
+	unsigned int	 linked:1;		/* counted by its parent here */
+	unsigned int	 children_remote:1;	/* several nodes: it has some */
+	unsigned int	 waiting:1;		/* its own part over: tree.c */
+	unsigned int	 tree_reading:1;	/* its children being read */
+	unsigned int	 tree_again:1;		/* look again after that */
+	unsigned int	 limits_held:1;		/* its keys count it running */
+	unsigned int	 parked_in:1;		/* 1: a rate's bucket */
 };
 #define TASK_NOT_QUEUED	((size_t)-1)
 
 struct task	*task_create(void);
+/* t's output and items kept (struct task_out), allocated when first asked. */
+struct task_out	*task_out(struct task *);
 /* The client's view of an in-memory task, appended to o (fp_task_write). */
 void		 task_write(struct task *, struct fp_text *o);
 /*

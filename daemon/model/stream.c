@@ -18,7 +18,7 @@ stream_notify_cb(void *arg, int status)
 {
 	struct task	*t = arg;
 
-	t->stream_notify = 0;
+	task_out(t)->stream_notify = 0;
 	watch_fire(t->id, WATCH_ITEMS, t->state);
 	task_unref(t, __func__);
 }
@@ -26,9 +26,11 @@ stream_notify_cb(void *arg, int status)
 static void
 stream_touch(struct task *t)
 {
-	if (t->stream_notify)
+	struct task_out	*o = task_out(t);
+
+	if (o->stream_notify)
 		return;
-	t->stream_notify = 1;
+	o->stream_notify = 1;
 	task_ref(t, __func__);
 	store_defer(stream_notify_cb, t);
 }
@@ -36,22 +38,26 @@ stream_touch(struct task *t)
 void
 stream_begin(struct task *t, int64_t next)
 {
-	t->stream_bytes = 0;
-	t->stream_next = next;
+	struct task_out	*o = task_out(t);
+
+	o->stream_bytes = 0;
+	o->stream_next = next;
 }
 
 static int
 stream_full(struct task *t, size_t len)
 {
-	if (t->stream_overflow)
+	struct task_out	*o = task_out(t);
+
+	if (o->stream_overflow)
 		return 1;
-	if (t->stream_next < STREAM_MAX_ITEMS &&
-	    t->stream_bytes + len <= STREAM_MAX_BYTES)
+	if (o->stream_next < STREAM_MAX_ITEMS &&
+	    o->stream_bytes + len <= STREAM_MAX_BYTES)
 		return 0;
 	log_warnx("task %lld: stream overflowed (%lld items, %zu bytes); "
 	    "dropping further items", (long long)t->id,
-	    (long long)t->stream_next, t->stream_bytes);
-	t->stream_overflow = 1;
+	    (long long)o->stream_next, o->stream_bytes);
+	o->stream_overflow = 1;
 	store_stream_overflow(t->id);
 	stream_touch(t);
 	return 1;
@@ -60,13 +66,15 @@ stream_full(struct task *t, size_t len)
 static void
 stream_add(struct task *t, json_t *value, json_t *error, size_t len)
 {
+	struct task_out	*o = task_out(t);
+
 	if (stream_full(t, len)) {
 		json_decref(value);
 		json_decref(error);
 		return;
 	}
-	t->stream_bytes += len;
-	store_stream_add(t->id, t->stream_next++, value, error);
+	o->stream_bytes += len;
+	store_stream_add(t->id, o->stream_next++, value, error);
 	json_decref(value);
 	json_decref(error);
 	stream_touch(t);
