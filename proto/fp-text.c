@@ -101,13 +101,20 @@ fp_text_str(struct fp_text *t, const char *s)
 	fp_text_strn(t, s, strlen(s));
 }
 
+/* Digits written by hand: snprintf was 3% of a batch of submits. */
 void
 fp_text_int(struct fp_text *t, int64_t v)
 {
-	char	buf[24];
-	int	n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+	char		 buf[24], *p = buf + sizeof buf;
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-	fp_text_add(t, buf, (size_t)n);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	fp_text_add(t, p, (size_t)(buf + sizeof buf - p));
 }
 
 /* An exponent as jansson writes it: "e300", "e-5" (no '+', no leading 0). */

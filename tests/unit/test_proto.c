@@ -359,6 +359,27 @@ test_chaos_request_parse(void **state)
 	"'finished_at':'2023-11-14T22:13:22.000Z','after':[7]," \
 	"'not_before':'2030-01-01T00:00:00.000Z','timeout':5.0"
 
+/* Integers as text: the extremes, signs and every digit count. */
+static void
+test_text_int(void **state)
+{
+	static const int64_t	 v[] = { 0, 7, -7, 10, -10, 999, 1000,
+	    INT64_MAX, INT64_MIN, -1, 1700000000 };
+	struct fp_text		 text = { 0 };
+	char			 want[32], *s;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		fp_text_int(&text, v[i]);
+		s = fp_text_take(&text, &len);
+		snprintf(want, sizeof want, "%lld", (long long)v[i]);
+		assert_non_null(s);
+		assert_int_equal(len, strlen(want));
+		assert_string_equal(s, want);
+		free(s);
+	}
+}
+
 static int
 run_task(long n, enum fp_state st, const char *want)
 {
@@ -568,6 +589,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_dir_default),
+		cmocka_unit_test(test_text_int),
 		cmocka_unit_test(test_chaos_submit_exec),
 		cmocka_unit_test(test_chaos_submit_sleep),
 		cmocka_unit_test(test_chaos_response_error),
