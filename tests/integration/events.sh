@@ -19,7 +19,8 @@ stream() {
 	poll_until 10 grep -q '^retry: ' "$T/$name.sse" || fail "stream $name did not start"
 }
 stop_streams() { for p in $STREAMS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; STREAMS=""; }
-trap 'stop_streams' EXIT
+# (no trap of its own: harness.sh's cleanup, which a trap here would
+# replace, ends the streams with every other job, the daemon included)
 # types NAME -> the event types received, one line "task type" each
 types() { sed -n 's/^data: //p' "$T/$1.sse" | jq -r '"\(.task // .queue) \(.type)"'; }
 # want_events NAME N: waits until NAME has N data lines
