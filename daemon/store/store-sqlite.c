@@ -259,7 +259,9 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_LAST_ID] = "SELECT max(coalesce((SELECT value FROM meta "
 	    "WHERE name = 'id_mark'), 0), coalesce((SELECT max(id) FROM tasks), "
 	    "0))",
-	[ST_ID_MARK] = "UPDATE meta SET value = ?1 WHERE name = 'id_mark'",
+	/* an upsert: the mark holds even if the row went missing */
+	[ST_ID_MARK] = "INSERT INTO meta (name, value) VALUES ('id_mark', ?1) "
+	    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 };
 
 /*

@@ -179,6 +179,26 @@ test_migration_from_v1(void **state)
 	json_decref(l.label);
 }
 
+/* The ids' high-water mark is written a block ahead, even when its row
+ * went missing. */
+static void
+test_id_mark(void **state)
+{
+	struct obj	*t;
+	int64_t		 id;
+
+	sc_fresh();
+	store_close();
+	db_exec("DELETE FROM meta");
+	assert_int_equal(store_open(sc_url(), NULL, 1, &obj_ops), 0);
+	t = obj_new("sleep", NULL);
+	id = t->r.t.id;
+	obj_unref(t);
+	assert_int_equal(sc_flush(), 0);
+	assert_int_equal(db_int("SELECT value FROM meta WHERE name = "
+	    "'id_mark'"), id + 1024);
+}
+
 /* A file from a newer futured is refused rather than damaged. */
 static void
 test_newer_schema_refused(void **state)
@@ -208,6 +228,7 @@ main(void)
 		cmocka_unit_test(test_indented_columns),
 		cmocka_unit_test(test_label_rows),
 		cmocka_unit_test(test_migration_from_v1),
+		cmocka_unit_test(test_id_mark),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_bad_url),
 	};
