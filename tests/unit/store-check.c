@@ -55,7 +55,7 @@ obj_unref_cb(void *o)
 	obj_unref(o);
 }
 
-const struct store_task_ops obj_ops = { obj_row, obj_ref, obj_unref_cb };
+const struct store_task_ops obj_ops = { obj_row, obj_ref, obj_unref_cb, NULL };
 
 /* FUTURED_TEST_PG: a libpq URI; the tests then run on PostgreSQL. */
 static const char *
