@@ -85,11 +85,14 @@ rpc_openrpc(void)
  * "name" for each of task.submit's thirty params) was a tenth of a
  * batch's CPU.  The names point into the document, which lives as long.
  */
+struct rpc_param {
+	const char	*name;
+	int		 required;
+};
 struct rpc_param_spec {
-	const char	**names;
-	unsigned char	 *required;
-	size_t		  n;
-	int		  known;	/* the document describes the method */
+	struct rpc_param	*params;	/* NULL: the document lacks it */
+	size_t			 n;
+	int			 read;		/* the document was read */
 };
 
 static struct rpc_param_spec	rpc_param_specs[RPC_NMETHODS];
@@ -114,16 +117,17 @@ rpc_param_spec_read(struct rpc_param_spec *ps, const char *method)
 	json_t	*m = rpc_method_doc(method), *list, *p;
 	size_t	 i;
 
-	ps->known = 1;
+	ps->read = 1;
 	if (m == NULL)
 		return;
 	list = json_object_get(m, "params");
 	ps->n = json_array_size(list);
-	ps->names = xcalloc(ps->n + 1, sizeof *ps->names);
-	ps->required = xcalloc(ps->n + 1, sizeof *ps->required);
+	ps->params = xcalloc(ps->n + 1, sizeof *ps->params);
 	json_array_foreach(list, i, p) {
-		ps->names[i] = json_string_value(json_object_get(p, "name"));
-		ps->required[i] = json_is_true(json_object_get(p, "required"));
+		ps->params[i].name = json_string_value(json_object_get(p,
+		    "name"));
+		ps->params[i].required = json_is_true(json_object_get(p,
+		    "required"));
 	}
 }
 
@@ -133,7 +137,7 @@ rpc_param_known(const struct rpc_param_spec *ps, const char *name)
 	size_t	i;
 
 	for (i = 0; i < ps->n; i++)
-		if (strcmp(ps->names[i], name) == 0)
+		if (strcmp(ps->params[i].name, name) == 0)
 			return 1;
 	return 0;
 }
@@ -147,17 +151,18 @@ rpc_params_check(const struct rpc_method *m, json_t *params,
 	json_t			*v;
 	size_t			 i;
 
-	if (!ps->known)
+	if (!ps->read)
 		rpc_param_spec_read(ps, m->name);
-	if (ps->names == NULL)
+	if (ps->params == NULL)
 		return 0;
 	json_object_foreach(params, k, v)
 		if (!rpc_param_known(ps, k))
 			return fp_invalid_set(inv, k, "unknown parameter");
 	for (i = 0; i < ps->n; i++)
-		if (ps->required[i] && json_object_get(params, ps->names[i]) ==
-		    NULL)
-			return fp_invalid_set(inv, ps->names[i], "required");
+		if (ps->params[i].required &&
+		    json_object_get(params, ps->params[i].name) == NULL)
+			return fp_invalid_set(inv, ps->params[i].name,
+			    "required");
 	return 0;
 }
 
@@ -166,10 +171,8 @@ rpc_methods_free(void)
 {
 	size_t	i;
 
-	for (i = 0; i < RPC_NMETHODS; i++) {
-		free(rpc_param_specs[i].names);
-		free(rpc_param_specs[i].required);
-	}
+	for (i = 0; i < RPC_NMETHODS; i++)
+		free(rpc_param_specs[i].params);
 	memset(rpc_param_specs, 0, sizeof rpc_param_specs);
 	json_decref(rpc_doc);
 	rpc_doc = NULL;

@@ -273,7 +273,8 @@ static const char *const store_sql[ST_COUNT] = {
 
 struct store_backend {
 	int	in_txn;
-	int64_t	id_mark;	/* as committed, or 0: not known */
+	int64_t	id_mark;	/* raised to this in this run; 0: not yet,
+				 * or its raise was rolled back */
 };
 
 static sqlite3			*store_db;
