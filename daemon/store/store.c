@@ -30,6 +30,14 @@ struct store_deferred {
 };
 
 /* A task changed this turn, written once at the next sync. */
+/*
+ * The turn's lists (rows to write, work that waits for the commit) keep
+ * their memory for the next turn up to this many entries: a first
+ * allocation of 64 is past malloc's small sizes, and glibc consolidates
+ * its free small chunks at every such allocation (5% of a submit).
+ */
+#define STORE_SPARE_MAX	4096
+
 struct store_dirty {
 	int64_t		 id;
 	void		*obj;
@@ -44,6 +52,8 @@ static int				 store_in_txn;
 static int				 store_txn_failed;	/* roll back */
 static struct store_deferred		*store_deferred;
 static size_t				 store_ndeferred, store_deferred_cap;
+static struct store_deferred		*store_spare;	/* a turn's, to reuse */
+static size_t				 store_spare_cap;
 static struct store_dirty		*store_dirty;
 static size_t				 store_ndirty, store_dirty_cap;
 static struct idmap			*store_dirty_ids;	/* id -> index+1 */
@@ -67,7 +77,7 @@ static store_event_cb		*store_event_handler;
 /* A turn sent to commit, with the work that waits for it. */
 struct store_turn {
 	struct store_deferred	*list;
-	size_t			 n;
+	size_t			 n, cap;
 	size_t			 done;		/* run so far */
 	int			 status;	/* how it ended */
 	double			 sent;		/* its commit (monotonic) */
@@ -205,6 +215,9 @@ store_close(void)
 	store_ops = NULL;
 	free(store_deferred);
 	store_deferred = NULL;
+	free(store_spare);
+	store_spare = NULL;
+	store_spare_cap = 0;
 	store_ndeferred = store_deferred_cap = 0;
 	free(store_dirty);
 	store_dirty = NULL;
@@ -274,6 +287,11 @@ store_wrote(int rv)
 void
 store_defer(store_done_cb *cb, void *arg)
 {
+	if (store_deferred == NULL && store_spare != NULL) {
+		store_deferred = store_spare;
+		store_deferred_cap = store_spare_cap;
+		store_spare = NULL;
+	}
 	if (store_ndeferred == store_deferred_cap) {
 		store_deferred_cap = store_deferred_cap ? store_deferred_cap * 2 :
 		    64;
@@ -303,8 +321,11 @@ store_turn_take(void)
 {
 	struct store_turn	*turn = xcalloc(1, sizeof *turn);
 
+	if (store_ndeferred == 0)
+		return turn;	/* the empty list stays for the next */
 	turn->list = store_deferred;
 	turn->n = store_ndeferred;
+	turn->cap = store_deferred_cap;
 	store_deferred = NULL;
 	store_ndeferred = store_deferred_cap = 0;
 	return turn;
@@ -337,7 +358,11 @@ store_ended_run(int all)
 		}
 		if ((store_ended = turn->next) == NULL)
 			store_ended_tail = &store_ended;
-		free(turn->list);
+		if (store_spare == NULL && turn->cap <= STORE_SPARE_MAX) {
+			store_spare = turn->list;
+			store_spare_cap = turn->cap;
+		} else
+			free(turn->list);
 		free(turn);
 	}
 	store_running_ended = 0;
@@ -462,7 +487,7 @@ static int
 store_sync(void)
 {
 	struct store_dirty	*list = store_dirty;
-	size_t			 i, n = store_ndirty;
+	size_t			 i, n = store_ndirty, cap = store_dirty_cap;
 	int			 rv = 0;
 
 	if (n == 0)
@@ -478,7 +503,11 @@ store_sync(void)
 			rv = -1;
 		store_tops->unref(list[i].obj);
 	}
-	free(list);
+	if (store_dirty == NULL && cap <= STORE_SPARE_MAX) {
+		store_dirty = list;	/* the next turn's, kept */
+		store_dirty_cap = cap;
+	} else
+		free(list);
 	if (rv == -1)
 		store_doom();
 	return rv;
