@@ -142,8 +142,12 @@ void		 store_event(enum store_event, int64_t id, int state,
 		    json_t *asked);
 
 extern const struct store_backend_ops store_sqlite_ops;
-/* store-sqlite-vfs.c: the VFS that writes a commit's WAL frames at once */
+/*
+ * store-sqlite-vfs.c: the VFS that writes a commit's WAL frames at once,
+ * and a new WAL's blocks (zeros) up to STORE_WAL_AHEAD bytes ahead
+ */
 const char	*store_sqlite_vfs(void);
+#define STORE_WAL_AHEAD	(5 * 1024 * 1024)	/* 1000 4 KiB pages, a batch */
 extern const struct store_backend_ops store_pg_ops;
 
 #endif

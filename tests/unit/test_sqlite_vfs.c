@@ -7,7 +7,11 @@
  * and checkpoints all leave a database that passes integrity_check and
  * holds exactly the committed rows after it is closed and reopened; a
  * write that fails (the file size limit) fails the commit and loses
- * nothing committed before.
+ * nothing committed before.  A new WAL is written ahead to its size: the
+ * files as a crash would leave them (copied while the writer is open)
+ * hold every commit, before and after the WAL restarts from its start;
+ * where the size cannot be had, the WAL stays as short as it was and the
+ * commit goes through.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -213,6 +218,88 @@ test_failed_write_fails_the_commit(void **state)
 	sqlite3_close(r);
 }
 
+static off_t
+file_size(const char *suffix)
+{
+	char		p[160];
+	struct stat	st;
+
+	snprintf(p, sizeof p, "%s%s", path, suffix);
+	return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+/* The database and its WAL as they are now, in dir/crash/ (a crash image). */
+static sqlite3 *
+crash_image(void)
+{
+	char	 cmd[512], p[160];
+	sqlite3	*db;
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s/crash' && mkdir '%s/crash' && "
+	    "cp '%s' '%s-wal' '%s/crash/'", dir, dir, path, path, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(p, sizeof p, "%s/crash/t.db", dir);
+	assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL),
+	    SQLITE_OK);
+	return db;
+}
+
+static void
+test_wal_written_ahead(void **state)
+{
+	sqlite3	*w = writer(), *c;
+	char	 sql[128];
+	int	 i;
+
+	assert_int_equal(db_run(w, "INSERT INTO t (v) VALUES ('first')"),
+	    SQLITE_OK);
+	assert_int_equal(file_size("-wal"), STORE_WAL_AHEAD);
+	c = crash_image();
+	assert_intact(c);
+	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1);
+	sqlite3_close(c);
+
+	/* past a checkpoint: the WAL starts again over its own blocks */
+	for (i = 0; i < 1500; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO t (v, b) VALUES ('row "
+		    "%d', randomblob(3000))", i);
+		assert_int_equal(db_run(w, sql), SQLITE_OK);
+	}
+	assert_true(db_int(w, "SELECT count(*) FROM t") == 1501);
+	assert_int_equal(file_size("-wal"), STORE_WAL_AHEAD);
+	c = crash_image();
+	assert_intact(c);
+	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1501);
+	assert_int_equal(db_int(c, "SELECT count(*) FROM t WHERE v = "
+	    "'row 1499'"), 1);
+	sqlite3_close(c);
+	sqlite3_close(w);
+}
+
+static void
+test_no_room_ahead(void **state)
+{
+	sqlite3		*w;
+	struct rlimit	 old, lim;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 256 * 1024;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	w = writer();
+	assert_int_equal(db_run(w, "INSERT INTO t (v) VALUES ('small')"),
+	    SQLITE_OK);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_true(file_size("-wal") > 0);
+	assert_true(file_size("-wal") < 64 * 1024);
+	sqlite3_close(w);
+	w = db_open(NULL);
+	assert_intact(w);
+	assert_int_equal(db_int(w, "SELECT count(*) FROM t"), 1);
+	sqlite3_close(w);
+}
+
 int
 main(void)
 {
@@ -223,6 +310,10 @@ main(void)
 		    test_rewrites_reads_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_failed_write_fails_the_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_written_ahead, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_room_ahead, setup,
+		    teardown),
 	};
 
 	log_init(LOG_LEVEL_ERROR + 10);
