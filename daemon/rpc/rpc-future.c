@@ -18,7 +18,9 @@ struct future_wait {
 	struct fp_as_completed ac;	/* w: ids, return_when, timeout;
 					 * seen: as_completed's cursor */
 	int		 *states;	/* enum fp_state, -1: no such task */
+	size_t		  n_done, n_failed;	/* of states */
 	struct watch	**watches;
+	struct future_slot *slots;	/* the watches' arguments */
 	void		(*answer)(struct rpc_call *);
 	int		  want_exception; /* task.exception, not task.result */
 	struct future_member *members;	/* as_completed's group, being read */
@@ -26,6 +28,12 @@ struct future_wait {
 	int		  group_state;	/* the group's, when read */
 	struct fp_list	  list;		/* as_completed {label}'s pages */
 	struct fp_text	  page;
+};
+
+/* What a watch of a wait stands for: the call, and which of its ids. */
+struct future_slot {
+	struct rpc_call	*call;
+	size_t		 i;
 };
 
 /* A member of the group as_completed reads: in the order they joined. */
@@ -42,6 +50,7 @@ future_wait_free(struct future_wait *fw)
 	for (i = 0; fw->watches != NULL && i < fw->ac.w.n_ids; i++)
 		watch_remove(fw->watches[i]);
 	free(fw->watches);
+	free(fw->slots);
 	free(fw->states);
 	free(fw->members);
 	fp_text_clear(&fw->page);
@@ -59,19 +68,26 @@ future_wait_take(struct rpc_call *c)
 	return fw;
 }
 
+/* Sets the state of id i, keeping the counts (a wait of n ids is O(n)). */
+static void
+future_state_set(struct future_wait *fw, size_t i, int st)
+{
+	if (!fp_state_done(fw->states[i]) && fp_state_done(st)) {
+		fw->n_done++;
+		fw->n_failed += st == FP_FAILED;
+	}
+	fw->states[i] = st;
+}
+
 static void
 future_watch_cb(int64_t id, enum fp_state st, void *arg)
 {
-	struct rpc_call		*c = arg;
+	struct future_slot	*slot = arg;
+	struct rpc_call		*c = slot->call;
 	struct future_wait	*fw = c->state.future;
-	size_t			 i;
 
-	for (i = 0; i < fw->ac.w.n_ids; i++) {
-		if (fw->ac.w.ids[i] == id) {
-			fw->watches[i] = NULL;	/* consumed by watch_fire */
-			fw->states[i] = st;
-		}
-	}
+	fw->watches[slot->i] = NULL;	/* consumed by watch_fire */
+	future_state_set(fw, slot->i, st);
 	fw->answer(c);
 }
 
@@ -91,10 +107,15 @@ future_park(struct rpc_call *c, struct future_wait *fw)
 	size_t	i;
 
 	fw->watches = xcalloc(fw->ac.w.n_ids, sizeof *fw->watches);
-	for (i = 0; i < fw->ac.w.n_ids; i++)
-		if (!fp_state_done(fw->states[i]))
-			fw->watches[i] = watch_add(fw->ac.w.ids[i],
-			    WATCH_DONE, future_watch_cb, c);
+	fw->slots = xcalloc(fw->ac.w.n_ids, sizeof *fw->slots);
+	for (i = 0; i < fw->ac.w.n_ids; i++) {
+		if (fp_state_done(fw->states[i]))
+			continue;
+		fw->slots[i].call = c;
+		fw->slots[i].i = i;
+		fw->watches[i] = watch_add(fw->ac.w.ids[i], WATCH_DONE,
+		    future_watch_cb, &fw->slots[i]);
+	}
 	rpc_wait(c, fw->ac.w.timeout, future_deadline);
 }
 
@@ -111,6 +132,10 @@ future_states_cb(void *arg, int status)
 			rpc_task_missing(c, status, fw->ac.w.ids[i]);
 			future_wait_free(future_wait_take(c));
 			return;
+		}
+		if (fp_state_done(fw->states[i])) {
+			fw->n_done++;
+			fw->n_failed += fw->states[i] == FP_FAILED;
 		}
 	}
 	fw->answer(c);
@@ -130,20 +155,13 @@ future_begin(struct rpc_call *c, struct future_wait *fw)
 /* ---- task.wait ---- */
 
 static int
-future_wait_satisfied(struct future_wait *fw)
+future_wait_satisfied(const struct future_wait *fw)
 {
-	size_t	i, done = 0;
-
-	for (i = 0; i < fw->ac.w.n_ids; i++) {
-		if (!fp_state_done(fw->states[i]))
-			continue;
-		done++;
-		if (fw->ac.w.return_when == FP_RETURN_FIRST ||
-		    (fw->ac.w.return_when == FP_RETURN_EXCEPTION &&
-		    fw->states[i] == FP_FAILED))
-			return 1;
-	}
-	return done == fw->ac.w.n_ids;
+	if (fw->n_done > 0 && fw->ac.w.return_when == FP_RETURN_FIRST)
+		return 1;
+	if (fw->n_failed > 0 && fw->ac.w.return_when == FP_RETURN_EXCEPTION)
+		return 1;
+	return fw->n_done == fw->ac.w.n_ids;
 }
 
 static void

@@ -217,6 +217,20 @@ r=$(body "$x") dt=$(secs "$x")
 expect_jq "$r" "length == 2 and .[0].id == 1 and .[0].result.pending == [$long] and .[1].id == 2 and (.[1].result | type) == \"object\"" "batch with a long-poll"
 bc_true "$dt >= 0.9" && under 3 "$dt" || fail "batch with a 1 s long-poll answered after ${dt}s"
 
+# ---- a wait on 3,000 tasks (done one by one, each counted once) answers
+# when the last is done, FIRST_EXCEPTION on the one failure among them
+many=$(post "$(jq -nc '[range(3000) | {jsonrpc: "2.0", id: ., method: "task.submit",
+    params: (if . == 2000 then {kind: "sleep", seconds: 0.5, timeout: 0.2}
+    else {kind: "sleep", seconds: (0.2 + (. % 10) / 10)} end)}]')" |
+    jq -c '[.[].result.id]')
+expect_jq "$many" 'length == 3000 and all(type == "number")' "3,000 submitted"
+failed=$(jq '.[2000]' <<<"$many")
+x=$(timed task.wait "{\"ids\":$(jq -c ". + [$long]" <<<"$many"),\"return_when\":\"FIRST_EXCEPTION\",\"timeout\":60}")
+expect_jq "$(body "$x")" "(.result.done | index($failed)) != null and (.result.pending | index($long)) != null" "FIRST_EXCEPTION among 3,000"
+under 20 "$(secs "$x")" || fail "FIRST_EXCEPTION among 3,000 answered after $(secs "$x")s"
+x=$(timed task.wait "{\"ids\":$many,\"timeout\":60}")
+expect_jq "$(body "$x")" "(.result.done | length) == 3000 and .result.pending == [] and .result.done == $many" "ALL_COMPLETED on 3,000"
+
 # ---- unknown ids
 expect_jq "$(call task.wait "{\"ids\":[$long,987654321],\"timeout\":5}")" '.error.code == 4 and .error.data.id == 987654321' "task.wait NoSuchTask"
 expect_jq "$(call task.result '{"id":987654321,"timeout":5}')" '.error.code == 4' "task.result NoSuchTask"
