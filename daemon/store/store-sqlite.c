@@ -183,7 +183,7 @@ enum store_col {
 #define STORE_ROW_TREES	8
 
 enum store_stmt {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_INSERT, ST_UPDATE, ST_GET,
+	ST_BEGIN, ST_READ, ST_COMMIT, ST_ROLLBACK, ST_INSERT, ST_UPDATE, ST_GET,
 	ST_STATE, ST_BY_KEY, ST_RETRIEVED, ST_COUNTS, ST_UNRETRIEVED, ST_LOAD,
 	ST_QUEUE_SAVE, ST_QUEUE_UNSET, ST_QUEUE_LOAD, ST_ITEM_ADD, ST_ITEMS, ST_ITEM_NEXT,
 	ST_OVERFLOW_SET, ST_OVERFLOW_GET, ST_PURGE_SELECT, ST_PURGE_ITEMS,
@@ -195,6 +195,7 @@ enum store_stmt {
 
 static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	/* ?1-?10 are bound alike for both (store_bind_progress). */
@@ -952,9 +953,19 @@ sq_states(struct store_backend *b, const int64_t *ids, size_t n, int *states,
     store_done_cb *done, void *arg)
 {
 	size_t	i;
+	int	own;
 
+	/*
+	 * Outside the turn's transaction each lookup would take and drop
+	 * the WAL's read lock (three fcntl(2)s and a look at the WAL's
+	 * index): a wait on 10,000 ids spent 15 ms so.
+	 */
+	own = n > 1 && sqlite3_get_autocommit(store_db) &&
+	    store_step_done(store_stmts[ST_READ], "begin reading") == 0;
 	for (i = 0; i < n; i++)
 		states[i] = store_id_int(ST_STATE, ids[i], -1);
+	if (own && store_step_done(store_stmts[ST_COMMIT], "end reading") == -1)
+		store_step_done(store_stmts[ST_ROLLBACK], "end reading");
 	done(arg, STORE_OK);
 }
 

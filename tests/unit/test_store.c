@@ -59,6 +59,47 @@ test_insert_get(void **state)
 	obj_unref(t);
 }
 
+/* Several ids at once, outside a turn and inside one: and writes go on. */
+static void
+test_states_of_many(void **state)
+{
+	struct sc_status	 a = { 0, 0 };
+	struct obj		*t[3];
+	int64_t			 ids[4];
+	int			 st[4], i;
+
+	sc_fresh();
+	for (i = 0; i < 3; i++)
+		t[i] = obj_new("sleep", NULL);
+	assert_int_equal(sc_flush(), 0);
+	ids[0] = t[2]->r.t.id;
+	ids[1] = 987654;
+	ids[2] = t[0]->r.t.id;
+	ids[3] = t[1]->r.t.id;
+	store_task_states(ids, 4, st, sc_status_cb, &a);
+	sc_wait(&a.done);
+	assert_int_equal(a.status, STORE_OK);
+	assert_int_equal(st[0], FP_PENDING);
+	assert_int_equal(st[1], -1);
+	assert_int_equal(st[2], FP_PENDING);
+	assert_int_equal(st[3], FP_PENDING);
+	/* the lookups left no transaction behind: a turn commits */
+	t[1]->r.t.state = FP_RUNNING;
+	obj_update(t[1]);
+	assert_int_equal(sc_flush(), 0);
+	t[0]->r.t.state = FP_SUCCEEDED;
+	t[0]->r.t.finished_at = 1700000002;
+	obj_update(t[0]);
+	assert_int_equal(sc_flush(), 0);
+	a.done = 0;
+	store_task_states(ids, 4, st, sc_status_cb, &a);
+	sc_wait(&a.done);
+	assert_int_equal(st[2], FP_SUCCEEDED);
+	assert_int_equal(st[3], FP_RUNNING);
+	for (i = 0; i < 3; i++)
+		obj_unref(t[i]);
+}
+
 static void
 test_transitions_survive_reopen(void **state)
 {
@@ -830,6 +871,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_get),
+		cmocka_unit_test(test_states_of_many),
 		cmocka_unit_test(test_schedule_rows),
 		cmocka_unit_test(test_rate_limits_persist),
 		cmocka_unit_test(test_transitions_survive_reopen),
