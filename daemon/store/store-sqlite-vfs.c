@@ -14,11 +14,11 @@
  * so no reader anywhere sees a frame that is not in the file.
  *
  * It also writes the WAL's blocks ahead (zeros, up to STORE_WAL_AHEAD
- * bytes) when sqlite starts a WAL in a file shorter than that.  sqlite reuses its WAL
- * from the start after each checkpoint, so in the long run a commit
- * overwrites blocks the file already has; but a new WAL (every start:
- * sqlite deletes it at close) grows with each commit, and on ext4 an
- * fdatasync that must also write the file's new size and blocks took
+ * bytes) when sqlite starts a WAL in a file shorter than that.  sqlite
+ * reuses its WAL from the start after each checkpoint, so in the long run
+ * a commit overwrites blocks the file already has; but a new WAL (every
+ * start: sqlite deletes it at close) grows with each commit, and on ext4
+ * an fdatasync that must also write the file's new size and blocks took
  * 0.086 ms against 0.054 ms for the same 12 KB overwritten (bench/
  * RESULTS.md): the first 4 MB of commits after a start were the slow
  * ones.  beanstalkd preallocates its binlog for the same reason.  Zeros

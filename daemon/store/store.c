@@ -29,7 +29,6 @@ struct store_deferred {
 	void		*arg;
 };
 
-/* A task changed this turn, written once at the next sync. */
 /*
  * The turn's lists (rows to write, work that waits for the commit) keep
  * their memory for the next turn up to this many entries: a first
@@ -38,6 +37,7 @@ struct store_deferred {
  */
 #define STORE_SPARE_MAX	4096
 
+/* A task changed this turn, written once at the next sync. */
 struct store_dirty {
 	int64_t		 id;
 	void		*obj;
