@@ -2,15 +2,36 @@
  * fsyncfloor.c: the durability floor of submit-single.  Appends COUNT
  * records of SIZE bytes to a file in DIR, fdatasync(2) after each, the least
  * any store that acknowledges one durable record at a time can do on that
- * filesystem.
+ * filesystem.  With -p the file's blocks are written first (zeros, synced)
+ * and the records overwrite them, as a log that preallocates does
+ * (beanstalkd's binlog, futured's WAL): no size or block to record at each
+ * fdatasync.
  *
- * usage: fsyncfloor -d DIR [-n COUNT] [-s SIZE]
+ * usage: fsyncfloor -d DIR [-n COUNT] [-s SIZE] [-p]
  * prints: records= elapsed= rate= lat_p50_ms= ...
  */
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "bench.h"
+
+/* Writes len bytes of zeros from the start, syncs, and goes back to 0. */
+static void
+preallocate(int fd, size_t len)
+{
+	static const char	zeros[65536];
+	size_t			n;
+
+	for (; len > 0; len -= n) {
+		n = len < sizeof zeros ? len : sizeof zeros;
+		if (write(fd, zeros, n) != (ssize_t)n)
+			bench_die("write:");
+	}
+	if (fdatasync(fd) == -1)
+		bench_die("fdatasync:");
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		bench_die("lseek:");
+}
 
 int
 main(int argc, char **argv)
@@ -21,25 +42,29 @@ main(int argc, char **argv)
 	long			 n = 1000, i;
 	size_t			 size = 256;
 	double			 t0, t, el;
-	int			 ch, fd;
+	int			 ch, fd, pre = 0;
 
-	while ((ch = getopt(argc, argv, "d:n:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:s:p")) != -1) {
 		switch (ch) {
 		case 'd': dir = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 's': size = (size_t)atol(optarg); break;
+		case 'p': pre = 1; break;
 		default: dir = NULL; n = 0; break;
 		}
 	}
 	if (dir == NULL || n < 1 || size < 1) {
-		fprintf(stderr, "usage: fsyncfloor -d DIR [-n COUNT] [-s SIZE]\n");
+		fprintf(stderr, "usage: fsyncfloor -d DIR [-n COUNT] [-s SIZE] "
+		    "[-p]\n");
 		return 2;
 	}
 	snprintf(path, sizeof path, "%s/fsyncfloor.dat", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-	    0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (pre ? 0 : O_APPEND) |
+	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		bench_die("%s:", path);
+	if (pre)
+		preallocate(fd, (size_t)n * size);
 	rec = bench_alloc(size);
 	memset(rec, 'x', size);
 	rec[size - 1] = '\n';
