@@ -57,20 +57,8 @@ static void	fetch_check_done(void);
 static void
 fetch_event_cb(evutil_socket_t fd, short events, void *arg)
 {
-	static unsigned long	served;		/* the turn of the last one */
-	int			flags = 0, running;
+	int	flags = 0, running;
 
-	/*
-	 * Past the turn's budget for new work the socket waits for the next
-	 * turn (one socket a turn goes on whatever the budget): its event is
-	 * level-triggered, so the next poll reports it again.  With a
-	 * thousand transfers in flight one poll returned hundreds of
-	 * sockets, and the turn that ended their tasks and wrote them took
-	 * 15-22 ms.
-	 */
-	if (served == loop_turn() && loop_work_over(LOOP_WORK_NEW))
-		return;
-	served = loop_turn();
 	if (events & EV_READ)
 		flags |= CURL_CSELECT_IN;
 	if (events & EV_WRITE)
