@@ -14,12 +14,13 @@
  * so no reader anywhere sees a frame that is not in the file.
  *
  * It also writes the WAL's blocks ahead (zeros, up to STORE_WAL_AHEAD
- * bytes) when sqlite starts a WAL in a file shorter than that.  sqlite
- * reuses its WAL from the start after each checkpoint, so in the long run
- * a commit overwrites blocks the file already has; but a new WAL (every
- * start: sqlite deletes it at close) grows with each commit, and on ext4
- * an fdatasync that must also write the file's new size and blocks took
- * 0.086 ms against 0.054 ms for the same 12 KB overwritten (bench/
+ * bytes) when sqlite opens a WAL shorter than that, or starts one in a
+ * file cut shorter (a checkpoint that truncates, after a migration).
+ * sqlite reuses its WAL from the start after each checkpoint, so in the
+ * long run a commit overwrites blocks the file already has; but a new WAL
+ * (every start: sqlite deletes it at close) grows with each commit, and on
+ * ext4 an fdatasync that must also write the file's new size and blocks
+ * took 0.086 ms against 0.054 ms for the same 12 KB overwritten (bench/
  * RESULTS.md): the first 4 MB of commits after a start were the slow
  * ones.  beanstalkd preallocates its binlog for the same reason.  Zeros
  * past the last frame are no frames to sqlite (a frame's salt must match
@@ -44,6 +45,7 @@ struct wb_file {
 	struct wb_file	*wal;		/* main database: its open WAL */
 	struct wb_file	*db;		/* WAL: its main database */
 	int		 is_wal;
+	int		 no_ahead;	/* WAL: writing ahead failed once */
 	unsigned char	*buf;		/* WAL: writes not yet made */
 	sqlite3_int64	 buf_off;
 	int		 buf_len;
@@ -95,25 +97,33 @@ wb_read(sqlite3_file *file, void *p, int n, sqlite3_int64 off)
 	return REAL(file)->pMethods->xRead(REAL(file), p, n, off);
 }
 
-/* Writes the WAL's blocks up to STORE_WAL_AHEAD, or leaves its size. */
-static void
+/*
+ * Writes the WAL's blocks up to STORE_WAL_AHEAD: 1 when it wrote some.
+ * Where it cannot, the file keeps its size, and this file is not tried
+ * again (each restart of the WAL would write and cut back as much).
+ */
+static int
 wb_write_ahead(struct wb_file *f)
 {
 	static const char	zeros[64 * 1024];
 	sqlite3_int64		size, off;
 	int			n;
 
-	if (f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK)
-		return;
+	if (f->no_ahead ||
+	    f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK ||
+	    size >= STORE_WAL_AHEAD)
+		return 0;
 	for (off = size; off < STORE_WAL_AHEAD; off += n) {
 		n = STORE_WAL_AHEAD - off < (sqlite3_int64)sizeof zeros ?
 		    (int)(STORE_WAL_AHEAD - off) : (int)sizeof zeros;
 		if (f->real->pMethods->xWrite(f->real, zeros, n, off) !=
 		    SQLITE_OK) {
 			f->real->pMethods->xTruncate(f->real, size);
-			return;
+			f->no_ahead = 1;
+			return 0;
 		}
 	}
+	return 1;
 }
 
 /*
@@ -130,7 +140,7 @@ wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
 
 	if (!f->is_wal || n > WALBUF_MAX)
 		goto direct;
-	if (off == 0)		/* the header of a new or restarted WAL */
+	if (off == 0)		/* a WAL starts over: write ahead? */
 		wb_write_ahead(f);
 	if (f->buf_len > 0 && off >= f->buf_off && off + n <= end) {
 		memcpy(f->buf + (off - f->buf_off), p, n);
@@ -155,11 +165,16 @@ direct:
 static int
 wb_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
-	int	rc;
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
 
-	if ((rc = wb_flush((struct wb_file *)file)) != SQLITE_OK)
+	if ((rc = wb_flush(f)) != SQLITE_OK ||
+	    (rc = f->real->pMethods->xTruncate(f->real, size)) != SQLITE_OK)
 		return rc;
-	return REAL(file)->pMethods->xTruncate(REAL(file), size);
+	/* a checkpoint that empties the WAL: at start, after a migration */
+	if (f->is_wal && size == 0 && wb_write_ahead(f))
+		f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
+	return SQLITE_OK;
 }
 
 static int
@@ -299,6 +314,12 @@ wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
 		f->is_wal = 1;
 		f->db = (struct wb_file *)sqlite3_database_file_object(name);
 		f->db->wal = f;
+		/*
+		 * At open, when futured starts: the zeros are on disk before
+		 * the first commit, which would otherwise sync them all.
+		 */
+		if (wb_write_ahead(f))
+			f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
 	}
 	return rc;
 }

@@ -515,6 +515,9 @@ sq_count(struct store_backend *b, int64_t states[FP_STATE_COUNT],
 static int
 sq_begin(struct store_backend *b)
 {
+	/* a read that could not end its transaction must not block writes */
+	if (!sqlite3_get_autocommit(store_db))
+		store_step_done(store_stmts[ST_ROLLBACK], "end a stray read");
 	if (store_step_done(store_stmts[ST_BEGIN], "begin") == -1)
 		return -1;
 	b->in_txn = 1;
@@ -964,7 +967,9 @@ sq_states(struct store_backend *b, const int64_t *ids, size_t n, int *states,
 	    store_step_done(store_stmts[ST_READ], "begin reading") == 0;
 	for (i = 0; i < n; i++)
 		states[i] = store_id_int(ST_STATE, ids[i], -1);
-	if (own && store_step_done(store_stmts[ST_COMMIT], "end reading") == -1)
+	/* (a failed lookup may have ended it already: an I/O error) */
+	if (own && !sqlite3_get_autocommit(store_db) &&
+	    store_step_done(store_stmts[ST_COMMIT], "end reading") == -1)
 		store_step_done(store_stmts[ST_ROLLBACK], "end reading");
 	done(arg, STORE_OK);
 }

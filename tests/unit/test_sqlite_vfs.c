@@ -7,9 +7,10 @@
  * and checkpoints all leave a database that passes integrity_check and
  * holds exactly the committed rows after it is closed and reopened; a
  * write that fails (the file size limit) fails the commit and loses
- * nothing committed before.  A new WAL is written ahead to its size: the
- * files as a crash would leave them (copied while the writer is open)
- * hold every commit, before and after the WAL restarts from its start;
+ * nothing committed before.  A new WAL is written ahead to its size, and
+ * again after a checkpoint that empties it: the files as a crash would
+ * leave them (copied while the writer is open) hold every commit, before
+ * and after the WAL restarts from its start and after it was emptied;
  * where the size cannot be had, the WAL stays as short as it was and the
  * commit goes through.
  */
@@ -272,6 +273,17 @@ test_wal_written_ahead(void **state)
 	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1501);
 	assert_int_equal(db_int(c, "SELECT count(*) FROM t WHERE v = "
 	    "'row 1499'"), 1);
+	sqlite3_close(c);
+
+	/* a checkpoint that empties the WAL (after a migration) */
+	assert_int_equal(db_run(w, "PRAGMA wal_checkpoint(TRUNCATE)"),
+	    SQLITE_OK);
+	assert_int_equal(file_size("-wal"), STORE_WAL_AHEAD);
+	assert_int_equal(db_run(w, "INSERT INTO t (v) VALUES ('last')"),
+	    SQLITE_OK);
+	c = crash_image();
+	assert_intact(c);
+	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1502);
 	sqlite3_close(c);
 	sqlite3_close(w);
 }
