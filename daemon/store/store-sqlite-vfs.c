@@ -14,8 +14,8 @@
  * so no reader anywhere sees a frame that is not in the file.
  *
  * It also writes the WAL's blocks ahead (zeros, up to STORE_WAL_AHEAD
- * bytes) when sqlite opens a WAL shorter than that, or starts one in a
- * file cut shorter (a checkpoint that truncates, after a migration).
+ * bytes) and syncs them when sqlite starts a WAL in a file shorter than
+ * that (a new WAL, or one a checkpoint truncated after a migration).
  * sqlite reuses its WAL from the start after each checkpoint, so in the
  * long run a commit overwrites blocks the file already has; but a new WAL
  * (every start: sqlite deletes it at close) grows with each commit, and on
@@ -24,8 +24,11 @@
  * RESULTS.md): the first 4 MB of commits after a start were the slow
  * ones.  beanstalkd preallocates its binlog for the same reason.  Zeros
  * past the last frame are no frames to sqlite (a frame's salt must match
- * the header's).  Where the blocks cannot be had (a full disk, a file
- * size limit) the file is cut back and grows as before.
+ * the header's).  It happens only while sqlite holds the WAL's write lock
+ * (writing a header, truncating in a checkpoint), so no other process
+ * writing the database (a sqlite3 shell) appends frames where the zeros
+ * go.  Where the blocks cannot be had (a full disk, a file size limit)
+ * the file is cut back and grows as before.
  *
  * Everything else, and every file but the WAL, goes to the default VFS
  * unchanged.
@@ -140,8 +143,8 @@ wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
 
 	if (!f->is_wal || n > WALBUF_MAX)
 		goto direct;
-	if (off == 0)		/* a WAL starts over: write ahead? */
-		wb_write_ahead(f);
+	if (off == 0 && wb_write_ahead(f))	/* a WAL starts over */
+		f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
 	if (f->buf_len > 0 && off >= f->buf_off && off + n <= end) {
 		memcpy(f->buf + (off - f->buf_off), p, n);
 		return SQLITE_OK;
@@ -314,12 +317,6 @@ wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
 		f->is_wal = 1;
 		f->db = (struct wb_file *)sqlite3_database_file_object(name);
 		f->db->wal = f;
-		/*
-		 * At open, when futured starts: the zeros are on disk before
-		 * the first commit, which would otherwise sync them all.
-		 */
-		if (wb_write_ahead(f))
-			f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
 	}
 	return rc;
 }

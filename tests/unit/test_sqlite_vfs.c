@@ -7,8 +7,10 @@
  * and checkpoints all leave a database that passes integrity_check and
  * holds exactly the committed rows after it is closed and reopened; a
  * write that fails (the file size limit) fails the commit and loses
- * nothing committed before.  A new WAL is written ahead to its size, and
- * again after a checkpoint that empties it: the files as a crash would
+ * nothing committed before.  A new WAL is written ahead to its size at
+ * its first commit, and again after a checkpoint that empties it; opening
+ * the database writes nothing (another process may be writing it): the
+ * files as a crash would
  * leave them (copied while the writer is open) hold every commit, before
  * and after the WAL restarts from its start and after it was emptied;
  * where the size cannot be had, the WAL stays as short as it was and the
@@ -248,16 +250,32 @@ crash_image(void)
 static void
 test_wal_written_ahead(void **state)
 {
-	sqlite3	*w = writer(), *c;
+	sqlite3	*w = writer(), *c, *o;
 	char	 sql[128];
 	int	 i;
 
+	/* another connection through the VFS, opened as a restart would */
 	assert_int_equal(db_run(w, "INSERT INTO t (v) VALUES ('first')"),
+	    SQLITE_OK);
+	sqlite3_close(w);
+	w = db_open(NULL);	/* holds the database: the WAL stays */
+	assert_int_equal(db_int(w, "SELECT count(*) FROM t"), 1);
+	assert_int_equal(db_run(w, "PRAGMA wal_checkpoint(TRUNCATE)"),
+	    SQLITE_OK);
+	assert_int_equal(file_size("-wal"), 0);
+	o = db_open(store_sqlite_vfs());
+	assert_int_equal(db_int(o, "SELECT count(*) FROM t"), 1);
+	assert_int_equal(file_size("-wal"), 0);
+	sqlite3_close(o);
+	sqlite3_close(w);
+	/* the first commit writes the WAL ahead */
+	w = writer();
+	assert_int_equal(db_run(w, "INSERT INTO t (v) VALUES ('second')"),
 	    SQLITE_OK);
 	assert_int_equal(file_size("-wal"), STORE_WAL_AHEAD);
 	c = crash_image();
 	assert_intact(c);
-	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1);
+	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 2);
 	sqlite3_close(c);
 
 	/* past a checkpoint: the WAL starts again over its own blocks */
@@ -266,11 +284,11 @@ test_wal_written_ahead(void **state)
 		    "%d', randomblob(3000))", i);
 		assert_int_equal(db_run(w, sql), SQLITE_OK);
 	}
-	assert_true(db_int(w, "SELECT count(*) FROM t") == 1501);
+	assert_true(db_int(w, "SELECT count(*) FROM t") == 1502);
 	assert_int_equal(file_size("-wal"), STORE_WAL_AHEAD);
 	c = crash_image();
 	assert_intact(c);
-	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1501);
+	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1502);
 	assert_int_equal(db_int(c, "SELECT count(*) FROM t WHERE v = "
 	    "'row 1499'"), 1);
 	sqlite3_close(c);
@@ -283,7 +301,7 @@ test_wal_written_ahead(void **state)
 	    SQLITE_OK);
 	c = crash_image();
 	assert_intact(c);
-	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1502);
+	assert_int_equal(db_int(c, "SELECT count(*) FROM t"), 1503);
 	sqlite3_close(c);
 	sqlite3_close(w);
 }
