@@ -68,14 +68,22 @@ future_wait_take(struct rpc_call *c)
 	return fw;
 }
 
-/* Sets the state of id i, keeping the counts (a wait of n ids is O(n)). */
+/* Counts a finished id (a wait of n ids is O(n), not O(n^2)). */
 static void
-future_state_set(struct future_wait *fw, size_t i, int st)
+future_count(struct future_wait *fw, int st)
 {
-	if (!fp_state_done(fw->states[i]) && fp_state_done(st)) {
+	if (fp_state_done(st)) {
 		fw->n_done++;
 		fw->n_failed += st == FP_FAILED;
 	}
+}
+
+/* Sets the state of id i, keeping the counts. */
+static void
+future_state_set(struct future_wait *fw, size_t i, int st)
+{
+	if (!fp_state_done(fw->states[i]))
+		future_count(fw, st);
 	fw->states[i] = st;
 }
 
@@ -133,10 +141,7 @@ future_states_cb(void *arg, int status)
 			future_wait_free(future_wait_take(c));
 			return;
 		}
-		if (fp_state_done(fw->states[i])) {
-			fw->n_done++;
-			fw->n_failed += fw->states[i] == FP_FAILED;
-		}
+		future_count(fw, fw->states[i]);
 	}
 	fw->answer(c);
 }

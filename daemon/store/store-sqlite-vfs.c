@@ -101,11 +101,11 @@ wb_read(sqlite3_file *file, void *p, int n, sqlite3_int64 off)
 }
 
 /*
- * Writes the WAL's blocks up to STORE_WAL_AHEAD: 1 when it wrote some.
- * Where it cannot, the file keeps its size, and this file is not tried
- * again (each restart of the WAL would write and cut back as much).
+ * Writes the WAL's blocks up to STORE_WAL_AHEAD and syncs them.  Where it
+ * cannot, the file keeps its size, and this file is not tried again (each
+ * restart of the WAL would write and cut back as much).
  */
-static int
+static void
 wb_write_ahead(struct wb_file *f)
 {
 	static const char	zeros[64 * 1024];
@@ -115,7 +115,7 @@ wb_write_ahead(struct wb_file *f)
 	if (f->no_ahead ||
 	    f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK ||
 	    size >= STORE_WAL_AHEAD)
-		return 0;
+		return;
 	for (off = size; off < STORE_WAL_AHEAD; off += n) {
 		n = STORE_WAL_AHEAD - off < (sqlite3_int64)sizeof zeros ?
 		    (int)(STORE_WAL_AHEAD - off) : (int)sizeof zeros;
@@ -123,10 +123,10 @@ wb_write_ahead(struct wb_file *f)
 		    SQLITE_OK) {
 			f->real->pMethods->xTruncate(f->real, size);
 			f->no_ahead = 1;
-			return 0;
+			return;
 		}
 	}
-	return 1;
+	f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
 }
 
 /*
@@ -143,8 +143,8 @@ wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
 
 	if (!f->is_wal || n > WALBUF_MAX)
 		goto direct;
-	if (off == 0 && wb_write_ahead(f))	/* a WAL starts over */
-		f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
+	if (off == 0)		/* a WAL starts over */
+		wb_write_ahead(f);
 	if (f->buf_len > 0 && off >= f->buf_off && off + n <= end) {
 		memcpy(f->buf + (off - f->buf_off), p, n);
 		return SQLITE_OK;
@@ -175,8 +175,8 @@ wb_truncate(sqlite3_file *file, sqlite3_int64 size)
 	    (rc = f->real->pMethods->xTruncate(f->real, size)) != SQLITE_OK)
 		return rc;
 	/* a checkpoint that empties the WAL: at start, after a migration */
-	if (f->is_wal && size == 0 && wb_write_ahead(f))
-		f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
+	if (f->is_wal && size == 0)
+		wb_write_ahead(f);
 	return SQLITE_OK;
 }
 
