@@ -761,10 +761,16 @@ task_load(const struct store_row *r)
 	return t;
 }
 
-/* A loaded task goes on: a running one is recovered, a pending one waits. */
+/*
+ * A loaded task goes on: a running one is recovered, a pending one waits.
+ * One that ended meanwhile (cancelled between its claim's rows and the
+ * claim's commit) stays ended: its end is on its way to the store.
+ */
 void
 task_resume(struct task *t)
 {
+	if (fp_state_done(t->state))
+		return;
 	if (t->state == FP_RUNNING)
 		task_recover_running(t);
 	else if (tree_marked(t->attempt_state, &t->waiting_state,
@@ -775,11 +781,15 @@ task_resume(struct task *t)
 		sched_submit(t);
 }
 
-/* A loaded task that is not this node's after all (its claim failed). */
+/*
+ * A loaded task that is not this node's after all (its claim failed).  One
+ * that ended meanwhile leaves memory when its end commits
+ * (task_finished_cb holds the table's reference).
+ */
 void
 task_drop(struct task *t)
 {
-	if (idmap_get(task_table, t->id) != t)
+	if (idmap_get(task_table, t->id) != t || fp_state_done(t->state))
 		return;
 	tree_unlink(t);
 	idmap_remove(task_table, t->id);

@@ -357,7 +357,7 @@ wait_done() {
 		[ "$(jq -c .done <<<"$r")" = "[$1]" ] && return 0
 		[ "$left" -gt 0 ] && [ "$(jq -c .pending <<<"$r")" = "[$1]" ] || break
 	done
-	fail "task $1 not done within $(scaled "$lim") s: $r"
+	fail "task $1 not done within $(scaled "$lim") s: $r; it is $(call task.get "{\"id\":$1}" | jq -c '.result | {state, parent, waiting_for_children, attempts} // .')"
 }
 # wait_state ID STATE [SECONDS]: polls task.get (10 s, scaled)
 wait_state() {
