@@ -142,6 +142,7 @@ enum loop_work {
 #define LOOP_WORK_ROWS	512
 int	 loop_work_over(enum loop_work);
 void	 loop_work_rows(enum loop_work, int);
+unsigned long loop_turn(void);	/* the turn's number: "once a turn" */
 
 /*
  * metrics.c: counters, gauges and histograms with labels (at most 4),

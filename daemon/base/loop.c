@@ -180,6 +180,12 @@ loop_work_over(enum loop_work w)
 	    loop_mono() > loop_work_deadline[w];
 }
 
+unsigned long
+loop_turn(void)
+{
+	return loop_turns;
+}
+
 void
 loop_work_rows(enum loop_work w, int n)
 {

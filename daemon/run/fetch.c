@@ -4,8 +4,11 @@
  * curl says which sockets to watch (fetch_socket_cb) and when to time out
  * (fetch_timer_cb); the loop tells curl what happened.  Thousands of
  * fetches cost memory, not threads.  Bodies are kept up to max_body; a
- * larger body ends the transfer and is flagged truncated.
+ * larger body ends the transfer and is flagged truncated.  What one turn
+ * does is bounded: ready sockets are served in order within the turn's
+ * budget, and at most FETCH_ADDS new transfers reach curl a turn.
  */
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +22,8 @@
 #define FETCH_ERROR_BODY	4096	/* body kept in an HttpError */
 #define FETCH_CONNECT_TIMEOUT	30L
 #define FETCH_MAX_REDIRECTS	10L
+#define FETCH_RESUME		1e-5	/* seconds: serving sockets left */
+#define FETCH_ADDS		128	/* transfers handed to curl a turn */
 
 struct fetch {
 	json_t			*spec;		/* a reference, until done */
@@ -33,18 +38,44 @@ struct fetch {
 	int			 truncated;
 	json_t			*headers;	/* of the last response */
 	double			 started;
+	int			 added;		/* to the multi handle */
+	TAILQ_ENTRY(fetch)	 entry;		/* in fetch_waiting, till then */
 	char			 error[CURL_ERROR_SIZE];
 };
 
 /* What curl asked us to watch on one socket. */
 struct fetch_socket {
-	curl_socket_t	 fd;
-	struct event	*ev;
+	curl_socket_t		 fd;
+	struct event		*ev;
+	int			 ready;		/* CURL_CSELECT_*, while queued */
+	TAILQ_ENTRY(fetch_socket) entry;	/* in fetch_ready */
 };
 
 static CURLM		*fetch_multi;
 static struct event	*fetch_timer;
 static size_t		 fetch_count;
+
+/*
+ * Sockets reported ready, served oldest first within the turn's budget
+ * for new work (at least one a turn).  With a thousand transfers in
+ * flight one poll reports hundreds of sockets, and serving them all (each
+ * may end a transfer and its task) made 15-22 ms turns.  A queue, not
+ * leaving them to the next poll: epoll reports them in a stable order,
+ * so the same busy socket could come first every turn and starve others.
+ */
+static TAILQ_HEAD(, fetch_socket) fetch_ready =
+    TAILQ_HEAD_INITIALIZER(fetch_ready);
+static struct event	*fetch_resume;
+static unsigned long	 fetch_served_turn;
+
+/*
+ * Transfers started but not yet handed to curl: at most FETCH_ADDS a
+ * turn are, because curl connects every handle added in a turn inside
+ * its next call, and a thousand connects made one turn of 10 ms.
+ */
+static TAILQ_HEAD(, fetch) fetch_waiting = TAILQ_HEAD_INITIALIZER(fetch_waiting);
+static unsigned long	 fetch_added_turn;
+static int		 fetch_added;
 
 size_t
 fetch_running(void)
@@ -54,17 +85,61 @@ fetch_running(void)
 
 static void	fetch_check_done(void);
 
+/* The next turn (not 0: libevent would run it in this one). */
+static void
+fetch_resume_later(void)
+{
+	if (!evtimer_pending(fetch_resume, NULL))
+		loop_timer_add(fetch_resume, FETCH_RESUME);
+}
+
+/* Serves the ready sockets in order while the turn's budget lasts. */
+static void
+fetch_serve(void)
+{
+	struct fetch_socket	*fs;
+	int			 ready, running;
+
+	while ((fs = TAILQ_FIRST(&fetch_ready)) != NULL) {
+		if (fetch_served_turn == loop_turn() &&
+		    loop_work_over(LOOP_WORK_NEW)) {
+			fetch_resume_later();
+			return;
+		}
+		fetch_served_turn = loop_turn();
+		TAILQ_REMOVE(&fetch_ready, fs, entry);
+		ready = fs->ready;
+		fs->ready = 0;
+		/* may remove any socket, this one too (fetch_socket_cb) */
+		curl_multi_socket_action(fetch_multi, fs->fd, ready, &running);
+		fetch_check_done();
+	}
+}
+
 static void
 fetch_event_cb(evutil_socket_t fd, short events, void *arg)
 {
-	int	flags = 0, running;
+	struct fetch_socket	*fs = arg;
+	int			 queued = fs->ready != 0;
 
 	if (events & EV_READ)
-		flags |= CURL_CSELECT_IN;
+		fs->ready |= CURL_CSELECT_IN;
 	if (events & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(fetch_multi, fd, flags, &running);
-	fetch_check_done();
+		fs->ready |= CURL_CSELECT_OUT;
+	if (!queued && fs->ready != 0)
+		TAILQ_INSERT_TAIL(&fetch_ready, fs, entry);
+	fetch_serve();
+}
+
+static void	fetch_add_waiting(void);
+static int	fetch_may_add(void);
+static int	fetch_add(struct fetch *);
+
+static void
+fetch_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	fetch_add_waiting();
+	fetch_serve();
 }
 
 static void
@@ -86,6 +161,8 @@ fetch_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 
 	if (what == CURL_POLL_REMOVE) {
 		if (fs != NULL) {
+			if (fs->ready != 0)
+				TAILQ_REMOVE(&fetch_ready, fs, entry);
 			event_free(fs->ev);
 			free(fs);
 		}
@@ -102,7 +179,7 @@ fetch_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 		events |= EV_READ;
 	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
 		events |= EV_WRITE;
-	fs->ev = event_new(loop_base, s, events, fetch_event_cb, NULL);
+	fs->ev = event_new(loop_base, s, events, fetch_event_cb, fs);
 	event_add(fs->ev, NULL);
 	return 0;
 }
@@ -130,6 +207,7 @@ fetch_init(void)
 	    (fetch_multi = curl_multi_init()) == NULL)
 		return -1;
 	fetch_timer = evtimer_new(loop_base, fetch_timeout_cb, NULL);
+	fetch_resume = evtimer_new(loop_base, fetch_resume_cb, NULL);
 	curl_multi_setopt(fetch_multi, CURLMOPT_SOCKETFUNCTION, fetch_socket_cb);
 	curl_multi_setopt(fetch_multi, CURLMOPT_TIMERFUNCTION, fetch_timer_cb);
 	fetch_configure();
@@ -229,8 +307,11 @@ fetch_header_cb(char *data, size_t size, size_t n, void *arg)
 static void
 fetch_destroy(struct fetch *f)
 {
+	if (!f->added)
+		TAILQ_REMOVE(&fetch_waiting, f, entry);
 	if (f->easy != NULL) {
-		curl_multi_remove_handle(fetch_multi, f->easy);
+		if (f->added)
+			curl_multi_remove_handle(fetch_multi, f->easy);
 		curl_easy_cleanup(f->easy);
 	}
 	curl_slist_free_all(f->headers_out);
@@ -322,14 +403,59 @@ fetch_start(const struct run_attempt *a, const struct run_ops *ops, void *arg)
 	if ((f->easy = curl_easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
 	fetch_setup(f, a->spec);
-	if (curl_multi_add_handle(fetch_multi, f->easy) != CURLM_OK) {
-		fetch_destroy(f);
-		ops->done(arg, NULL, xjson(fp_exception_create(
-		    "ConnectionError", "cannot start the transfer")));
-		return NULL;
-	}
 	fetch_count++;
-	return f;
+	TAILQ_INSERT_TAIL(&fetch_waiting, f, entry);
+	if (TAILQ_FIRST(&fetch_waiting) != f || !fetch_may_add()) {
+		fetch_resume_later();
+		return f;
+	}
+	return fetch_add(f) == 0 ? f : NULL;
+}
+
+/* May one more transfer be handed to curl this turn? */
+static int
+fetch_may_add(void)
+{
+	if (fetch_added_turn != loop_turn()) {
+		fetch_added_turn = loop_turn();
+		fetch_added = 0;
+	}
+	return fetch_added < FETCH_ADDS;
+}
+
+/* Hands waiting f to curl; -1: it could not, f has ended. */
+static int
+fetch_add(struct fetch *f)
+{
+	const struct run_ops	*ops = f->ops;
+	void			*arg = f->arg;
+
+	fetch_added++;
+	if (curl_multi_add_handle(fetch_multi, f->easy) == CURLM_OK) {
+		TAILQ_REMOVE(&fetch_waiting, f, entry);
+		f->added = 1;
+		return 0;
+	}
+	fetch_count--;
+	fetch_destroy(f);
+	ops->done(arg, NULL, xjson(fp_exception_create("ConnectionError",
+	    "cannot start the transfer")));
+	return -1;
+}
+
+/* Hands waiting transfers to curl, FETCH_ADDS a turn, oldest first. */
+static void
+fetch_add_waiting(void)
+{
+	struct fetch	*f;
+
+	while ((f = TAILQ_FIRST(&fetch_waiting)) != NULL) {
+		if (!fetch_may_add()) {
+			fetch_resume_later();
+			return;
+		}
+		(void)fetch_add(f);
+	}
 }
 
 /* The body as a string, or base64 when it is not UTF-8. */
@@ -452,5 +578,8 @@ fetch_cleanup(void)
 	if (fetch_timer != NULL)
 		event_free(fetch_timer);
 	fetch_timer = NULL;
+	if (fetch_resume != NULL)
+		event_free(fetch_resume);
+	fetch_resume = NULL;
 	curl_global_cleanup();
 }

@@ -7,6 +7,8 @@
 # test waits for the server to accept the fetch's connection and for the
 # descriptors to be open, not for a fixed time; the cancelled fetch is done
 # when task.cancel answers, and the answer takes under 1 s, scaled.)
+# Issue 18: 300 submitted in one batch and cancelled by the next, some
+# before curl had them.
 . "$(dirname "$0")/harness.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -64,6 +66,22 @@ poll_until 5 eval '[ "$(nfds "$DPID")" -le $((fds0 + 2)) ]' ||
 note "descriptors: $fds0 before, $fds1 with 20 fetches, $(nfds "$DPID") after the cancels"
 id=$(hsubmit /page/3)
 expect_jq "$(outcome "$id")" '.state == "succeeded"' "a fetch after 20 cancels"
+
+# ---- 300 in one batch, cancelled by the next: fetch.c hands curl 128
+# transfers a turn, so some are cancelled before curl has them, some
+# while they connect, some in flight
+fds0=$(nfds "$DPID")
+jq -nc --arg u "$HURL/never" '[range(300) | {jsonrpc: "2.0", id: ., method: "task.submit", params: {kind: "http", url: $u}}]' >"$T/b300.json"
+ids=$(post "@$T/b300.json" | jq -c '[.[].result.id]')
+expect_jq "$ids" 'length == 300 and all(.[]; type == "number")' "300 fetches in one batch"
+jq -c '[.[] | {jsonrpc: "2.0", id: ., method: "task.cancel", params: {id: .}}]' <<<"$ids" >"$T/c300.json"
+expect_jq "$(post "@$T/c300.json")" 'length == 300 and all(.[]; .result.cancelled == true)' "300 cancels in the next batch"
+expect_jq "$(rpc task.wait "{\"ids\":$ids,\"timeout\":5}")" '.pending == []' "300 cancelled fetches done"
+expect_jq "$(rpc task.list '{"state":"cancelled","limit":1000}')" '.tasks | length == 321' "cancelled tasks"
+poll_until 5 eval '[ "$(nfds "$DPID")" -le $((fds0 + 2)) ]' ||
+    fail "futured holds $(nfds "$DPID") descriptors after 300 cancels, $fds0 before them"
+id=$(hsubmit /page/4)
+expect_jq "$(outcome "$id")" '.state == "succeeded"' "a fetch after 300 cancels"
 expect_jq "$(rpc daemon.info)" '.counts.running == 0' "nothing left running"
 
 stop_daemon
