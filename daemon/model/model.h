@@ -299,8 +299,10 @@ void		 task_recover(void);
 int		 task_recover_status(void);
 /*
  * A stored task into memory (NULL when there already, or of an unknown
- * kind); task_resume then recovers it if running, else schedules it;
- * task_drop forgets a loaded task that was not started.
+ * kind); task_resume then recovers it if running, else schedules it,
+ * and leaves it alone if it ended meanwhile (a cancel before its claim
+ * committed); task_drop forgets a loaded task that was not started (one
+ * that ended leaves memory when its end commits).
  */
 struct task	*task_load(const struct store_row *);
 void		 task_resume(struct task *);

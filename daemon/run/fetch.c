@@ -84,8 +84,11 @@ fetch_running(void)
 }
 
 static void	fetch_check_done(void);
+static void	fetch_add_waiting(void);
+static int	fetch_may_add(void);
+static int	fetch_add(struct fetch *);
 
-/* The next turn (not 0: libevent would run it in this one). */
+/* Goes on in the next turn, after a poll. */
 static void
 fetch_resume_later(void)
 {
@@ -130,10 +133,6 @@ fetch_event_cb(evutil_socket_t fd, short events, void *arg)
 		TAILQ_INSERT_TAIL(&fetch_ready, fs, entry);
 	fetch_serve();
 }
-
-static void	fetch_add_waiting(void);
-static int	fetch_may_add(void);
-static int	fetch_add(struct fetch *);
 
 static void
 fetch_resume_cb(evutil_socket_t fd, short events, void *arg)
