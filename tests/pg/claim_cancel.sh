@@ -12,7 +12,7 @@
 DB=$(psql -qX "${FUTURED_PG//\{db\}/postgres}" -Atc "CREATE DATABASE claim_cancel" >/dev/null && echo claim_cancel) ||
     fail "cannot create the database"
 URI=${FUTURED_PG//\{db\}/$DB}
-start_daemon --store "$URI" --node n1
+start_daemon --store "$URI" --node n1 --log-level debug	# the claim's reference shows
 sql() { psql -qX "$URI" -v ON_ERROR_STOP=1 -Atc "$1"; }
 
 # The gate: a claim of a task labelled "gate" signals (a sequence is not
@@ -40,7 +40,9 @@ id=$(submit "{\"kind\":\"exec\",\"shell\":\"touch $T/started; sleep 3600\",\"lab
 # the claim's rows are out (they come before its commit), the commit waits
 poll_until 20 eval '[ "$(sql "SELECT is_called FROM public.gate_entered")" = t ]' ||
     fail "the task's claim never reached its commit"
-sleep "$(scaled 0.3)"	# futured reads the rows meanwhile: nothing waits on them
+# and futured has read them: the claim holds the task in memory
+poll_until 20 grep -q "task_ref: task $id ref [0-9]* (claim)" "$STATE/daemon.log" ||
+    fail "futured did not read the claim's rows"
 cancel_out=$T/cancel.json
 call task.cancel "{\"id\":$id,\"message\":\"while claimed\"}" >"$cancel_out" &
 canceller=$!
