@@ -240,13 +240,26 @@ rate_remove(struct rate_limit *r)
 	free(r);
 }
 
+/*
+ * A change did not commit (a full disk): the rates go back to the store's
+ * (a deleted one comes back; the tasks it released have started).
+ */
+static void
+rates_saved_cb(void *arg, int status)
+{
+	if (status != STORE_COMMITTED)
+		limits_reload();
+}
+
 struct rate_limit *
 rate_set(const char *name, double starts, double per, double burst)
 {
 	struct rate_limit	*r = rate_apply(name, starts, per, burst);
 
-	if (r != NULL)
+	if (r != NULL) {
 		store_rate_save(name, starts, per, burst);
+		store_defer(rates_saved_cb, NULL);
+	}
 	return r;
 }
 
@@ -258,6 +271,7 @@ rate_delete(const char *name)
 	if (r == NULL)
 		return -1;
 	store_rate_save(name, 0, 0, 0);
+	store_defer(rates_saved_cb, NULL);
 	rate_remove(r);
 	return 0;
 }

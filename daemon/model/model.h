@@ -331,6 +331,8 @@ struct queue {
 void		 sched_init(void);
 int		 sched_init_status(void);
 void		 sched_reload(void);
+/* Stores q's settings; if that turn's commit fails, memory reloads them. */
+void		 sched_queue_save(struct queue *);
 void		 sched_free(void);
 /* The queue called name, created when new. */
 struct queue	*sched_queue(const char *name);

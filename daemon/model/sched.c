@@ -90,6 +90,21 @@ sched_reload(void)
 	store_queue_load(sched_queue_loaded, sched_reloaded, NULL);
 }
 
+/* The settings did not commit (a full disk): memory goes back to the store. */
+static void
+sched_saved_cb(void *arg, int status)
+{
+	if (status != STORE_COMMITTED)
+		sched_reload();
+}
+
+void
+sched_queue_save(struct queue *q)
+{
+	store_queue_save(q->name, q->concurrency, q->paused);
+	store_defer(sched_saved_cb, NULL);
+}
+
 int
 sched_init_status(void)
 {
@@ -539,7 +554,7 @@ sched_apply_config(void)
 			q->concurrency = cq->concurrency;
 		if (cq->has_paused)
 			q->paused = cq->paused;
-		store_queue_save(q->name, q->concurrency, q->paused);
+		sched_queue_save(q);
 		sched_queue_tidy(q);
 	}
 	sched_kick();

@@ -136,7 +136,7 @@ rpc_queue_set_apply(struct rpc_call *c, const struct fp_queue_set *qs)
 		q->concurrency = qs->concurrency;
 	if (qs->has_paused)
 		q->paused = qs->paused;
-	store_queue_save(q->name, q->concurrency, q->paused);
+	sched_queue_save(q);
 	sched_kick();
 	res = rpc_queue_json(q);
 	events_queue(q->name, "queue.changed", res);
@@ -160,7 +160,7 @@ rpc_queue_delete_apply(struct rpc_call *c, const char *name, int64_t tasks)
 	}
 	q->concurrency = 0;
 	q->paused = 0;
-	store_queue_save(name, 0, 0);
+	sched_queue_save(q);
 	events_queue(name, "queue.deleted", NULL);
 	sched_queue_tidy(q);
 	rpc_reply(c, json_pack("{s:s,s:b}", "name", name, "deleted", 1));

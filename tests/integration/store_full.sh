@@ -6,7 +6,8 @@
 # refused alike; a batch holding a long-poll past its failed turn still
 # answers StoreError; so does every call of a failed turn, with its id; a
 # finished task whose final state could not be
-# written keeps trying and, after a restart with room, nothing acknowledged
+# written keeps trying; queue and rate settings changed in a failed turn
+# go back to the stored ones (issue 17's left-over) and, after a restart with room, nothing acknowledged
 # is lost and nothing refused appears.
 . "$(dirname "$0")/harness.sh"
 
@@ -16,6 +17,9 @@ start_daemon
 ulimit -S -f unlimited
 long=$(rpc task.submit '{"kind":"sleep","seconds":3600}' | jq -r .id)
 [ -n "$long" ] && [ "$long" != null ] || fail "no room for even one task"
+# settings made while there is room, changed below in turns that fail
+expect_jq "$(rpc queue.set '{"name":"kept","concurrency":2,"create":true}')" '.concurrency == 2' "queue.set with room"
+expect_jq "$(rpc rate.set '{"name":"kept","starts":5}')" '.starts == 5' "rate.set with room"
 big=$(python3 -c 'print("x" * 20000)')
 ok=() refused=0
 for i in $(seq 1 20); do
@@ -46,6 +50,20 @@ expect_jq "$r" 'length == 2 and all(.[]; .error.code == 7)' "a batch with a fail
 # invalid requests' too (their id is echoed, not null)
 r=$(post "[{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":5},{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"task.get\",\"params\":[]},{\"jsonrpc\":\"2.0\",\"method\":\"daemon.info\"},{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"task.submit\",\"params\":{\"kind\":\"sleep\",\"seconds\":0,\"labels\":{\"pad\":\"$big\"}}}]")
 expect_jq "$r" '[.[] | [.id, .error.code]] == [[7, 7], [8, 7], ["s", 7]]' "ids of a failed turn's answers"
+# settings changed in a turn that fails answer StoreError and change
+# nothing: queue.list and rate.list show the stored ones
+pad="{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"task.submit\",\"params\":{\"kind\":\"sleep\",\"seconds\":0,\"labels\":{\"pad\":\"$big\"}}}"
+for call in '"method":"queue.set","params":{"name":"kept","concurrency":7}' \
+    '"method":"queue.set","params":{"name":"new","concurrency":3,"create":true}' \
+    '"method":"queue.delete","params":{"name":"kept"}' \
+    '"method":"rate.set","params":{"name":"kept","starts":9}' \
+    '"method":"rate.set","params":{"name":"new","starts":1}' \
+    '"method":"rate.delete","params":{"name":"kept"}'; do
+	r=$(post "[{\"jsonrpc\":\"2.0\",\"id\":1,$call},$pad]")
+	expect_jq "$r" 'length == 2 and all(.[]; .error.code == 7)' "a failed turn with $call"
+done
+expect_jq "$(rpc queue.list)" '[.queues[] | select(.name == "kept" or .name == "new") | {name, concurrency}] == [{"name":"kept","concurrency":2}]' "queues after the failed turns"
+expect_jq "$(rpc rate.list)" '[.rate_limits[] | {name, starts}] == [{"name":"kept","starts":5}]' "rate limits after the failed turns"
 sleep 1.3	# the retry of a final state runs after 1 s
 [ "${#ok[@]}" -gt 0 ] || fail "not even the first task fitted"
 # reads still answer, the daemon is alive
