@@ -64,6 +64,13 @@ function fmtDuration(s) {
 	return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
+/* A period given in seconds, in its largest whole unit: 60 → "1 min". */
+function fmtPeriod(s) {
+	for (const [n, u] of [[86400, 'd'], [3600, 'h'], [60, 'min']])
+		if (s >= n && s % n === 0) return `${s / n} ${u}`;
+	return `${Number(Number(s).toFixed(3))} s`;
+}
+
 /* What a task does, in a line: argv, method and URL, the sleep, or what it waits for. */
 function describe(t) {
 	const s = t.spec || {};
@@ -1106,8 +1113,18 @@ async function taskAction(method) {
 
 const queues = {
 	el: 'view-queues',
-	enter() { return refreshQueues(); },
-	leave() { this.refreshSoon.cancel(); },
+	timer: null,
+	enter() {
+		/* rate limits change without an event: read again every 2 s */
+		clearInterval(this.timer);
+		this.timer = setInterval(() => this.refreshSoon(), 2000);
+		return refreshQueues();
+	},
+	leave() {
+		clearInterval(this.timer);
+		this.timer = null;
+		this.refreshSoon.cancel();
+	},
 	reload() { return refreshQueues(); },
 	onEvent(ev) {
 		if (ev.type === 'queue.changed' && ev.settings) upsertQueue(ev.settings);
@@ -1119,13 +1136,28 @@ const queues = {
 queues.refreshSoon = throttled(() => (current === queues ? refreshQueues() : null), 1000);
 
 async function refreshQueues() {
-	const r = await rpc('queue.list', {});
+	const [r, rates] = await rpcBatch([['queue.list', {}], ['rate.list', {}]]);
 	if (current !== queues) return;
+	if (r.error) throw new RpcError(r.error);
 	const names = new Set();
-	for (const q of r.queues || []) { names.add(q.name); upsertQueue(q); }
+	for (const q of r.result.queues || []) { names.add(q.name); upsertQueue(q); }
 	for (const tr of [...queueBody().rows])
 		if (!names.has(tr.dataset.queue)) tr.remove();
 	$('queue-empty').hidden = queueBody().rows.length > 0;
+	if (rates.result) renderRates(rates.result);
+}
+
+/* Rate limits: read-only here (futurectl rate set, rate.set). */
+function renderRates(r) {
+	const num = (v) => String(Math.round(v * 1000) / 1000);
+	const rows = (r.rate_limits || []).map((x) => el('tr', { data: { rate: x.name } },
+		el('td', null, x.name),
+		el('td', { class: 'num' }, num(x.starts)),
+		el('td', { class: 'num' }, fmtPeriod(x.per)),
+		el('td', { class: 'num' }, num(x.burst))));
+	$('rate-table').tBodies[0].replaceChildren(...rows);
+	$('rate-empty').hidden = rows.length > 0;
+	$('rate-waiting').textContent = r.waiting ? `${r.waiting} ready tasks wait for a token or a concurrency key.` : '';
 }
 
 const queueBody = () => $('queue-table').tBodies[0];
@@ -1217,12 +1249,112 @@ async function queueSet(params, button) {
 	}
 }
 
+/* ============================================================== schedules */
+
+/* Schedules change with time, not only with events: read every 2 s. */
+const schedules = {
+	el: 'view-schedules',
+	timer: null,
+	enter() {
+		clearInterval(this.timer);
+		this.timer = setInterval(() => spawn(refreshSchedules), 2000);
+		return refreshSchedules();
+	},
+	leave() { clearInterval(this.timer); this.timer = null; },
+	reload() { return refreshSchedules(); },
+};
+
+const scheduleBody = () => $('schedule-table').tBodies[0];
+
+async function refreshSchedules() {
+	const r = await rpc('schedule.list', {});
+	if (current !== schedules) return;
+	const names = new Set();
+	for (const s of r.schedules || []) { names.add(s.name); upsertSchedule(s); }
+	for (const tr of [...scheduleBody().rows])
+		if (!names.has(tr.dataset.schedule)) tr.remove();
+	$('schedule-empty').hidden = scheduleBody().rows.length > 0;
+}
+
+function scheduleWhen(s) {
+	if (s.cron) return s.tz && s.tz !== 'UTC' ? `${s.cron} (${s.tz})` : s.cron;
+	return `every ${fmtPeriod(s.every)}`;
+}
+
+/* Updates a row in place, or adds it in name order. */
+function upsertSchedule(s) {
+	let tr = [...scheduleBody().rows].find((r) => r.dataset.schedule === s.name);
+	if (!tr) {
+		tr = scheduleRow(s);
+		const before = [...scheduleBody().rows].find((r) => r.dataset.schedule > s.name);
+		scheduleBody().insertBefore(tr, before || null);
+	}
+	tr.classList.toggle('paused', !!s.paused);
+	tr.querySelector('.s-when').textContent = scheduleWhen(s);
+	tr.querySelector('.s-next').textContent = s.paused ? '—' : fmtTime(s.next_at) || '—';
+	const last = tr.querySelector('.s-last');
+	if (s.last && s.last.task != null)
+		last.replaceChildren(link(`#/task/${s.last.task}`, `task ${s.last.task}`),
+			s.last.state ? ` ${s.last.state}` : '');
+	else
+		last.textContent = s.last ? `${fmtTime(s.last.scheduled_at)}, no task` : '—';
+	tr.querySelector('.s-fired').textContent = String(s.fired ?? 0);
+	tr.querySelector('.s-skipped').textContent = String(s.skipped ?? 0);
+	tr.querySelector('.s-missed').textContent = String(s.missed ?? 0);
+	tr.querySelector('.s-paused').textContent = s.paused ? 'yes' : 'no';
+	const toggle = tr.querySelector('.schedule-toggle');
+	if (toggle) {
+		toggle.classList.toggle('schedule-pause', !s.paused);
+		toggle.classList.toggle('schedule-resume', !!s.paused);
+		toggle.textContent = s.paused ? 'Resume' : 'Pause';
+	}
+}
+
+function scheduleRow(s) {
+	const tr = el('tr', { data: { schedule: s.name } },
+		el('td', null, link(tasksHref({ label: `schedule=${s.name}` }), s.name)),
+		el('td', { class: 's-when' }),
+		el('td', { class: 's-next' }),
+		el('td', { class: 's-last' }),
+		el('td', { class: 's-fired num' }),
+		el('td', { class: 's-skipped num' }),
+		el('td', { class: 's-missed num' }),
+		el('td', { class: 's-paused' }));
+	if (!session.readOnly)
+		tr.append(el('td', { class: 'actions rw' },
+			el('button', { type: 'button', class: 'schedule-toggle small' }),
+			' ',
+			el('button', { type: 'button', class: 'schedule-trigger small' }, 'Run now')));
+	return tr;
+}
+
+function onScheduleClick(ev) {
+	const button = ev.target.closest('button');
+	const tr = ev.target.closest('tr[data-schedule]');
+	if (!button || !tr || session.readOnly) return;
+	const name = tr.dataset.schedule;
+	let method;
+	if (button.classList.contains('schedule-trigger')) method = 'schedule.trigger';
+	else if (button.classList.contains('schedule-pause')) method = 'schedule.pause';
+	else if (button.classList.contains('schedule-resume')) method = 'schedule.resume';
+	else return;
+	spawn(async () => {
+		button.disabled = true;
+		try {
+			await rpc(method, { name });
+			await refreshSchedules();
+		} finally {
+			button.disabled = false;
+		}
+	});
+}
+
 /* ================================================================= router */
 
-const views = { overview, tasks, task, queues };
+const views = { overview, tasks, task, queues, schedules };
 let current = null;
 
-/* #/, #/tasks?…, #/task/ID, #/queues → a view and its argument. */
+/* #/, #/tasks?…, #/task/ID, #/queues, #/schedules → a view and its argument. */
 function parseHash() {
 	const h = location.hash.replace(/^#/, '') || '/';
 	const q = h.indexOf('?');
@@ -1233,6 +1365,7 @@ function parseHash() {
 	if (path === '/tasks') return ['tasks', query];
 	if ((m = /^\/task\/([1-9][0-9]{0,15})$/.exec(path))) return ['task', Number(m[1])];
 	if (path === '/queues') return ['queues'];
+	if (path === '/schedules') return ['schedules'];
 	return null;
 }
 
@@ -1288,6 +1421,7 @@ function wire() {
 	$('task-retry').addEventListener('click', () => spawn(() => taskAction('task.retry')));
 	queueBody().addEventListener('click', onQueueClick);
 	queueBody().addEventListener('submit', onQueueSubmit);
+	scheduleBody().addEventListener('click', onScheduleClick);
 	$('logout-form').addEventListener('submit', () => { leavingPage = true; closeEvents(); stopFollowing(); });
 	window.addEventListener('hashchange', route);
 	window.addEventListener('pagehide', () => { closeEvents(); stopFollowing(); });

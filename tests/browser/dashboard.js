@@ -2,7 +2,8 @@
 // driven over the DevTools protocol (cdp.js).  Run by dashboard.sh, which
 // starts futured; here: log in through futurectl ui's link, watch a task
 // appear and change state without a reload, cancel one from the UI, filter,
-// open a task and watch its output grow, the queues, a phone-width screen,
+// open a task and watch its output grow, the queues and rate limits, the
+// schedules (pause, resume, run now), a phone-width screen,
 // the keyboard, logout; and no console error anywhere.
 'use strict';
 const assert = require('node:assert');
@@ -171,6 +172,38 @@ async function main() {
     await page.click('#queue-table tr[data-queue="gold"] button.queue-limit-set');
     await waitQueue('gold', (q) => q.concurrency === 5, 'limit 5');
 
+    step('rate limits are listed with the queues');
+    await rpc('rate.set', { name: 'api', starts: 10, per: 60, burst: 3 });
+    await page.goto(`${BASE}/ui/#/queues`);
+    await page.waitFor(() => {
+      const tr = document.querySelector('#rate-table tr[data-rate="api"]');
+      return tr && [...tr.cells].map((c) => c.textContent.trim()).join('|') === 'api|10|1 min|3';
+    }, { timeout: 15000 }).catch(async () => {
+      throw new Error(`rate row: ${await page.evaluate(() => document.querySelector('#rate-table tbody').textContent)}`);
+    });
+    await rpc('rate.delete', { name: 'api' });
+
+    step('schedules: listed, paused, resumed and run now from the UI');
+    await rpc('schedule.create', { name: 'nightly', cron: '0 3 * * *', task: { kind: 'sleep', seconds: 0 } });
+    await page.goto(`${BASE}/ui/#/schedules`);
+    await page.waitForSelector('#schedule-table tr[data-schedule="nightly"] button.schedule-pause', { timeout: 15000 });
+    assert.strictEqual(await page.evaluate(() =>
+      document.querySelector('#schedule-table tr[data-schedule="nightly"] .s-when').textContent), '0 3 * * *', 'its cron');
+    await page.click('#schedule-table tr[data-schedule="nightly"] button.schedule-pause');
+    await waitSchedule('nightly', (x) => x.paused === true, 'paused');
+    await page.waitForSelector('#schedule-table tr[data-schedule="nightly"] button.schedule-resume');
+    await page.click('#schedule-table tr[data-schedule="nightly"] button.schedule-resume');
+    await waitSchedule('nightly', (x) => x.paused === false, 'resumed');
+    await page.waitForSelector('#schedule-table tr[data-schedule="nightly"] button.schedule-pause');
+    await page.click('#schedule-table tr[data-schedule="nightly"] button.schedule-trigger');
+    const fired = await waitSchedule('nightly', (x) => x.fired === 1 && x.last && x.last.task != null, 'fired once');
+    await page.waitFor((id) => document.querySelector(`#schedule-table tr[data-schedule="nightly"] .s-last a[href="#/task/${id}"]`),
+      { timeout: 15000 }, fired.last.task);
+    // a schedule made elsewhere shows up without a reload
+    await rpc('schedule.create', { name: 'often', every: 3600, task: { kind: 'sleep', seconds: 0 } });
+    await page.waitFor(() => /^every 1 h$/.test(
+      document.querySelector('#schedule-table tr[data-schedule="often"] .s-when')?.textContent || ''), { timeout: 15000 });
+
     step('the overview, for the README');
     await page.goto(`${BASE}/ui/#/`);
     await page.waitForSelector('#chart-throughput canvas');
@@ -179,7 +212,7 @@ async function main() {
 
     step('a phone-width screen: nothing wider than the screen');
     await page.setViewport(360, 740, { mobile: true, deviceScaleFactor: 2 });
-    for (const view of ['#/', '#/tasks', `#/task/${chatty}`, '#/queues']) {
+    for (const view of ['#/', '#/tasks', `#/task/${chatty}`, '#/queues', '#/schedules']) {
       await page.goto(`${BASE}/ui/${view}`);
       await page.waitFor(() => document.querySelector('[id^="view-"]:not([hidden])'));
       await new Promise((r) => setTimeout(r, 300));
@@ -247,6 +280,14 @@ async function main() {
       await new Promise((res) => setTimeout(res, 100));
     }
     throw new Error(`queue ${name}: not ${what}`);
+  }
+  async function waitSchedule(name, ok, what) {
+    for (let i = 0; i < 100; i++) {
+      const x = (await rpc('schedule.list')).schedules.find((y) => y.name === name);
+      if (x && ok(x)) return x;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`schedule ${name}: not ${what}`);
   }
   async function waitPaused(name, want) {
     for (let i = 0; i < 100; i++) {
