@@ -1139,6 +1139,7 @@ async function refreshQueues() {
 	const [r, rates] = await rpcBatch([['queue.list', {}], ['rate.list', {}]]);
 	if (current !== queues) return;
 	if (r.error) throw new RpcError(r.error);
+	if (rates.error) throw new RpcError(rates.error);
 	const names = new Set();
 	for (const q of r.result.queues || []) { names.add(q.name); upsertQueue(q); }
 	for (const tr of [...queueBody().rows])
@@ -1251,28 +1252,39 @@ async function queueSet(params, button) {
 
 /* ============================================================== schedules */
 
-/* Schedules change with time, not only with events: read every 2 s. */
+/*
+ * Schedules change with time, not only with events: read again every 2 s,
+ * one read at a time; an error of those reads is not shown again and
+ * again (the first read's is).
+ */
 const schedules = {
 	el: 'view-schedules',
 	timer: null,
 	enter() {
 		clearInterval(this.timer);
-		this.timer = setInterval(() => spawn(refreshSchedules), 2000);
+		this.timer = setInterval(() => this.refreshSoon(), 2000);
 		return refreshSchedules();
 	},
-	leave() { clearInterval(this.timer); this.timer = null; },
+	leave() {
+		clearInterval(this.timer);
+		this.timer = null;
+		this.refreshSoon.cancel();
+	},
 	reload() { return refreshSchedules(); },
 };
 
+schedules.refreshSoon = throttled(() => (current === schedules ? refreshSchedules({ quiet: true }) : null), 1000);
+
 const scheduleBody = () => $('schedule-table').tBodies[0];
 
-async function refreshSchedules() {
-	const r = await rpc('schedule.list', {});
+async function refreshSchedules(opts = {}) {
+	const r = await rpc('schedule.list', {}, opts);
 	if (current !== schedules) return;
+	const rows = new Map([...scheduleBody().rows].map((tr) => [tr.dataset.schedule, tr]));
 	const names = new Set();
-	for (const s of r.schedules || []) { names.add(s.name); upsertSchedule(s); }
-	for (const tr of [...scheduleBody().rows])
-		if (!names.has(tr.dataset.schedule)) tr.remove();
+	for (const s of r.schedules || []) { names.add(s.name); upsertSchedule(s, rows); }
+	for (const [name, tr] of rows)
+		if (!names.has(name)) tr.remove();
 	$('schedule-empty').hidden = scheduleBody().rows.length > 0;
 }
 
@@ -1281,13 +1293,14 @@ function scheduleWhen(s) {
 	return `every ${fmtPeriod(s.every)}`;
 }
 
-/* Updates a row in place, or adds it in name order. */
-function upsertSchedule(s) {
-	let tr = [...scheduleBody().rows].find((r) => r.dataset.schedule === s.name);
+/* Updates a row in place, or adds it in name order (rows: name → row). */
+function upsertSchedule(s, rows) {
+	let tr = rows.get(s.name);
 	if (!tr) {
 		tr = scheduleRow(s);
 		const before = [...scheduleBody().rows].find((r) => r.dataset.schedule > s.name);
 		scheduleBody().insertBefore(tr, before || null);
+		rows.set(s.name, tr);
 	}
 	tr.classList.toggle('paused', !!s.paused);
 	tr.querySelector('.s-when').textContent = scheduleWhen(s);
@@ -1296,6 +1309,8 @@ function upsertSchedule(s) {
 	if (s.last && s.last.task != null)
 		last.replaceChildren(link(`#/task/${s.last.task}`, `task ${s.last.task}`),
 			s.last.state ? ` ${s.last.state}` : '');
+	else if (s.last && s.last.error)
+		last.textContent = `${fmtTime(s.last.scheduled_at)}, no task: ${s.last.error}`;
 	else
 		last.textContent = s.last ? `${fmtTime(s.last.scheduled_at)}, no task` : '—';
 	tr.querySelector('.s-fired').textContent = String(s.fired ?? 0);
@@ -1341,7 +1356,9 @@ function onScheduleClick(ev) {
 	spawn(async () => {
 		button.disabled = true;
 		try {
-			await rpc(method, { name });
+			const r = await rpc(method, { name });
+			if (method === 'schedule.trigger' && r.outcome !== 'fired')
+				notice(`${name}: ${r.outcome}, under its overlap policy (its last task has not ended).`);
 			await refreshSchedules();
 		} finally {
 			button.disabled = false;

@@ -575,7 +575,10 @@ cluster_event(enum store_event ev, int64_t id, int state, json_t *asked)
 		cluster_kick();
 		break;
 	case STORE_EV_RECONNECTED:
+		/* settings changed while the connection was down did not
+		 * commit, and their reload could not read: read them now */
 		sched_reload();
+		limits_reload();
 		event_active(cluster_tick_ev, 0, 0);
 		break;
 	case STORE_EV_LEFT:

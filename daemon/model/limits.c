@@ -241,14 +241,21 @@ rate_remove(struct rate_limit *r)
 }
 
 /*
- * A change did not commit (a full disk): the rates go back to the store's
- * (a deleted one comes back; the tasks it released have started).
+ * A change did not commit (a full disk): the rates go back to the store's,
+ * once for the turn (a deleted one comes back; the tasks it released have
+ * started).  On PostgreSQL a reload that cannot read is made again when
+ * the connection is back (cluster.c).
  */
 static void
 rates_saved_cb(void *arg, int status)
 {
-	if (status != STORE_COMMITTED)
-		limits_reload();
+	static unsigned long	reloaded_turn;
+
+	if (status == STORE_COMMITTED || reloaded_turn == loop_turn())
+		return;
+	reloaded_turn = loop_turn();
+	log_warnx("rate limits not stored; the stored ones apply again");
+	limits_reload();
 }
 
 struct rate_limit *

@@ -90,12 +90,22 @@ sched_reload(void)
 	store_queue_load(sched_queue_loaded, sched_reloaded, NULL);
 }
 
-/* The settings did not commit (a full disk): memory goes back to the store. */
+/*
+ * The settings did not commit (a full disk): memory goes back to the
+ * store's, once for the turn however many changed.  Tasks an unpause
+ * started meanwhile go on.  (On PostgreSQL a reload that cannot read is
+ * made again when the connection is back: cluster.c.)
+ */
 static void
 sched_saved_cb(void *arg, int status)
 {
-	if (status != STORE_COMMITTED)
-		sched_reload();
+	static unsigned long	reloaded_turn;
+
+	if (status == STORE_COMMITTED || reloaded_turn == loop_turn())
+		return;
+	reloaded_turn = loop_turn();
+	log_warnx("queue settings not stored; the stored ones apply again");
+	sched_reload();
 }
 
 void

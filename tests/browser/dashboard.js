@@ -174,6 +174,8 @@ async function main() {
 
     step('rate limits are listed with the queues');
     await rpc('rate.set', { name: 'api', starts: 10, per: 60, burst: 3 });
+    await page.goto(`${BASE}/ui/#/`);	// entering the view reads them
+    await page.waitForSelector('#view-overview', { visible: true });
     await page.goto(`${BASE}/ui/#/queues`);
     await page.waitFor(() => {
       const tr = document.querySelector('#rate-table tr[data-rate="api"]');
@@ -184,7 +186,9 @@ async function main() {
     await rpc('rate.delete', { name: 'api' });
 
     step('schedules: listed, paused, resumed and run now from the UI');
-    await rpc('schedule.create', { name: 'nightly', cron: '0 3 * * *', task: { kind: 'sleep', seconds: 0 } });
+    // it starts in 2099, so only "run now" fires it during the test
+    await rpc('schedule.create', { name: 'nightly', cron: '0 3 * * *', start_at: '2099-01-01T00:00:00Z',
+      task: { kind: 'sleep', seconds: 0 } });
     await page.goto(`${BASE}/ui/#/schedules`);
     await page.waitForSelector('#schedule-table tr[data-schedule="nightly"] button.schedule-pause', { timeout: 15000 });
     assert.strictEqual(await page.evaluate(() =>
@@ -282,7 +286,8 @@ async function main() {
     throw new Error(`queue ${name}: not ${what}`);
   }
   async function waitSchedule(name, ok, what) {
-    for (let i = 0; i < 100; i++) {
+    const tries = 100 * Number(process.env.FUTURED_TEST_SCALE || 1);
+    for (let i = 0; i < tries; i++) {
       const x = (await rpc('schedule.list')).schedules.find((y) => y.name === name);
       if (x && ok(x)) return x;
       await new Promise((res) => setTimeout(res, 100));

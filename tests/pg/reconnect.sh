@@ -6,7 +6,8 @@
 # call at once (StoreError, for what needs the database); once the lock
 # is free it connects again, its running sleep is still its own, and new
 # work runs.  The lease's and the ids' own connections, lost, are made
-# again likewise.
+# again likewise.  A rate limit set during the outage (StoreError) is
+# not in force once connected again.
 # (Connecting used to block the loop: up to 5 s on the lock each try.)
 . "$(dirname "$0")/../integration/harness.sh"
 : "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
@@ -39,6 +40,8 @@ done
 alive "$holder" || fail "the lock holder ended before 20 calls were answered ($(cat "$T/holder.err"))"
 r=$(call task.submit '{"kind":"sleep","seconds":0}')
 expect_jq "$r" '.error.code == 7' "a submit while the database cannot be reached: StoreError"
+# a rate limit set meanwhile is not stored: it must not stay in force
+expect_jq "$(call rate.set '{"name":"ghost","starts":1}')" '.error.code == 7' "rate.set while the database cannot be reached: StoreError"
 grep -q "connected again" "$STATE/daemon.log" && fail "connected again while the lock was held"
 note "$answered calls answered while another session held the node's lock"
 
@@ -52,6 +55,8 @@ wait_done "$id" 20
 expect_jq "$(rpc task.get "{\"id\":$id}")" '.state == "succeeded"' "work after the reconnect"
 expect_jq "$(rpc task.get "{\"id\":$long}")" '.state == "running"' "the long sleep after the reconnect"
 expect_jq "$(rpc task.cancel "{\"id\":$long}")" '.cancelled == true' "cancel of the long sleep after the reconnect"
+poll_until 10 eval '[ "$(rpc rate.list | jq -c "[.rate_limits[].name]")" = "[]" ]' ||
+    fail "the rate limit refused during the outage is in force after the reconnect: $(rpc rate.list)"
 
 # the lease's own connection lost: made again on the loop at the next
 # renewal, well within the lease (else the node would exit)
