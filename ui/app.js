@@ -1111,20 +1111,26 @@ async function taskAction(method) {
 
 /* ================================================================= queues */
 
+/* A view read again every 2 s while shown, through its refreshSoon. */
+function startPolling(view) {
+	clearInterval(view.timer);
+	view.timer = setInterval(() => view.refreshSoon(), 2000);
+}
+
+function stopPolling(view) {
+	clearInterval(view.timer);
+	view.timer = null;
+	view.refreshSoon.cancel();
+}
+
 const queues = {
 	el: 'view-queues',
 	timer: null,
 	enter() {
-		/* rate limits change without an event: read again every 2 s */
-		clearInterval(this.timer);
-		this.timer = setInterval(() => this.refreshSoon(), 2000);
+		startPolling(this);	/* rate limits change without an event */
 		return refreshQueues();
 	},
-	leave() {
-		clearInterval(this.timer);
-		this.timer = null;
-		this.refreshSoon.cancel();
-	},
+	leave() { stopPolling(this); },
 	reload() { return refreshQueues(); },
 	onEvent(ev) {
 		if (ev.type === 'queue.changed' && ev.settings) upsertQueue(ev.settings);
@@ -1261,15 +1267,10 @@ const schedules = {
 	el: 'view-schedules',
 	timer: null,
 	enter() {
-		clearInterval(this.timer);
-		this.timer = setInterval(() => this.refreshSoon(), 2000);
+		startPolling(this);
 		return refreshSchedules();
 	},
-	leave() {
-		clearInterval(this.timer);
-		this.timer = null;
-		this.refreshSoon.cancel();
-	},
+	leave() { stopPolling(this); },
 	reload() { return refreshSchedules(); },
 };
 

@@ -142,7 +142,8 @@ enum loop_work {
 #define LOOP_WORK_ROWS	512
 int	 loop_work_over(enum loop_work);
 void	 loop_work_rows(enum loop_work, int);
-unsigned long loop_turn(void);	/* the turn's number: "once a turn" */
+/* 1 the first time in a turn it is called with *turn, which it marks. */
+int	 loop_first_in_turn(unsigned long *turn);
 
 /*
  * metrics.c: counters, gauges and histograms with labels (at most 4),

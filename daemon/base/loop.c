@@ -180,10 +180,13 @@ loop_work_over(enum loop_work w)
 	    loop_mono() > loop_work_deadline[w];
 }
 
-unsigned long
-loop_turn(void)
+int
+loop_first_in_turn(unsigned long *turn)
 {
-	return loop_turns;
+	if (*turn == loop_turns)
+		return 0;
+	*turn = loop_turns;
+	return 1;
 }
 
 void

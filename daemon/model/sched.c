@@ -101,9 +101,8 @@ sched_saved_cb(void *arg, int status)
 {
 	static unsigned long	reloaded_turn;
 
-	if (status == STORE_COMMITTED || reloaded_turn == loop_turn())
+	if (status == STORE_COMMITTED || !loop_first_in_turn(&reloaded_turn))
 		return;
-	reloaded_turn = loop_turn();
 	log_warnx("queue settings not stored; the stored ones apply again");
 	sched_reload();
 }

@@ -104,12 +104,11 @@ fetch_serve(void)
 	int			 ready, running;
 
 	while ((fs = TAILQ_FIRST(&fetch_ready)) != NULL) {
-		if (fetch_served_turn == loop_turn() &&
+		if (!loop_first_in_turn(&fetch_served_turn) &&
 		    loop_work_over(LOOP_WORK_NEW)) {
 			fetch_resume_later();
 			return;
 		}
-		fetch_served_turn = loop_turn();
 		TAILQ_REMOVE(&fetch_ready, fs, entry);
 		ready = fs->ready;
 		fs->ready = 0;
@@ -415,10 +414,8 @@ fetch_start(const struct run_attempt *a, const struct run_ops *ops, void *arg)
 static int
 fetch_may_add(void)
 {
-	if (fetch_added_turn != loop_turn()) {
-		fetch_added_turn = loop_turn();
+	if (loop_first_in_turn(&fetch_added_turn))
 		fetch_added = 0;
-	}
 	return fetch_added < FETCH_ADDS;
 }
 

@@ -10,9 +10,9 @@
  * nothing committed before.  A new WAL is written ahead to its size at
  * its first commit, and again after a checkpoint that empties it; opening
  * the database writes nothing (another process may be writing it): the
- * files as a crash would
- * leave them (copied while the writer is open) hold every commit, before
- * and after the WAL restarts from its start and after it was emptied;
+ * files as a crash would leave them (copied while the writer is open)
+ * hold every commit, before and after the WAL restarts from its start and
+ * after it was emptied;
  * where the size cannot be had, the WAL stays as short as it was and the
  * commit goes through.
  */
