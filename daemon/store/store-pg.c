@@ -162,6 +162,10 @@ static const char *const pg_migrations[] = {
 	"  starts double precision NOT NULL,"
 	"  per double precision NOT NULL,"
 	"  burst double precision NOT NULL);",
+	/* 6: the tasks with limits that nodes hold, waiting or running:
+	 * a keyed claim reads their keys (PG_KEYS_HELD) */
+	"CREATE INDEX tasks_limits_held ON tasks (owner)"
+	"  WHERE limits IS NOT NULL AND owner IS NOT NULL AND state IN (0, 1);",
 };
 #define PG_NMIGRATIONS	((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
@@ -210,16 +214,42 @@ enum pg_stmt {
 };
 
 /*
+ * The concurrency keys held by the tasks other nodes hold (claimed or
+ * running; a parent waiting for its children holds none, as in
+ * limits.c).  Only the limits node claims tasks with limits, but the
+ * role moves (its lease connection lost, its node dead) while the node
+ * that had it still runs its keyed tasks, until they end or, its lease
+ * out, another node adopts them.  A keyed claim leaves the tasks with
+ * any of those keys meanwhile ($3 is the claiming node); other keys go on.
+ * The owners are named (the index's condition), so that the limits
+ * node's own claimed tasks, which may be many, are not read.
+ */
+#define PG_KEYS_HELD \
+	    "held_keys AS (SELECT coalesce(array_agg(DISTINCT k), " \
+	    "'{}'::text[]) AS keys FROM tasks o CROSS JOIN LATERAL " \
+	    "jsonb_object_keys(coalesce(o.limits::jsonb -> 'concurrency', " \
+	    "'{}')) AS k WHERE o.owner = ANY (ARRAY(SELECT name FROM nodes " \
+	    "WHERE name <> $3)) AND o.limits IS NOT NULL AND " \
+	    "o.state IN (0, 1) AND " \
+	    "coalesce(o.attempt_state, '') NOT LIKE '%\"" FP_CHILDREN_MARK \
+	    "\"%'), "
+#define PG_KEYS_FREE \
+	    " AND NOT (coalesce(t.limits::jsonb -> 'concurrency', '{}') ?| " \
+	    "(SELECT keys FROM held_keys))"
+
+/*
  * Up to $2 tasks of kind $1 in the queues with a limit, within each
  * queue's limit counting what every node holds: dependencies
  * finished (the model fails a task whose dependency failed), highest
  * priority first, then oldest.  What only waits holds no slot, as in
  * the model (sched_slot_take): the kinds that are slotless, and a
  * parent whose own part is over (tree.c's mark in attempt_state).
- * held: 4, or 12 for tasks with limits (the limits node's).
+ * held: 4, or 12 for tasks with limits (the limits node's), whose
+ * claims leave the keys other nodes hold (keys: PG_KEYS_HELD, free:
+ * PG_KEYS_FREE; else both empty).
  */
-#define PG_CLAIM_LIMITED(held) \
-	    "WITH q AS (SELECT name, concurrency - (SELECT count(*) " \
+#define PG_CLAIM_LIMITED(held, keys, free) \
+	    "WITH " keys "q AS (SELECT name, concurrency - (SELECT count(*) " \
 	    "FROM tasks a WHERE a.queue = queues.name AND a.state IN (0, 1) AND " \
 	    "a.owner IS NOT NULL AND a.kind NOT IN ('future', 'group') AND " \
 	    "coalesce(a.attempt_state, '') NOT LIKE '%\"" FP_CHILDREN_MARK "\"%') " \
@@ -227,7 +257,7 @@ enum pg_stmt {
 	    "paused = 0), ready AS (SELECT t.id, t.priority, q.name, q.room " \
 	    "FROM q CROSS JOIN LATERAL (SELECT id, priority FROM tasks t WHERE " \
 	    "t.queue = q.name AND t.kind = $1 AND t.state = 0 AND t.owner IS " \
-	    "NULL AND t.held = " held " AND (t.after_ids IS NULL OR NOT " \
+	    "NULL AND t.held = " held free " AND (t.after_ids IS NULL OR NOT " \
 	    "EXISTS (SELECT 1 FROM tasks d WHERE d.id = ANY (t.after_ids) AND d.state IN (0, " \
 	    "1))) ORDER BY priority DESC, id LIMIT $2 FOR UPDATE SKIP LOCKED) t " \
 	    "WHERE q.room > 0), ranked AS (SELECT id, priority, room, " \
@@ -237,9 +267,9 @@ enum pg_stmt {
 	    "owner = $3 FROM chosen WHERE t.id = chosen.id RETURNING " \
 	    PG_COLUMNS_T
 /* The same in the queues without a limit (held 0, or 8). */
-#define PG_CLAIM_FREE(held) \
-	    "WITH chosen AS (SELECT t.id FROM tasks t WHERE t.state = 0 " \
-	    "AND t.owner IS NULL AND t.held = " held " AND t.kind = $1 AND " \
+#define PG_CLAIM_FREE(held, keys, free) \
+	    "WITH " keys "chosen AS (SELECT t.id FROM tasks t WHERE t.state = 0 " \
+	    "AND t.owner IS NULL AND t.held = " held free " AND t.kind = $1 AND " \
 	    "(t.after_ids IS NULL OR NOT EXISTS (SELECT 1 FROM tasks d WHERE " \
 	    "d.id = ANY (t.after_ids) AND d.state IN (0, 1))) ORDER BY " \
 	    "t.priority DESC, t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED) " \
@@ -334,14 +364,17 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 	[PS_ID_BLOCK] = "SELECT nextval('task_ids')",
 	[PS_NOTIFY] = "SELECT pg_notify($1, $2)",
-	/* claims in limited queues one at a time: the limits count them */
+	/*
+	 * Claims in limited queues, and of tasks with limits, one at a
+	 * time: each counts what the claims before it took.
+	 */
 	[PS_CLAIM_LOCK] = "SELECT pg_advisory_xact_lock(hashtext($1))",
-	[PS_CLAIM] = PG_CLAIM_LIMITED("4"),
+	[PS_CLAIM] = PG_CLAIM_LIMITED("4", "", ""),
 	/* the same in the other queues: no lock, nodes claim at once */
-	[PS_CLAIM_FREE] = PG_CLAIM_FREE("0"),
+	[PS_CLAIM_FREE] = PG_CLAIM_FREE("0", "", ""),
 	/* tasks with limits, for the limits node alone */
-	[PS_CLAIM_K] = PG_CLAIM_LIMITED("12"),
-	[PS_CLAIM_FREE_K] = PG_CLAIM_FREE("8"),
+	[PS_CLAIM_K] = PG_CLAIM_LIMITED("12", PG_KEYS_HELD, PG_KEYS_FREE),
+	[PS_CLAIM_FREE_K] = PG_CLAIM_FREE("8", PG_KEYS_HELD, PG_KEYS_FREE),
 	[PS_NEXT_START] = "SELECT min(start_after) FROM tasks WHERE state = 0 "
 	    "AND owner IS NULL AND held & 1 = 1 AND start_after > $1",
 	/* leases are on the database's clock, the one all nodes share */
@@ -2699,7 +2732,7 @@ pg_claim(struct store_backend *b, const char *kind, int limit, double now,
 	rd->done = done;
 	pp_time(&p, now);
 	pg_send(PS_PROMOTE, &p, NULL, NULL);
-	if (limited & STORE_CLAIM_LIMITED) {
+	if (limited & (STORE_CLAIM_LIMITED | STORE_CLAIM_KEYED)) {
 		snprintf(key, sizeof key, "futured claim %s", pg.schema);
 		pp_str(&p, key);
 		pg_send(PS_CLAIM_LOCK, &p, NULL, NULL);
