@@ -48,6 +48,7 @@ static double		 cluster_renew_sent;	/* of the renewal that is out */
 static int		 cluster_renewing;	/* one is out */
 static double		 cluster_next_start;	/* what the delay timer waits for */
 static unsigned		 cluster_rounds;
+static int		 cluster_had_limits;	/* the limits node lately */
 static struct event	*cluster_output_ev;
 static int64_t		*cluster_output_ids;	/* tasks with output to share */
 static size_t		 cluster_output_n, cluster_output_cap;
@@ -270,6 +271,71 @@ cluster_kick(void)
 		event_active(cluster_claim_ev, 0, 0);
 }
 
+/*
+ * Giving back the tasks with limits that this node claimed as the limits
+ * node and has not started, once it no longer is: the limits node runs
+ * them, counting their keys and tokens, instead of this node beside it.
+ * Each leaves memory once the store has it back (a failed commit puts
+ * it back in its queue here).
+ */
+static void
+cluster_released_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+
+	/* nothing queues or starts it meanwhile: it is off its queue */
+	if (status != STORE_COMMITTED)
+		task_resume(t);
+	else if (t->state == FP_PENDING && !sched_waits(t))
+		task_drop(t);
+	task_unref(t, "release");
+}
+
+static void
+cluster_release_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+
+	if (status == STORE_OK) {
+		store_defer(cluster_released_cb, t);
+		return;
+	}
+	task_resume(t);		/* started, ended, or not given back */
+	task_unref(t, "release");
+}
+
+static void
+cluster_release_add(int64_t id, void *v, void *arg)
+{
+	struct task		*t = v;
+	struct cluster_batch	*b = arg;
+
+	if (t->state == FP_PENDING && t->limits != NULL && sched_waits(t))
+		cluster_batch_add(b, t);
+}
+
+/* The number of tasks given back. */
+static size_t
+cluster_release_limited(void)
+{
+	struct cluster_batch	 b = { 0 };
+	struct task		*t;
+	size_t			 i;
+
+	task_foreach(cluster_release_add, &b);
+	for (i = 0; i < b.n; i++) {
+		t = b.tasks[i];
+		sched_remove(t);
+		task_ref(t, "release");
+		store_release(t->id, cluster_release_cb, t);
+	}
+	if (b.n > 0)
+		log_info("no longer the limits node: %zu waiting tasks with "
+		    "limits given back", b.n);
+	free(b.tasks);
+	return b.n;
+}
+
 static void
 cluster_renew_cb(void *arg, int status)
 {
@@ -287,6 +353,11 @@ cluster_renew_cb(void *arg, int status)
 		fatalx("the lease could not be renewed for %.1f s: exiting "
 		    "before another node may take this one's work",
 		    loop_mono() - cluster_renewed);
+	/* again at the next renewal while some came back: a claim was out */
+	if (store_limits_node())
+		cluster_had_limits = 1;
+	else if (cluster_had_limits && !loop_shutting_down())
+		cluster_had_limits = cluster_release_limited() > 0;
 }
 
 static void

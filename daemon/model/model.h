@@ -353,6 +353,8 @@ void		 sched_ready(struct task *);
 void		 sched_submit(struct task *);
 /* Removes a pending task from its queue (cancel). */
 void		 sched_remove(struct task *);
+/* Is t ready and waiting here, for a slot or for its limits? */
+int		 sched_waits(const struct task *);
 /* A slot was freed: start what can start. */
 void		 sched_kick(void);
 /* t takes, or gives back, a slot of its queue. */

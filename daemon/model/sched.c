@@ -316,6 +316,12 @@ sched_remove(struct task *t)
 	sched_sift_up(sq->heap[k], sq->heap[k][i]->heap_index);
 }
 
+int
+sched_waits(const struct task *t)
+{
+	return t->heap_index != TASK_NOT_QUEUED || t->parked != NULL;
+}
+
 void
 sched_ready(struct task *t)
 {

@@ -115,6 +115,8 @@ struct store_backend_ops {
 	void	(*renew)(struct store_backend *, store_done_cb *, void *);
 	void	(*adopt)(struct store_backend *, int limit, store_row_cb *,
 		    store_done_cb *, void *);
+	void	(*release)(struct store_backend *, int64_t id,
+		    store_done_cb *, void *);
 	void	(*nodes)(struct store_backend *, store_nodes_cb *, void *);
 	void	(*finish_free)(struct store_backend *, int64_t id, int state,
 		    json_t *result, json_t *exception, double at,

@@ -187,6 +187,11 @@ static const char *const pg_migrations[] = {
 #define PG_QUEUE_HELD(q) "coalesce((SELECT (CASE WHEN paused = 1 THEN 2 " \
 	"ELSE 0 END) | (CASE WHEN concurrency > 0 THEN 4 ELSE 0 END) FROM " \
 	"queues WHERE name = " q " FOR SHARE), 0)"
+/* The held bits of a task given back, to be claimed again. */
+#define PG_HELD_AGAIN "((CASE WHEN coalesce(start_after, 0) > " \
+	"extract(epoch FROM clock_timestamp()) THEN 1 ELSE 0 END) | " \
+	"(CASE WHEN limits IS NULL THEN 0 ELSE 8 END) | " \
+	PG_QUEUE_HELD("queue") ")"
 enum pg_col {
 	COL_ID, COL_KIND, COL_STATE, COL_QUEUE, COL_PRIORITY, COL_KEY,
 	COL_SPEC, COL_LABELS, COL_AFTER, COL_TIMEOUT, COL_NOT_BEFORE,
@@ -205,7 +210,7 @@ enum pg_stmt {
 	PS_ID_BLOCK, PS_NOTIFY, PS_CLAIM_LOCK, PS_CLAIM, PS_CLAIM_FREE,
 	PS_CLAIM_K, PS_CLAIM_FREE_K,
 	PS_NEXT_START,
-	PS_ADOPT, PS_NODES, PS_FINISH_FREE,
+	PS_ADOPT, PS_RELEASE, PS_NODES, PS_FINISH_FREE,
 	PS_FINISH_ASK, PS_CANCELS, PS_QUEUE_STATS, PS_QUEUE_HOLD, PS_PROMOTE,
 	PS_OUTPUT_ADD, PS_OUTPUT_READ, PS_CHILDREN, PS_PARENT_MARK,
 	PS_CLOSE_FREE, PS_SCHED_INSERT, PS_SCHED_UPDATE, PS_SCHED_DELETE,
@@ -392,17 +397,17 @@ static const char *const pg_sql[PS_COUNT] = {
 	 */
 	[PS_ADOPT] = "WITH dead AS (SELECT name FROM nodes WHERE lease_until < "
 	    "extract(epoch FROM clock_timestamp()) AND name <> $1 FOR UPDATE "
-	    "SKIP LOCKED), rel AS (UPDATE tasks SET owner = NULL, held = (CASE "
-	    "WHEN coalesce(start_after, 0) > extract(epoch FROM "
-	    "clock_timestamp()) THEN 1 ELSE 0 END) | (CASE WHEN limits IS NULL "
-	    "THEN 0 ELSE 8 END) | " PG_QUEUE_HELD("queue")
-	    " WHERE owner IN (SELECT name FROM dead) AND state = 0), ad AS "
+	    "SKIP LOCKED), rel AS (UPDATE tasks SET owner = NULL, held = "
+	    PG_HELD_AGAIN " WHERE owner IN (SELECT name FROM dead) AND "
+	    "state = 0), ad AS "
 	    "(UPDATE tasks SET owner = $1 WHERE id IN (SELECT id FROM tasks "
 	    "WHERE owner IN (SELECT name FROM dead) AND state = 1 LIMIT $2) "
 	    "RETURNING " PG_COLUMNS "), gone AS (DELETE FROM nodes WHERE name "
 	    "IN (SELECT name FROM dead) AND (SELECT count(*) FROM ad) < $2) "
 	    "SELECT ad.*, n.names FROM (SELECT string_agg(name, ', ') AS names "
 	    "FROM dead) n LEFT JOIN ad ON true",
+	[PS_RELEASE] = "UPDATE tasks SET owner = NULL, held = " PG_HELD_AGAIN
+	    " WHERE id = $1 AND owner = $2 AND state = 0 RETURNING id",
 	[PS_NODES] = "SELECT name, host, pid, started_at, lease_until, "
 	    "extract(epoch FROM clock_timestamp()) FROM nodes ORDER BY name",
 	[PS_RATE_SAVE] = "INSERT INTO rate_limits (name, starts, per, burst) "
@@ -3011,6 +3016,23 @@ pg_finish_free(struct store_backend *b, int64_t id, int state,
 }
 
 static void
+pg_release(struct store_backend *b, int64_t id, store_done_cb *done,
+    void *arg)
+{
+	struct pg_read		*rd = pg_read_new(arg);
+	struct pg_params	 p = { 0 };
+
+	rd->done = done;
+	pp_int(&p, id);
+	pp_str(&p, pg.node);
+	if (!pg.note_work) {	/* the limits node claims it */
+		pg_note("w");
+		pg.note_work = 1;
+	}
+	pg_read(PS_RELEASE, &p, pg_changed_cb, rd);
+}
+
+static void
 pg_close_free(struct store_backend *b, int64_t id, json_t *mark,
     json_t *result, json_t *exception, store_done_cb *done, void *arg)
 {
@@ -3239,6 +3261,7 @@ const struct store_backend_ops store_pg_ops = {
 	.adopt = pg_adopt,
 	.nodes = pg_nodes,
 	.finish_free = pg_finish_free,
+	.release = pg_release,
 	.schedule_put = pg_schedule_put,
 	.schedule_delete = pg_schedule_delete,
 	.schedules = pg_schedules,

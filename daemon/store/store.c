@@ -949,6 +949,18 @@ store_child_ended(int64_t id)
 }
 
 void
+store_release(int64_t id, store_done_cb *done, void *arg)
+{
+	store_sync();
+	if (store_ops->release == NULL || store_txn() == -1) {
+		done(arg, store_ops->release == NULL ? STORE_NONE :
+		    STORE_FAILED);
+		return;
+	}
+	store_ops->release(store_be, id, done, arg);
+}
+
+void
 store_close_free(int64_t id, json_t *mark, json_t *result, json_t *exception,
     store_done_cb *done, void *arg)
 {

@@ -247,6 +247,13 @@ void	 store_lease_renew(store_done_cb *, void *arg);
  */
 void	 store_adopt(int limit, store_row_cb *row, store_done_cb *done,
 	    void *arg);
+/*
+ * Gives back task id, which this node claimed and has not started, for
+ * any node to claim (the limits node, for a task with limits), in the
+ * turn's transaction: STORE_OK; STORE_NONE when it is no longer this
+ * node's waiting task.
+ */
+void	 store_release(int64_t id, store_done_cb *, void *arg);
 /* The live nodes: [{name, host, pid, started_at, lease_left}]. */
 typedef void	 store_nodes_cb(void *arg, int status, json_t *nodes);
 void	 store_nodes(store_nodes_cb *, void *arg);

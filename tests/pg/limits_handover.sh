@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The limits node's role moves while its keyed task still runs (#17's
-# left-over): node 1, the limits node, runs a task of key k (limit 1);
-# its lease connection is ended, so the advisory lock goes and node 2
-# takes the role, but node 1 lives on and its task runs on.  Node 2 must
-# not start another task of k until that one ends (before, it claimed
-# and started it at once: two tasks of a key of limit 1 at the same
-# time); a task of another key runs meanwhile.
+# left-over): node 1, the limits node, runs a task of key k (limit 1)
+# and holds a second one, claimed, waiting for the key; its lease
+# connection is ended, so the advisory lock goes and node 2 takes the
+# role, but node 1 lives on and its task runs on.  Node 1 gives the
+# waiting task back; node 2 must not start a task of k until the running
+# one ends (before, it claimed and started one at once: two tasks of a
+# key of limit 1 at the same time); a task of another key runs meanwhile.
+# Then the tasks of k run on node 2, one after the other.
 . "$(dirname "$0")/../integration/harness.sh"
 : "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
 . "$(dirname "$0")/nodes.sh"
@@ -30,6 +32,9 @@ NODE_ARGS=(--lease "$(scaled 3)")
 node 2
 t1=$(on 1 submit "$(keyed k t1)")
 poll_until 20 test -e "$T/t1.started" || fail "the first task of k did not start"
+owner() { psql -qX "$URI" -Atc "SELECT coalesce(owner, '-') FROM futured.tasks WHERE id = $1"; }
+t1b=$(on 1 submit "$(keyed k t1b)")
+poll_until 20 eval '[ "$(owner '"$t1b"')" = n1 ]' || fail "node 1 did not claim the second task of k: owner $(owner "$t1b")"
 
 # node 1's lease connection ended (it holds the lock): node 2 takes the
 # role; node 1 makes its connection again and lives on
@@ -49,6 +54,9 @@ done
 is_limits_node 2 || fail "node 2 never became the limits node (5 tries)"
 alive "${NPID[1]}" || fail "node 1 exited when its lease connection ended"
 expect_jq "$(on 1 rpc task.get "{\"id\":$t1}")" '.state == "running"' "the first task of k on node 1, after the handover"
+poll_until 20 eval '[ "$(owner '"$t1b"')" != n1 ]' || fail "node 1 kept the task of k it had not started"
+grep -q 'no longer the limits node: 1 waiting tasks with limits given back' "${NSTATE[1]}/daemon.log" ||
+    fail "node 1 did not say it gave the task back"
 
 # a second task of k waits for the first; one of key j runs meanwhile
 t2=$(on 2 submit "$(keyed k t2)")
@@ -57,16 +65,21 @@ on 2 wait_done "$j" 30
 expect_jq "$(on 2 rpc task.get "{\"id\":$j}")" '.state == "succeeded"' "the task of key j, while node 1 holds k"
 sleep "$(scaled 1)"
 [ -e "$T/t2.started" ] && fail "a second task of key k (limit 1) started on node 2 while the first ran on node 1"
-expect_jq "$(on 2 rpc task.get "{\"id\":$t2}")" '.state == "pending"' "the second task of k while the first runs"
+[ -e "$T/t1b.started" ] && fail "the task of k given back started while the first ran"
+expect_jq "$(on 2 rpc task.get "{\"id\":$t2}")" '.state == "pending"' "the third task of k while the first runs"
 
-# the first ends: the second runs, after it
+# the first ends: the others run on node 2, the older first, one at a time
 touch "$T/t1.release"
 on 1 wait_done "$t1" 30
-poll_until 30 test -e "$T/t2.started" || fail "the second task of k never started once the first ended"
+poll_until 30 test -e "$T/t1b.started" || fail "the task of k given back never started once the first ended"
+expect_eq "$(owner "$t1b")" n2 "the node that runs the task given back"
+[ -e "$T/t2.started" ] && fail "two tasks of k started on node 2 at once"
+touch "$T/t1b.release"
+poll_until 30 test -e "$T/t2.started" || fail "the third task of k never started"
 touch "$T/t2.release"
 on 2 wait_done "$t2" 30
-both=$(on 2 rpc task.list '{"limit":10}' | jq -c "$TS"' [.tasks[] | select(.id == '"$t1"' or .id == '"$t2"') | {id, state, s: (.started_at | ts), f: (.finished_at | ts)}] | sort_by(.id)')
-expect_jq "$both" 'length == 2 and all(.[]; .state == "succeeded") and .[1].s >= .[0].f' "the tasks of k, one after the other: $both"
+all=$(on 2 rpc task.list '{"limit":10}' | jq -c "$TS"' [.tasks[] | select(.id == '"$t1"' or .id == '"$t1b"' or .id == '"$t2"') | {id, state, s: (.started_at | ts), f: (.finished_at | ts)}] | sort_by(.s)')
+expect_jq "$all" 'length == 3 and all(.[]; .state == "succeeded") and .[1].s >= .[0].f and .[2].s >= .[1].f' "the tasks of k, one after the other: $all"
 stop_node 1
 stop_node 2
 note "limits_handover: ok"

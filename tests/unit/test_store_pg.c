@@ -5,7 +5,8 @@
  * start at once, a schema from a newer futured is refused, a second
  * futured with a running node's name is refused, and a lost connection
  * fails what waited on it, then comes back; the output a running attempt
- * shares is read back whole, fenced, and leaves with the attempt.  Runs when FUTURED_TEST_PG names a
+ * shares is read back whole, fenced, and leaves with the attempt; a
+ * claimed task not started is given back.  Runs when FUTURED_TEST_PG names a
  * database (tests/pg/store_unit.sh).
  */
 #include <sys/wait.h>
@@ -322,6 +323,71 @@ test_output_shared(void **state)
 	obj_unref(t);
 }
 
+static int
+release(int64_t id)
+{
+	struct sc_status	a = { 0, 0 };
+
+	store_release(id, sc_status_cb, &a);
+	sc_wait(&a.done);
+	return a.status;
+}
+
+/*
+ * A task this node claimed and has not started goes back (nobody's, its
+ * held bits those of a task nobody holds: 8 with limits, 1 delayed); a
+ * running one, another node's or a finished one is not given back.
+ */
+static void
+test_release(void **state)
+{
+	struct obj	*t, *d, *r;
+	char		 sql[256];
+
+	sc_fresh();
+	t = obj_new("sleep", NULL);
+	d = obj_new("sleep", NULL);
+	r = obj_new("sleep", NULL);
+	d->r.start_after = 4102444800.0;	/* 2100 */
+	obj_update(d);
+	assert_int_equal(sc_flush(), 0);
+	set_owner(t->r.t.id, store_node());
+	set_owner(d->r.t.id, store_node());
+	set_owner(r->r.t.id, store_node());
+	snprintf(sql, sizeof sql, "UPDATE futured_test.tasks SET limits = "
+	    "'{\"concurrency\":{\"k\":1}}' WHERE id = %lld",
+	    (long long)t->r.t.id);
+	side_exec(sql);
+	side_exec("UPDATE futured_test.tasks SET held = 0");
+	r->r.t.state = FP_RUNNING;
+	obj_update(r);
+	assert_int_equal(sc_flush(), 0);
+
+	assert_int_equal(release(t->r.t.id), STORE_OK);
+	assert_int_equal(release(d->r.t.id), STORE_OK);
+	assert_int_equal(release(r->r.t.id), STORE_NONE);
+	assert_int_equal(sc_flush(), 0);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM futured_test.tasks "
+	    "WHERE id = %lld AND owner IS NULL AND held = 8",
+	    (long long)t->r.t.id);
+	assert_int_equal(side_int(sql), 1);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM futured_test.tasks "
+	    "WHERE id = %lld AND owner IS NULL AND held = 1",
+	    (long long)d->r.t.id);
+	assert_int_equal(side_int(sql), 1);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM futured_test.tasks "
+	    "WHERE id = %lld AND owner IS NOT NULL", (long long)r->r.t.id);
+	assert_int_equal(side_int(sql), 1);
+	/* given back already, or another node's: not this node's to give */
+	assert_int_equal(release(t->r.t.id), STORE_NONE);
+	set_owner(t->r.t.id, "elsewhere");
+	assert_int_equal(release(t->r.t.id), STORE_NONE);
+	assert_int_equal(sc_flush(), 0);
+	obj_unref(t);
+	obj_unref(d);
+	obj_unref(r);
+}
+
 int
 main(void)
 {
@@ -333,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_second_node_refused),
 		cmocka_unit_test(test_connection_lost),
 		cmocka_unit_test(test_output_shared),
+		cmocka_unit_test(test_release),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
