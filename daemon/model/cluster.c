@@ -48,7 +48,9 @@ static double		 cluster_renew_sent;	/* of the renewal that is out */
 static int		 cluster_renewing;	/* one is out */
 static double		 cluster_next_start;	/* what the delay timer waits for */
 static unsigned		 cluster_rounds;
-static int		 cluster_had_limits;	/* the limits node lately */
+/* the limits node lately, or holding tasks it claimed as that (1 at
+ * start: a restart may find the role gone and such tasks recovered) */
+static int		 cluster_had_limits = 1;
 static struct event	*cluster_output_ev;
 static int64_t		*cluster_output_ids;	/* tasks with output to share */
 static size_t		 cluster_output_n, cluster_output_cap;
@@ -113,16 +115,22 @@ static void
 cluster_committed_cb(void *arg, int status)
 {
 	struct cluster_batch	*b = arg;
+	struct task		*t;
 	size_t			 i;
 
 	for (i = 0; i < b->n; i++) {
+		t = b->tasks[i];
 		if (status != STORE_COMMITTED)
-			task_drop(b->tasks[i]);
-		else
-			task_resume(b->tasks[i]);
+			task_drop(t);
+		/* a claim sent as the limits node, answered as another */
+		else if (b->adopted || t->limits == NULL ||
+		    store_limits_node() || task_release(t, 1) == -1)
+			task_resume(t);
 	}
-	if (b->adopted && b->n > 0 && status == STORE_COMMITTED)
+	if (b->adopted && b->n > 0 && status == STORE_COMMITTED) {
 		log_info("adopted %zu running tasks of a node that died", b->n);
+		cluster_had_limits = 1;	/* their retries: the limits node's */
+	}
 	if (status == STORE_COMMITTED && b->limit > 0 &&
 	    b->n >= (size_t)b->limit) {
 		if (b->adopted)
@@ -272,66 +280,38 @@ cluster_kick(void)
 }
 
 /*
- * Giving back the tasks with limits that this node claimed as the limits
- * node and has not started, once it no longer is: the limits node runs
- * them, counting their keys and tokens, instead of this node beside it.
- * Each leaves memory once the store has it back (a failed commit puts
- * it back in its queue here).
+ * This node no longer holds the limits role: the tasks with limits it
+ * claimed and has not started go back (task_release), so that the limits
+ * node runs them, counting their keys and tokens, instead of this node
+ * beside it.
  */
-static void
-cluster_released_cb(void *arg, int status)
-{
-	struct task	*t = arg;
-
-	/* nothing queues or starts it meanwhile: it is off its queue */
-	if (status != STORE_COMMITTED)
-		task_resume(t);
-	else if (t->state == FP_PENDING && !sched_waits(t))
-		task_drop(t);
-	task_unref(t, "release");
-}
-
-static void
-cluster_release_cb(void *arg, int status)
-{
-	struct task	*t = arg;
-
-	if (status == STORE_OK) {
-		store_defer(cluster_released_cb, t);
-		return;
-	}
-	task_resume(t);		/* started, ended, or not given back */
-	task_unref(t, "release");
-}
-
 static void
 cluster_release_add(int64_t id, void *v, void *arg)
 {
-	struct task		*t = v;
-	struct cluster_batch	*b = arg;
+	struct task	*t = v;
 
-	if (t->state == FP_PENDING && t->limits != NULL && sched_waits(t))
-		cluster_batch_add(b, t);
+	if (t->state == FP_PENDING && t->limits != NULL && !t->waiting) {
+		task_ref(t, "release");
+		cluster_batch_add(arg, t);
+	}
 }
 
-/* The number of tasks given back. */
+/* The number of such tasks here, given back now or not yet. */
 static size_t
 cluster_release_limited(void)
 {
 	struct cluster_batch	 b = { 0 };
-	struct task		*t;
-	size_t			 i;
+	size_t			 i, given = 0;
 
 	task_foreach(cluster_release_add, &b);
 	for (i = 0; i < b.n; i++) {
-		t = b.tasks[i];
-		sched_remove(t);
-		task_ref(t, "release");
-		store_release(t->id, cluster_release_cb, t);
+		if (task_release(b.tasks[i], 0) == 0)
+			given++;
+		task_unref(b.tasks[i], "release");
 	}
-	if (b.n > 0)
+	if (given > 0)
 		log_info("no longer the limits node: %zu waiting tasks with "
-		    "limits given back", b.n);
+		    "limits given back", given);
 	free(b.tasks);
 	return b.n;
 }
@@ -353,7 +333,7 @@ cluster_renew_cb(void *arg, int status)
 		fatalx("the lease could not be renewed for %.1f s: exiting "
 		    "before another node may take this one's work",
 		    loop_mono() - cluster_renewed);
-	/* again at the next renewal while some came back: a claim was out */
+	/* and at each renewal after, while any such task is here */
 	if (store_limits_node())
 		cluster_had_limits = 1;
 	else if (cluster_had_limits && !loop_shutting_down())

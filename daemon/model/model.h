@@ -307,6 +307,15 @@ int		 task_recover_status(void);
 struct task	*task_load(const struct store_row *);
 void		 task_resume(struct task *);
 void		 task_drop(struct task *);
+/*
+ * Gives pending task t, which this node claimed, back to the store for
+ * any node to claim (cluster.c: tasks with limits, once this node is no
+ * longer the limits node): 0, or -1 when it cannot go now (it runs, or
+ * is between two of its waits; fresh: just claimed, not yet scheduled).
+ * It leaves memory at once, so that what is asked of it meanwhile goes
+ * to the store, and comes back if the store keeps it here after all.
+ */
+int		 task_release(struct task *, int fresh);
 /* Shutdown: terminate running work and record its fate. */
 void		 task_shutdown(void);
 void		 task_free_all(void);

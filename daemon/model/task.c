@@ -796,6 +796,77 @@ task_drop(struct task *t)
 	task_unref(t, "table");
 }
 
+/* ---- a claimed task given back (several nodes) ---- */
+
+/*
+ * Is pending t at rest: in its queue or a limit's line, or waiting for its
+ * delay or its dependencies, rather than between two of them (its
+ * dependencies' states being read)?
+ */
+static int
+task_at_rest(const struct task *t)
+{
+	size_t	i;
+
+	if (sched_waits(t) || t->timer.index != TIMERQ_IDLE)
+		return 1;
+	for (i = 0; t->dep_watches != NULL && i < json_array_size(t->after);
+	    i++)
+		if (t->dep_watches[i] != NULL)
+			return 1;
+	return 0;
+}
+
+/* The store kept it here after all: back in memory, waiting as before. */
+static void
+task_release_undo(struct task *t)
+{
+	if (task_find(t->id) == NULL && !fp_state_done(t->state)) {
+		task_table_add(t);	/* with the reference it had */
+		tree_link(t);
+		task_resume(t);
+		return;
+	}
+	task_unref(t, "table");
+}
+
+static void
+task_released_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+
+	if (status != STORE_COMMITTED)
+		task_release_undo(t);
+	else
+		task_unref(t, "table");
+}
+
+static void
+task_release_cb(void *arg, int status)
+{
+	struct task	*t = arg;
+
+	if (status == STORE_OK)
+		store_defer(task_released_cb, t);
+	else	/* not this node's waiting task, a cancel asked: kept */
+		task_release_undo(t);
+}
+
+int
+task_release(struct task *t, int fresh)
+{
+	if (t->state != FP_PENDING || t->waiting || task_find(t->id) != t ||
+	    (!fresh && !task_at_rest(t)))
+		return -1;
+	sched_remove(t);
+	timerq_del(&t->timer);
+	task_unwatch_deps(t);
+	tree_unlink(t);
+	idmap_remove(task_table, t->id);
+	store_release(t->id, task_release_cb, t);
+	return 0;
+}
+
 /*
  * Loaded first, resumed once all are: a parent that ends while it resumes
  * must count the children that come after it in the store.

@@ -407,7 +407,8 @@ static const char *const pg_sql[PS_COUNT] = {
 	    "SELECT ad.*, n.names FROM (SELECT string_agg(name, ', ') AS names "
 	    "FROM dead) n LEFT JOIN ad ON true",
 	[PS_RELEASE] = "UPDATE tasks SET owner = NULL, held = " PG_HELD_AGAIN
-	    " WHERE id = $1 AND owner = $2 AND state = 0 RETURNING id",
+	    " WHERE id = $1 AND owner = $2 AND state = 0 AND "
+	    "cancel_requested = 0 RETURNING id",
 	[PS_NODES] = "SELECT name, host, pid, started_at, lease_until, "
 	    "extract(epoch FROM clock_timestamp()) FROM nodes ORDER BY name",
 	[PS_RATE_SAVE] = "INSERT INTO rate_limits (name, starts, per, burst) "

@@ -7,7 +7,8 @@
 # waiting task back; node 2 must not start a task of k until the running
 # one ends (before, it claimed and started one at once: two tasks of a
 # key of limit 1 at the same time); a task of another key runs meanwhile.
-# Then the tasks of k run on node 2, one after the other.
+# Then the tasks of k run on node 2, one after the other.  A task of
+# another key that waits for its retry an hour away is given back too.
 . "$(dirname "$0")/../integration/harness.sh"
 : "${FUTURED_PG:?run me through tests/pg/with-pg.sh}"
 . "$(dirname "$0")/nodes.sh"
@@ -25,16 +26,21 @@ keyed() {
 
 # node 1 first, so that it is the limits node; its lease is the longer,
 # so that node 2 renews (and tries the lock) between node 1's renewals
-NODE_ARGS=(--lease "$(scaled 6)")
+NODE_ARGS=(--lease "$(scaled 6)" --jobs 4)
 node 1
 poll_until 20 is_limits_node 1 || fail "node 1 did not become the limits node"
 NODE_ARGS=(--lease "$(scaled 3)")
 node 2
 t1=$(on 1 submit "$(keyed k t1)")
 poll_until 20 test -e "$T/t1.started" || fail "the first task of k did not start"
+state_on() { on "$1" state "$2"; }
 owner() { psql -qX "$URI" -Atc "SELECT coalesce(owner, '-') FROM futured.tasks WHERE id = $1"; }
 t1b=$(on 1 submit "$(keyed k t1b)")
 poll_until 20 eval '[ "$(owner '"$t1b"')" = n1 ]' || fail "node 1 did not claim the second task of k: owner $(owner "$t1b")"
+# and one waiting for its retry an hour away
+rt=$(on 1 submit '{"kind":"exec","argv":["false"],"retries":1,"retry_backoff":3600,"concurrency":{"r":1}}')
+poll_until 20 eval '[ "$(on 1 rpc task.get "{\"id\":$rt}" | jq -c "[.state, (.attempts | length)]")" = "[\"pending\",1]" ]' ||
+    fail "the task of key r did not fail its first attempt"
 
 # node 1's lease connection ended (it holds the lock): node 2 takes the
 # role; node 1 makes its connection again and lives on
@@ -55,8 +61,10 @@ is_limits_node 2 || fail "node 2 never became the limits node (5 tries)"
 alive "${NPID[1]}" || fail "node 1 exited when its lease connection ended"
 expect_jq "$(on 1 rpc task.get "{\"id\":$t1}")" '.state == "running"' "the first task of k on node 1, after the handover"
 poll_until 20 eval '[ "$(owner '"$t1b"')" != n1 ]' || fail "node 1 kept the task of k it had not started"
-grep -q 'no longer the limits node: 1 waiting tasks with limits given back' "${NSTATE[1]}/daemon.log" ||
-    fail "node 1 did not say it gave the task back"
+poll_until 20 eval '[ "$(owner '"$rt"')" = - ]' || fail "node 1 kept the task waiting for its retry: owner $(owner "$rt")"
+grep -q 'no longer the limits node: [0-9]* waiting tasks with limits given back' "${NSTATE[1]}/daemon.log" ||
+    fail "node 1 did not say it gave tasks back"
+expect_jq "$(on 2 rpc task.get "{\"id\":$rt}")" '.state == "pending" and (.attempts | length) == 1' "the task waiting for its retry, given back"
 
 # a second task of k waits for the first; one of key j runs meanwhile
 t2=$(on 2 submit "$(keyed k t2)")
@@ -80,6 +88,8 @@ touch "$T/t2.release"
 on 2 wait_done "$t2" 30
 all=$(on 2 rpc task.list '{"limit":10}' | jq -c "$TS"' [.tasks[] | select(.id == '"$t1"' or .id == '"$t1b"' or .id == '"$t2"') | {id, state, s: (.started_at | ts), f: (.finished_at | ts)}] | sort_by(.s)')
 expect_jq "$all" 'length == 3 and all(.[]; .state == "succeeded") and .[1].s >= .[0].f and .[2].s >= .[1].f' "the tasks of k, one after the other: $all"
+expect_jq "$(on 1 rpc task.cancel "{\"id\":$rt}")" '.cancelled == true' "the retry given back, cancelled from node 1"
+expect_eq "$(state_on 2 "$rt")" cancelled "the retry given back, after the cancel"
 stop_node 1
 stop_node 2
 note "limits_handover: ok"

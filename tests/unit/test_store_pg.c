@@ -336,7 +336,7 @@ release(int64_t id)
 /*
  * A task this node claimed and has not started goes back (nobody's, its
  * held bits those of a task nobody holds: 8 with limits, 1 delayed); a
- * running one, another node's or a finished one is not given back.
+ * running one, another node's and one asked to cancel are not.
  */
 static void
 test_release(void **state)
@@ -381,6 +381,12 @@ test_release(void **state)
 	/* given back already, or another node's: not this node's to give */
 	assert_int_equal(release(t->r.t.id), STORE_NONE);
 	set_owner(t->r.t.id, "elsewhere");
+	assert_int_equal(release(t->r.t.id), STORE_NONE);
+	/* a cancel asked of this node: it stays, to hear it */
+	set_owner(t->r.t.id, store_node());
+	snprintf(sql, sizeof sql, "UPDATE futured_test.tasks SET "
+	    "cancel_requested = 1 WHERE id = %lld", (long long)t->r.t.id);
+	side_exec(sql);
 	assert_int_equal(release(t->r.t.id), STORE_NONE);
 	assert_int_equal(sc_flush(), 0);
 	obj_unref(t);
