@@ -4,8 +4,9 @@
 # never blocks the tasks behind it; 1,000 tasks of 10 keys never exceed a
 # key's limit; a rate limit's starts hold to its rate over 10 s, a bucket
 # a key; the wait shows in task.get and /metrics; limits survive kill -9;
-# bad input is refused naming the field.  Futures the test completes hold
-# the keys, so no sleep races the load.
+# bad input is refused naming the field; an end wakes the best waiter of
+# each queue.  Futures the test completes hold the keys, so no sleep races
+# the load.
 . "$(dirname "$0")/harness.sh"
 
 # jq: an RFC 3339 time with milliseconds as epoch seconds
@@ -176,4 +177,39 @@ p=$(submit '{"kind":"sleep","seconds":0,"rate_limit":"never"}')
 expect_eq "$(state "$p")" pending "parked at the stop"
 stop_daemon
 expect_eq "$DAEMON_RC" 0 "futured stopped with a task parked"
+
+# ---- an end wakes the best waiter of each queue, not the whole line:
+# 40 waiters of one key go one at a time, the highest priority first, then
+# the oldest; a waiter woken into a full queue waits there without holding
+# the others back; each waiter is parked about once (waking the whole line
+# parked all but one again at every end: 40 * 41 / 2 in all)
+new_state
+start_daemon --log-level debug
+rpc queue.set '{"name":"full","concurrency":1}' >/dev/null
+h=$(submit '{"kind":"future","concurrency":{"herd":1}}')
+wait_state "$h" running
+# parked in queue full, whose one slot then goes to a long sleep: woken,
+# it waits there for its queue
+wf=$(submit '{"kind":"future","queue":"full","concurrency":{"herd":1}}')
+expect_jq "$(rpc task.get "{\"id\":$wf}")" '.waiting_for.key == "herd"' "the waiter of queue full waits for the key"
+blocker=$(submit '{"kind":"sleep","seconds":3600,"queue":"full"}')
+wait_state "$blocker" running
+r=$(post "$(jq -nc '[range(40) | {jsonrpc: "2.0", id: ., method: "task.submit", params: ({kind: "future", concurrency: {herd: 1}} + (if . == 39 then {priority: 5} else {} end))}]')")
+line=$(jq -r '[.[].result.id] | .[39], .[:39][] ' <<<"$r")
+expect_eq "$(wc -w <<<"$line")" 40 "40 waiters submitted"
+rpc task.set_result "{\"id\":$h}" >/dev/null
+for id in $line; do
+	wait_state "$id" running
+	expect_eq "$(state "$wf")" pending "the waiter of the full queue while the others go"
+	rpc task.set_result "{\"id\":$id}" >/dev/null
+done
+rpc task.cancel "{\"id\":$blocker}" >/dev/null
+wait_state "$wf" running
+rpc task.set_result "{\"id\":$wf}" >/dev/null
+wait_done "$wf"
+parks=$(grep -c 'task_ref: task [0-9]* ref [0-9]* (limits_park)' "$STATE/daemon.log")
+[ "$parks" -ge 41 ] || fail "only $parks parkings of 41 waiters: the count is wrong"
+[ "$parks" -le 123 ] || fail "41 waiters were parked $parks times: an end woke more than the best of each queue"
+note "41 waiters of one key parked $parks times in all"
+stop_daemon
 note "concurrency_rate: ok"
