@@ -23,13 +23,24 @@ static int		 loop_in_turn;
 void
 loop_init(void)
 {
+	struct event_config	*ec;
+
 	start_time = loop_now();
 	loop_start_mono = loop_mono();
 	signal(SIGPIPE, SIG_IGN);
 	/* Past a file size limit, writes fail (EFBIG) like a full disk. */
 	signal(SIGXFSZ, SIG_IGN);
-	if ((loop_base = event_base_new()) == NULL)
+	/*
+	 * libevent's own clock is otherwise CLOCK_MONOTONIC_COARSE, a tick of
+	 * 4 ms here: every timer, a zero one included (the next slice of
+	 * waiters, a key's waiters woken), waited for the next tick.
+	 */
+	if ((ec = event_config_new()) == NULL)
+		fatalx("event_config_new failed");
+	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	if ((loop_base = event_base_new_with_config(ec)) == NULL)
 		fatalx("event_base_new failed");
+	event_config_free(ec);
 }
 
 /*
