@@ -30,6 +30,7 @@ struct limit_slot {
 	size_t		  n, cap;
 	struct timerq_entry timer;	/* a bucket's next token */
 	struct rate_limit *rate;	/* a bucket's limit */
+	int		  waking;	/* a key: its line is being woken */
 	struct limit_slot *next;	/* same hash */
 };
 
@@ -49,6 +50,8 @@ static json_t		*limits_to_wake;	/* keys a task released */
 static struct event	*limits_wake_ev;
 
 static void	limits_wake_keys(evutil_socket_t, short, void *);
+static void	limits_key_tidy(struct limit_slot *);
+static json_t	*limits_keys(const struct task *);
 
 static uint64_t
 limits_hash(const char *s)
@@ -365,6 +368,8 @@ limits_park(struct slot_map *m, struct limit_slot *s, struct task *t)
 	limits_parked_kind[kind_index(t->kind)]++;
 	t->parked = s;
 	t->parked_in = m == &limit_buckets;
+	t->parked_limit = t->parked_in ? 0 : (int)json_integer_value(
+	    json_object_get(limits_keys(t), s->name));
 	json_decref(t->waiting_for);
 	t->waiting_for = limits_waiting_for(t);
 	limits_parked++;
@@ -436,9 +441,8 @@ limits_unpark(struct task *t)
 		s->n--;
 	}
 	limits_unparked(s, t);
-	/* a key nobody runs or waits for is forgotten */
-	if (!t->parked_in && s->n == 0 && s->running <= 0)
-		slot_free(&limit_keys, s);
+	if (!t->parked_in)
+		limits_key_tidy(s);
 	task_unref(t, "limits_park");
 }
 
@@ -594,14 +598,18 @@ limits_take(struct task *t)
 
 /*
  * What a key's release wakes: for each queue with tasks in its line, the
- * best of them (priority, then age), which goes back to its queue, where
- * its queue's turn and room decide; those not started park again.  One
- * a queue, because the best of all might wait for room in a full queue
- * while another queue could start one now.  (Waking the whole line, as
- * before, parked all but one of them again: a backlog of n tasks on one
- * key cost O(n) heap pushes and parkings per task's end, 1.7 ms each for
- * 3,000.)  A task that another of its keys holds back moves to that
- * key's line instead, and its queue's next best is looked for.
+ * best of them (priority, then age) that the key has room for (each task
+ * says its own limit), which goes back to its queue, where its queue's
+ * turn and room decide; those not started park again.  One a queue,
+ * because the best of all might wait for room in a full queue while
+ * another queue could start one now.  (Waking the whole line, as before,
+ * parked all but one of them again: a backlog of n tasks on one key cost
+ * O(n) heap pushes and parkings per task's end, 2.3 ms each for 3,000.)
+ * A task that another of its keys holds back moves to that key's line
+ * instead, and its queue's next best is looked for.  While the key still
+ * has room after the woken ones had their chance (one that waits in a
+ * full queue or for its kind's room, or was cancelled), the next ones go
+ * a turn later: the line ends up where the old wake put it at once.
  */
 #define LIMITS_WAKE_QUEUES	32	/* more queues in one line: wake all */
 
@@ -612,10 +620,28 @@ limits_better(const struct task *a, const struct task *b)
 	    a->id < b->id);
 }
 
+/* Does key s have room for t, parked on it (by t's own limit for it)? */
+static int
+limits_key_fits(const struct limit_slot *s, const struct task *t)
+{
+	return s->running < t->parked_limit;
+}
+
+static int
+limits_key_has_room(const struct limit_slot *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		if (limits_key_fits(s, s->waiting[i]))
+			return 1;
+	return 0;
+}
+
 /*
- * Takes out of s's line the best waiter of each queue (of those in
- * only[0..nonly), if nonly): their number, -1 when there are too many
- * queues.
+ * Takes out of s's line the best waiter it has room for of each queue
+ * (of those in only[0..nonly), if nonly), no longer parked: their number,
+ * -1 when there are too many queues.
  */
 static int
 limits_take_best(struct limit_slot *s, const struct queue **only,
@@ -626,7 +652,8 @@ limits_take_best(struct limit_slot *s, const struct queue **only,
 	for (i = 0; i < s->n; i++) {
 		for (o = 0; o < nonly && only[o] != s->waiting[i]->queue; o++)
 			;
-		if (nonly > 0 && o == nonly)
+		if ((nonly > 0 && o == nonly) ||
+		    !limits_key_fits(s, s->waiting[i]))
 			continue;
 		for (q = 0; q < nq && s->waiting[at[q]]->queue !=
 		    s->waiting[i]->queue; q++)
@@ -645,6 +672,9 @@ limits_take_best(struct limit_slot *s, const struct queue **only,
 		if (s->waiting[i] != NULL)
 			s->waiting[n++] = s->waiting[i];
 	s->n = n;
+	/* all of them before any starts: a start may cancel another */
+	for (q = 0; q < nq; q++)
+		limits_unparked(s, best[q]);
 	return (int)nq;
 }
 
@@ -665,17 +695,36 @@ limits_wake_key(struct limit_slot *s)
 		nretry = 0;
 		for (q = 0; q < n; q++) {
 			t = best[q];
-			limits_unparked(s, t);
-			if ((other = limits_full_key(t)) != NULL) {
+			if (t->state != FP_PENDING || t->waiting)
+				;	/* ended or moved on meanwhile */
+			else if ((other = limits_full_key(t)) != NULL) {
 				/* another key: its queue's next best may go */
 				limits_park(&limit_keys, other, t);
 				if (other != s)
 					retry[nretry++] = t->queue;
-			} else if (t->state == FP_PENDING && !t->waiting)
+			} else
 				sched_ready(t);
 			task_unref(t, "limits_park");
 		}
 	} while (nretry > 0 && s->n > 0);
+}
+
+/* A key nobody runs or waits for is forgotten, unless a wake holds it. */
+static void
+limits_key_tidy(struct limit_slot *s)
+{
+	if (s->n == 0 && s->running <= 0 && !s->waking)
+		slot_free(&limit_keys, s);
+}
+
+static void
+limits_wake_later(const char *key)
+{
+	if (limits_to_wake == NULL)
+		limits_to_wake = xjson(json_array());
+	json_array_append_new(limits_to_wake, json_string(key));
+	if (!evtimer_pending(limits_wake_ev, NULL))
+		loop_timer_add(limits_wake_ev, 0);
 }
 
 /*
@@ -696,10 +745,14 @@ limits_wake_keys(evutil_socket_t fd, short ev, void *arg)
 		if ((s = slot_find(&limit_keys, json_string_value(v), 0)) ==
 		    NULL)
 			continue;
+		/* a woken task may end at once, and release s */
+		s->waking = 1;
 		if (s->n > 0)
 			limits_wake_key(s);
-		if (s->n == 0 && s->running <= 0)
-			slot_free(&limit_keys, s);
+		s->waking = 0;
+		if (limits_key_has_room(s))
+			limits_wake_later(s->name);
+		limits_key_tidy(s);
 	}
 	json_decref(names);
 }
@@ -718,15 +771,11 @@ limits_release(struct task *t)
 		if ((s = slot_find(&limit_keys, k, 0)) == NULL)
 			continue;
 		s->running--;
-		if (s->n > 0) {
-			if (limits_to_wake == NULL)
-				limits_to_wake = xjson(json_array());
-			json_array_append_new(limits_to_wake, json_string(k));
-		} else if (s->running <= 0)
-			slot_free(&limit_keys, s);
+		if (s->n > 0)
+			limits_wake_later(k);
+		else
+			limits_key_tidy(s);
 	}
-	if (limits_to_wake != NULL && !evtimer_pending(limits_wake_ev, NULL))
-		loop_timer_add(limits_wake_ev, 0);
 }
 
 json_t *

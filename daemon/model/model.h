@@ -217,6 +217,7 @@ struct task {
 	unsigned int	 tree_again:1;		/* look again after that */
 	unsigned int	 limits_held:1;		/* its keys count it running */
 	unsigned int	 parked_in:1;		/* 1: a rate's bucket */
+	int		 parked_limit;		/* a key's: its own limit */
 };
 #define TASK_NOT_QUEUED	((size_t)-1)
 

@@ -211,5 +211,51 @@ parks=$(grep -c 'task_ref: task [0-9]* ref [0-9]* (limits_park)' "$STATE/daemon.
 [ "$parks" -ge 41 ] || fail "only $parks parkings of 41 waiters: the count is wrong"
 [ "$parks" -le 123 ] || fail "41 waiters were parked $parks times: an end woke more than the best of each queue"
 note "41 waiters of one key parked $parks times in all"
+
+# each waiter states its own limit: the best waiter a key has no room for
+# does not keep a later one it has room for waiting
+h1=$(submit '{"kind":"future","queue":"qb","concurrency":{"mixed":3}}')
+h2=$(submit '{"kind":"future","queue":"qb","concurrency":{"mixed":3}}')
+h3=$(submit '{"kind":"future","queue":"qb","concurrency":{"mixed":3}}')
+for id in $h1 $h2 $h3; do wait_state "$id" running; done
+t1=$(submit '{"kind":"future","queue":"qa","priority":5,"concurrency":{"mixed":1}}')
+t3=$(submit '{"kind":"future","queue":"qa","concurrency":{"mixed":3}}')
+expect_eq "$(state "$t3")" pending "a waiter of limit 3 while 3 run"
+rpc task.set_result "{\"id\":$h1}" >/dev/null
+wait_state "$t3" running
+expect_eq "$(state "$t1")" pending "a waiter of limit 1 while 2 run"
+for id in $h2 $h3 $t3; do rpc task.set_result "{\"id\":$id}" >/dev/null; done
+wait_state "$t1" running
+rpc task.set_result "{\"id\":$t1}" >/dev/null
+
+# a waiter woken into a full queue, then cancelled there: the next waiter
+# of that queue still runs once the queue has room
+rpc queue.set '{"name":"narrow","concurrency":1}' >/dev/null
+h=$(submit '{"kind":"future","concurrency":{"solo":1}}')
+wait_state "$h" running
+w1=$(submit '{"kind":"future","queue":"narrow","concurrency":{"solo":1}}')
+w2=$(submit '{"kind":"future","queue":"narrow","concurrency":{"solo":1}}')
+blk=$(submit '{"kind":"sleep","seconds":3600,"queue":"narrow"}')
+wait_state "$blk" running
+rpc task.set_result "{\"id\":$h}" >/dev/null
+sleep 0.2
+expect_eq "$(state "$w1")" pending "woken into a full queue"
+rpc task.cancel "{\"id\":$w1}" >/dev/null
+rpc task.cancel "{\"id\":$blk}" >/dev/null
+wait_state "$w2" running
+rpc task.set_result "{\"id\":$w2}" >/dev/null
+
+# a woken waiter that ends as it starts (sleep 0) releases the key while
+# the wake still goes through the line (the key's memory must stay)
+h=$(submit '{"kind":"future","concurrency":{"brief":1}}')
+wait_state "$h" running
+z=$(submit '{"kind":"sleep","seconds":0,"queue":"qz","concurrency":{"brief":1}}')
+f=$(submit '{"kind":"future","queue":"qf","concurrency":{"brief":1}}')
+expect_eq "$(state "$z")" pending "sleep 0 waiting for the key"
+rpc task.set_result "{\"id\":$h}" >/dev/null
+wait_done "$z"
+wait_state "$f" running
+rpc task.set_result "{\"id\":$f}" >/dev/null
+wait_done "$f"
 stop_daemon
 note "concurrency_rate: ok"
