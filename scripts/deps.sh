@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
 	build-essential autoconf automake pkg-config
 	libevent-dev libjansson-dev libsqlite3-dev libpq-dev postgresql-15 libcurl4-openssl-dev libhttp-parser-dev
-	libsystemd-dev libcmocka-dev libinih-dev
+	libsystemd-dev libcmocka-dev libinih-dev libmimalloc-dev
 	curl jq bc python3 procps systemd util-linux tzdata
 	fiu-utils faketime python3-jsonschema python3-pytest nodejs zsh
 	chromium prometheus
