@@ -194,17 +194,16 @@ sleep 7
 up=$(now)
 start_daemon
 answered=$(now)
+# fired_after NAME T: the times of NAME's firings scheduled after T
+fired_after() {
+	rpc task.list "{\"label\":{\"schedule\":\"$1\"},\"limit\":1000}" |
+	    jq -c "[.tasks[] | .labels.scheduled_at | fromdateiso8601 | select(. > $2)]"
+}
 # late NAME [FROM TO]: firings made at the start for a time futured was
 # down (scheduled in FROM..TO, default down..up)
-late() {
-	rpc task.list "{\"label\":{\"schedule\":\"$1\"},\"limit\":1000}" |
-	    jq "[.tasks[] | .labels.scheduled_at | fromdateiso8601 | select(. > ${2:-$down} and . < ${3:-$up})] | length"
-}
+late() { fired_after "$1" "${2:-$down}" | jq "map(select(. < ${3:-$up})) | length"; }
 # first_after NAME T: the earliest firing of NAME scheduled after T
-first_after() {
-	rpc task.list "{\"label\":{\"schedule\":\"$1\"},\"limit\":1000}" |
-	    jq "[.tasks[] | .labels.scheduled_at | fromdateiso8601 | select(. > $2)] | min"
-}
+first_after() { fired_after "$1" "$2" | jq min; }
 # every whole second futured was down
 want=$(jq -n "[range(($down | floor) + 1; $up)] | map(select(. < $up)) | length")
 poll_until 20 eval '[ "$(late cu_all)" -ge "$want" ]' || fail "catchup all ran $(late cu_all) of the $want firings futured missed: $(sched cu_all)"
